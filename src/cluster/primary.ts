@@ -1,0 +1,120 @@
+// The primary process: opens the ledger, makes sure the default sale exists,
+// forks and supervises the workers, balances connections in proxy mode, and
+// runs the graceful shutdown.
+import type { Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import type { Config } from '../config/config';
+import { openPrimaryLedger } from '../inventory/open-ledger';
+import type { Ledger } from '../inventory/ledger';
+import { IpcRpc, type IpcEndpoint } from './ipc-rpc';
+import { ProxyBalancer } from './proxy-balancer';
+import { Supervisor, type WorkerSlot } from './supervisor';
+
+const log = (line: string) => console.log(`spike: ${line}`);
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function ensureDefaultSale(ledger: Ledger, config: Config): Promise<void> {
+  const created = await ledger.createSale(
+    { id: config.defaultSaleId, name: `default sale ${config.defaultSaleId}`, total: config.defaultSaleTotal, perUserLimit: 1, opensAt: null, closesAt: null },
+    Date.now(),
+  );
+  const sale = created ?? (await ledger.getSale(config.defaultSaleId))!;
+  log(`default sale "${sale.id}": ${created ? 'created' : 'found'}, ${sale.total - sale.sold} of ${sale.total} tickets left`);
+}
+
+export async function runPrimary(config: Config): Promise<void> {
+  let adminToken = config.adminToken;
+  if (!adminToken) {
+    adminToken = randomBytes(18).toString('base64url');
+    log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
+  }
+
+  const ledger = await openPrimaryLedger(config);
+  await ensureDefaultSale(ledger, config);
+
+  mkdirSync(config.socketDir, { recursive: true });
+  const port = config.balancer === 'reuseport' && config.port === 0 ? await freePort(config.host) : config.port;
+
+  const workerRpc = new Map<WorkerSlot, IpcRpc>();
+  const supervisor: Supervisor = new Supervisor({
+    weights: config.weights,
+    socketDir: config.socketDir,
+    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: config.socketDir, PORT: String(port) },
+    crashLimit: 5,
+    crashWindowMs: 30_000,
+    log,
+    onFork: (worker: Worker, slot: WorkerSlot) => {
+      workerRpc.set(slot, new IpcRpc(worker as unknown as IpcEndpoint, { clusterStats: () => clusterStats() }));
+    },
+  });
+
+  let balancer: ProxyBalancer | undefined;
+  const clusterStats = async () => {
+    const workers = await Promise.all(
+      supervisor.slots.map(async (slot) => {
+        const rpc = workerRpc.get(slot);
+        const own = slot.state === 'ready' && rpc ? await rpc.request<Record<string, unknown>>('workerStats', null, 1000).catch(() => null) : null;
+        return {
+          slot: slot.index,
+          weight: slot.weight,
+          state: slot.state,
+          pid: slot.worker?.process.pid ?? null,
+          connections: balancer ? slot.connections : null,
+          restarts: slot.restarts,
+          requests: own?.requests ?? null,
+          allowances: own?.allowances ?? null,
+        };
+      }),
+    );
+    return { balancer: config.balancer, ledger: ledger.description, workers };
+  };
+
+  await supervisor.start();
+  if (supervisor.readyCount() === 0) throw new Error('no worker came up; see the errors above');
+
+  let boundPort = port;
+  if (config.balancer === 'proxy') {
+    balancer = new ProxyBalancer(supervisor.slots);
+    boundPort = await balancer.listen(port, config.host);
+  }
+  log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log(`${signal} again: forcing exit`);
+      supervisor.killAll();
+      process.exit(1);
+    }
+    stopping = true;
+    log(`${signal}: draining (up to ${config.shutdownTimeoutMs} ms)`);
+    const force = setTimeout(() => {
+      log(`shutdown took longer than SHUTDOWN_TIMEOUT_MS=${config.shutdownTimeoutMs}; forcing exit`);
+      supervisor.killAll();
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 2000);
+    force.unref();
+    const stoppedAccepting = balancer?.stopAccepting();
+    await supervisor.stop();
+    balancer?.destroyAll();
+    await stoppedAccepting;
+    await ledger.close();
+    rmSync(config.socketDir, { recursive: true, force: true });
+    log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}

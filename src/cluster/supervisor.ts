@@ -1,0 +1,145 @@
+// Forks the workers, knows which are ready, restarts the ones that die (with
+// backoff), and gives up on one that keeps crashing so the rest keep serving.
+import cluster, { type Worker } from 'node:cluster';
+import { join } from 'node:path';
+import type { WeightedPeer } from './smooth-wrr';
+
+export type SlotState = 'starting' | 'ready' | 'down' | 'failed' | 'stopped';
+
+/** One place in the pool; the process in it changes across restarts, the slot and weight do not. */
+export interface WorkerSlot extends WeightedPeer {
+  readonly index: number;
+  readonly weight: number;
+  readonly socketPath: string;
+  state: SlotState;
+  worker: Worker | undefined;
+  /** Connections the balancer handed to this slot (proxy mode). */
+  connections: number;
+  /** Times a process in this slot was started after the first. */
+  restarts: number;
+  crashTimes: number[];
+}
+
+export interface SupervisorOptions {
+  readonly weights: readonly number[];
+  readonly socketDir: string;
+  /** Environment for every worker, on top of the primary's own. */
+  readonly workerEnv: Record<string, string>;
+  readonly crashLimit: number;
+  readonly crashWindowMs: number;
+  readonly log: (line: string) => void;
+  /** Called for every process forked, first starts and restarts alike. */
+  readonly onFork?: (worker: Worker, slot: WorkerSlot) => void;
+}
+
+export class Supervisor {
+  readonly slots: WorkerSlot[];
+  private stopping = false;
+  private readonly readyWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.slots = options.weights.map((weight, index) => ({
+      index,
+      weight,
+      socketPath: join(options.socketDir, `worker-${index}.sock`),
+      state: 'starting' as SlotState,
+      available: false,
+      worker: undefined,
+      connections: 0,
+      restarts: 0,
+      crashTimes: [],
+    }));
+  }
+
+  /** Forks every worker and resolves once each has reported ready (or failed for good). */
+  async start(): Promise<void> {
+    for (const slot of this.slots) this.fork(slot);
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.slots.every((slot) => slot.state === 'ready' || slot.state === 'failed')) resolve();
+        else this.readyWaiters.push(check);
+      };
+      check();
+    });
+  }
+
+  readyCount(): number {
+    return this.slots.filter((slot) => slot.state === 'ready').length;
+  }
+
+  /** Asks every worker to drain, and resolves when all have exited. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const exits = this.slots.map((slot) => {
+      const worker = slot.worker;
+      slot.available = false;
+      if (!worker || worker.isDead()) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        worker.once('exit', () => resolve());
+        try {
+          worker.send({ spike: 'shutdown' });
+        } catch {
+          worker.kill('SIGTERM');
+        }
+      });
+    });
+    await Promise.all(exits);
+  }
+
+  killAll(): void {
+    this.stopping = true;
+    for (const slot of this.slots) slot.worker?.process.kill('SIGKILL');
+  }
+
+  private fork(slot: WorkerSlot): void {
+    slot.state = 'starting';
+    slot.available = false;
+    const worker = cluster.fork({ ...this.options.workerEnv, SPIKE_WORKER_SLOT: String(slot.index) });
+    slot.worker = worker;
+    this.options.onFork?.(worker, slot);
+    worker.on('message', (message: unknown) => {
+      if ((message as { spike?: string })?.spike === 'ready' && slot.worker === worker) {
+        slot.state = 'ready';
+        slot.available = true;
+        this.options.log(`worker ${slot.index} ready (pid ${worker.process.pid}, weight ${slot.weight})`);
+        this.notifyReady();
+      }
+    });
+    worker.on('exit', (code, signal) => this.onExit(slot, worker, code, signal));
+  }
+
+  private onExit(slot: WorkerSlot, worker: Worker, code: number | null, signal: string | null): void {
+    if (slot.worker !== worker) return;
+    // Out of the rotation at once, before anything else can pick it.
+    slot.available = false;
+    slot.worker = undefined;
+    if (this.stopping) {
+      slot.state = 'stopped';
+      this.notifyReady();
+      return;
+    }
+    const now = Date.now();
+    slot.crashTimes = slot.crashTimes.filter((time) => now - time < this.options.crashWindowMs);
+    slot.crashTimes.push(now);
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    if (slot.crashTimes.length >= this.options.crashLimit) {
+      slot.state = 'failed';
+      this.options.log(`worker ${slot.index} died (${how}) ${slot.crashTimes.length} times in ${this.options.crashWindowMs / 1000} s; leaving it down, the other workers keep serving`);
+      this.notifyReady();
+      return;
+    }
+    slot.state = 'down';
+    const delay = Math.min(100 * 2 ** (slot.crashTimes.length - 1), 5000);
+    this.options.log(`worker ${slot.index} died (${how}); restarting in ${delay} ms`);
+    setTimeout(() => {
+      if (this.stopping) return;
+      slot.restarts++;
+      this.fork(slot);
+    }, delay).unref();
+  }
+
+  private notifyReady(): void {
+    const waiters = this.readyWaiters.splice(0);
+    for (const waiter of waiters) waiter();
+  }
+}

@@ -1,0 +1,45 @@
+// Reading a request body from uWS: bounded in size (413, not an
+// out-of-memory crash) and parsed as one JSON object.
+import { SpikeError } from '../errors/errors';
+import type { Exchange } from './respond';
+
+/** Collects the body; rejects with 413 as soon as it passes maxBytes. */
+export function readBody(exchange: Exchange, maxBytes: number, contentLength: string): Promise<Buffer> {
+  if (contentLength !== '' && Number(contentLength) > maxBytes) {
+    return Promise.reject(tooLarge(maxBytes));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    exchange.res.onData((chunk, isLast) => {
+      if (failed) return;
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        failed = true;
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      // uWS reuses the chunk's memory after this callback returns: copy it.
+      chunks.push(Buffer.from(Buffer.from(chunk)));
+      if (isLast) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
+  });
+}
+
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new SpikeError('INVALID_JSON', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SpikeError('INVALID_JSON', 'the body must be a JSON object, e.g. {"userId":"alice"}');
+  }
+  return value as Record<string, unknown>;
+}
+
+function tooLarge(maxBytes: number): SpikeError {
+  return new SpikeError('BODY_TOO_LARGE', `the body must be at most ${maxBytes} bytes`);
+}

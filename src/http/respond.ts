@@ -1,0 +1,67 @@
+// Writing answers on a uWS response: JSON bodies, the error envelope, and
+// corking, which uWS needs for any write made after an await.
+import type { HttpResponse } from 'uWebSockets.js';
+import { SpikeError } from '../errors/errors';
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK',
+  201: '201 Created',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  409: '409 Conflict',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  422: '422 Unprocessable Entity',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+/**
+ * One request/response pair. It remembers whether the client went away (uWS
+ * forbids touching an aborted response) and tells its owner once it is
+ * settled, which graceful shutdown uses to wait for in-flight requests.
+ */
+export class Exchange {
+  aborted = false;
+  private settled = false;
+
+  constructor(readonly res: HttpResponse, private readonly onSettled?: () => void) {
+    res.onAborted(() => {
+      this.aborted = true;
+      this.settle();
+    });
+  }
+
+  get done(): boolean {
+    return this.settled;
+  }
+
+  sendJson(status: number, body: unknown, headers?: Record<string, string>): void {
+    if (this.settled) return;
+    const payload = JSON.stringify(body);
+    this.res.cork(() => {
+      this.res.writeStatus(STATUS_TEXT[status] ?? String(status));
+      this.res.writeHeader('content-type', 'application/json');
+      if (headers) for (const name in headers) this.res.writeHeader(name, headers[name]!);
+      this.res.end(payload);
+    });
+    this.settle();
+  }
+
+  sendError(error: unknown): void {
+    if (error instanceof SpikeError) {
+      this.sendJson(error.status, error.toJSON());
+      return;
+    }
+    console.error('spike: unexpected error while serving a request:', error);
+    this.sendJson(500, new SpikeError('INTERNAL', 'internal error; the server log has the details').toJSON());
+  }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.onSettled?.();
+  }
+}

@@ -1,0 +1,181 @@
+// The worker's half of the stock path: take a unit of the local allowance
+// first (no I/O), and only then ask the ledger for the atomic reservation.
+// Buyers past the stock are answered here and never reach the ledger.
+import { randomBytes } from 'node:crypto';
+import { SpikeError } from '../errors/errors';
+import type { Ledger, Order, Sale } from './ledger';
+import { LocalAllowance, weightedShare } from './local-allowance';
+import { SaleDirectory } from './sale-directory';
+
+export interface StockKeeperOptions {
+  /** This worker's weight and the sum over all workers: the allowance is the weighted share. */
+  readonly weight: number;
+  readonly totalWeight: number;
+  readonly localBuffer: number;
+  /** Minimum time between two re-reads of the global remaining for one sale. */
+  readonly allowanceRefreshMs: number;
+  readonly saleViewTtlMs: number;
+}
+
+export interface PurchaseResult {
+  readonly order: Order;
+  /** False when an earlier request with the same key made this order. */
+  readonly created: boolean;
+}
+
+interface Gate {
+  readonly allowance: LocalAllowance;
+  lastRefillAt: number;
+  refilling?: Promise<void>;
+}
+
+export function newOrderId(saleId: string): string {
+  return `${saleId}.${randomBytes(9).toString('base64url')}`;
+}
+
+export class StockKeeper {
+  readonly sales: SaleDirectory;
+  private readonly gates = new Map<string, Gate>();
+
+  constructor(private readonly ledger: Ledger, private readonly options: StockKeeperOptions) {
+    this.sales = new SaleDirectory(ledger, options.saleViewTtlMs);
+  }
+
+  async purchase(saleId: string, userId: string, idempotencyKey?: string): Promise<PurchaseResult> {
+    const sale = this.sales.peek(saleId) ?? (await this.sales.get(saleId));
+    if (!sale) throw new SpikeError('SALE_NOT_FOUND', `no sale has id "${saleId}"`);
+    const now = Date.now();
+    const requestKey = idempotencyKey ? `k:${idempotencyKey}` : `r:${randomBytes(9).toString('base64url')}`;
+
+    if (sale.opensAt !== null && now < sale.opensAt) throw notOpen(sale.opensAt);
+    if (sale.closesAt !== null && now >= sale.closesAt) return this.answerWithoutStock(sale, userId, idempotencyKey, now);
+
+    const gate = this.gateFor(sale);
+    if (!gate.allowance.take()) {
+      if (!gate.allowance.soldOut) await this.refill(sale, gate);
+      if (!gate.allowance.take()) return this.answerWithoutStock(sale, userId, idempotencyKey, now);
+    }
+
+    let outcome;
+    try {
+      outcome = await this.ledger.reserve({ saleId, userId, requestKey, orderId: newOrderId(saleId), now });
+    } catch (error) {
+      gate.allowance.giveBack();
+      throw error;
+    }
+
+    switch (outcome.kind) {
+      case 'reserved':
+        this.sales.noteSold(saleId, outcome.sold);
+        if (outcome.sold >= outcome.total) gate.allowance.soldOut = true;
+        return { order: outcome.order, created: true };
+      case 'replayed':
+        gate.allowance.giveBack();
+        return { order: outcome.order, created: false };
+      case 'sold_out':
+        gate.allowance.soldOut = true;
+        this.sales.noteSold(saleId, outcome.total);
+        throw soldOut(saleId);
+      case 'limit_reached':
+        gate.allowance.giveBack();
+        throw new SpikeError('LIMIT_REACHED', `buyer "${userId}" already holds ${outcome.perUserLimit} ticket(s) of sale "${saleId}", the limit`);
+      case 'key_reused':
+        gate.allowance.giveBack();
+        throw keyReused();
+      case 'not_open':
+        gate.allowance.giveBack();
+        throw notOpen(outcome.opensAt);
+      case 'closed':
+        gate.allowance.giveBack();
+        throw closed(outcome.closesAt);
+      case 'not_found':
+        this.gates.delete(saleId);
+        throw new SpikeError('SALE_NOT_FOUND', `no sale has id "${saleId}"`);
+    }
+  }
+
+  /** Per-sale allowance figures, for /api/cluster and the bench audit. */
+  allowanceStats(): Record<string, { available: number; soldOut: boolean; extensions: number; extendedUnits: number }> {
+    const stats: Record<string, { available: number; soldOut: boolean; extensions: number; extendedUnits: number }> = {};
+    for (const [saleId, gate] of this.gates) {
+      const a = gate.allowance;
+      stats[saleId] = { available: a.available, soldOut: a.soldOut, extensions: a.extensions, extendedUnits: a.extendedUnits };
+    }
+    return stats;
+  }
+
+  /**
+   * No local stock: the answer costs no ledger reservation. A request that
+   * carries an Idempotency-Key may be a retry of one that succeeded, so it
+   * gets its order back (one cheap read) rather than a wrong "sold out".
+   */
+  private async answerWithoutStock(sale: Sale, userId: string, idempotencyKey: string | undefined, now: number): Promise<PurchaseResult> {
+    if (idempotencyKey) {
+      const order = await this.ledger.findByRequestKey(sale.id, `k:${idempotencyKey}`);
+      if (order) {
+        if (order.userId !== userId) throw keyReused();
+        return { order, created: false };
+      }
+    }
+    if (sale.closesAt !== null && now >= sale.closesAt) throw closed(sale.closesAt);
+    throw soldOut(sale.id);
+  }
+
+  private gateFor(sale: Sale): Gate {
+    let gate = this.gates.get(sale.id);
+    if (!gate) {
+      const { weight, totalWeight, localBuffer } = this.options;
+      const remaining = Math.max(0, sale.total - sale.sold);
+      gate = { allowance: new LocalAllowance(Math.min(remaining, weightedShare(remaining, weight, totalWeight) + localBuffer)), lastRefillAt: Date.now() };
+      if (remaining === 0) gate.allowance.soldOut = true;
+      this.gates.set(sale.id, gate);
+    }
+    return gate;
+  }
+
+  /**
+   * The allowance ran dry: re-read the global remaining and take a fresh
+   * share of it, so stock another worker never used (it died, or got less
+   * traffic) is still sold. One read serves every waiting request, and reads
+   * are spaced at least allowanceRefreshMs apart.
+   */
+  private refill(sale: Sale, gate: Gate): Promise<void> {
+    if (gate.refilling) return gate.refilling;
+    const wait = gate.lastRefillAt + this.options.allowanceRefreshMs - Date.now();
+    gate.refilling = (async () => {
+      try {
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (gate.allowance.available > 0) return;
+        const fresh = await this.sales.refresh(sale.id);
+        gate.lastRefillAt = Date.now();
+        if (!fresh) return;
+        const remaining = fresh.total - fresh.sold;
+        if (remaining <= 0) {
+          gate.allowance.soldOut = true;
+          return;
+        }
+        const { weight, totalWeight, localBuffer } = this.options;
+        gate.allowance.extend(Math.min(remaining, weightedShare(remaining, weight, totalWeight) + localBuffer));
+      } finally {
+        gate.refilling = undefined;
+      }
+    })();
+    return gate.refilling;
+  }
+}
+
+function soldOut(saleId: string): SpikeError {
+  return new SpikeError('SOLD_OUT', `sale "${saleId}" is sold out`);
+}
+
+function keyReused(): SpikeError {
+  return new SpikeError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used by another buyer; send a new key for a new purchase');
+}
+
+function notOpen(opensAt: number): SpikeError {
+  return new SpikeError('NOT_OPEN', `the sale opens at ${new Date(opensAt).toISOString()}`);
+}
+
+function closed(closesAt: number): SpikeError {
+  return new SpikeError('CLOSED', `the sale closed at ${new Date(closesAt).toISOString()}`);
+}

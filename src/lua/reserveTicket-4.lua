@@ -1,0 +1,75 @@
+--[[
+  Reserves one ticket, atomically: the whole check-and-take runs as one step.
+
+  KEYS[1] sale hash      {id,name,total,sold,perUserLimit,opensAt,closesAt,createdAt}
+  KEYS[2] buyers hash    userId -> tickets held
+  KEYS[3] orders hash    orderId -> order JSON
+  KEYS[4] requests hash  requestKey -> orderId (makes retries and Idempotency-Key replays safe)
+
+  ARGV[1] userId         already validated: 1-64 of A-Z a-z 0-9 _ -
+  ARGV[2] requestKey     "k:<Idempotency-Key>" or "r:<worker-made id>"
+  ARGV[3] orderId        the id a new order gets
+  ARGV[4] now            epoch milliseconds
+
+  Returns (first element is the code, see ReserveCode in redis-ledger.ts):
+    {0, orderJson, sold, total}  reserved
+    {1, orderJson}               replayed: this requestKey already made an order
+    {2, total}                   sold out (sold == total)
+    {3, perUserLimit}            the buyer already holds perUserLimit tickets
+    {4}                          no such sale
+    {5, opensAt}                 not open yet
+    {6, closesAt}                closed
+    {7}                          requestKey belongs to another buyer
+]]
+local sale = KEYS[1]
+local userId = ARGV[1]
+local requestKey = ARGV[2]
+local now = tonumber(ARGV[4])
+
+local fields = redis.call('HMGET', sale, 'total', 'sold', 'perUserLimit', 'opensAt', 'closesAt')
+if not fields[1] then
+  return {4}
+end
+
+-- A retry of a request that already succeeded gets the same order back,
+-- whatever happened to the sale since.
+local earlier = redis.call('HGET', KEYS[4], requestKey)
+if earlier then
+  local order = redis.call('HGET', KEYS[3], earlier)
+  local owner = cjson.decode(order)['userId']
+  if owner ~= userId then
+    return {7}
+  end
+  return {1, order}
+end
+
+local opensAt = tonumber(fields[4])
+if opensAt and now < opensAt then
+  return {5, opensAt}
+end
+local closesAt = tonumber(fields[5])
+if closesAt and now >= closesAt then
+  return {6, closesAt}
+end
+
+local total = tonumber(fields[1])
+local sold = tonumber(fields[2])
+-- The seed checked total >= sold and so sold total + 1; strictly less is right.
+if sold >= total then
+  return {2, total}
+end
+
+local perUserLimit = tonumber(fields[3])
+local held = tonumber(redis.call('HGET', KEYS[2], userId) or '0')
+if held >= perUserLimit then
+  return {3, perUserLimit}
+end
+
+local orderId = ARGV[3]
+local order = '{"orderId":"' .. orderId .. '","saleId":"' .. redis.call('HGET', sale, 'id') ..
+  '","userId":"' .. userId .. '","state":"confirmed","createdAt":' .. ARGV[4] .. '}'
+sold = redis.call('HINCRBY', sale, 'sold', 1)
+redis.call('HINCRBY', KEYS[2], userId, 1)
+redis.call('HSET', KEYS[3], orderId, order)
+redis.call('HSET', KEYS[4], requestKey, orderId)
+return {0, order, sold, total}

@@ -1,0 +1,93 @@
+// A worker process: one uWS app serving the HTTP API, one local allowance
+// per sale, one connection to the ledger. It listens where the balancer mode
+// says: a private unix socket (proxy) or the public port itself (reuseport).
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import uWS from 'uWebSockets.js';
+import type { Config } from '../config/config';
+import { IpcRpc, type IpcEndpoint } from '../cluster/ipc-rpc';
+import { registerRoutes } from '../http/routes';
+import { openWorkerLedger } from '../inventory/open-ledger';
+import { StockKeeper } from '../inventory/stock-keeper';
+import { RequestTracker } from './request-tracker';
+
+function listenUnix(app: uWS.TemplatedApp, path: string): Promise<uWS.us_listen_socket> {
+  mkdirSync(dirname(path), { recursive: true });
+  rmSync(path, { force: true });
+  return new Promise((resolve, reject) => {
+    app.listen_unix((socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on unix socket ${path}`))), path);
+  });
+}
+
+function listenPort(app: uWS.TemplatedApp, host: string, port: number): Promise<uWS.us_listen_socket> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${host}:${port}`))));
+  });
+}
+
+export async function runWorker(config: Config): Promise<void> {
+  const slot = Number(process.env.SPIKE_WORKER_SLOT);
+  const weight = config.weights[slot]!;
+  const totalWeight = config.weights.reduce((sum, w) => sum + w, 0);
+  const tracker = new RequestTracker();
+  let keeper: StockKeeper | undefined;
+
+  const rpc = new IpcRpc(process as unknown as IpcEndpoint, {
+    workerStats: () => ({ slot, pid: process.pid, requests: tracker.requests, inFlight: tracker.inFlight, allowances: keeper?.allowanceStats() ?? {} }),
+  });
+  const ledger = await openWorkerLedger(config, rpc);
+  keeper = new StockKeeper(ledger, {
+    weight,
+    totalWeight,
+    localBuffer: config.localBuffer,
+    allowanceRefreshMs: config.allowanceRefreshMs,
+    saleViewTtlMs: config.saleViewTtlMs,
+  });
+
+  const app = uWS.App();
+  registerRoutes(app, {
+    ledger,
+    keeper,
+    adminToken: config.adminToken!,
+    defaultSaleId: config.defaultSaleId,
+    maxBodyBytes: config.maxBodyBytes,
+    workerSlot: slot,
+    clusterStats: () => rpc.request('clusterStats', null, 2000),
+    track: tracker,
+  });
+
+  const listenSockets: uWS.us_listen_socket[] = [];
+  if (config.balancer === 'proxy') {
+    listenSockets.push(await listenUnix(app, `${config.socketDir}/worker-${slot}.sock`));
+  } else {
+    // One listen socket per unit of weight: the kernel spreads connections
+    // evenly over the sockets of a SO_REUSEPORT group, so the split follows the weights.
+    for (let i = 0; i < weight; i++) listenSockets.push(await listenPort(app, config.host, config.port));
+  }
+
+  let shuttingDown = false;
+  const shutdown = async (reason: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    tracker.draining = true;
+    for (const socket of listenSockets) uWS.us_listen_socket_close(socket);
+    const drained = await tracker.idle(config.shutdownTimeoutMs);
+    if (!drained) console.error(`spike: worker ${slot} stopped with ${tracker.inFlight} request(s) unanswered after ${config.shutdownTimeoutMs} ms (${reason})`);
+    await ledger.close();
+    process.exit(0);
+  };
+
+  process.on('message', (message: unknown) => {
+    if ((message as { spike?: string })?.spike === 'shutdown') void shutdown('asked by the primary');
+  });
+  // Ctrl-C reaches the whole process group; the primary runs the shutdown, and
+  // a worker that outlives its primary exits rather than linger as an orphan.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('disconnect', () => {
+    console.error(`spike: worker ${slot} lost its primary; finishing in-flight requests and exiting`);
+    void shutdown('the primary is gone');
+  });
+
+  process.send!({ spike: 'ready' });
+}
