@@ -41,7 +41,7 @@ export async function runPrimary(config: Config): Promise<void> {
     log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
   }
 
-  const ledger = await openPrimaryLedger(config);
+  const { ledger, ipcHandlers } = await openPrimaryLedger(config);
   await ensureDefaultSale(ledger, config);
 
   mkdirSync(config.socketDir, { recursive: true });
@@ -56,7 +56,7 @@ export async function runPrimary(config: Config): Promise<void> {
     crashWindowMs: 30_000,
     log,
     onFork: (worker: Worker, slot: WorkerSlot) => {
-      workerRpc.set(slot, new IpcRpc(worker as unknown as IpcEndpoint, { clusterStats: () => clusterStats() }));
+      workerRpc.set(slot, new IpcRpc(worker as unknown as IpcEndpoint, { ...ipcHandlers, clusterStats: () => clusterStats() }));
     },
   });
 

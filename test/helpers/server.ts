@@ -1,0 +1,99 @@
+// Starts the real built server (primary + workers) as a child process, waits
+// for its "listening on" line, and stops it. Tests talk to it over real sockets.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
+export const ADMIN_TOKEN = 'test-admin-token';
+
+export interface RunningServer {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+  /** Everything the server printed so far, stdout and stderr. */
+  output(): string;
+  /** Resolves when a line matching the pattern has been printed. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** SIGTERM, then SIGKILL if it has not exited in time; resolves with the exit code. */
+  stop(timeoutMs?: number): Promise<number | null>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export async function startServer(env: Record<string, string>, startTimeoutMs = 20_000): Promise<RunningServer> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onChunk = (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout!.on('data', onChunk);
+  child.stderr!.on('data', onChunk);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      for (const listener of listeners) listener();
+      resolve({ code, signal });
+    }),
+  );
+
+  const waitForOutput = (pattern: RegExp, timeoutMs = 10_000) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(out);
+        if (match) {
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(match[0]);
+        } else if (child.exitCode !== null || child.signalCode !== null) {
+          listeners.delete(check);
+          clearTimeout(timer);
+          reject(new Error(`server exited before printing ${pattern}; output:\n${out}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${out}`));
+      }, timeoutMs);
+      listeners.add(check);
+      check();
+    });
+
+  const line = await waitForOutput(/listening on http:\/\/[^:]+:(\d+)/, startTimeoutMs);
+  const port = Number(/:(\d+)$/.exec(line)![1]);
+
+  return {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    output: () => out,
+    waitForOutput,
+    exited,
+    async stop(timeoutMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const { code } = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Polls until check() returns a truthy value, or fails after the deadline. Never a fixed sleep. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
