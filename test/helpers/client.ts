@@ -1,0 +1,78 @@
+// Real HTTP clients for tests: single requests, and a crowd of concurrent
+// buyers with an optional fresh connection per request.
+import http from 'node:http';
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: any;
+  readonly text: string;
+}
+
+export interface RequestOptions {
+  readonly method?: string;
+  readonly headers?: Record<string, string>;
+  /** Objects are sent as JSON; strings and buffers as they are. */
+  readonly body?: unknown;
+  readonly agent?: http.Agent | false;
+  readonly timeoutMs?: number;
+}
+
+export function request(url: string, options: RequestOptions = {}): Promise<Reply> {
+  const payload = options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (payload !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: options.method ?? 'GET', headers, agent: options.agent ?? false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON; the text is the body
+        }
+        resolve({ status: res.statusCode!, headers: res.headers, body, text });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(options.timeoutMs ?? 15_000, () => req.destroy(new Error(`no answer from ${url} within ${options.timeoutMs ?? 15_000} ms`)));
+    if (payload !== undefined) req.end(payload);
+    else req.end();
+  });
+}
+
+export interface CrowdOptions {
+  readonly count: number;
+  readonly concurrency: number;
+  /** Builds the i-th request. */
+  readonly make: (i: number) => { url: string } & RequestOptions;
+  /** A new TCP connection per request, so the balancer's per-connection split is exercised. */
+  readonly freshConnections?: boolean;
+}
+
+/** Fires count requests with at most `concurrency` in flight at once; returns every reply in order. */
+export async function crowd(options: CrowdOptions): Promise<Reply[]> {
+  const agent = options.freshConnections ? undefined : new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const replies: Reply[] = new Array(options.count);
+  let next = 0;
+  const lanes = Array.from({ length: options.concurrency }, async () => {
+    while (next < options.count) {
+      const i = next++;
+      const { url, ...rest } = options.make(i);
+      replies[i] = await request(url, { ...rest, agent: agent ?? false });
+    }
+  });
+  await Promise.all(lanes);
+  agent?.destroy();
+  return replies;
+}
+
+export function statusCounts(replies: Reply[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const reply of replies) counts[reply.status] = (counts[reply.status] ?? 0) + 1;
+  return counts;
+}
