@@ -1,7 +1,10 @@
 // Picks and opens the ledger named by the configuration, in the primary and
-// in each worker.
+// in each worker. Embedded: the state lives in the primary and workers reach
+// it over IPC. Redis: primary and workers each connect to it directly.
 import type { Config } from '../config/config';
 import type { IpcRpc, RpcHandler } from '../cluster/ipc-rpc';
+import { EmbeddedLedger, embeddedDescription } from './embedded-ledger';
+import { IpcLedger, ledgerIpcHandlers } from './ipc-ledger';
 import type { Ledger } from './ledger';
 import { RedisLedger } from './redis-ledger';
 
@@ -11,13 +14,29 @@ export interface PrimaryLedger {
   readonly ipcHandlers: Record<string, RpcHandler>;
 }
 
-export async function openWorkerLedger(config: Config, _rpc: IpcRpc): Promise<Ledger> {
+export async function openWorkerLedger(config: Config, rpc: IpcRpc): Promise<Ledger> {
+  if (config.ledger === 'embedded') {
+    return new IpcLedger(rpc, {
+      description: embeddedDescription(config.dataDir, config.journalFsync),
+      timeoutMs: config.ledgerTimeoutMs,
+      connected: () => process.connected !== false,
+    });
+  }
   const ledger = new RedisLedger({ url: config.redisUrl, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: config.redisAutoPipelining });
   await ledger.connect();
   return ledger;
 }
 
 export async function openPrimaryLedger(config: Config): Promise<PrimaryLedger> {
+  if (config.ledger === 'embedded') {
+    const ledger = EmbeddedLedger.open({
+      dataDir: config.dataDir,
+      fsync: config.journalFsync,
+      log: (line) => console.log(`spike: ${line}`),
+      warn: (line) => console.warn(`spike: WARNING: ${line}`),
+    });
+    return { ledger, ipcHandlers: ledgerIpcHandlers(ledger) };
+  }
   const ledger = new RedisLedger({ url: config.redisUrl, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false });
   try {
     await ledger.connect(3000);

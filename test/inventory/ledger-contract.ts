@@ -150,6 +150,17 @@ export function ledgerContract(name: string, open: () => Promise<LedgerFixture>)
       assert.equal(await ledger.getOrder('no-dot-here'), null);
     });
 
+    it('knows no order or request key of a sale it was not given, nor an order id a sale never made', async () => {
+      const s = spec({ total: 2 });
+      await ledger.createSale(s, Date.now());
+      assert.equal(await ledger.getOrder(`${s.id}.never-made`), null);
+      assert.equal(await ledger.findByRequestKey('never-created', 'k:any'), null);
+      const made = await attempt(ledger, s.id, 'gina', 'k:g');
+      assert.equal(made.kind, 'reserved');
+      assert.equal(await ledger.findByRequestKey(s.id, 'k:other'), null);
+      assert.equal(await ledger.findByRequestKey('never-created', 'k:g'), null, 'request keys belong to one sale');
+    });
+
     it('answers a ping', async () => {
       await ledger.ping();
     });

@@ -1,0 +1,18 @@
+// A child process that holds an EmbeddedLedger and serves it over its IPC
+// channel with the same handlers the cluster primary uses, so tests can drive
+// the real worker-side IpcLedger across a real process boundary.
+import { IpcRpc, type IpcEndpoint } from '../../src/cluster/ipc-rpc';
+import { EmbeddedLedger } from '../../src/inventory/embedded-ledger';
+import { ledgerIpcHandlers } from '../../src/inventory/ipc-ledger';
+
+const ledger = EmbeddedLedger.open({ dataDir: process.env.DATA_DIR!, fsync: (process.env.JOURNAL_FSYNC as 'batch' | 'off') ?? 'batch' });
+new IpcRpc(process as unknown as IpcEndpoint, {
+  ...ledgerIpcHandlers(ledger),
+  'host.stop': async () => {
+    await ledger.close();
+    setImmediate(() => process.exit(0));
+    return true;
+  },
+});
+process.on('disconnect', () => process.exit(0));
+process.send!({ host: 'ready' });
