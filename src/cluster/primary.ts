@@ -8,6 +8,8 @@ import net from 'node:net';
 import type { Config } from '../config/config';
 import { openPrimaryLedger } from '../inventory/open-ledger';
 import type { Ledger } from '../inventory/ledger';
+import { durabilityWarnings } from '../inventory/redis-durability';
+import { RedisLedger } from '../inventory/redis-ledger';
 import { IpcRpc, type IpcEndpoint } from './ipc-rpc';
 import { ProxyBalancer } from './proxy-balancer';
 import { Supervisor, type WorkerSlot } from './supervisor';
@@ -42,6 +44,9 @@ export async function runPrimary(config: Config): Promise<void> {
   }
 
   const { ledger, ipcHandlers } = await openPrimaryLedger(config);
+  if (ledger instanceof RedisLedger) {
+    for (const warning of await durabilityWarnings(ledger.redis)) log(`WARNING: ${warning}`);
+  }
   await ensureDefaultSale(ledger, config);
 
   mkdirSync(config.socketDir, { recursive: true });
@@ -73,6 +78,7 @@ export async function runPrimary(config: Config): Promise<void> {
           pid: slot.worker?.process.pid ?? null,
           connections: balancer ? slot.connections : null,
           restarts: slot.restarts,
+          outages: slot.outages,
           requests: own?.requests ?? null,
           allowances: own?.allowances ?? null,
         };

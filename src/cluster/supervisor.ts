@@ -18,6 +18,15 @@ export interface WorkerSlot extends WeightedPeer {
   /** Times a process in this slot was started after the first. */
   restarts: number;
   crashTimes: number[];
+  /** Each time the slot was down: the balancer's connection count when it went down and when it came back (equal if it was masked). */
+  outages: Outage[];
+}
+
+export interface Outage {
+  readonly downAt: number;
+  readonly connectionsAtDown: number;
+  upAt: number | null;
+  connectionsAtUp: number | null;
 }
 
 export interface SupervisorOptions {
@@ -48,6 +57,7 @@ export class Supervisor {
       connections: 0,
       restarts: 0,
       crashTimes: [],
+      outages: [],
     }));
   }
 
@@ -101,7 +111,14 @@ export class Supervisor {
       if ((message as { spike?: string })?.spike === 'ready' && slot.worker === worker) {
         slot.state = 'ready';
         slot.available = true;
-        this.options.log(`worker ${slot.index} ready (pid ${worker.process.pid}, weight ${slot.weight})`);
+        const outage = slot.outages.at(-1);
+        if (outage && outage.upAt === null) {
+          outage.upAt = Date.now();
+          outage.connectionsAtUp = slot.connections;
+          this.options.log(`worker ${slot.index} back (pid ${worker.process.pid}) ${outage.upAt - outage.downAt} ms after it died`);
+        } else {
+          this.options.log(`worker ${slot.index} ready (pid ${worker.process.pid}, weight ${slot.weight})`);
+        }
         this.notifyReady();
       }
     });
@@ -119,6 +136,8 @@ export class Supervisor {
       return;
     }
     const now = Date.now();
+    slot.outages.push({ downAt: now, connectionsAtDown: slot.connections, upAt: null, connectionsAtUp: null });
+    if (slot.outages.length > 20) slot.outages.shift();
     slot.crashTimes = slot.crashTimes.filter((time) => now - time < this.options.crashWindowMs);
     slot.crashTimes.push(now);
     const how = signal ? `signal ${signal}` : `code ${code}`;

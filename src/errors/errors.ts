@@ -35,6 +35,8 @@ export type ErrorName = keyof typeof ERRORS;
 export class SpikeError extends Error {
   readonly status: number;
   readonly code: string;
+  /** Extra response headers, e.g. the Idempotency-Key to retry a 503 with. */
+  headers: Record<string, string> | undefined;
 
   constructor(name: ErrorName, message: string) {
     super(message);

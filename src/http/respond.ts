@@ -52,7 +52,7 @@ export class Exchange {
 
   sendError(error: unknown): void {
     if (error instanceof SpikeError) {
-      this.sendJson(error.status, error.toJSON());
+      this.sendJson(error.status, error.toJSON(), error.headers);
       return;
     }
     console.error('spike: unexpected error while serving a request:', error);

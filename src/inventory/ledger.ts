@@ -31,9 +31,9 @@ export interface ReserveRequest {
   readonly saleId: string;
   readonly userId: string;
   /**
-   * Names this purchase attempt for its whole life: "k:<Idempotency-Key>" when
-   * the client sent one, otherwise "r:<random>" made once by the worker. A
-   * retry with the same key never reserves twice.
+   * Names this purchase attempt for its whole life: "k:<Idempotency-Key>",
+   * with a key the client sent or one the worker made for it. A retry with
+   * the same key never reserves twice.
    */
   readonly requestKey: string;
   /** The id the order gets if this attempt creates one. */

@@ -2,7 +2,7 @@
 // first (no I/O), and only then ask the ledger for the atomic reservation.
 // Buyers past the stock are answered here and never reach the ledger.
 import { randomBytes } from 'node:crypto';
-import { SpikeError } from '../errors/errors';
+import { LedgerUnavailableError, SpikeError } from '../errors/errors';
 import type { Ledger, Order, Sale } from './ledger';
 import { LocalAllowance, weightedShare } from './local-allowance';
 import { SaleDirectory } from './sale-directory';
@@ -45,7 +45,10 @@ export class StockKeeper {
     const sale = this.sales.peek(saleId) ?? (await this.sales.get(saleId));
     if (!sale) throw new SpikeError('SALE_NOT_FOUND', `no sale has id "${saleId}"`);
     const now = Date.now();
-    const requestKey = idempotencyKey ? `k:${idempotencyKey}` : `r:${randomBytes(9).toString('base64url')}`;
+    // A buyer who sent no key gets one made here, so that a 503 can hand it
+    // back and a retry with it can never reserve twice.
+    const retryKey = idempotencyKey ?? `auto-${randomBytes(12).toString('base64url')}`;
+    const requestKey = `k:${retryKey}`;
 
     if (sale.opensAt !== null && now < sale.opensAt) throw notOpen(sale.opensAt);
     if (sale.closesAt !== null && now >= sale.closesAt) return this.answerWithoutStock(sale, userId, idempotencyKey, now);
@@ -61,6 +64,11 @@ export class StockKeeper {
       outcome = await this.ledger.reserve({ saleId, userId, requestKey, orderId: newOrderId(saleId), now });
     } catch (error) {
       gate.allowance.giveBack();
+      if (error instanceof LedgerUnavailableError) {
+        // The script may have run and only its reply was lost: the same key replays it safely.
+        error.message += `; retry with the header Idempotency-Key: ${retryKey}`;
+        error.headers = { 'idempotency-key': retryKey };
+      }
       throw error;
     }
 

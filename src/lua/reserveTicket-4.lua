@@ -7,7 +7,7 @@
   KEYS[4] requests hash  requestKey -> orderId (makes retries and Idempotency-Key replays safe)
 
   ARGV[1] userId         already validated: 1-64 of A-Z a-z 0-9 _ -
-  ARGV[2] requestKey     "k:<Idempotency-Key>" or "r:<worker-made id>"
+  ARGV[2] requestKey     "k:<Idempotency-Key>" (sent by the client or made by the worker)
   ARGV[3] orderId        the id a new order gets
   ARGV[4] now            epoch milliseconds
 

@@ -25,6 +25,8 @@ function listenPort(app: uWS.TemplatedApp, host: string, port: number): Promise<
   });
 }
 
+const DRAIN_LINGER_MS = 100;
+
 export async function runWorker(config: Config): Promise<void> {
   const slot = Number(process.env.SPIKE_WORKER_SLOT);
   const weight = config.weights[slot]!;
@@ -73,6 +75,10 @@ export async function runWorker(config: Config): Promise<void> {
     for (const socket of listenSockets) uWS.us_listen_socket_close(socket);
     const drained = await tracker.idle(config.shutdownTimeoutMs);
     if (!drained) console.error(`spike: worker ${slot} stopped with ${tracker.inFlight} request(s) unanswered after ${config.shutdownTimeoutMs} ms (${reason})`);
+    // Requests already in flight on kept-alive connections still get a 503 with
+    // "connection: close" rather than a reset, for a short moment.
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_LINGER_MS));
+    await tracker.idle(config.shutdownTimeoutMs);
     await ledger.close();
     process.exit(0);
   };

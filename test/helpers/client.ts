@@ -7,6 +7,10 @@ export interface Reply {
   readonly headers: http.IncomingHttpHeaders;
   readonly body: any;
   readonly text: string;
+  /** Set instead of a status (which is 0) when the request failed at the socket level. */
+  readonly error?: string;
+  /** Milliseconds from sending to the answer or the failure. */
+  readonly ms?: number;
 }
 
 export interface RequestOptions {
@@ -52,6 +56,10 @@ export interface CrowdOptions {
   readonly make: (i: number) => { url: string } & RequestOptions;
   /** A new TCP connection per request, so the balancer's per-connection split is exercised. */
   readonly freshConnections?: boolean;
+  /** Record socket errors as status 0 instead of failing the whole crowd (for failure-injection tests). */
+  readonly tolerateErrors?: boolean;
+  /** Called after each reply, e.g. to inject a failure midway. */
+  readonly onReply?: (reply: Reply, done: number) => void;
 }
 
 /** Fires count requests with at most `concurrency` in flight at once; returns every reply in order. */
@@ -59,11 +67,21 @@ export async function crowd(options: CrowdOptions): Promise<Reply[]> {
   const agent = options.freshConnections ? undefined : new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   const replies: Reply[] = new Array(options.count);
   let next = 0;
+  let finished = 0;
   const lanes = Array.from({ length: options.concurrency }, async () => {
     while (next < options.count) {
       const i = next++;
       const { url, ...rest } = options.make(i);
-      replies[i] = await request(url, { ...rest, agent: agent ?? false });
+      const started = Date.now();
+      try {
+        replies[i] = { ...(await request(url, { ...rest, agent: agent ?? false })), ms: Date.now() - started };
+      } catch (error) {
+        if (!options.tolerateErrors) throw error;
+        const err = error as NodeJS.ErrnoException;
+        replies[i] = { status: 0, headers: {}, body: null, text: '', error: err.code ?? err.message, ms: Date.now() - started };
+      }
+      finished++;
+      options.onReply?.(replies[i]!, finished);
     }
   });
   await Promise.all(lanes);

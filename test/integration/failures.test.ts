@@ -1,0 +1,344 @@
+// Real failures injected into real processes: a worker SIGKILLed mid sell-out,
+// a worker that keeps crashing, the primary SIGKILLed, Redis killed and
+// restarted, a lost reply, and SIGTERM under load. No ticket may be lost or
+// sold twice, and no buyer told "yes" may lose the order.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { RedisLedger } from '../../src/inventory/redis-ledger';
+import { newOrderId } from '../../src/inventory/stock-keeper';
+import { crowd, request, statusCounts, type Reply } from '../helpers/client';
+import { PrivateRedis } from '../helpers/private-redis';
+import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
+
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+interface WorkerStats {
+  slot: number;
+  state: string;
+  pid: number | null;
+  connections: number | null;
+  restarts: number;
+  outages: Array<{ downAt: number; upAt: number | null; connectionsAtDown: number; connectionsAtUp: number | null }>;
+}
+
+async function workers(server: RunningServer): Promise<WorkerStats[]> {
+  const reply = await request(`${server.url}/api/cluster`, { headers: admin });
+  assert.equal(reply.status, 200, reply.text);
+  return reply.body.workers;
+}
+
+async function createSale(server: RunningServer, id: string, total: number): Promise<void> {
+  const reply = await request(`${server.url}/api/sales`, { method: 'POST', headers: admin, body: { id, total } });
+  assert.equal(reply.status, 201, reply.text);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The ledger's own state: sold, orders, and whether any buyer holds more than one ticket. */
+async function ledgerState(redisUrl: string, prefix: string, saleId: string) {
+  const redis = adminRedis(redisUrl);
+  try {
+    const sold = Number(await redis.hget(`${prefix}:{${saleId}}:sale`, 'sold'));
+    const orders = await redis.hgetall(`${prefix}:{${saleId}}:orders`);
+    const held = await redis.hvals(`${prefix}:{${saleId}}:buyers`);
+    return { sold, orders, buyers: held.length, overLimit: held.filter((count) => count !== '1').length };
+  } finally {
+    await redis.quit();
+  }
+}
+
+function acknowledged(replies: Reply[]): Reply[] {
+  return replies.filter((reply) => reply?.status === 201);
+}
+
+describe('a worker SIGKILLed in the middle of a sell-out', () => {
+  const prefix = uniquePrefix('workerkill');
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer({ WORKERS: '4', WORKER_WEIGHTS: '1,2,3,4', LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix, LOCAL_BUFFER: '10' });
+  });
+  after(async () => {
+    await server.stop();
+    const redis = adminRedis();
+    await dropPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('still sells exactly total, to distinct buyers; the worker comes back; it got no connection while down', async () => {
+    const total = 1000;
+    await createSale(server, 'wk', total);
+    const victim = (await workers(server)).find((w) => w.slot === 3)!;
+    let killed = false;
+    const replies = await crowd({
+      count: 6000,
+      concurrency: 100,
+      freshConnections: true,
+      tolerateErrors: true,
+      make: (i) => ({ url: `${server.url}/api/sales/wk/purchases`, method: 'POST', body: { userId: `u${i}` } }),
+      onReply: (_reply, done) => {
+        if (!killed && done === 300) {
+          killed = true;
+          process.kill(victim.pid!, 'SIGKILL');
+        }
+      },
+    });
+    assert.ok(killed);
+
+    // Buyers past the stock may still be arriving; mop up so the sale ends.
+    await crowd({ count: 500, concurrency: 50, make: (i) => ({ url: `${server.url}/api/sales/wk/purchases`, method: 'POST', body: { userId: `late${i}` } }) });
+    const state = await ledgerState(REDIS_URL, prefix, 'wk');
+    assert.equal(state.sold, total, 'no oversell, no undersell');
+    assert.equal(Object.keys(state.orders).length, total);
+    assert.equal(state.buyers, total);
+    assert.equal(state.overLimit, 0, 'no buyer holds two tickets');
+    const acked = acknowledged(replies);
+    for (const reply of acked) assert.ok(state.orders[reply.body.orderId], `acknowledged order ${reply.body.orderId} is in the ledger`);
+    const failedAtSocket = replies.filter((r) => r.status === 0).length;
+    assert.ok(failedAtSocket < 150, `only requests in flight on the killed worker may fail, got ${failedAtSocket}`);
+
+    const back = await eventually(async () => {
+      const slot = (await workers(server)).find((w) => w.slot === 3)!;
+      return slot.state === 'ready' && slot.pid !== victim.pid ? slot : null;
+    }, 10_000, 'the killed worker to come back');
+    assert.equal(back.restarts, 1);
+    const outage = back.outages.at(-1)!;
+    assert.ok(outage.upAt !== null);
+    assert.equal(outage.connectionsAtUp, outage.connectionsAtDown, 'the balancer gave the dead worker no connection while it was down');
+    console.log(`# worker restart: serving again ${outage.upAt! - outage.downAt} ms after SIGKILL; ${failedAtSocket} requests were cut at the socket`);
+  });
+});
+
+describe('a worker that keeps crashing', () => {
+  const prefix = uniquePrefix('crashloop');
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer({ WORKERS: '2', LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix });
+  });
+  after(async () => {
+    await server.stop();
+    const redis = adminRedis();
+    await dropPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('is left down after 5 deaths in 30 s, with a log line, while the other keeps serving', async () => {
+    for (let death = 1; death <= 5; death++) {
+      const slot = await eventually(async () => {
+        const w = (await workers(server)).find((s) => s.slot === 1)!;
+        return w.state === 'ready' ? w : null;
+      }, 10_000, `worker 1 ready before death ${death}`).catch((error: Error) => {
+        throw new Error(`${error.message}\nserver output:\n${server.output()}`);
+      });
+      process.kill(slot.pid!, 'SIGKILL');
+      await eventually(async () => (await workers(server)).find((s) => s.slot === 1)!.pid !== slot.pid, 5000, 'the death to be seen');
+    }
+    await server.waitForOutput(/worker 1 died \(signal SIGKILL\) 5 times in 30 s; leaving it down/);
+    const after = await workers(server);
+    assert.equal(after.find((w) => w.slot === 1)!.state, 'failed');
+    assert.equal(after.find((w) => w.slot === 0)!.state, 'ready');
+    const replies = await crowd({ count: 50, concurrency: 10, freshConnections: true, make: (i) => ({ url: `${server.url}/buy/ticket?user=c${i}` }) });
+    assert.deepEqual(statusCounts(replies), { 201: 50 });
+  });
+});
+
+describe('the primary SIGKILLed mid-sale, then restarted', () => {
+  const prefix = uniquePrefix('primarykill');
+  after(async () => {
+    const redis = adminRedis();
+    await dropPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('takes its workers down with it, and the restart keeps every acknowledged order and sells to exactly total', async () => {
+    const env = { WORKERS: '2', LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix, DEFAULT_SALE_ID: 'pk', DEFAULT_SALE_TOTAL: '800' };
+    const first = await startServer(env);
+    const workerPids = (await workers(first)).map((w) => w.pid!);
+    let killed = false;
+    const replies = await crowd({
+      count: 3000,
+      concurrency: 50,
+      tolerateErrors: true,
+      make: (i) => ({ url: `${first.url}/buy/ticket?user=p${i}` }),
+      onReply: (_reply, done) => {
+        if (!killed && done === 400) {
+          killed = true;
+          first.child.kill('SIGKILL');
+        }
+      },
+    });
+    await first.exited;
+    await eventually(() => workerPids.every((pid) => !alive(pid)), 10_000, 'orphaned workers to exit');
+
+    const acked = acknowledged(replies);
+    assert.ok(acked.length >= 300, `some sales were acknowledged before the kill (${acked.length})`);
+    const second = await startServer(env);
+    try {
+      assert.match(second.output(), /default sale "pk": found/);
+      const midway = await ledgerState(REDIS_URL, prefix, 'pk');
+      for (const reply of acked) assert.ok(midway.orders[reply.body.orderId], `acknowledged order ${reply.body.orderId} survived`);
+      assert.equal(midway.sold, Object.keys(midway.orders).length, 'sold equals the number of orders');
+
+      await crowd({ count: 2000, concurrency: 50, make: (i) => ({ url: `${second.url}/buy/ticket?user=q${i}` }) });
+      const final = await ledgerState(REDIS_URL, prefix, 'pk');
+      assert.equal(final.sold, 800);
+      assert.equal(Object.keys(final.orders).length, 800);
+      assert.equal(final.overLimit, 0);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
+describe('Redis killed mid-sale, then restarted', () => {
+  let redis: PrivateRedis;
+  let server: RunningServer;
+  before(async () => {
+    // The recommended durability: every acknowledged write is fsynced before the reply.
+    redis = await PrivateRedis.start(['--appendonly', 'yes', '--appendfsync', 'always']);
+    server = await startServer({ WORKERS: '2', LEDGER: 'redis', REDIS_URL: redis.url, LEDGER_TIMEOUT_MS: '1000' });
+  });
+  after(async () => {
+    await server.stop();
+    await redis.stop();
+  });
+
+  it('answers 503 within the bound while Redis is away, queues nothing, and completes the sale when it returns', async () => {
+    const total = 300;
+    await createSale(server, 'rd', total);
+    const early = await crowd({ count: 100, concurrency: 20, make: (i) => ({ url: `${server.url}/api/sales/rd/purchases`, method: 'POST', body: { userId: `e${i}` } }) });
+    assert.deepEqual(statusCounts(early), { 201: 100 });
+
+    await redis.kill();
+    const during = await crowd({ count: 60, concurrency: 20, make: (i) => ({ url: `${server.url}/api/sales/rd/purchases`, method: 'POST', body: { userId: `d${i}` } }) });
+    const slowest = Math.max(...during.map((r) => r.ms!));
+    assert.deepEqual(statusCounts(during), { 503: 60 });
+    for (const reply of during) {
+      assert.equal(reply.body.error.code, 'ledger_unavailable');
+      assert.ok(reply.headers['idempotency-key'], 'a 503 names the key to retry with');
+    }
+    assert.ok(slowest <= 1500, `503s came within LEDGER_TIMEOUT_MS (+ slack): slowest ${slowest} ms`);
+    assert.equal((await request(`${server.url}/healthz`)).status, 503);
+
+    await redis.resume();
+    await eventually(async () => (await request(`${server.url}/healthz`)).status === 200, 10_000, 'health to recover');
+    // Nothing asked while Redis was away ran later behind the buyers' backs.
+    const held = await ledgerState(redis.url, 'spike', 'rd');
+    assert.equal(held.sold, 100);
+    assert.equal(Object.keys(held.orders).length, 100);
+
+    const rest = await crowd({ count: 1500, concurrency: 50, make: (i) => ({ url: `${server.url}/api/sales/rd/purchases`, method: 'POST', body: { userId: `r${i}` } }) });
+    assert.equal(statusCounts(rest)[201], total - 100);
+    const final = await ledgerState(redis.url, 'spike', 'rd');
+    assert.equal(final.sold, total);
+    assert.equal(Object.keys(final.orders).length, total);
+    assert.equal(final.overLimit, 0);
+    for (const reply of acknowledged(early)) assert.ok(final.orders[reply.body.orderId]);
+    console.log(`# Redis down: slowest 503 took ${slowest} ms (LEDGER_TIMEOUT_MS=1000)`);
+  });
+});
+
+describe('a reply lost after the script ran', () => {
+  let redis: PrivateRedis;
+  before(async () => {
+    redis = await PrivateRedis.start();
+  });
+  after(async () => redis.stop());
+
+  it('a retry with the same request key finds the order instead of reserving again', async () => {
+    const ledger = new RedisLedger({ url: redis.url, prefix: 'lost', timeoutMs: 200, autoPipelining: false });
+    await ledger.connect();
+    const control = redis.client();
+    try {
+      await ledger.createSale({ id: 'lr', name: 'lr', total: 10, perUserLimit: 1, opensAt: null, closesAt: null }, Date.now());
+      // Writes (and so the script) wait 800 ms on the server: the client's 200 ms timeout fires first, as if the reply were lost.
+      await control.client('PAUSE', 800, 'WRITE');
+      const request = { saleId: 'lr', userId: 'alice', requestKey: 'k:alice-1', now: Date.now() };
+      await assert.rejects(ledger.reserve({ ...request, orderId: newOrderId('lr') }), { code: 'ledger_unavailable' });
+      // The script runs once the pause ends, its reply going nowhere.
+      await eventually(async () => (await control.hlen('lost:{lr}:orders')) === 1, 5000, 'the paused script to run');
+      const retry = await ledger.reserve({ ...request, orderId: newOrderId('lr') });
+      assert.equal(retry.kind, 'replayed');
+      assert.equal(await control.hlen('lost:{lr}:orders'), 1);
+      assert.equal(await control.hget('lost:{lr}:sale', 'sold'), '1');
+    } finally {
+      await control.quit();
+      await ledger.close();
+    }
+  });
+
+  it('over HTTP: the 503 carries an Idempotency-Key, and retrying with it returns the one order', async () => {
+    const server = await startServer({ WORKERS: '1', LEDGER: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'losthttp', LEDGER_TIMEOUT_MS: '200' });
+    const control = redis.client();
+    try {
+      await createSale(server, 'lh', 5);
+      await control.client('PAUSE', 800, 'WRITE');
+      const lost = await request(`${server.url}/api/sales/lh/purchases`, { method: 'POST', body: { userId: 'bob' } });
+      assert.equal(lost.status, 503);
+      const key = lost.headers['idempotency-key'] as string;
+      assert.ok(key);
+      await eventually(async () => (await control.hlen('losthttp:{lh}:orders')) === 1, 5000, 'the paused script to run');
+      const retried = await request(`${server.url}/api/sales/lh/purchases`, { method: 'POST', headers: { 'idempotency-key': key }, body: { userId: 'bob' } });
+      assert.equal(retried.status, 201);
+      assert.equal(retried.headers['idempotent-replayed'], 'true');
+      assert.equal(await control.hlen('losthttp:{lh}:orders'), 1);
+    } finally {
+      await control.quit();
+      await server.stop();
+    }
+  });
+});
+
+describe('SIGTERM under load', () => {
+  const prefix = uniquePrefix('sigterm');
+  after(async () => {
+    const redis = adminRedis();
+    await dropPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('answers every accepted request, then exits 0 within SHUTDOWN_TIMEOUT_MS', async () => {
+    const server = await startServer({ WORKERS: '2', LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix, SHUTDOWN_TIMEOUT_MS: '5000', DEFAULT_SALE_TOTAL: '100000' });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 40 });
+    const outcomes: Array<{ status: number; error?: string }> = [];
+    let signalled = 0;
+    let stop = false;
+    const lanes = Array.from({ length: 40 }, async (_, lane) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const reply = await request(`${server.url}/buy/ticket?user=l${lane}x${i}`, { agent });
+          outcomes.push({ status: reply.status });
+          if (reply.status === 503) return; // told to go away: a real client would retry elsewhere
+        } catch (error) {
+          outcomes.push({ status: 0, error: (error as NodeJS.ErrnoException).code ?? (error as Error).message });
+          return;
+        }
+        if (outcomes.length === 2000 && !signalled) {
+          signalled = Date.now();
+          server.child.kill('SIGTERM');
+        }
+      }
+    });
+    const exited = await Promise.race([server.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 8000))]);
+    stop = true;
+    await Promise.all(lanes);
+    agent.destroy();
+    assert.ok(exited, 'the server exited');
+    assert.equal(exited.code, 0, server.output());
+    const elapsed = Date.now() - signalled;
+    const cut = outcomes.filter((o) => o.status === 0 && o.error !== 'ECONNREFUSED');
+    assert.deepEqual(cut, [], 'no accepted request was left without an answer');
+    assert.ok(outcomes.filter((o) => o.status === 201).length >= 2000);
+    assert.match(server.output(), /SIGTERM: draining/);
+    assert.match(server.output(), /stopped/);
+    console.log(`# SIGTERM: exited 0 within ${elapsed} ms; ${outcomes.length} requests answered or refused`);
+  });
+});
