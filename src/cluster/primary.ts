@@ -9,6 +9,7 @@ import type { Config } from '../config/config';
 import { openPrimaryLedger } from '../inventory/open-ledger';
 import type { Ledger } from '../inventory/ledger';
 import { durabilityWarnings } from '../inventory/redis-durability';
+import { HoldSweeper } from '../inventory/hold-sweeper';
 import { RedisLedger } from '../inventory/redis-ledger';
 import { IpcRpc, type IpcEndpoint } from './ipc-rpc';
 import { ProxyBalancer } from './proxy-balancer';
@@ -29,7 +30,15 @@ function freePort(host: string): Promise<number> {
 
 async function ensureDefaultSale(ledger: Ledger, config: Config): Promise<void> {
   const created = await ledger.createSale(
-    { id: config.defaultSaleId, name: `default sale ${config.defaultSaleId}`, total: config.defaultSaleTotal, perUserLimit: 1, opensAt: null, closesAt: null },
+    {
+      id: config.defaultSaleId,
+      name: `default sale ${config.defaultSaleId}`,
+      total: config.defaultSaleTotal,
+      perUserLimit: 1,
+      holdSeconds: config.defaultSaleHoldSeconds,
+      opensAt: null,
+      closesAt: null,
+    },
     Date.now(),
   );
   const sale = created ?? (await ledger.getSale(config.defaultSaleId))!;
@@ -95,6 +104,9 @@ export async function runPrimary(config: Config): Promise<void> {
     balancer = new ProxyBalancer(supervisor.slots);
     boundPort = await balancer.listen(port, config.host);
   }
+  const sweeper = new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, saleListRefreshMs: 500, warn: (line) => log(`WARNING: ${line}`) });
+  sweeper.start();
+
   log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`);
 
   let stopping = false;
@@ -114,6 +126,7 @@ export async function runPrimary(config: Config): Promise<void> {
     force.unref();
     const stoppedAccepting = balancer?.stopAccepting();
     await supervisor.stop();
+    await sweeper.stop();
     balancer?.destroyAll();
     await stoppedAccepting;
     await ledger.close();

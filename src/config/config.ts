@@ -24,6 +24,8 @@ export interface Config {
   readonly adminToken: string | undefined;
   readonly defaultSaleId: string;
   readonly defaultSaleTotal: number;
+  readonly defaultSaleHoldSeconds: number;
+  readonly holdSweepMs: number;
   readonly maxBodyBytes: number;
   readonly socketDir: string;
   readonly dataDir: string;
@@ -114,6 +116,8 @@ export function loadConfig(env: Env = process.env): Config {
     adminToken,
     defaultSaleId,
     defaultSaleTotal: integer(env, 'DEFAULT_SALE_TOTAL', 10_000, 0, 1_000_000_000),
+    defaultSaleHoldSeconds: integer(env, 'DEFAULT_SALE_HOLD_SECONDS', 900, 0, 86_400),
+    holdSweepMs: integer(env, 'HOLD_SWEEP_MS', 250, 10, 60_000),
     maxBodyBytes: 4096,
     socketDir: env.SOCKET_DIR || join(tmpdir(), `spike-${process.pid}`),
     dataDir: env.DATA_DIR || './data',

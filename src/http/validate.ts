@@ -1,10 +1,14 @@
 // Turning untrusted input into typed values; every failure names the field
 // and says what would be accepted.
 import { SpikeError } from '../errors/errors';
-import type { SaleSpec } from '../inventory/ledger';
+import type { OrderState, SaleSpec } from '../inventory/ledger';
+
+const ORDER_STATES: readonly OrderState[] = ['reserved', 'paid', 'expired', 'cancelled'];
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_TOTAL = 1_000_000_000;
+/** A buyer has 15 minutes to pay unless the sale says otherwise. */
+export const DEFAULT_HOLD_SECONDS = 900;
 
 export function checkId(field: string, value: unknown): string {
   if (typeof value !== 'string' || !ID.test(value)) {
@@ -49,10 +53,42 @@ export function parseSaleSpec(body: Record<string, unknown>): SaleSpec {
   }
   const total = integerField(body, 'total', 0, MAX_TOTAL);
   const perUserLimit = integerField(body, 'perUserLimit', 1, 1000, 1);
+  const holdSeconds = integerField(body, 'holdSeconds', 0, 86_400, DEFAULT_HOLD_SECONDS);
   const opensAt = timeField(body, 'opensAt');
   const closesAt = timeField(body, 'closesAt');
   if (opensAt !== null && closesAt !== null && closesAt <= opensAt) {
     throw new SpikeError('INVALID_FIELD', 'closesAt must be later than opensAt');
   }
-  return { id, name, total, perUserLimit, opensAt, closesAt };
+  return { id, name, total, perUserLimit, holdSeconds, opensAt, closesAt };
+}
+
+/** Order ids are "<saleId>.<random>". */
+export function checkOrderId(value: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{1,32}$/.test(value)) {
+    throw new SpikeError('ORDER_NOT_FOUND', `no order has id "${value.slice(0, 100)}"`);
+  }
+  return value;
+}
+
+export function checkOrderState(value: string): OrderState | undefined {
+  if (value === '') return undefined;
+  if (!(ORDER_STATES as readonly string[]).includes(value)) {
+    throw new SpikeError('INVALID_FIELD', `state must be one of ${ORDER_STATES.join(', ')}`);
+  }
+  return value as OrderState;
+}
+
+/** A cursor or feed position handed out by an earlier page. */
+export function checkPosition(field: string, value: string): string | null {
+  if (value === '') return null;
+  if (!/^[0-9-]{1,40}$/.test(value)) throw new SpikeError('INVALID_FIELD', `${field} must be the value an earlier page returned`);
+  return value;
+}
+
+export function checkLimit(value: string, fallback: number, max: number): number {
+  if (value === '') return fallback;
+  if (!/^\d{1,7}$/.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw new SpikeError('INVALID_FIELD', `limit must be an integer from 1 to ${max}`);
+  }
+  return Number(value);
 }

@@ -8,8 +8,8 @@ export function weightedShare(stock: number, weight: number, totalWeight: number
 
 export class LocalAllowance {
   private units: number;
-  /** The ledger said sold == total; no unit is worth spending until stock comes back. */
-  soldOut = false;
+  /** The ledger said sold == total at this time; no unit is worth spending until stock comes back. */
+  private soldOutSince: number | null = null;
   /** Units added after the first grant, for the Redis-calls audit. */
   extendedUnits = 0;
   extensions = 0;
@@ -22,8 +22,26 @@ export class LocalAllowance {
     return this.units;
   }
 
+  get soldOut(): boolean {
+    return this.soldOutSince !== null;
+  }
+
+  /** How long the sale has been known sold out, in ms; 0 when it is not. */
+  soldOutFor(now: number): number {
+    return this.soldOutSince === null ? 0 : now - this.soldOutSince;
+  }
+
+  markSoldOut(now = Date.now()): void {
+    if (this.soldOutSince === null) this.soldOutSince = now;
+  }
+
+  /** Stock came back (a hold expired, an order was cancelled): worth asking the ledger again. */
+  clearSoldOut(): void {
+    this.soldOutSince = null;
+  }
+
   take(): boolean {
-    if (this.soldOut || this.units <= 0) return false;
+    if (this.soldOutSince !== null || this.units <= 0) return false;
     this.units--;
     return true;
   }

@@ -54,7 +54,14 @@ export class SaleDirectory {
   /** Updates the cached sold count from a ledger reply, which is fresher than any read. */
   noteSold(saleId: string, sold: number): void {
     const entry = this.entries.get(saleId);
+    // Between refreshes the count only moves up here; releases show at the next refresh.
     if (entry?.sale && sold > entry.sale.sold) entry.sale = { ...entry.sale, sold };
+  }
+
+  /** The next read goes to the ledger. */
+  invalidate(saleId: string): void {
+    const entry = this.entries.get(saleId);
+    if (entry) entry.fetchedAt = 0;
   }
 
   remember(sale: Sale): void {

@@ -29,6 +29,9 @@ interface Gate {
   refilling?: Promise<void>;
 }
 
+/** How long a worker trusts its own "sold out" before re-reading the ledger once. */
+const SOLD_OUT_RECHECK_MS = 1000;
+
 export function newOrderId(saleId: string): string {
   return `${saleId}.${randomBytes(9).toString('base64url')}`;
 }
@@ -39,6 +42,13 @@ export class StockKeeper {
 
   constructor(private readonly ledger: Ledger, private readonly options: StockKeeperOptions) {
     this.sales = new SaleDirectory(ledger, options.saleViewTtlMs);
+    ledger.onStockReturned((saleId) => this.stockReturned(saleId));
+  }
+
+  /** Tickets of the sale went back on sale somewhere: this worker may sell them again. */
+  stockReturned(saleId: string): void {
+    this.gates.get(saleId)?.allowance.clearSoldOut();
+    this.sales.invalidate(saleId);
   }
 
   async purchase(saleId: string, userId: string, idempotencyKey?: string): Promise<PurchaseResult> {
@@ -55,7 +65,9 @@ export class StockKeeper {
 
     const gate = this.gateFor(sale);
     if (!gate.allowance.take()) {
-      if (!gate.allowance.soldOut) await this.refill(sale, gate);
+      // A sold-out mark is trusted for SOLD_OUT_RECHECK_MS; stock-returned
+      // messages clear it sooner, and this re-read covers one that was missed.
+      if (!gate.allowance.soldOut || gate.allowance.soldOutFor(now) >= SOLD_OUT_RECHECK_MS) await this.refill(sale, gate);
       if (!gate.allowance.take()) return this.answerWithoutStock(sale, userId, idempotencyKey, now);
     }
 
@@ -75,13 +87,13 @@ export class StockKeeper {
     switch (outcome.kind) {
       case 'reserved':
         this.sales.noteSold(saleId, outcome.sold);
-        if (outcome.sold >= outcome.total) gate.allowance.soldOut = true;
+        if (outcome.sold >= outcome.total) gate.allowance.markSoldOut();
         return { order: outcome.order, created: true };
       case 'replayed':
         gate.allowance.giveBack();
         return { order: outcome.order, created: false };
       case 'sold_out':
-        gate.allowance.soldOut = true;
+        gate.allowance.markSoldOut();
         this.sales.noteSold(saleId, outcome.total);
         throw soldOut(saleId);
       case 'limit_reached':
@@ -135,7 +147,7 @@ export class StockKeeper {
       const { weight, totalWeight, localBuffer } = this.options;
       const remaining = Math.max(0, sale.total - sale.sold);
       gate = { allowance: new LocalAllowance(Math.min(remaining, weightedShare(remaining, weight, totalWeight) + localBuffer)), lastRefillAt: Date.now() };
-      if (remaining === 0) gate.allowance.soldOut = true;
+      if (remaining === 0) gate.allowance.markSoldOut();
       this.gates.set(sale.id, gate);
     }
     return gate;
@@ -159,7 +171,7 @@ export class StockKeeper {
         if (!fresh) return;
         const remaining = fresh.total - fresh.sold;
         if (remaining <= 0) {
-          gate.allowance.soldOut = true;
+          gate.allowance.markSoldOut();
           return;
         }
         const { weight, totalWeight, localBuffer } = this.options;

@@ -258,7 +258,7 @@ describe('a reply lost after the script ran', () => {
     await ledger.connect();
     const control = redis.client();
     try {
-      await ledger.createSale({ id: 'lr', name: 'lr', total: 10, perUserLimit: 1, opensAt: null, closesAt: null }, Date.now());
+      await ledger.createSale({ id: 'lr', name: 'lr', total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null }, Date.now());
       // Writes (and so the script) wait 800 ms on the server: the client's 200 ms timeout fires first, as if the reply were lost.
       await control.client('PAUSE', 800, 'WRITE');
       const request = { saleId: 'lr', userId: 'alice', requestKey: 'k:alice-1', now: Date.now() };

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Ledger, ReserveOutcome, SaleSpec } from '../../src/inventory/ledger';
+import type { FeedEvent, FeedPage, Ledger, Order, OrderPage, ReserveOutcome, SaleSpec } from '../../src/inventory/ledger';
 import { newOrderId } from '../../src/inventory/stock-keeper';
 
 export interface LedgerFixture {
@@ -13,7 +13,7 @@ export interface LedgerFixture {
 
 function spec(overrides: Partial<SaleSpec> = {}): SaleSpec {
   const id = overrides.id ?? `sale-${randomBytes(5).toString('hex')}`;
-  return { id, name: id, total: 10, perUserLimit: 1, opensAt: null, closesAt: null, ...overrides };
+  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, ...overrides };
 }
 
 function attempt(ledger: Ledger, saleId: string, userId: string, requestKey = `r:${randomBytes(8).toString('hex')}`, now = Date.now()): Promise<ReserveOutcome> {
@@ -37,9 +37,10 @@ export function ledgerContract(name: string, open: () => Promise<LedgerFixture>)
     it('creates a sale once; a second create with the same id changes nothing', async () => {
       const s = spec({ total: 7, perUserLimit: 2, name: 'Train G1234' });
       const created = await ledger.createSale(s, 1000);
-      assert.deepEqual(created, { ...s, sold: 0, createdAt: 1000 });
+      assert.deepEqual(created, { ...s, sold: 0, paid: 0, createdAt: 1000 });
       assert.equal(await ledger.createSale({ ...s, total: 99 }, 2000), null);
-      assert.deepEqual(await ledger.getSale(s.id), { ...s, sold: 0, createdAt: 1000 });
+      assert.deepEqual(await ledger.getSale(s.id), { ...s, sold: 0, paid: 0, createdAt: 1000 });
+      assert.ok((await ledger.saleIds()).includes(s.id));
     });
 
     it('knows no sale it was not given', async () => {
@@ -163,6 +164,246 @@ export function ledgerContract(name: string, open: () => Promise<LedgerFixture>)
 
     it('answers a ping', async () => {
       await ledger.ping();
+    });
+
+    orderLifecycleContract(() => ledger);
+  });
+}
+
+type Reserved = Extract<ReserveOutcome, { kind: 'reserved' }>;
+
+async function reserveOk(ledger: Ledger, saleId: string, userId: string, now: number): Promise<Reserved> {
+  const outcome = await attempt(ledger, saleId, userId, undefined, now);
+  assert.equal(outcome.kind, 'reserved', JSON.stringify(outcome));
+  return outcome as Reserved;
+}
+
+/** Holds, payment, cancellation, expiry, returned stock and the order feed. */
+function orderLifecycleContract(ledgerOf: () => Ledger): void {
+  describe('order lifecycle', () => {
+    const T = 1_800_000_000_000;
+
+    it('a purchase holds the ticket for holdSeconds; holdSeconds 0 sells at once', async () => {
+      const ledger = ledgerOf();
+      const held = spec({ holdSeconds: 60 });
+      await ledger.createSale(held, T);
+      const r = await reserveOk(ledger, held.id, 'alice', T);
+      assert.equal(r.order.state, 'reserved');
+      assert.equal(r.order.expiresAt, T + 60_000);
+      assert.deepEqual(await ledger.getOrder(r.order.orderId), r.order);
+      const sale = (await ledger.getSale(held.id))!;
+      assert.equal(sale.sold, 1);
+      assert.equal(sale.paid, 0);
+
+      const final = spec({ holdSeconds: 0 });
+      await ledger.createSale(final, T);
+      const f = await reserveOk(ledger, final.id, 'alice', T);
+      assert.equal(f.order.state, 'paid');
+      assert.equal(f.order.expiresAt, null);
+      assert.equal((await ledger.getSale(final.id))!.paid, 1);
+      assert.equal(await ledger.expireHolds(final.id, T + 10_000_000, 100), 0);
+    });
+
+    it('an expired hold is released exactly once: stock and the buyer come back; paying it is refused', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 1, holdSeconds: 1 });
+      await ledger.createSale(s, T);
+      const r = await reserveOk(ledger, s.id, 'alice', T);
+      assert.equal((await attempt(ledger, s.id, 'bob', undefined, T + 10)).kind, 'sold_out');
+      assert.equal(await ledger.expireHolds(s.id, T + 999, 100), 0);
+      const sweeps = await Promise.all([1, 2, 3, 4].map(() => ledger.expireHolds(s.id, T + 1000, 100)));
+      assert.equal(sweeps.reduce((a, b) => a + b, 0), 1, 'several sweepers release the hold once');
+      const expired = (await ledger.getOrder(r.order.orderId))!;
+      assert.equal(expired.state, 'expired');
+      assert.equal(expired.updatedAt, T + 1000);
+      assert.deepEqual(await ledger.pay(r.order.orderId, 'alice', T + 1001), { kind: 'expired', order: expired });
+      const sale = (await ledger.getSale(s.id))!;
+      assert.equal(sale.sold, 0);
+      const again = await reserveOk(ledger, s.id, 'bob', T + 1002);
+      assert.equal(again.sold, 1);
+      // Alice's count came back too: she may buy again once stock does.
+      await ledger.cancel(again.order.orderId, 'bob', T + 1003);
+      assert.equal((await reserveOk(ledger, s.id, 'alice', T + 1004)).order.userId, 'alice');
+    });
+
+    it('paying moves reserved to paid once; paying twice replays; only the buyer or an admin may pay', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 5, holdSeconds: 60 });
+      await ledger.createSale(s, T);
+      const a = await reserveOk(ledger, s.id, 'alice', T);
+      assert.deepEqual(await ledger.pay(a.order.orderId, 'mallory', T + 1), { kind: 'forbidden' });
+      const paid = await ledger.pay(a.order.orderId, 'alice', T + 2);
+      assert.equal(paid.kind, 'paid');
+      assert.equal((paid as { replayed: boolean }).replayed, false);
+      assert.equal((paid as { order: Order }).order.state, 'paid');
+      const twice = await ledger.pay(a.order.orderId, 'alice', T + 3);
+      assert.equal(twice.kind, 'paid');
+      assert.equal((twice as { replayed: boolean }).replayed, true);
+      const b = await reserveOk(ledger, s.id, 'bob', T);
+      assert.equal((await ledger.pay(b.order.orderId, null, T + 4)).kind, 'paid');
+      assert.equal(await ledger.expireHolds(s.id, T + 3_600_000, 100), 0, 'a paid order never expires');
+      const sale = (await ledger.getSale(s.id))!;
+      assert.equal(sale.sold, 2);
+      assert.equal(sale.paid, 2);
+      assert.deepEqual(await ledger.pay('nosuch.order', 'alice', T), { kind: 'not_found' });
+      assert.deepEqual(await ledger.pay(`${s.id}.missing`, 'alice', T), { kind: 'not_found' });
+    });
+
+    it('paying after expiresAt, before any sweep, expires the order instead and releases its ticket', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 1, holdSeconds: 1 });
+      await ledger.createSale(s, T);
+      const r = await reserveOk(ledger, s.id, 'alice', T);
+      const late = await ledger.pay(r.order.orderId, 'alice', T + 1000);
+      assert.equal(late.kind, 'expired');
+      assert.equal((await ledger.getSale(s.id))!.sold, 0);
+      assert.equal(await ledger.expireHolds(s.id, T + 5000, 100), 0);
+    });
+
+    it('cancelling: refused to another buyer; the buyer or an admin releases the ticket; paid orders stay paid', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 2, holdSeconds: 60 });
+      await ledger.createSale(s, T);
+      const a = await reserveOk(ledger, s.id, 'alice', T);
+      const b = await reserveOk(ledger, s.id, 'bob', T);
+      assert.deepEqual(await ledger.cancel(a.order.orderId, 'mallory', T + 1), { kind: 'forbidden' });
+      const cancelled = await ledger.cancel(a.order.orderId, 'alice', T + 2);
+      assert.equal(cancelled.kind, 'cancelled');
+      assert.equal((cancelled as { order: Order }).order.state, 'cancelled');
+      assert.equal((await ledger.cancel(a.order.orderId, 'alice', T + 3) as { replayed: boolean }).replayed, true);
+      assert.equal((await ledger.pay(a.order.orderId, 'alice', T + 4)).kind, 'cancelled');
+      assert.equal((await ledger.getSale(s.id))!.sold, 1);
+      await ledger.pay(b.order.orderId, 'bob', T + 5);
+      assert.equal((await ledger.cancel(b.order.orderId, null, T + 6)).kind, 'paid');
+      const c = await reserveOk(ledger, s.id, 'carol', T + 7);
+      assert.equal((await ledger.cancel(c.order.orderId, null, T + 8)).kind, 'cancelled');
+      const sale = (await ledger.getSale(s.id))!;
+      assert.equal(sale.sold, 1);
+      assert.equal(sale.paid, 1);
+    });
+
+    it('a payment racing the expiry has exactly one winner, for every order', async () => {
+      const ledger = ledgerOf();
+      const n = 60;
+      const s = spec({ total: n, holdSeconds: 1 });
+      await ledger.createSale(s, T);
+      const orders = await Promise.all(Array.from({ length: n }, (_, i) => reserveOk(ledger, s.id, `racer-${i}`, T)));
+      const boundary = T + 1000;
+      await Promise.all([
+        ...orders.map((r, i) => ledger.pay(r.order.orderId, r.order.userId, boundary + (i % 3) - 1)),
+        ...[0, 1, 2].map(() => ledger.expireHolds(s.id, boundary, 7)),
+      ]);
+      await ledger.expireHolds(s.id, boundary + 5000, 1000);
+      let paid = 0;
+      for (const r of orders) {
+        const state = (await ledger.getOrder(r.order.orderId))!.state;
+        assert.ok(state === 'paid' || state === 'expired', `order ended ${state}`);
+        if (state === 'paid') paid++;
+      }
+      assert.ok(paid > 0, 'payments a millisecond before the boundary win');
+      const sale = (await ledger.getSale(s.id))!;
+      assert.equal(sale.paid, paid);
+      assert.equal(sale.sold, paid, 'expired tickets were released, paid ones kept');
+    });
+
+    it('announces returned stock on expiry and on cancel', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 2, holdSeconds: 1 });
+      await ledger.createSale(s, T);
+      const heard: string[] = [];
+      ledger.onStockReturned((saleId) => heard.push(saleId));
+      // Give a subscriber connection time to be in place: poll a no-op until a first announcement arrives.
+      const a = await reserveOk(ledger, s.id, 'alice', T);
+      const b = await reserveOk(ledger, s.id, 'bob', T);
+      const deadline = Date.now() + 5000;
+      await ledger.cancel(a.order.orderId, 'alice', T + 1);
+      while (!heard.includes(s.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(heard.includes(s.id), 'cancel announced the sale');
+      heard.length = 0;
+      await ledger.expireHolds(s.id, T + 1000, 10);
+      while (!heard.includes(s.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(heard.includes(s.id), 'expiry announced the sale');
+      assert.equal((await ledger.getOrder(b.order.orderId))!.state, 'expired');
+    });
+
+    it('the feed holds every transition exactly once, in order per order, and pages', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 10, holdSeconds: 1 });
+      await ledger.createSale(s, T);
+      const a = await reserveOk(ledger, s.id, 'alice', T);
+      const b = await reserveOk(ledger, s.id, 'bob', T + 1);
+      await ledger.pay(a.order.orderId, 'alice', T + 2);
+      await ledger.cancel(b.order.orderId, 'bob', T + 3);
+      const c = await reserveOk(ledger, s.id, 'carol', T + 4);
+      await ledger.pay(a.order.orderId, 'alice', T + 5); // a replay: no new event
+      await ledger.expireHolds(s.id, T + 1004, 10);
+
+      const events: FeedEvent[] = [];
+      let after: string | null = null;
+      for (let page = 0; page < 10; page++) {
+        const read: FeedPage = await ledger.readFeed(s.id, after, 2);
+        if (read.events.length === 0) break;
+        assert.ok(read.events.length <= 2);
+        events.push(...read.events);
+        after = read.last;
+      }
+      const byOrder = (id: string) => events.filter((e) => e.orderId === id).map((e) => e.state);
+      assert.deepEqual(byOrder(a.order.orderId), ['reserved', 'paid']);
+      assert.deepEqual(byOrder(b.order.orderId), ['reserved', 'cancelled']);
+      assert.deepEqual(byOrder(c.order.orderId), ['reserved', 'expired']);
+      assert.equal(events.length, 6);
+      assert.equal(new Set(events.map((e) => e.id)).size, 6, 'event ids are unique');
+      assert.deepEqual(events.map((e) => e.at), [T, T + 1, T + 2, T + 3, T + 4, T + 1004]);
+      assert.deepEqual((await ledger.readFeed(s.id, after, 10)).events, [], 'nothing after the last event');
+    });
+
+    it('audits a sale: counters against orders by state, atomically', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 5, holdSeconds: 1, perUserLimit: 2 });
+      await ledger.createSale(s, T);
+      const a = await reserveOk(ledger, s.id, 'alice', T);
+      const b = await reserveOk(ledger, s.id, 'alice', T);
+      const c = await reserveOk(ledger, s.id, 'bob', T);
+      await reserveOk(ledger, s.id, 'carol', T + 500);
+      await ledger.pay(a.order.orderId, 'alice', T + 1);
+      await ledger.cancel(b.order.orderId, 'alice', T + 2);
+      await ledger.expireHolds(s.id, T + 1000, 10);
+      assert.equal((await ledger.getOrder(c.order.orderId))!.state, 'expired');
+      assert.deepEqual(await ledger.audit(s.id), {
+        total: 5,
+        sold: 2,
+        paid: 1,
+        orders: { reserved: 1, paid: 1, expired: 1, cancelled: 1 },
+        buyers: 2,
+        buyersOverLimit: 0,
+      });
+      assert.equal(await ledger.audit('never-created'), null);
+    });
+
+    it('lists orders by state, in pages', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 30, holdSeconds: 60 });
+      await ledger.createSale(s, T);
+      const made = await Promise.all(Array.from({ length: 25 }, (_, i) => reserveOk(ledger, s.id, `lister-${i}`, T)));
+      for (const r of made.slice(0, 10)) await ledger.pay(r.order.orderId, null, T + 1);
+      const collect = async (state?: Order['state']) => {
+        const seen: Order[] = [];
+        let cursor: string | null = null;
+        for (let page = 0; page < 100; page++) {
+          const read: OrderPage = await ledger.listOrders(s.id, { state, cursor, limit: 7 });
+          seen.push(...read.orders);
+          cursor = read.cursor;
+          if (cursor === null) break;
+        }
+        return seen;
+      };
+      const all = await collect();
+      assert.equal(all.length, 25);
+      assert.equal(new Set(all.map((o) => o.orderId)).size, 25);
+      assert.equal((await collect('paid')).length, 10);
+      assert.equal((await collect('reserved')).length, 15);
+      assert.ok((await collect('reserved')).every((o) => o.state === 'reserved'));
+      assert.equal((await collect('cancelled')).length, 0);
     });
   });
 }

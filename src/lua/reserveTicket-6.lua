@@ -1,10 +1,12 @@
 --[[
   Reserves one ticket, atomically: the whole check-and-take runs as one step.
 
-  KEYS[1] sale hash      {id,name,total,sold,perUserLimit,opensAt,closesAt,createdAt}
+  KEYS[1] sale hash      {id,name,total,sold,paid,perUserLimit,holdSeconds,opensAt,closesAt,createdAt}
   KEYS[2] buyers hash    userId -> tickets held
   KEYS[3] orders hash    orderId -> order JSON
   KEYS[4] requests hash  requestKey -> orderId (makes retries and Idempotency-Key replays safe)
+  KEYS[5] holds zset     orderId scored by expiresAt (the expiry sweeper's index)
+  KEYS[6] feed stream    one entry per order state change
 
   ARGV[1] userId         already validated: 1-64 of A-Z a-z 0-9 _ -
   ARGV[2] requestKey     "k:<Idempotency-Key>" (sent by the client or made by the worker)
@@ -12,7 +14,7 @@
   ARGV[4] now            epoch milliseconds
 
   Returns (first element is the code, see ReserveCode in redis-ledger.ts):
-    {0, orderJson, sold, total}  reserved
+    {0, orderJson, sold, total}  reserved (state "reserved" with a hold, or "paid" when holdSeconds is 0)
     {1, orderJson}               replayed: this requestKey already made an order
     {2, total}                   sold out (sold == total)
     {3, perUserLimit}            the buyer already holds perUserLimit tickets
@@ -26,7 +28,7 @@ local userId = ARGV[1]
 local requestKey = ARGV[2]
 local now = tonumber(ARGV[4])
 
-local fields = redis.call('HMGET', sale, 'total', 'sold', 'perUserLimit', 'opensAt', 'closesAt')
+local fields = redis.call('HMGET', sale, 'total', 'sold', 'perUserLimit', 'opensAt', 'closesAt', 'holdSeconds', 'id')
 if not fields[1] then
   return {4}
 end
@@ -35,12 +37,11 @@ end
 -- whatever happened to the sale since.
 local earlier = redis.call('HGET', KEYS[4], requestKey)
 if earlier then
-  local order = redis.call('HGET', KEYS[3], earlier)
-  local owner = cjson.decode(order)['userId']
-  if owner ~= userId then
+  local order = readOrder(KEYS[3], earlier)
+  if order.userId ~= userId then
     return {7}
   end
-  return {1, order}
+  return {1, orderJson(order)}
 end
 
 local opensAt = tonumber(fields[4])
@@ -65,11 +66,20 @@ if held >= perUserLimit then
   return {3, perUserLimit}
 end
 
-local orderId = ARGV[3]
-local order = '{"orderId":"' .. orderId .. '","saleId":"' .. redis.call('HGET', sale, 'id') ..
-  '","userId":"' .. userId .. '","state":"confirmed","createdAt":' .. ARGV[4] .. '}'
+local holdSeconds = tonumber(fields[6])
+local order = { orderId = ARGV[3], saleId = fields[7], userId = userId, createdAt = now, updatedAt = now }
+if holdSeconds > 0 then
+  order.state = 'reserved'
+  order.expiresAt = now + holdSeconds * 1000
+  redis.call('ZADD', KEYS[5], order.expiresAt, order.orderId)
+else
+  order.state = 'paid'
+  redis.call('HINCRBY', sale, 'paid', 1)
+end
+local json = orderJson(order)
 sold = redis.call('HINCRBY', sale, 'sold', 1)
 redis.call('HINCRBY', KEYS[2], userId, 1)
-redis.call('HSET', KEYS[3], orderId, order)
-redis.call('HSET', KEYS[4], requestKey, orderId)
-return {0, order, sold, total}
+redis.call('HSET', KEYS[3], order.orderId, json)
+redis.call('HSET', KEYS[4], requestKey, order.orderId)
+appendFeed(KEYS[6], order)
+return {0, json, sold, total}

@@ -1,0 +1,85 @@
+// Orders: read one, pay a held one, cancel a held one. Paying and cancelling
+// are allowed to the order's buyer ({"userId"} in the body) or an admin.
+import type { HttpRequest, TemplatedApp } from 'uWebSockets.js';
+import { SpikeError } from '../errors/errors';
+import type { Actor, Order } from '../inventory/ledger';
+import { isAdmin, requireJsonContentType } from './handler';
+import { parseJsonObject, readBody } from './read-body';
+import type { Exchange } from './respond';
+import type { RouteContext } from './routes';
+import { checkId, checkOrderId } from './validate';
+import { orderToJson } from './views';
+
+function notFound(orderId: string): SpikeError {
+  return new SpikeError('ORDER_NOT_FOUND', `no order has id "${orderId.slice(0, 100)}"`);
+}
+
+function notOwner(): SpikeError {
+  return new SpikeError('NOT_ORDER_OWNER', "this order belongs to another buyer; send the buyer's own userId or the admin token");
+}
+
+function expired(order: Order): SpikeError {
+  return new SpikeError('EXPIRED', `order ${order.orderId} expired at ${new Date(order.expiresAt ?? order.updatedAt).toISOString()} unpaid; its ticket went back on sale`);
+}
+
+export function registerOrderRoutes(app: TemplatedApp, ctx: RouteContext): void {
+  const { handle } = ctx;
+
+  /** Reads who is acting on the order: the admin, or the buyer named in the body. */
+  const actorOf = async (exchange: Exchange, req: HttpRequest): Promise<{ orderId: string; actor: Actor }> => {
+    const orderId = checkOrderId(req.getParameter(0));
+    const admin = isAdmin(req.getHeader('authorization'), ctx.adminToken);
+    const contentType = req.getHeader('content-type');
+    const body = await readBody(exchange, ctx.maxBodyBytes, req.getHeader('content-length'));
+    if (admin && body.length === 0) return { orderId, actor: null };
+    requireJsonContentType(contentType);
+    const fields = parseJsonObject(body);
+    if (admin && fields.userId === undefined) return { orderId, actor: null };
+    return { orderId, actor: checkId('userId', fields.userId) };
+  };
+
+  app.get('/api/orders/:orderId', handle(async (exchange, req) => {
+    const orderId = checkOrderId(req.getParameter(0));
+    const order = await ctx.ledger.getOrder(orderId);
+    if (!order) throw notFound(orderId);
+    exchange.sendJson(200, orderToJson(order));
+  }));
+
+  app.post('/api/orders/:orderId/pay', handle(async (exchange, req) => {
+    const { orderId, actor } = await actorOf(exchange, req);
+    const outcome = await ctx.ledger.pay(orderId, actor, Date.now());
+    switch (outcome.kind) {
+      case 'paid':
+        exchange.sendJson(200, orderToJson(outcome.order), outcome.replayed ? { 'idempotent-replayed': 'true' } : undefined);
+        return;
+      case 'expired':
+        ctx.keeper.stockReturned(outcome.order.saleId);
+        throw expired(outcome.order);
+      case 'cancelled':
+        throw new SpikeError('ORDER_CANCELLED', `order ${orderId} was cancelled; buy again`);
+      case 'forbidden':
+        throw notOwner();
+      case 'not_found':
+        throw notFound(orderId);
+    }
+  }));
+
+  app.post('/api/orders/:orderId/cancel', handle(async (exchange, req) => {
+    const { orderId, actor } = await actorOf(exchange, req);
+    const outcome = await ctx.ledger.cancel(orderId, actor, Date.now());
+    switch (outcome.kind) {
+      case 'cancelled':
+        ctx.keeper.stockReturned(outcome.order.saleId);
+        exchange.sendJson(200, orderToJson(outcome.order), outcome.replayed ? { 'idempotent-replayed': 'true' } : undefined);
+        return;
+      case 'paid':
+        throw new SpikeError('ALREADY_PAID', `order ${orderId} is paid and cannot be cancelled here`);
+      case 'expired':
+        throw expired(outcome.order);
+      case 'forbidden':
+        throw notOwner();
+      case 'not_found':
+        throw notFound(orderId);
+    }
+  }));
+}

@@ -1,0 +1,41 @@
+--[[
+  Cancels a held order: reserved -> cancelled, and its ticket goes back on sale.
+
+  KEYS[1] sale hash   KEYS[2] buyers hash   KEYS[3] orders hash
+  KEYS[4] holds zset  KEYS[5] feed stream
+
+  ARGV[1] orderId
+  ARGV[2] actor       the buyer's userId, or "" for an admin
+  ARGV[3] now         epoch milliseconds
+  ARGV[4] channel     where to announce tickets returned to stock
+
+  Returns:
+    {0, orderJson}  cancelled now
+    {1, orderJson}  already cancelled (cancelling twice is idempotent)
+    {2, orderJson}  paid: a paid order is not cancelled here
+    {3, orderJson}  expired (released now if the sweeper had not yet)
+    {4}             the actor is not the order's buyer
+    {5}             no such order
+]]
+local o = readOrder(KEYS[3], ARGV[1])
+if not o then
+  return {5}
+end
+if ARGV[2] ~= '' and ARGV[2] ~= o.userId then
+  return {4}
+end
+local now = tonumber(ARGV[3])
+if o.state == 'cancelled' then
+  return {1, orderJson(o)}
+end
+if o.state == 'paid' then
+  return {2, orderJson(o)}
+end
+if o.state == 'expired' then
+  return {3, orderJson(o)}
+end
+release(KEYS[1], KEYS[2], KEYS[4], o)
+local state = isOverdue(o, now) and 'expired' or 'cancelled'
+local json = transition(KEYS[3], KEYS[5], o, state, now)
+redis.call('PUBLISH', ARGV[4], o.saleId)
+return {state == 'cancelled' and 0 or 3, json}
