@@ -152,9 +152,16 @@ export function renderReport(results: BenchResults): string {
     if (cell.cpu) {
       const c = cell.cpu;
       out.push(
-        `  CPU over ${(c.wallMs / 1000).toFixed(1)} s: server ${(c.serverMs / 1000).toFixed(1)} s, generator ${(c.generatorMs / 1000).toFixed(1)} s` +
+        `  CPU over ${(c.wallMs / 1000).toFixed(1)} s: server ${(c.serverMs / 1000).toFixed(1)} s (primary ${(c.primaryMs / 1000).toFixed(1)} s, workers ${((c.serverMs - c.primaryMs) / 1000).toFixed(1)} s), generator ${(c.generatorMs / 1000).toFixed(1)} s` +
           (c.redisMs !== null ? `, Redis ${(c.redisMs / 1000).toFixed(1)} s (whole Redis)` : ''),
       );
+    }
+    if (cell.profile) {
+      if ('error' in cell.profile) out.push(`  CPU profile (${cell.profile.dir}): ${cell.profile.error}`);
+      else {
+        out.push(`  CPU profile (${cell.profile.files} files in ${cell.profile.dir}, ${(cell.profile.totalMs / 1000).toFixed(1)} s sampled, self time):`);
+        for (const f of cell.profile.functions) out.push(`    ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}  ${f.where}`);
+      }
     }
     const verdicts = cellVerdicts(cell, baseRps);
     out.push(`  targets: ${verdicts.map((v) => `${v.ok ? 'met' : 'MISSED'}: ${v.name}`).join('; ')}`);

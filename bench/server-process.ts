@@ -15,8 +15,9 @@ export interface ServerProcess {
   stop(timeoutMs?: number): Promise<number | null>;
 }
 
-export async function startServerProcess(env: Record<string, string>, startTimeoutMs = 30_000, main = SERVER_MAIN): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServerProcess(env: Record<string, string>, startTimeoutMs = 30_000, main = SERVER_MAIN, execArgv: string[] = []): Promise<ServerProcess> {
+  // Workers are forked with the primary's execArgv, so --cpu-prof reaches them too.
+  const child = spawn(process.execPath, [...execArgv, main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {

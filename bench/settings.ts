@@ -29,6 +29,8 @@ export interface BenchSettings {
   readonly micro: boolean;
   readonly microTimeMs: number;
   readonly resultsDir: string;
+  /** When set, the server runs with node --cpu-prof and writes its profiles under this directory, one folder per cell. */
+  readonly cpuProfDir: string | null;
   /** Extra environment for the server under test (WORKERS, WORKER_WEIGHTS, LOCAL_BUFFER, JOURNAL_FSYNC ... pass through). */
   readonly serverEnv: Record<string, string>;
 }
@@ -118,6 +120,7 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     micro: micro === '1',
     microTimeMs: integer(env, 'BENCH_MICRO_TIME_MS', 500, 50, 60_000),
     resultsDir: env.BENCH_RESULTS_DIR || join(__dirname, '..', '..', 'bench', 'results'),
+    cpuProfDir: env.BENCH_CPU_PROF_DIR || null,
     serverEnv: Object.freeze(serverEnv),
   });
 }

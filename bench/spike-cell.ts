@@ -3,11 +3,12 @@
 // the ledger keep, and audit the sale. A cell that cannot start says why and
 // the run goes on with the next one.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { loadConfig } from '../src/config/config';
+import { hotFunctions, type HotFunction } from './cpu-profile';
 import { auditJournal, auditRedis, withApiSold, type Audit } from './audit';
 import { runPhase, summarise, type LoadSummary } from './load/phase';
 import { totalCpuMs } from './load/proc-cpu';
@@ -68,8 +69,11 @@ export interface CellResult {
   auditError?: string;
   ledgerCalls?: LedgerCalls | null;
   split?: { by: 'connections' | 'requests'; workers: WorkerShare[]; maxDeviationPoints: number };
-  cpu?: { serverMs: number; generatorMs: number; redisMs: number | null; wallMs: number };
+  /** CPU used during the load, milliseconds; primaryMs is the part of serverMs the cluster primary used. */
+  cpu?: { serverMs: number; primaryMs: number; generatorMs: number; redisMs: number | null; wallMs: number };
   ratioToBaseline?: number | null;
+  /** With BENCH_CPU_PROF_DIR: the server's hottest functions by self time, over all its processes. */
+  profile?: { dir: string; files: number; totalMs: number; functions: HotFunction[] } | { dir: string; error: string };
 }
 
 interface ClusterStats {
@@ -149,6 +153,7 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     ADMIN_TOKEN: adminToken,
     ...(dataDir ? { DATA_DIR: dataDir } : {}),
   };
+  const profileDir = settings.cpuProfDir ? join(settings.cpuProfDir, cellName(cell).replace(':', '-')) : null;
   const result: CellResult = { cell: cellName(cell), balancer: cell.balancer, ledger: cell.ledger, status: 'failed' };
   const auth = { authorization: `Bearer ${adminToken}` };
   const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -162,7 +167,8 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     if (cell.ledger === 'redis') await redis.connect();
 
     try {
-      server = await startServerProcess(env);
+      if (profileDir) mkdirSync(profileDir, { recursive: true });
+      server = await startServerProcess(env, 30_000, undefined, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
     } catch (error) {
       throw new Error(`${cellName(cell)} did not start: ${(error as Error).message}`);
     }
@@ -182,6 +188,7 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     const callsBefore = cell.ledger === 'redis' ? await scriptCalls(redis) : 0;
     const redisCpuBefore = cell.ledger === 'redis' ? await redisCpuMs(redis) : 0;
     const serverCpuBefore = totalCpuMs(serverPids);
+    const primaryCpuBefore = totalCpuMs([server.pid]);
 
     log(`${result.cell}: ${settings.users.toLocaleString('en-US')} buyers for ${settings.tickets.toLocaleString('en-US')} tickets, ${config.workers} workers (weights ${config.weights.join(',')}), ${before.ledger}`);
     const run = await runPhase({
@@ -198,6 +205,7 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
       onSlice: (s, i) => log(`  slice ${i + 1} [${s.phase}] ${s.responses.toLocaleString('en-US')} responses in ${(s.durationMs / 1000).toFixed(2)} s = ${Math.round((s.responses * 1000) / Math.max(1, s.durationMs)).toLocaleString('en-US')} req/s, p99 ${(summarise([s]).latencyUs.p99 / 1000).toFixed(2)} ms`),
     });
     const serverCpu = totalCpuMs(serverPids) - serverCpuBefore;
+    const primaryCpu = totalCpuMs([server.pid]) - primaryCpuBefore;
 
     // Requests a slice abandoned may still be in the server; wait until the
     // workers' counters stop moving before reading figures.
@@ -267,6 +275,7 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
       : { source, calls, tickets: settings.tickets, workers: weights.length, localBuffer: config.localBuffer, roundingUnits, extensions, extendedUnits, bound, ok: calls <= bound, note };
     result.cpu = {
       serverMs: serverCpu,
+      primaryMs: primaryCpu,
       generatorMs: result.load.generatorCpuMs,
       redisMs: cell.ledger === 'redis' ? (await redisCpuMs(redis)) - redisCpuBefore : null,
       wallMs: run.wallMs,
@@ -292,6 +301,13 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     if (server) result.error += `\nserver output:\n${tail(server.output())}`;
   } finally {
     await server?.stop().catch(() => undefined);
+    if (profileDir && server) {
+      try {
+        result.profile = { dir: profileDir, ...hotFunctions(profileDir) };
+      } catch (error) {
+        result.profile = { dir: profileDir, error: (error as Error).message };
+      }
+    }
     if (cell.ledger === 'redis') await dropPrefix(redis, prefix).catch(() => undefined);
     redis.disconnect();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
