@@ -1,6 +1,8 @@
 // The fallback generator when wrk is not installed: autocannon, driven from
 // this process. It costs more CPU per request than wrk, so its ceiling (shown
-// against the baseline) is lower; the report says which generator ran.
+// against the baseline) is lower; the report says which generator ran. It acts
+// on stop() only at its one-second tick, so its slices (and the split between
+// the selling and sold-out phases) are a second coarse.
 import autocannon from 'autocannon';
 import type { LoadGenerator, SliceRequest, SliceResult } from './slice';
 
@@ -23,18 +25,13 @@ export class AutocannonGenerator implements LoadGenerator {
         {
           url: url.origin,
           connections: request.connections,
-          duration: 3600,
+          // amount ends the run at the quota (it takes precedence over duration); the driver's timer ends it on time.
+          ...(request.quota > 0 ? { amount: request.quota } : { duration: 3600 }),
           timeout: request.timeoutSeconds,
           requests: [
             {
               method: 'GET',
               setupRequest: (req) => {
-                if (request.quota > 0 && sent >= request.quota) {
-                  if (endedBy === 'time') {
-                    endedBy = 'quota';
-                    setImmediate(() => instance.stop());
-                  }
-                }
                 sent++;
                 return { ...req, path: `${request.pathPrefix}${request.firstId + sent}` };
               },
@@ -46,6 +43,7 @@ export class AutocannonGenerator implements LoadGenerator {
           clearInterval(poller);
           if (error) return reject(error);
           const cpu = process.cpuUsage(cpuBefore);
+          if (endedBy === 'time' && request.quota > 0 && result.requests.total >= request.quota) endedBy = 'quota';
           const l = result.latency;
           const ms = (v: number) => Math.round(v * 1000);
           const statuses: Record<string, number> = {};
@@ -53,7 +51,9 @@ export class AutocannonGenerator implements LoadGenerator {
           resolve({
             startMs: 0,
             endMs: 0,
-            durationMs: performance.now() - started,
+            // autocannon acts on stop() and reports only at its once-a-second tick;
+            // the load ended with the last response, not at that tick.
+            durationMs: (lastResponseAt || performance.now()) - started,
             sent,
             responses: result.requests.total,
             statuses,
@@ -67,6 +67,10 @@ export class AutocannonGenerator implements LoadGenerator {
           });
         },
       );
+      let lastResponseAt = 0;
+      instance.on('response', () => {
+        lastResponseAt = performance.now();
+      });
       const stop = (why: SliceResult['endedBy']) => {
         if (endedBy === 'time') endedBy = why;
         instance.stop();
