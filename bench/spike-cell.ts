@@ -164,7 +164,11 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     result.workers = config.workers;
     result.weights = config.weights;
     result.localBuffer = config.localBuffer;
-    if (cell.ledger === 'redis') await redis.connect();
+    if (cell.ledger === 'redis') {
+      await redis.connect().catch((error: Error) => {
+        throw new Error(`cannot reach Redis at ${settings.redisUrl} (${error.message}); start one there or set BENCH_REDIS_URL, or run only embedded cells: BENCH_MATRIX=proxy:embedded,reuseport:embedded`);
+      });
+    }
 
     try {
       if (profileDir) mkdirSync(profileDir, { recursive: true });
