@@ -1,7 +1,6 @@
 // Picks and opens the ledger named by the configuration, in the primary and
 // in each worker. Embedded: the state lives in the primary and workers reach
 // it over IPC. Redis: primary and workers each connect to it directly.
-import cluster from 'node:cluster';
 import type { Config } from '../config/config';
 import type { IpcRpc, RpcHandler } from '../cluster/ipc-rpc';
 import { EmbeddedLedger, embeddedDescription } from './embedded-ledger';
@@ -36,7 +35,6 @@ export async function openPrimaryLedger(config: Config): Promise<PrimaryLedger> 
       log: (line) => console.log(`spike: ${line}`),
       warn: (line) => console.warn(`spike: WARNING: ${line}`),
     });
-    toleratePostMortemAnswers();
     return { ledger, ipcHandlers: ledgerIpcHandlers(ledger) };
   }
   const ledger = new RedisLedger({ url: config.redisUrl, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false });
@@ -46,18 +44,4 @@ export async function openPrimaryLedger(config: Config): Promise<PrimaryLedger> 
     throw new Error(`${(error as Error).message}. Start Redis there, point REDIS_URL at one, or run without Redis: LEDGER=embedded`);
   }
   return { ledger, ipcHandlers: {} };
-}
-
-/**
- * An embedded-ledger answer can outlive the worker that asked (it waits for an
- * fsync); sending it to a dead worker emits 'error' on the Worker, which would
- * otherwise crash the primary. The order is journaled either way, and the
- * buyer's retry with the same key finds it.
- */
-function toleratePostMortemAnswers(): void {
-  cluster.on('fork', (worker) => {
-    worker.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ERR_IPC_CHANNEL_CLOSED') console.error(`spike: worker ${worker.process.pid}: ${error.message}`);
-    });
-  });
 }
