@@ -1,5 +1,6 @@
 // `npm run bench`: the baseline, the matrix of spike cells, the micro-benchmarks,
-// then the table on stdout and the same figures as JSON and SVG under bench/results/.
+// then the table on stdout and the same figures under bench/results/: latest.json
+// for machines, latest.txt (the table) and latest.svg (the chart) for people.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release, type } from 'node:os';
 import { join } from 'node:path';
@@ -80,7 +81,8 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     mkdirSync(settings.resultsDir, { recursive: true });
     writeFileSync(join(settings.resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(settings.resultsDir, 'latest.svg'), renderChart(results));
-    log(`wrote ${join(settings.resultsDir, 'latest.json')} and latest.svg`);
+    writeFileSync(join(settings.resultsDir, 'latest.txt'), `${renderReport(results)}\n`);
+    log(`wrote ${join(settings.resultsDir, 'latest.json')}, latest.txt and latest.svg`);
   }
   return results;
 }
