@@ -3,8 +3,10 @@
 // primary asks workers (their own counters).
 
 export interface IpcEndpoint {
-  send(message: unknown): boolean;
+  send(message: unknown, callback?: (error: Error | null) => void): boolean;
   on(event: 'message', listener: (message: unknown) => void): unknown;
+  /** False once the channel is closed (the other process died or exited). */
+  readonly connected?: boolean;
 }
 
 interface RpcRequest { readonly spikeRpc: 'req'; readonly id: number; readonly method: string; readonly params: unknown }
@@ -43,12 +45,22 @@ export class IpcRpc {
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
       const request: RpcRequest = { spikeRpc: 'req', id, method, params };
-      try {
-        this.endpoint.send(request);
-      } catch (error) {
+      const failed = (error: Error) => {
+        if (!this.pending.delete(id)) return;
         clearTimeout(timer);
-        this.pending.delete(id);
-        reject(error as Error);
+        reject(error);
+      };
+      if (this.endpoint.connected === false) {
+        failed(new Error(`${method}: the IPC channel is closed`));
+        return;
+      }
+      try {
+        // With a callback, a send on a channel that closes meanwhile reports here instead of as an unhandled 'error' event.
+        this.endpoint.send(request, (error) => {
+          if (error) failed(error);
+        });
+      } catch (error) {
+        failed(error as Error);
       }
     });
   }
@@ -87,10 +99,13 @@ export class IpcRpc {
       const err = error as Error & { code?: string };
       response = { spikeRpc: 'res', id: request.id, error: { message: err.message, code: typeof err.code === 'string' ? err.code : undefined } };
     }
+    // The asker may have died while we worked (an embedded-ledger answer waits
+    // for an fsync); its order is journaled either way and nobody is waiting.
+    if (this.endpoint.connected === false) return;
     try {
-      this.endpoint.send(response);
+      this.endpoint.send(response, () => {});
     } catch {
-      // The asker is gone; nothing to answer.
+      // The channel closed between the check and the send; same as above.
     }
   }
 }

@@ -107,6 +107,10 @@ export class Supervisor {
     const worker = cluster.fork({ ...this.options.workerEnv, SPIKE_WORKER_SLOT: String(slot.index) });
     slot.worker = worker;
     this.options.onFork?.(worker, slot);
+    // A message sent as the worker dies fails with ERR_IPC_CHANNEL_CLOSED; its 'exit' handles the rest.
+    worker.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ERR_IPC_CHANNEL_CLOSED') this.options.log(`worker ${slot.index}: ${error.message}`);
+    });
     worker.on('message', (message: unknown) => {
       if ((message as { spike?: string })?.spike === 'ready' && slot.worker === worker) {
         slot.state = 'ready';

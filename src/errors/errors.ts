@@ -28,7 +28,7 @@ export const ERRORS = {
   INVALID_FIELD: { status: 400, code: 'invalid_field', when: 'a field is missing, of the wrong type or out of range; the message names it' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', when: 'a body sent with a content-type other than application/json' },
   BODY_TOO_LARGE: { status: 413, code: 'body_too_large', when: 'the body is over 4 KiB' },
-  LEDGER_UNAVAILABLE: { status: 503, code: 'ledger_unavailable', when: 'the ledger (Redis or the embedded primary) did not answer in LEDGER_TIMEOUT_MS; nothing was sold, retry with the same Idempotency-Key' },
+  LEDGER_UNAVAILABLE: { status: 503, code: 'ledger_unavailable', when: 'the ledger (Redis or the embedded primary) did not answer in LEDGER_TIMEOUT_MS; the reservation may or may not have been made, so retry with the Idempotency-Key the answer names' },
   NO_WORKER: { status: 503, code: 'no_worker', when: 'the primary has no ready worker to hand the connection to' },
   SHUTTING_DOWN: { status: 503, code: 'shutting_down', when: 'the server is draining for a restart' },
   INTERNAL: { status: 500, code: 'internal', when: 'a bug; the server log has the details' },

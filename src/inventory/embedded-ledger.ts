@@ -115,7 +115,7 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
       if (!sale) throw new Error(`order ${event.orderId} is for sale "${event.saleId}", which was never created`);
       if (sale.requests.has(event.requestKey)) throw new Error(`request key ${event.requestKey} of sale "${event.saleId}" made two orders`);
       // Share the sale's id string: a million orders should not hold a million copies.
-      const order = toOrder({ ...event, saleId: sale.record.id });
+      const order: Order = { orderId: event.orderId, saleId: sale.record.id, userId: event.userId, state: 'confirmed', createdAt: event.createdAt };
       sale.sold++;
       sale.buyers.set(event.userId, (sale.buyers.get(event.userId) ?? 0) + 1);
       sale.orders.set(event.orderId, order);

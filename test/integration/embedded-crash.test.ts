@@ -30,8 +30,11 @@ function buy(server: RunningServer, i: number): Promise<Reply> {
 }
 
 describe('embedded ledger: the primary is SIGKILLed mid-sale', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'spike-crash-'));
+  const root = mkdtempSync(join(tmpdir(), 'spike-crash-'));
+  const dataDir = join(root, 'data');
+  // A SIGKILLed primary cannot remove its socket directory; keep it where after() cleans up.
   const env = {
+    SOCKET_DIR: join(root, 'sockets'),
     // Neither LEDGER nor REDIS_URL: the default must be the embedded ledger.
     LEDGER: '',
     REDIS_URL: '',
@@ -45,7 +48,7 @@ describe('embedded ledger: the primary is SIGKILLed mid-sale', () => {
   let server: RunningServer | undefined;
   after(async () => {
     await server?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('keeps every acknowledged order, and sells on to exactly the total after a restart', async (t) => {

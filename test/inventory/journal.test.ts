@@ -1,7 +1,7 @@
 // The journal reader against real files damaged the ways crashes and disks
 // damage them: a torn tail is dropped with a warning, anything else stops the start.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import { EmbeddedLedger } from '../../src/inventory/embedded-ledger';
 import { JOURNAL_FILE } from '../../src/inventory/journal/journal';
 import { encodeFrame, FRAME_HEADER_BYTES } from '../../src/inventory/journal/journal-format';
 import { JournalCorruptError, readJournal } from '../../src/inventory/journal/journal-reader';
+import { JournalWriter } from '../../src/inventory/journal/journal-writer';
 
 const dirs: string[] = [];
 after(() => {
@@ -132,5 +133,25 @@ describe('journal: corruption before the end stops the start', () => {
     appendFileSync(file, encodeFrame(JSON.stringify(['R', 'ghost', 'u', 'k:x', 'ghost.1', 5])));
     appendFileSync(file, encodeFrame(JSON.stringify(['R', 'j', 'u', 'k:y', 'j.1', 5])));
     assert.throws(() => open(dataDir), new RegExp(`corrupt at byte offset ${end}: the record does not apply: order ghost.1 is for sale "ghost"`));
+  });
+});
+
+describe('journal: a write that fails', () => {
+  it('fails the waiting records and every later one, and reports it once (real ENOSPC from /dev/full)', { skip: !existsSync('/dev/full') }, async () => {
+    const fd = openSync('/dev/full', 'w');
+    const failures: Error[] = [];
+    const writer = new JournalWriter(fd, true, '/dev/full', (error) => failures.push(error));
+    try {
+      const first = writer.append(encodeFrame('["x"]'));
+      const second = writer.append(encodeFrame('["y"]'));
+      await assert.rejects(first, /journal \/dev\/full could not be written: .*ENOSPC/);
+      await assert.rejects(second, /ENOSPC/);
+      await assert.rejects(writer.append(encodeFrame('["z"]')), /ENOSPC/);
+      await assert.rejects(writer.durable(), /ENOSPC/);
+      assert.equal(failures.length, 1);
+      assert.ok(writer.failed);
+    } finally {
+      closeSync(fd);
+    }
   });
 });

@@ -41,7 +41,12 @@ export class JournalWriter {
   private failure: Error | null = null;
   private stats = { records: 0, batches: 0, syncs: 0, bytes: 0 };
 
-  constructor(private readonly fd: number, private readonly sync: boolean, private readonly file: string) {}
+  constructor(
+    private readonly fd: number,
+    private readonly sync: boolean,
+    private readonly file: string,
+    private readonly onFailure: (error: Error) => void = () => {},
+  ) {}
 
   /** Queues one frame; the promise settles when it (and everything before it) is on disk. */
   append(frame: Buffer): Promise<void> {
@@ -98,6 +103,7 @@ export class JournalWriter {
         // After a failed write or fsync the file's state is unknown (see
         // PostgreSQL's "fsyncgate"): never retry, fail everything from here on.
         this.failure = new Error(`journal ${this.file} could not be written: ${(error as Error).message}`);
+        this.onFailure(this.failure);
         this.inFlight = null;
         batch.reject(this.failure);
         // Records appended while this batch was in flight fail with it.

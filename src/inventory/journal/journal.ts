@@ -108,7 +108,9 @@ export class Journal {
       }
       closeSync(fd);
       const appendFd = openSync(file, 'a');
-      return new Journal(new JournalWriter(appendFd, options.fsync, file), appendFd, lockPath, file, replay);
+      return new Journal(new JournalWriter(appendFd, options.fsync, file, (error) =>
+        options.warn(`${error.message}. The embedded ledger now refuses every request (503 ledger_unavailable); fix the disk and restart spike, which recovers from the journal.`),
+      ), appendFd, lockPath, file, replay);
     } catch (error) {
       unlinkSync(lockPath);
       throw error;

@@ -1,0 +1,177 @@
+// The audit: after the spike, read the ledger's own state (Redis hashes, or the
+// embedded ledger's journal) and check the invariants of DESIGN.md: sold equals
+// tickets, one order per ticket, no buyer over the limit, no oversell.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type Redis from 'ioredis';
+
+export interface AuditCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface Audit {
+  readonly source: string;
+  readonly total: number;
+  readonly sold: number;
+  readonly orders: number | null;
+  readonly buyers: number | null;
+  readonly maxPerBuyer: number | null;
+  readonly duplicateBuyers: number | null;
+  readonly oversell: number;
+  readonly undersell: number;
+  readonly checks: AuditCheck[];
+  readonly ok: boolean;
+}
+
+function check(name: string, ok: boolean, detail: string): AuditCheck {
+  return { name, ok, detail };
+}
+
+interface Tally {
+  total: number;
+  sold: number;
+  perUserLimit: number;
+  orders: number;
+  distinctOrderIds: number;
+  /** userId -> orders held, from the orders themselves. */
+  ordersPerUser: Map<string, number>;
+  /** From the buyers hash (Redis) or null. */
+  buyersHash: { entries: number; sum: number; max: number } | null;
+  requestKeys: number | null;
+}
+
+function judge(source: string, tickets: number, tally: Tally): Audit {
+  let maxPerBuyer = 0;
+  let duplicateBuyers = 0;
+  for (const count of tally.ordersPerUser.values()) {
+    if (count > maxPerBuyer) maxPerBuyer = count;
+    if (count > tally.perUserLimit) duplicateBuyers++;
+  }
+  const oversell = Math.max(0, tally.sold - tally.total, tally.orders - tally.total);
+  const undersell = Math.max(0, Math.min(tickets, tally.total) - tally.sold);
+  const checks = [
+    check('sold == tickets', tally.sold === tickets, `sold ${tally.sold}, tickets ${tickets}`),
+    check('no oversell', oversell === 0, `sold ${tally.sold}, orders ${tally.orders}, total ${tally.total}`),
+    check('orders == sold', tally.orders === tally.sold && tally.distinctOrderIds === tally.orders, `orders ${tally.orders} (${tally.distinctOrderIds} distinct ids), sold ${tally.sold}`),
+    check(`no buyer over the limit (${tally.perUserLimit})`, duplicateBuyers === 0, `max ${maxPerBuyer} per buyer over ${tally.ordersPerUser.size} buyers; ${duplicateBuyers} over the limit`),
+  ];
+  if (tally.buyersHash) {
+    const b = tally.buyersHash;
+    checks.push(check('buyers hash agrees', b.sum === tally.sold && b.max <= tally.perUserLimit && b.entries === tally.ordersPerUser.size, `${b.entries} buyers holding ${b.sum}, max ${b.max}`));
+  }
+  if (tally.requestKeys !== null) {
+    checks.push(check('one request key per order', tally.requestKeys === tally.orders, `${tally.requestKeys} request keys`));
+  }
+  return {
+    source,
+    total: tally.total,
+    sold: tally.sold,
+    orders: tally.orders,
+    buyers: tally.ordersPerUser.size,
+    maxPerBuyer,
+    duplicateBuyers,
+    oversell,
+    undersell,
+    checks,
+    ok: checks.every((c) => c.ok),
+  };
+}
+
+async function scanHash(redis: Redis, key: string, each: (field: string, value: string) => void): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, flat] = await redis.hscan(key, cursor, 'COUNT', 2000);
+    cursor = next;
+    for (let i = 0; i < flat.length; i += 2) each(flat[i]!, flat[i + 1]!);
+  } while (cursor !== '0');
+}
+
+/** Reads the sale's four hashes (keys as in src/inventory/redis-ledger.ts). */
+export async function auditRedis(redis: Redis, prefix: string, saleId: string, tickets: number): Promise<Audit> {
+  const base = `${prefix}:{${saleId}}`;
+  const sale = await redis.hgetall(`${base}:sale`);
+  const tally: Tally = {
+    total: Number(sale.total ?? 0),
+    sold: Number(sale.sold ?? 0),
+    perUserLimit: Number(sale.perUserLimit ?? 1),
+    orders: 0,
+    distinctOrderIds: 0,
+    ordersPerUser: new Map(),
+    buyersHash: { entries: 0, sum: 0, max: 0 },
+    requestKeys: await redis.hlen(`${base}:requests`),
+  };
+  await scanHash(redis, `${base}:orders`, (orderId, json) => {
+    tally.orders++;
+    tally.distinctOrderIds++; // hash fields are unique
+    const order = JSON.parse(json) as { userId: string; orderId: string };
+    if (order.orderId !== orderId) tally.distinctOrderIds--;
+    tally.ordersPerUser.set(order.userId, (tally.ordersPerUser.get(order.userId) ?? 0) + 1);
+  });
+  await scanHash(redis, `${base}:buyers`, (_user, held) => {
+    const n = Number(held);
+    tally.buyersHash!.entries++;
+    tally.buyersHash!.sum += n;
+    if (n > tally.buyersHash!.max) tally.buyersHash!.max = n;
+  });
+  return judge(`redis hashes ${base}:{sale,orders,buyers,requests}`, tickets, tally);
+}
+
+interface JournalModules {
+  readJournal(file: string, onRecord: (payload: string) => void): { records: number; torn: unknown };
+  decodeEvent(text: string): { type: string; [field: string]: unknown };
+}
+
+/** The embedded ledger's journal reader, if this build has one. */
+function journalModules(): JournalModules | null {
+  const dir = join(__dirname, '..', 'src', 'inventory', 'journal');
+  const reader = join(dir, 'journal-reader.js');
+  const events = join(dir, 'journal-events.js');
+  if (!existsSync(reader) || !existsSync(events)) return null;
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { readJournal } = require(reader) as Pick<JournalModules, 'readJournal'>;
+  const { decodeEvent } = require(events) as Pick<JournalModules, 'decodeEvent'>;
+  return { readJournal, decodeEvent };
+}
+
+/**
+ * Replays the embedded ledger's journal (DATA_DIR/ledger.journal) on its own,
+ * without the ledger's code for applying events, and counts what it holds.
+ * Run it after the server stopped, so every record is on disk.
+ */
+export function auditJournal(dataDir: string, saleId: string, tickets: number): Audit {
+  const modules = journalModules();
+  const file = join(dataDir, 'ledger.journal');
+  if (!modules) throw new Error('this build has no embedded journal reader (dist/src/inventory/journal/journal-reader.js)');
+  if (!existsSync(file)) throw new Error(`no journal at ${file}`);
+  const tally: Tally = { total: 0, sold: 0, perUserLimit: 1, orders: 0, distinctOrderIds: 0, ordersPerUser: new Map(), buyersHash: null, requestKeys: 0 };
+  const orderIds = new Set<string>();
+  const requestKeys = new Set<string>();
+  const read = modules.readJournal(file, (payload) => {
+    const event = modules.decodeEvent(payload);
+    if (event.type === 'sale_created' && event.id === saleId) {
+      tally.total = Number(event.total);
+      tally.perUserLimit = Number(event.perUserLimit);
+    } else if (event.type === 'ticket_reserved' && event.saleId === saleId) {
+      tally.orders++;
+      orderIds.add(String(event.orderId));
+      requestKeys.add(String(event.requestKey));
+      const user = String(event.userId);
+      tally.ordersPerUser.set(user, (tally.ordersPerUser.get(user) ?? 0) + 1);
+    }
+  });
+  // In the journal, a sale's sold count is its number of reservations.
+  tally.sold = tally.orders;
+  tally.distinctOrderIds = orderIds.size;
+  tally.requestKeys = requestKeys.size;
+  const audit = judge(`journal ${file} (${read.records} records${read.torn ? ', torn tail' : ''})`, tickets, tally);
+  return audit;
+}
+
+/** Adds a check that the sold count the live API reported matches the ledger's own state. */
+export function withApiSold(audit: Audit, apiSold: number | null): Audit {
+  if (apiSold === null) return audit;
+  const checks = [...audit.checks, check('API sold == ledger', apiSold === audit.sold, `GET /api/sales said ${apiSold}, ledger ${audit.sold}`)];
+  return { ...audit, checks, ok: checks.every((c) => c.ok) };
+}

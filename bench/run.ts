@@ -1,0 +1,114 @@
+// `npm run bench`: the baseline, the matrix of spike cells, the micro-benchmarks,
+// then the table on stdout and the same figures under bench/results/: latest.json
+// for machines, latest.txt (the table) and latest.svg (the chart) for people.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release, type } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { runBaseline } from './baseline';
+import { renderChart } from './chart';
+import { AutocannonGenerator } from './load/autocannon-generator';
+import type { LoadGenerator } from './load/slice';
+import { WrkGenerator } from './load/wrk-generator';
+import { runMicro } from './micro';
+import { cellVerdicts, renderReport, type BenchResults, type MachineInfo } from './report';
+import { BenchSettingsError, loadBenchSettings, type BenchSettings } from './settings';
+import { runCell } from './spike-cell';
+
+async function machineInfo(redisUrl: string): Promise<MachineInfo> {
+  let redisVersion: string | null = null;
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? null;
+  } catch {
+    redisVersion = null;
+  } finally {
+    redis.disconnect();
+  }
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model.trim() ?? 'unknown CPU',
+    cores: cpu.length,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    os: `${type()} ${release()}`,
+    node: process.version,
+    redis: redisVersion,
+  };
+}
+
+export interface RunOptions {
+  readonly settings: BenchSettings;
+  readonly log?: (line: string) => void;
+  /** Write latest.json and latest.svg into settings.resultsDir (default true). */
+  readonly write?: boolean;
+  readonly baseline?: boolean;
+}
+
+export async function runBench(options: RunOptions): Promise<BenchResults> {
+  const { settings } = options;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const generator: LoadGenerator = settings.generator === 'wrk' ? new WrkGenerator() : new AutocannonGenerator();
+  const machine = await machineInfo(settings.redisUrl);
+  log(`spike bench: ${settings.matrix.length} cell(s), generator ${generator.name}, ${machine.cores} cores`);
+
+  const baseline = options.baseline === false ? { status: 'failed' as const, error: 'skipped' } : await runBaseline(settings, generator, log);
+  const cells = [];
+  for (const cell of settings.matrix) {
+    const result = await runCell(cell, { settings, generator, log });
+    result.ratioToBaseline = baseline.load && result.load ? result.load.rps / baseline.load.rps : null;
+    if (result.status !== 'ok') log(`  ${result.cell} FAILED: ${result.error?.split('\n')[0]}`);
+    cells.push(result);
+  }
+  const micro = settings.micro ? await runMicro({ redisUrl: settings.redisUrl, timeMs: settings.microTimeMs, log }) : null;
+
+  const { resultsDir: _resultsDir, ...shownSettings } = settings;
+  const results: BenchResults = {
+    startedAt,
+    durationSeconds: (performance.now() - started) / 1000,
+    machine,
+    settings: shownSettings,
+    generator: generator.name,
+    baseline,
+    cells,
+    micro,
+    ok: cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false),
+  };
+  if (options.write !== false) {
+    mkdirSync(settings.resultsDir, { recursive: true });
+    writeFileSync(join(settings.resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(settings.resultsDir, 'latest.svg'), renderChart(results));
+    writeFileSync(join(settings.resultsDir, 'latest.txt'), `${renderReport(results)}\n`);
+    log(`wrote ${join(settings.resultsDir, 'latest.json')}, latest.txt and latest.svg`);
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  let settings: BenchSettings;
+  try {
+    settings = loadBenchSettings();
+  } catch (error) {
+    if (error instanceof BenchSettingsError) {
+      console.error(`bench: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const results = await runBench({ settings });
+  console.log(renderReport(results));
+  // Exit 1 when a cell failed its audit or could not run; missed speed targets are reported, not failed.
+  process.exit(results.ok ? 0 : 1);
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
+
+export { cellVerdicts };

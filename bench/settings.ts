@@ -1,0 +1,126 @@
+// Every BENCH_* variable the bench reads, validated once. A bad value stops the
+// run with a message naming the variable, like the server's own config.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Balancer = 'proxy' | 'reuseport';
+export type LedgerKind = 'redis' | 'embedded';
+export type GeneratorKind = 'wrk' | 'autocannon';
+
+export interface Cell {
+  readonly balancer: Balancer;
+  readonly ledger: LedgerKind;
+}
+
+export interface BenchSettings {
+  readonly users: number;
+  readonly tickets: number;
+  readonly matrix: readonly Cell[];
+  readonly connections: number;
+  readonly threads: number;
+  readonly generator: GeneratorKind;
+  /** Each generator run lasts at most this long; the slices give the time series. */
+  readonly sliceMs: number;
+  /** A cell stops after this long even if not every buyer was sent. */
+  readonly maxSeconds: number;
+  readonly baselineSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly redisUrl: string;
+  readonly micro: boolean;
+  readonly microTimeMs: number;
+  readonly resultsDir: string;
+  /** When set, the server runs with node --cpu-prof and writes its profiles under this directory, one folder per cell. */
+  readonly cpuProfDir: string | null;
+  /** Extra environment for the server under test (WORKERS, WORKER_WEIGHTS, LOCAL_BUFFER, JOURNAL_FSYNC ... pass through). */
+  readonly serverEnv: Record<string, string>;
+}
+
+export class BenchSettingsError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const cleaned = raw.trim().replace(/_/g, '');
+  if (!/^\d+$/.test(cleaned) || Number(cleaned) < min || Number(cleaned) > max) {
+    throw new BenchSettingsError(`${name}=${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}`);
+  }
+  return Number(cleaned);
+}
+
+export const ALL_CELLS: readonly Cell[] = [
+  { balancer: 'proxy', ledger: 'redis' },
+  { balancer: 'reuseport', ledger: 'redis' },
+  { balancer: 'proxy', ledger: 'embedded' },
+  { balancer: 'reuseport', ledger: 'embedded' },
+];
+
+export function cellName(cell: Cell): string {
+  return `${cell.balancer}:${cell.ledger}`;
+}
+
+function matrixFrom(env: Env): Cell[] {
+  const raw = env.BENCH_MATRIX;
+  if (raw === undefined || raw.trim() === '' || raw.trim() === 'all') return [...ALL_CELLS];
+  const cells: Cell[] = [];
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [balancer, ledger] = part.split(':');
+    if ((balancer !== 'proxy' && balancer !== 'reuseport') || (ledger !== 'redis' && ledger !== 'embedded')) {
+      throw new BenchSettingsError(
+        `BENCH_MATRIX=${JSON.stringify(raw)} is not valid: expected "all" or a comma-separated list of <proxy|reuseport>:<redis|embedded>, e.g. proxy:redis,reuseport:embedded`,
+      );
+    }
+    if (!cells.some((c) => c.balancer === balancer && c.ledger === ledger)) cells.push({ balancer, ledger });
+  }
+  return cells;
+}
+
+function wrkInstalled(): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, 'wrk')));
+}
+
+/** The server variables a user may tune for the run; everything else the bench sets per cell. */
+const SERVER_PASSTHROUGH = [
+  'WORKERS', 'WORKER_WEIGHTS', 'LOCAL_BUFFER', 'JOURNAL_FSYNC', 'REDIS_AUTO_PIPELINING', 'LEDGER_TIMEOUT_MS',
+  'SALE_VIEW_TTL_MS', 'ALLOWANCE_REFRESH_MS',
+];
+
+export function loadBenchSettings(env: Env = process.env): BenchSettings {
+  const generatorRaw = env.BENCH_GENERATOR ?? '';
+  if (!['', 'wrk', 'autocannon'].includes(generatorRaw)) {
+    throw new BenchSettingsError(`BENCH_GENERATOR=${JSON.stringify(generatorRaw)} is not valid: expected wrk or autocannon (default: wrk when installed)`);
+  }
+  const generator: GeneratorKind = generatorRaw === '' ? (wrkInstalled() ? 'wrk' : 'autocannon') : (generatorRaw as GeneratorKind);
+  if (generator === 'wrk' && !wrkInstalled()) throw new BenchSettingsError('BENCH_GENERATOR=wrk but no wrk is on PATH; install wrk or use BENCH_GENERATOR=autocannon');
+  const redisUrl = env.BENCH_REDIS_URL || env.REDIS_URL || 'redis://127.0.0.1:6379';
+  if (!/^redis:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/\d+)?$/.test(redisUrl)) {
+    // Loopback only: the bench floods what it points at.
+    throw new BenchSettingsError(`BENCH_REDIS_URL=${JSON.stringify(redisUrl)} is not valid: the bench only talks to a Redis on loopback, e.g. redis://127.0.0.1:6379`);
+  }
+  const serverEnv: Record<string, string> = {};
+  for (const name of SERVER_PASSTHROUGH) if (env[name] !== undefined && env[name] !== '') serverEnv[name] = env[name]!;
+  const micro = env.BENCH_MICRO ?? '1';
+  if (!['0', '1'].includes(micro)) throw new BenchSettingsError(`BENCH_MICRO=${JSON.stringify(micro)} is not valid: expected 1 (run the micro-benchmarks) or 0`);
+
+  const users = integer(env, 'BENCH_USERS', 1_000_000, 1, 100_000_000);
+  const tickets = integer(env, 'BENCH_TICKETS', 10_000, 1, 10_000_000);
+  return Object.freeze({
+    users,
+    tickets,
+    matrix: Object.freeze(matrixFrom(env)),
+    connections: integer(env, 'BENCH_CONNECTIONS', 100, 1, 10_000),
+    threads: integer(env, 'BENCH_THREADS', 1, 1, 64),
+    generator,
+    sliceMs: integer(env, 'BENCH_SLICE_MS', 1000, 100, 60_000),
+    maxSeconds: integer(env, 'BENCH_MAX_SECONDS', 60, 1, 3600),
+    baselineSeconds: integer(env, 'BENCH_BASELINE_SECONDS', 5, 1, 600),
+    timeoutSeconds: integer(env, 'BENCH_TIMEOUT_SECONDS', 2, 1, 60),
+    redisUrl,
+    micro: micro === '1',
+    microTimeMs: integer(env, 'BENCH_MICRO_TIME_MS', 500, 50, 60_000),
+    resultsDir: env.BENCH_RESULTS_DIR || join(__dirname, '..', '..', 'bench', 'results'),
+    cpuProfDir: env.BENCH_CPU_PROF_DIR || null,
+    serverEnv: Object.freeze(serverEnv),
+  });
+}

@@ -1,0 +1,320 @@
+// One cell of the matrix (a balancer × a ledger): start the real server with a
+// fresh sale, run the buyers against it, then read the figures the server and
+// the ledger keep, and audit the sale. A cell that cannot start says why and
+// the run goes on with the next one.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { loadConfig } from '../src/config/config';
+import { hotFunctions, type HotFunction } from './cpu-profile';
+import { auditJournal, auditRedis, withApiSold, type Audit } from './audit';
+import { runPhase, summarise, type LoadSummary } from './load/phase';
+import { totalCpuMs } from './load/proc-cpu';
+import type { LoadGenerator, SliceResult } from './load/slice';
+import { getJson, startServerProcess, tail, type ServerProcess } from './server-process';
+import { cellName, type BenchSettings, type Cell } from './settings';
+
+export interface SeriesPoint {
+  /** Seconds after the cell's load began (middle of the slice). */
+  readonly t: number;
+  readonly rps: number;
+  readonly p99Ms: number;
+  readonly phase: string;
+}
+
+export interface WorkerShare {
+  readonly slot: number;
+  readonly weight: number;
+  readonly expectedShare: number;
+  readonly count: number;
+  readonly share: number;
+}
+
+export interface LedgerCalls {
+  readonly source: string;
+  readonly calls: number;
+  readonly tickets: number;
+  readonly workers: number;
+  readonly localBuffer: number;
+  /** Units the weighted shares add by rounding up (ceil), over all workers. */
+  readonly roundingUnits: number;
+  readonly extensions: number;
+  readonly extendedUnits: number;
+  readonly bound: number;
+  readonly ok: boolean;
+  readonly note: string;
+}
+
+export interface CellResult {
+  readonly cell: string;
+  readonly balancer: Cell['balancer'];
+  readonly ledger: Cell['ledger'];
+  status: 'ok' | 'failed';
+  error?: string;
+  ledgerDescription?: string;
+  workers?: number;
+  weights?: readonly number[];
+  localBuffer?: number;
+  stoppedBy?: string;
+  load?: LoadSummary;
+  selling?: LoadSummary;
+  soldOut?: LoadSummary;
+  soldOutAtMs?: number | null;
+  /** Responses the generator saw as 201 (bought) and 409 (sold out); everything else is a failure. */
+  answers?: { bought: number; soldOut: number; failed: number; failedStatuses: Record<string, number> };
+  series?: SeriesPoint[];
+  audit?: Audit | null;
+  auditError?: string;
+  ledgerCalls?: LedgerCalls | null;
+  split?: { by: 'connections' | 'requests'; workers: WorkerShare[]; maxDeviationPoints: number };
+  /** CPU used during the load, milliseconds; primaryMs is the part of serverMs the cluster primary used. */
+  cpu?: { serverMs: number; primaryMs: number; generatorMs: number; redisMs: number | null; wallMs: number };
+  ratioToBaseline?: number | null;
+  /** With BENCH_CPU_PROF_DIR: the server's hottest functions by self time, over all its processes. */
+  profile?: { dir: string; files: number; totalMs: number; functions: HotFunction[] } | { dir: string; error: string };
+}
+
+interface ClusterStats {
+  balancer: string;
+  ledger: string;
+  workers: Array<{
+    slot: number;
+    weight: number;
+    state: string;
+    pid: number | null;
+    connections: number | null;
+    requests: number | null;
+    allowances: Record<string, { extensions?: number; extendedUnits?: number; reserveCalls?: number; ledgerCalls?: number }> | null;
+  }>;
+}
+
+async function scriptCalls(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  let calls = 0;
+  for (const line of info.split('\n')) {
+    const match = /^cmdstat_(evalsha|eval|evalsha_ro|eval_ro|fcall):calls=(\d+)/.exec(line.trim());
+    if (match) calls += Number(match[2]);
+  }
+  return calls;
+}
+
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+  return (user + sys) * 1000;
+}
+
+async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+export function seriesOf(slices: readonly SliceResult[]): SeriesPoint[] {
+  return slices
+    .filter((s) => s.durationMs > 0)
+    .map((s) => ({
+      t: (s.startMs + s.endMs) / 2000,
+      rps: (s.responses * 1000) / s.durationMs,
+      p99Ms: summarise([s]).latencyUs.p99 / 1000,
+      phase: s.phase ?? 'load',
+    }));
+}
+
+export interface CellOptions {
+  readonly settings: BenchSettings;
+  readonly generator: LoadGenerator;
+  readonly log: (line: string) => void;
+}
+
+export async function runCell(cell: Cell, options: CellOptions): Promise<CellResult> {
+  const { settings, generator, log } = options;
+  const id = randomBytes(4).toString('hex');
+  const prefix = `spikebench-${id}`;
+  const saleId = `bench-${id}`;
+  const adminToken = randomBytes(18).toString('base64url');
+  const dataDir = cell.ledger === 'embedded' ? mkdtempSync(join(tmpdir(), 'spike-bench-')) : '';
+  const env: Record<string, string> = {
+    ...settings.serverEnv,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    BALANCER: cell.balancer,
+    LEDGER: cell.ledger,
+    REDIS_URL: settings.redisUrl,
+    REDIS_PREFIX: prefix,
+    DEFAULT_SALE_ID: saleId,
+    DEFAULT_SALE_TOTAL: String(settings.tickets),
+    ADMIN_TOKEN: adminToken,
+    ...(dataDir ? { DATA_DIR: dataDir } : {}),
+  };
+  const profileDir = settings.cpuProfDir ? join(settings.cpuProfDir, cellName(cell).replace(':', '-')) : null;
+  const result: CellResult = { cell: cellName(cell), balancer: cell.balancer, ledger: cell.ledger, status: 'failed' };
+  const auth = { authorization: `Bearer ${adminToken}` };
+  const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  let server: ServerProcess | undefined;
+  try {
+    const config = loadConfig({ ...process.env, ...env });
+    result.workers = config.workers;
+    result.weights = config.weights;
+    result.localBuffer = config.localBuffer;
+    if (cell.ledger === 'redis') {
+      await redis.connect().catch((error: Error) => {
+        throw new Error(`cannot reach Redis at ${settings.redisUrl} (${error.message}); start one there or set BENCH_REDIS_URL, or run only embedded cells: BENCH_MATRIX=proxy:embedded,reuseport:embedded`);
+      });
+    }
+
+    try {
+      if (profileDir) mkdirSync(profileDir, { recursive: true });
+      server = await startServerProcess(env, 30_000, undefined, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+    } catch (error) {
+      throw new Error(`${cellName(cell)} did not start: ${(error as Error).message}`);
+    }
+    const clusterUrl = `${server.url}/api/cluster`;
+    const before = await getJson<ClusterStats>(clusterUrl, auth);
+    result.ledgerDescription = before.ledger;
+    const isRedis = /^redis\b/i.test(before.ledger);
+    if ((cell.ledger === 'redis') !== isRedis) {
+      throw new Error(`asked for LEDGER=${cell.ledger} but the server runs "${before.ledger}"; this build has no ${cell.ledger} ledger`);
+    }
+    const serverPids = [server.pid, ...before.workers.map((w) => w.pid ?? undefined)];
+    const saleUrl = `${server.url}/api/sales/${saleId}`;
+    const soldNow = cell.ledger === 'redis'
+      ? async () => Number((await redis.hget(`${prefix}:{${saleId}}:sale`, 'sold')) ?? 0)
+      : async () => (await getJson<{ sold: number }>(saleUrl)).sold;
+
+    const callsBefore = cell.ledger === 'redis' ? await scriptCalls(redis) : 0;
+    const redisCpuBefore = cell.ledger === 'redis' ? await redisCpuMs(redis) : 0;
+    const serverCpuBefore = totalCpuMs(serverPids);
+    const primaryCpuBefore = totalCpuMs([server.pid]);
+
+    log(`${result.cell}: ${settings.users.toLocaleString('en-US')} buyers for ${settings.tickets.toLocaleString('en-US')} tickets, ${config.workers} workers (weights ${config.weights.join(',')}), ${before.ledger}`);
+    const run = await runPhase({
+      generator,
+      url: server.url,
+      pathPrefix: '/buy/ticket?user=u',
+      users: settings.users,
+      maxMs: settings.maxSeconds * 1000,
+      sliceMs: settings.sliceMs,
+      connections: settings.connections,
+      threads: settings.threads,
+      timeoutSeconds: settings.timeoutSeconds,
+      soldOut: async () => (await soldNow()) >= settings.tickets,
+      onSlice: (s, i) => log(`  slice ${i + 1} [${s.phase}] ${s.responses.toLocaleString('en-US')} responses in ${(s.durationMs / 1000).toFixed(2)} s = ${Math.round((s.responses * 1000) / Math.max(1, s.durationMs)).toLocaleString('en-US')} req/s, p99 ${(summarise([s]).latencyUs.p99 / 1000).toFixed(2)} ms`),
+    });
+    const serverCpu = totalCpuMs(serverPids) - serverCpuBefore;
+    const primaryCpu = totalCpuMs([server.pid]) - primaryCpuBefore;
+
+    // Requests a slice abandoned may still be in the server; wait until the
+    // workers' counters stop moving before reading figures.
+    let after = await getJson<ClusterStats>(clusterUrl, auth);
+    for (let i = 0; i < 40; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const next = await getJson<ClusterStats>(clusterUrl, auth);
+      const moved = next.workers.reduce((s, w) => s + (w.requests ?? 0), 0) - after.workers.reduce((s, w) => s + (w.requests ?? 0), 0);
+      after = next;
+      if (moved <= 1) break; // our own poll
+    }
+
+    result.stoppedBy = run.stoppedBy;
+    result.load = summarise(run.slices, run.wallMs);
+    const selling = run.slices.filter((s) => s.phase === 'selling');
+    const soldOut = run.slices.filter((s) => s.phase === 'sold-out');
+    result.selling = selling.length ? summarise(selling) : undefined;
+    result.soldOut = soldOut.length ? summarise(soldOut) : undefined;
+    result.soldOutAtMs = run.soldOutAtMs;
+    result.series = seriesOf(run.slices);
+    const statuses = result.load.statuses;
+    const failedStatuses = Object.fromEntries(Object.entries(statuses).filter(([s]) => s !== '201' && s !== '409'));
+    result.answers = {
+      bought: statuses['201'] ?? 0,
+      soldOut: statuses['409'] ?? 0,
+      failed: Object.values(failedStatuses).reduce((a, b) => a + b, 0) + result.load.errors.connect + result.load.errors.read + result.load.errors.write + result.load.errors.timeout,
+      failedStatuses,
+    };
+
+    // Per-worker split: the primary counts connections in proxy mode; in
+    // reuseport mode the kernel spreads connections, seen as requests served.
+    const by = cell.balancer === 'proxy' ? 'connections' : 'requests';
+    const counts = after.workers.map((w) => (by === 'connections' ? (w.connections ?? 0) - (before.workers[w.slot]?.connections ?? 0) : (w.requests ?? 0) - (before.workers[w.slot]?.requests ?? 0)));
+    const countSum = counts.reduce((a, b) => a + b, 0);
+    const weightSum = after.workers.reduce((a, w) => a + w.weight, 0);
+    const shares = after.workers.map((w, i) => ({ slot: w.slot, weight: w.weight, expectedShare: w.weight / weightSum, count: counts[i]!, share: countSum ? counts[i]! / countSum : 0 }));
+    result.split = { by, workers: shares, maxDeviationPoints: Math.max(...shares.map((s) => Math.abs(s.share - s.expectedShare) * 100)) };
+
+    // Ledger calls against the bound: every unit of allowance granted can
+    // cost one reservation call, and nothing else can.
+    let extensions = 0;
+    let extendedUnits = 0;
+    let reserveCalls: number | null = null;
+    for (const w of after.workers) {
+      const a = w.allowances?.[saleId];
+      extensions += a?.extensions ?? 0;
+      extendedUnits += a?.extendedUnits ?? 0;
+      const own = a?.reserveCalls ?? a?.ledgerCalls;
+      if (typeof own === 'number') reserveCalls = (reserveCalls ?? 0) + own;
+    }
+    const weights = after.workers.map((w) => w.weight);
+    const roundingUnits = weights.reduce((s, w) => s + Math.ceil((settings.tickets * w) / weightSum), 0) - settings.tickets;
+    const bound = settings.tickets + weights.length * config.localBuffer + roundingUnits + extendedUnits;
+    let calls: number | null = null;
+    let source = '';
+    let note = '';
+    if (reserveCalls !== null) {
+      calls = reserveCalls;
+      source = 'workers\' own reserve-call counters (/api/cluster)';
+    } else if (cell.ledger === 'redis') {
+      calls = (await scriptCalls(redis)) - callsBefore;
+      source = 'Redis INFO commandstats, EVALSHA+EVAL delta';
+      note = 'server-wide counter: other clients of this Redis during the run add to it';
+    }
+    result.ledgerCalls = calls === null
+      ? null
+      : { source, calls, tickets: settings.tickets, workers: weights.length, localBuffer: config.localBuffer, roundingUnits, extensions, extendedUnits, bound, ok: calls <= bound, note };
+    result.cpu = {
+      serverMs: serverCpu,
+      primaryMs: primaryCpu,
+      generatorMs: result.load.generatorCpuMs,
+      redisMs: cell.ledger === 'redis' ? (await redisCpuMs(redis)) - redisCpuBefore : null,
+      wallMs: run.wallMs,
+    };
+
+    // The audit reads the ledger's own state.
+    const apiSold = (await getJson<{ sold: number }>(saleUrl).catch(() => null))?.sold ?? null;
+    try {
+      if (cell.ledger === 'redis') {
+        result.audit = withApiSold(await auditRedis(redis, prefix, saleId, settings.tickets), apiSold);
+      } else {
+        // The journal is complete once the primary has drained and closed it.
+        await server.stop();
+        result.audit = withApiSold(auditJournal(dataDir, saleId, settings.tickets), apiSold);
+      }
+    } catch (error) {
+      result.audit = null;
+      result.auditError = (error as Error).message;
+    }
+    result.status = 'ok';
+  } catch (error) {
+    result.error = (error as Error).message;
+    if (server) result.error += `\nserver output:\n${tail(server.output())}`;
+  } finally {
+    await server?.stop().catch(() => undefined);
+    if (profileDir && server) {
+      try {
+        result.profile = { dir: profileDir, ...hotFunctions(profileDir) };
+      } catch (error) {
+        result.profile = { dir: profileDir, error: (error as Error).message };
+      }
+    }
+    if (cell.ledger === 'redis') await dropPrefix(redis, prefix).catch(() => undefined);
+    redis.disconnect();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+  return result;
+}
