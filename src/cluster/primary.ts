@@ -104,6 +104,14 @@ export async function runPrimary(config: Config): Promise<void> {
     balancer = new ProxyBalancer(supervisor.slots);
     boundPort = await balancer.listen(port, config.host);
   }
+  if (config.ledger === 'embedded') {
+    // Redis workers hear returned stock on Redis pub/sub; embedded ones hear it from here.
+    ledger.onStockReturned((saleId) => {
+      for (const slot of supervisor.slots) {
+        if (slot.worker?.isConnected()) slot.worker.send({ spike: 'stockReturned', saleId }, () => {});
+      }
+    });
+  }
   const sweeper = new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, saleListRefreshMs: 500, warn: (line) => log(`WARNING: ${line}`) });
   sweeper.start();
 
