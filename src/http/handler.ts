@@ -13,9 +13,10 @@ export interface Tracker {
 
 export type RouteHandler = (exchange: Exchange, req: HttpRequest) => Promise<void> | void;
 
-export function makeHandler(track: Tracker) {
+export function makeHandler(track: Tracker, workerSlot: number) {
+  const slot = String(workerSlot);
   return (run: RouteHandler) => (res: HttpResponse, req: HttpRequest) => {
-    const exchange = new Exchange(res, track.begin());
+    const exchange = new Exchange(res, slot, track.begin());
     if (track.draining) {
       exchange.sendJson(503, new SpikeError('SHUTTING_DOWN', 'the server is shutting down; retry on another instance').toJSON(), { connection: 'close' });
       return;

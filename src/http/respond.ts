@@ -27,7 +27,7 @@ export class Exchange {
   aborted = false;
   private settled = false;
 
-  constructor(readonly res: HttpResponse, private readonly onSettled?: () => void) {
+  constructor(readonly res: HttpResponse, private readonly workerSlot: string, private readonly onSettled?: () => void) {
     res.onAborted(() => {
       this.aborted = true;
       this.settle();
@@ -44,6 +44,8 @@ export class Exchange {
     this.res.cork(() => {
       this.res.writeStatus(STATUS_TEXT[status] ?? String(status));
       this.res.writeHeader('content-type', 'application/json');
+      // Which worker answered: for tests, the bench's split, and debugging a box.
+      this.res.writeHeader('x-spike-worker', this.workerSlot);
       if (headers) for (const name in headers) this.res.writeHeader(name, headers[name]!);
       this.res.end(payload);
     });

@@ -27,7 +27,7 @@ export interface RouteContext extends RouteOptions {
 }
 
 export function registerRoutes(app: TemplatedApp, options: RouteOptions): void {
-  const ctx: RouteContext = { ...options, handle: makeHandler(options.track) };
+  const ctx: RouteContext = { ...options, handle: makeHandler(options.track, options.workerSlot) };
   registerSaleRoutes(app, ctx);
   registerOrderRoutes(app, ctx);
   // Last: it holds the catch-all.

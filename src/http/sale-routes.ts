@@ -74,6 +74,15 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     exchange.sendJson(200, { orders: page.orders.map(orderToJson), cursor: page.cursor });
   }));
 
+  app.get('/api/sales/:id/audit', handle(async (exchange, req) => {
+    requireAdmin(req.getHeader('authorization'), ctx.adminToken, 'auditing a sale');
+    const saleId = checkId('sale id', req.getParameter(0));
+    const audit = await ctx.ledger.audit(saleId);
+    if (!audit) throw new SpikeError('SALE_NOT_FOUND', `no sale has id "${saleId}"`);
+    const consistent = audit.sold === audit.orders.reserved + audit.orders.paid && audit.paid === audit.orders.paid && audit.sold <= audit.total && audit.buyersOverLimit === 0;
+    exchange.sendJson(200, { saleId, ...audit, remaining: audit.total - audit.sold, consistent });
+  }));
+
   app.get('/api/sales/:id/feed', handle(async (exchange, req) => {
     requireAdmin(req.getHeader('authorization'), ctx.adminToken, "reading a sale's order feed");
     const saleId = checkId('sale id', req.getParameter(0));
