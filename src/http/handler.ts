@@ -8,6 +8,8 @@ import { Exchange } from './respond';
 
 export interface Tracker {
   begin(): () => void;
+  /** Counts a request answered synchronously, never in flight. */
+  count(): void;
   readonly draining: boolean;
 }
 

@@ -19,6 +19,15 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /**
+ * Answers with a body built in advance, synchronously inside the route
+ * handler (so uWS corks it by itself and no abort handler is needed). The
+ * cheapest answer there is: used for buyers turned away without I/O.
+ */
+export function sendPrebuilt(res: HttpResponse, status: number, body: string, workerSlot: string): void {
+  res.writeStatus(STATUS_TEXT[status] ?? String(status)).writeHeader('content-type', 'application/json').writeHeader('x-spike-worker', workerSlot).end(body);
+}
+
+/**
  * One request/response pair. It remembers whether the client went away (uWS
  * forbids touching an aborted response) and tells its owner once it is
  * settled, which graceful shutdown uses to wait for in-flight requests.

@@ -6,9 +6,9 @@ import { SpikeError } from '../errors/errors';
 import type { OrderState } from '../inventory/ledger';
 import { requireAdmin, requireJsonContentType } from './handler';
 import { parseJsonObject, readBody } from './read-body';
-import type { Exchange } from './respond';
+import { sendPrebuilt, type Exchange } from './respond';
 import type { RouteContext } from './routes';
-import { checkId, checkIdempotencyKey, checkLimit, checkOrderState, checkPosition, parseSaleSpec } from './validate';
+import { checkId, checkIdempotencyKey, isValidBuyer, checkLimit, checkOrderState, checkPosition, parseSaleSpec } from './validate';
 import { feedEventToJson, orderToJson, saleToJson } from './views';
 
 export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
@@ -56,12 +56,25 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
   }));
 
   // The seed article's route, kept so its `ab` stress test runs unchanged.
-  app.get('/buy/ticket', handle(async (exchange, req) => {
+  const buyTicket = handle(async (exchange, req) => {
     const user = req.getQuery('user') ?? '';
     const rawKey = req.getHeader('idempotency-key');
     const userId = user === '' ? `anon-${randomBytes(9).toString('base64url')}` : checkId('user', user);
     await purchase(exchange, ctx.defaultSaleId, userId, checkIdempotencyKey(rawKey));
-  }));
+  });
+  const workerHeader = String(ctx.workerSlot);
+  app.get('/buy/ticket', (res, req) => {
+    // Past the stock, a buyer is turned away here: no ledger call, no promise, no error object.
+    if (!ctx.track.draining && req.getHeader('idempotency-key') === '') {
+      const refusal = ctx.keeper.quickRefusal(ctx.defaultSaleId, undefined, Date.now());
+      if (refusal && isValidBuyer(req.getQuery('user'))) {
+        ctx.track.count();
+        sendPrebuilt(res, refusal.status, refusal.body, workerHeader);
+        return;
+      }
+    }
+    buyTicket(res, req);
+  });
 
   app.get('/api/sales/:id/orders', handle(async (exchange, req) => {
     requireAdmin(req.getHeader('authorization'), ctx.adminToken, "listing a sale's orders");

@@ -17,6 +17,11 @@ export function checkId(field: string, value: unknown): string {
   return value;
 }
 
+/** True for a missing ?user= (an anonymous buyer) or a well-formed one. */
+export function isValidBuyer(user: string | undefined): boolean {
+  return user === undefined || user === '' || ID.test(user);
+}
+
 export function checkIdempotencyKey(value: string): string | undefined {
   if (value === '') return undefined;
   if (!/^[\x21-\x7e]{1,128}$/.test(value)) {

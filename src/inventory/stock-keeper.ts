@@ -17,6 +17,14 @@ export interface StockKeeperOptions {
   readonly saleViewTtlMs: number;
 }
 
+export interface AllowanceStats {
+  readonly available: number;
+  readonly soldOut: boolean;
+  readonly extensions: number;
+  readonly extendedUnits: number;
+  readonly reserveCalls: number;
+}
+
 export interface PurchaseResult {
   readonly order: Order;
   /** False when an earlier request with the same key made this order. */
@@ -27,6 +35,21 @@ interface Gate {
   readonly allowance: LocalAllowance;
   lastRefillAt: number;
   refilling?: Promise<void>;
+  /** Reservations sent to the ledger for this sale, for the bench's ledger-call audit. */
+  reserveCalls: number;
+}
+
+/**
+ * A refusal known without any I/O, built once per sale: on sale day most
+ * requests get one of these, so they must cost no allocation beyond the reply.
+ */
+export interface Refusal {
+  readonly status: number;
+  readonly body: string;
+}
+
+function refusal(error: SpikeError): Refusal {
+  return { status: error.status, body: JSON.stringify(error.toJSON()) };
 }
 
 /** How long a worker trusts its own "sold out" before re-reading the ledger once. */
@@ -39,6 +62,7 @@ export function newOrderId(saleId: string): string {
 export class StockKeeper {
   readonly sales: SaleDirectory;
   private readonly gates = new Map<string, Gate>();
+  private readonly refusals = new Map<string, { soldOut: Refusal; notOpen?: Refusal }>();
 
   constructor(private readonly ledger: Ledger, private readonly options: StockKeeperOptions) {
     this.sales = new SaleDirectory(ledger, options.saleViewTtlMs);
@@ -51,14 +75,27 @@ export class StockKeeper {
     this.sales.invalidate(saleId);
   }
 
+  /**
+   * The answer for a buyer this worker can turn away without I/O or
+   * allocation: the sale is known sold out, or not open yet. Undefined means
+   * "go through purchase()". Requests with an Idempotency-Key never take this
+   * path, since they may be retries of a purchase that succeeded.
+   */
+  quickRefusal(saleId: string, idempotencyKey: string | undefined, now: number): Refusal | undefined {
+    if (idempotencyKey) return undefined;
+    const sale = this.sales.peek(saleId);
+    if (!sale) return undefined;
+    if (sale.closesAt !== null && now >= sale.closesAt) return undefined;
+    if (sale.opensAt !== null && now < sale.opensAt) return this.refusalsFor(sale).notOpen;
+    const gate = this.gates.get(saleId);
+    if (gate && gate.allowance.soldOut && gate.allowance.soldOutFor(now) < SOLD_OUT_RECHECK_MS) return this.refusalsFor(sale).soldOut;
+    return undefined;
+  }
+
   async purchase(saleId: string, userId: string, idempotencyKey?: string): Promise<PurchaseResult> {
     const sale = this.sales.peek(saleId) ?? (await this.sales.get(saleId));
     if (!sale) throw new SpikeError('SALE_NOT_FOUND', `no sale has id "${saleId}"`);
     const now = Date.now();
-    // A buyer who sent no key gets one made here, so that a 503 can hand it
-    // back and a retry with it can never reserve twice.
-    const retryKey = idempotencyKey ?? `auto-${randomBytes(12).toString('base64url')}`;
-    const requestKey = `k:${retryKey}`;
 
     if (sale.opensAt !== null && now < sale.opensAt) throw notOpen(sale.opensAt);
     if (sale.closesAt !== null && now >= sale.closesAt) return this.answerWithoutStock(sale, userId, idempotencyKey, now);
@@ -71,6 +108,11 @@ export class StockKeeper {
       if (!gate.allowance.take()) return this.answerWithoutStock(sale, userId, idempotencyKey, now);
     }
 
+    // A buyer who sent no key gets one made here, so that a 503 can hand it
+    // back and a retry with it can never reserve twice.
+    const retryKey = idempotencyKey ?? `auto-${randomBytes(12).toString('base64url')}`;
+    const requestKey = `k:${retryKey}`;
+    gate.reserveCalls++;
     let outcome;
     try {
       outcome = await this.ledger.reserve({ saleId, userId, requestKey, orderId: newOrderId(saleId), now });
@@ -115,13 +157,25 @@ export class StockKeeper {
   }
 
   /** Per-sale allowance figures, for /api/cluster and the bench audit. */
-  allowanceStats(): Record<string, { available: number; soldOut: boolean; extensions: number; extendedUnits: number }> {
-    const stats: Record<string, { available: number; soldOut: boolean; extensions: number; extendedUnits: number }> = {};
+  allowanceStats(): Record<string, AllowanceStats> {
+    const stats: Record<string, AllowanceStats> = {};
     for (const [saleId, gate] of this.gates) {
       const a = gate.allowance;
-      stats[saleId] = { available: a.available, soldOut: a.soldOut, extensions: a.extensions, extendedUnits: a.extendedUnits };
+      stats[saleId] = { available: a.available, soldOut: a.soldOut, extensions: a.extensions, extendedUnits: a.extendedUnits, reserveCalls: gate.reserveCalls };
     }
     return stats;
+  }
+
+  private refusalsFor(sale: Sale): { soldOut: Refusal; notOpen?: Refusal } {
+    let cached = this.refusals.get(sale.id);
+    if (!cached) {
+      cached = {
+        soldOut: refusal(soldOut(sale.id)),
+        notOpen: sale.opensAt === null ? undefined : refusal(notOpen(sale.opensAt)),
+      };
+      this.refusals.set(sale.id, cached);
+    }
+    return cached;
   }
 
   /**
@@ -146,7 +200,7 @@ export class StockKeeper {
     if (!gate) {
       const { weight, totalWeight, localBuffer } = this.options;
       const remaining = Math.max(0, sale.total - sale.sold);
-      gate = { allowance: new LocalAllowance(Math.min(remaining, weightedShare(remaining, weight, totalWeight) + localBuffer)), lastRefillAt: Date.now() };
+      gate = { allowance: new LocalAllowance(Math.min(remaining, weightedShare(remaining, weight, totalWeight) + localBuffer)), lastRefillAt: Date.now(), reserveCalls: 0 };
       if (remaining === 0) gate.allowance.markSoldOut();
       this.gates.set(sale.id, gate);
     }

@@ -7,6 +7,11 @@ export class RequestTracker {
   draining = false;
   private idleWaiters: Array<() => void> = [];
 
+  /** Counts a request answered synchronously, which is never in flight. */
+  count(): void {
+    this.requests++;
+  }
+
   /** Call when a request starts; call the returned function once it is answered or aborted. */
   begin(): () => void {
     this.requests++;
