@@ -3,7 +3,7 @@
 // serves any Ledger, so both halves of the protocol live in this file.
 import { RemoteError, RpcTimeoutError, type IpcRpc, type RpcHandler } from '../cluster/ipc-rpc';
 import { ERRORS, LedgerUnavailableError } from '../errors/errors';
-import type { Ledger, Order, ReserveOutcome, ReserveRequest, Sale, SaleSpec } from './ledger';
+import type { Actor, CancelOutcome, FeedPage, Ledger, Order, OrderPage, OrderState, PayOutcome, ReserveOutcome, ReserveRequest, Sale, SaleAudit, SaleSpec } from './ledger';
 
 export const LEDGER_METHODS = {
   createSale: 'ledger.createSale',
@@ -11,8 +11,39 @@ export const LEDGER_METHODS = {
   reserve: 'ledger.reserve',
   getOrder: 'ledger.getOrder',
   findByRequestKey: 'ledger.findByRequestKey',
+  pay: 'ledger.pay',
+  cancel: 'ledger.cancel',
+  expireHolds: 'ledger.expireHolds',
+  saleIds: 'ledger.saleIds',
+  listOrders: 'ledger.listOrders',
+  readFeed: 'ledger.readFeed',
+  audit: 'ledger.audit',
   ping: 'ledger.ping',
 } as const;
+
+/**
+ * The primary tells every worker that a sale's tickets went back on sale with
+ * this process message (not a request: nobody answers it).
+ */
+export interface StockReturnedMessage {
+  readonly spike: 'stockReturned';
+  readonly saleId: string;
+}
+
+export function stockReturnedMessage(saleId: string): StockReturnedMessage {
+  return { spike: 'stockReturned', saleId };
+}
+
+function isStockReturned(message: unknown): message is StockReturnedMessage {
+  const m = message as Partial<StockReturnedMessage> | null;
+  return typeof m === 'object' && m !== null && m.spike === 'stockReturned' && typeof m.saleId === 'string';
+}
+
+interface ListOptions {
+  readonly state?: OrderState;
+  readonly cursor?: string | null;
+  readonly limit: number;
+}
 
 /** The primary's handlers, merged into each worker's IpcRpc. */
 export function ledgerIpcHandlers(ledger: Ledger): Record<string, RpcHandler> {
@@ -22,6 +53,13 @@ export function ledgerIpcHandlers(ledger: Ledger): Record<string, RpcHandler> {
     [LEDGER_METHODS.reserve]: (p: ReserveRequest) => ledger.reserve(p),
     [LEDGER_METHODS.getOrder]: (p: { orderId: string }) => ledger.getOrder(p.orderId),
     [LEDGER_METHODS.findByRequestKey]: (p: { saleId: string; requestKey: string }) => ledger.findByRequestKey(p.saleId, p.requestKey),
+    [LEDGER_METHODS.pay]: (p: { orderId: string; actor: Actor; now: number }) => ledger.pay(p.orderId, p.actor ?? null, p.now),
+    [LEDGER_METHODS.cancel]: (p: { orderId: string; actor: Actor; now: number }) => ledger.cancel(p.orderId, p.actor ?? null, p.now),
+    [LEDGER_METHODS.expireHolds]: (p: { saleId: string; now: number; limit: number }) => ledger.expireHolds(p.saleId, p.now, p.limit),
+    [LEDGER_METHODS.saleIds]: () => ledger.saleIds(),
+    [LEDGER_METHODS.listOrders]: (p: { saleId: string; options: ListOptions }) => ledger.listOrders(p.saleId, p.options),
+    [LEDGER_METHODS.readFeed]: (p: { saleId: string; after: string | null; limit: number }) => ledger.readFeed(p.saleId, p.after ?? null, p.limit),
+    [LEDGER_METHODS.audit]: (p: { saleId: string }) => ledger.audit(p.saleId),
     [LEDGER_METHODS.ping]: async () => {
       await ledger.ping();
       return true;
@@ -29,15 +67,23 @@ export function ledgerIpcHandlers(ledger: Ledger): Record<string, RpcHandler> {
   };
 }
 
+/** Where the primary's process messages arrive: the worker's own process, or a forked child in tests. */
+export interface MessageSource {
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
 export interface IpcLedgerOptions {
   readonly description: string;
   readonly timeoutMs: number;
   /** False once the channel to the primary is gone; calls then fail at once instead of timing out. */
   readonly connected: () => boolean;
+  /** Where stock-returned messages from the primary arrive; the worker's own process when not given. */
+  readonly messages?: MessageSource;
 }
 
 export class IpcLedger implements Ledger {
   readonly description: string;
+  private stockListeners: Array<(saleId: string) => void> | undefined;
 
   constructor(private readonly rpc: IpcRpc, private readonly options: IpcLedgerOptions) {
     this.description = options.description;
@@ -45,8 +91,8 @@ export class IpcLedger implements Ledger {
 
   createSale(spec: SaleSpec, now: number): Promise<Sale | null> {
     // Only the SaleSpec fields travel; the HTTP layer's object may carry more.
-    const { id, name, total, perUserLimit, opensAt, closesAt } = spec;
-    return this.call(LEDGER_METHODS.createSale, { spec: { id, name, total, perUserLimit, opensAt, closesAt }, now });
+    const { id, name, total, perUserLimit, holdSeconds, opensAt, closesAt } = spec;
+    return this.call(LEDGER_METHODS.createSale, { spec: { id, name, total, perUserLimit, holdSeconds, opensAt, closesAt }, now });
   }
 
   getSale(saleId: string): Promise<Sale | null> {
@@ -64,6 +110,52 @@ export class IpcLedger implements Ledger {
 
   findByRequestKey(saleId: string, requestKey: string): Promise<Order | null> {
     return this.call(LEDGER_METHODS.findByRequestKey, { saleId, requestKey });
+  }
+
+  pay(orderId: string, actor: Actor, now: number): Promise<PayOutcome> {
+    return this.call(LEDGER_METHODS.pay, { orderId, actor, now });
+  }
+
+  cancel(orderId: string, actor: Actor, now: number): Promise<CancelOutcome> {
+    return this.call(LEDGER_METHODS.cancel, { orderId, actor, now });
+  }
+
+  expireHolds(saleId: string, now: number, limit: number): Promise<number> {
+    return this.call(LEDGER_METHODS.expireHolds, { saleId, now, limit });
+  }
+
+  saleIds(): Promise<string[]> {
+    return this.call(LEDGER_METHODS.saleIds, null);
+  }
+
+  listOrders(saleId: string, options: ListOptions): Promise<OrderPage> {
+    const { state, cursor, limit } = options;
+    return this.call(LEDGER_METHODS.listOrders, { saleId, options: { state, cursor: cursor ?? null, limit } });
+  }
+
+  readFeed(saleId: string, after: string | null, limit: number): Promise<FeedPage> {
+    return this.call(LEDGER_METHODS.readFeed, { saleId, after, limit });
+  }
+
+  audit(saleId: string): Promise<SaleAudit | null> {
+    return this.call(LEDGER_METHODS.audit, { saleId });
+  }
+
+  /**
+   * Listens for the primary's stock-returned messages. One missed while the
+   * channel hiccups is covered by the stock keeper's periodic re-read of a
+   * sold-out sale.
+   */
+  onStockReturned(listener: (saleId: string) => void): void {
+    if (!this.stockListeners) {
+      const listeners: Array<(saleId: string) => void> = [];
+      this.stockListeners = listeners;
+      (this.options.messages ?? process).on('message', (message: unknown) => {
+        if (!isStockReturned(message)) return;
+        for (const notify of listeners) notify(message.saleId);
+      });
+    }
+    this.stockListeners.push(listener);
   }
 
   async ping(): Promise<void> {

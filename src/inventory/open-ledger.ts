@@ -20,6 +20,8 @@ export async function openWorkerLedger(config: Config, rpc: IpcRpc): Promise<Led
       description: embeddedDescription(config.dataDir, config.journalFsync),
       timeoutMs: config.ledgerTimeoutMs,
       connected: () => process.connected !== false,
+      // The primary relays its ledger's returned stock as process messages (src/cluster/primary.ts).
+      messages: process,
     });
   }
   const ledger = new RedisLedger({ url: config.redisUrl, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: config.redisAutoPipelining });

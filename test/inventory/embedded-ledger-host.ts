@@ -3,7 +3,7 @@
 // the real worker-side IpcLedger across a real process boundary.
 import { IpcRpc, type IpcEndpoint } from '../../src/cluster/ipc-rpc';
 import { EmbeddedLedger } from '../../src/inventory/embedded-ledger';
-import { ledgerIpcHandlers } from '../../src/inventory/ipc-ledger';
+import { ledgerIpcHandlers, stockReturnedMessage } from '../../src/inventory/ipc-ledger';
 
 const ledger = EmbeddedLedger.open({ dataDir: process.env.DATA_DIR!, fsync: (process.env.JOURNAL_FSYNC as 'batch' | 'off') ?? 'batch' });
 new IpcRpc(process as unknown as IpcEndpoint, {
@@ -13,6 +13,10 @@ new IpcRpc(process as unknown as IpcEndpoint, {
     setImmediate(() => process.exit(0));
     return true;
   },
+});
+// As the cluster primary does: returned stock is told to the worker side as a process message.
+ledger.onStockReturned((saleId) => {
+  if (process.connected) process.send!(stockReturnedMessage(saleId), () => {});
 });
 process.on('disconnect', () => process.exit(0));
 process.send!({ host: 'ready' });

@@ -36,7 +36,7 @@ async function startHost(dataDir: string): Promise<{ child: ChildProcess; rpc: I
     child.on('message', (m) => (m as { host?: string })?.host === 'ready' && resolve());
   });
   const rpc = new IpcRpc(child as unknown as IpcEndpoint);
-  const ledger = new IpcLedger(rpc, { description: 'embedded over IPC', timeoutMs: 2000, connected: () => child.connected });
+  const ledger = new IpcLedger(rpc, { description: 'embedded over IPC', timeoutMs: 2000, connected: () => child.connected, messages: child });
   return {
     child,
     rpc,
@@ -63,7 +63,7 @@ describe('embedded ledger: journal and restart', () => {
   it('a restart brings back sales, counts, buyers, orders and request keys', async () => {
     const dataDir = tempDataDir();
     let ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
-    await ledger.createSale({ id: 'g1', name: 'G1', total: 3, perUserLimit: 1, opensAt: null, closesAt: 9e12 }, 1000);
+    await ledger.createSale({ id: 'g1', name: 'G1', total: 3, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: 9e12 }, 1000);
     const a = await reserve(ledger, 'g1', 'alice', 'k:a');
     const b = await reserve(ledger, 'g1', 'bob', 'k:b');
     assert.equal(a.kind, 'reserved');
@@ -72,21 +72,23 @@ describe('embedded ledger: journal and restart', () => {
 
     ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
     assert.equal(ledger.replayFigures.records, 3);
-    assert.deepEqual(await ledger.getSale('g1'), { id: 'g1', name: 'G1', total: 3, perUserLimit: 1, opensAt: null, closesAt: 9e12, sold: 2, createdAt: 1000 });
+    assert.deepEqual(await ledger.getSale('g1'), { id: 'g1', name: 'G1', total: 3, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: 9e12, sold: 2, paid: 0, createdAt: 1000 });
     assert.deepEqual(await ledger.getOrder(a.kind === 'reserved' ? a.order.orderId : ''), a.kind === 'reserved' ? a.order : null);
     assert.deepEqual(await reserve(ledger, 'g1', 'alice', 'k:a'), { kind: 'replayed', order: (a as { order: unknown }).order });
     assert.deepEqual(await reserve(ledger, 'g1', 'mallory', 'k:b'), { kind: 'key_reused' });
     assert.equal((await reserve(ledger, 'g1', 'alice', 'k:a2')).kind, 'limit_reached');
     assert.equal((await reserve(ledger, 'g1', 'carol')).kind, 'reserved');
     assert.deepEqual(await reserve(ledger, 'g1', 'dave'), { kind: 'sold_out', total: 3 });
-    assert.equal(await ledger.createSale({ id: 'g1', name: 'again', total: 1, perUserLimit: 1, opensAt: null, closesAt: null }, 2000), null);
-    assert.deepEqual(ledger.audit('g1'), { sold: 3, total: 3, orders: 3, buyers: 3, held: 3, requestKeys: 3 });
+    assert.equal(await ledger.createSale({ id: 'g1', name: 'again', total: 1, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null }, 2000), null);
+    assert.deepEqual(await ledger.audit('g1'), { total: 3, sold: 3, paid: 0, orders: { reserved: 3, paid: 0, expired: 0, cancelled: 0 }, buyers: 3, buyersOverLimit: 0 });
+    assert.equal(ledger.figures('g1')!.held, 3);
+    assert.equal(ledger.figures('g1')!.requestKeys, 3);
     await ledger.close();
   });
 
   it('a burst of concurrent reservations shares fsyncs (group commit), and each reply follows its fsync', async () => {
     const ledger = EmbeddedLedger.open({ dataDir: tempDataDir(), fsync: 'batch' });
-    await ledger.createSale({ id: 'burst', name: 'burst', total: 400, perUserLimit: 1, opensAt: null, closesAt: null }, 0);
+    await ledger.createSale({ id: 'burst', name: 'burst', total: 400, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null }, 0);
     const before = ledger.journalFigures;
     const outcomes = await Promise.all(Array.from({ length: 400 }, (_, i) => reserve(ledger, 'burst', `u${i}`)));
     const figures = ledger.journalFigures;
@@ -102,7 +104,7 @@ describe('embedded ledger: journal and restart', () => {
     const ledger = EmbeddedLedger.open({ dataDir: tempDataDir(), fsync: 'off', warn: (line) => warnings.push(line) });
     assert.match(warnings.join('\n'), /JOURNAL_FSYNC=off/);
     assert.match(ledger.description, /fsync off/);
-    await ledger.createSale({ id: 'fast', name: 'fast', total: 10, perUserLimit: 1, opensAt: null, closesAt: null }, 0);
+    await ledger.createSale({ id: 'fast', name: 'fast', total: 10, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null }, 0);
     await Promise.all(Array.from({ length: 10 }, (_, i) => reserve(ledger, 'fast', `u${i}`)));
     assert.equal(ledger.journalFigures.syncs, 0);
     await ledger.close();
@@ -148,7 +150,7 @@ describe('embedded ledger: journal and restart', () => {
     const dataDir = tempDataDir();
     writeFileSync(join(dataDir, JOURNAL_FILE), Buffer.from('SPIK'));
     const ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch', warn: () => {} });
-    await ledger.createSale({ id: 's', name: 's', total: 1, perUserLimit: 1, opensAt: null, closesAt: null }, 0);
+    await ledger.createSale({ id: 's', name: 's', total: 1, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null }, 0);
     await ledger.close();
     assert.ok(statSync(join(dataDir, JOURNAL_FILE)).size > 8);
     const again = EmbeddedLedger.open({ dataDir, fsync: 'batch' });

@@ -21,7 +21,7 @@ async function journalWith(orders: number): Promise<{ dataDir: string; file: str
   const dataDir = mkdtempSync(join(tmpdir(), 'spike-journal-'));
   dirs.push(dataDir);
   const ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
-  await ledger.createSale({ id: 'j', name: 'journal test', total: 100, perUserLimit: 1, opensAt: null, closesAt: null }, 1);
+  await ledger.createSale({ id: 'j', name: 'journal test', total: 100, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null }, 1);
   const orderIds: string[] = [];
   for (let i = 0; i < orders; i++) {
     const outcome = await ledger.reserve({ saleId: 'j', userId: `u${i}`, requestKey: `k:${i}`, orderId: `j.order-${i}`, now: 1000 + i });
@@ -46,13 +46,16 @@ async function assertRecoveredWith(dataDir: string, orders: number, tornAt: numb
   const { ledger, warnings } = open(dataDir);
   assert.equal(warnings.length, 1, warnings.join('\n'));
   assert.match(warnings[0]!, new RegExp(`dropped a torn last record at offset ${tornAt}`));
-  assert.deepEqual(ledger.audit('j'), { sold: orders, total: 100, orders, buyers: orders, held: orders, requestKeys: orders });
+  assert.deepEqual(ledger.figures('j'), {
+    total: 100, sold: orders, paid: orders, orders: { reserved: 0, paid: orders, expired: 0, cancelled: 0 }, buyers: orders, buyersOverLimit: 0,
+    orderCount: orders, held: orders, requestKeys: orders, feedEvents: orders, holdIndex: 0,
+  });
   const next = await ledger.reserve({ saleId: 'j', userId: 'after', requestKey: 'k:after', orderId: 'j.after', now: 5000 });
   assert.equal(next.kind, 'reserved');
   await ledger.close();
   const again = open(dataDir);
   assert.deepEqual(again.warnings, [], 'the torn bytes were cut off, so the next start is clean');
-  assert.equal(again.ledger.audit('j')!.sold, orders + 1);
+  assert.equal(again.ledger.figures('j')!.sold, orders + 1);
   assert.equal((await again.ledger.getOrder('j.after'))!.userId, 'after');
   await again.ledger.close();
 }
@@ -133,6 +136,17 @@ describe('journal: corruption before the end stops the start', () => {
     appendFileSync(file, encodeFrame(JSON.stringify(['R', 'ghost', 'u', 'k:x', 'ghost.1', 5])));
     appendFileSync(file, encodeFrame(JSON.stringify(['R', 'j', 'u', 'k:y', 'j.1', 5])));
     assert.throws(() => open(dataDir), new RegExp(`corrupt at byte offset ${end}: the record does not apply: order ghost.1 is for sale "ghost"`));
+  });
+
+  it('refuses a transition of an order never made, or of one already final', async () => {
+    const { dataDir, file } = await journalWith(1);
+    const end = statSync(file).size;
+    appendFileSync(file, encodeFrame(JSON.stringify(['P', 'j.never', 5])));
+    assert.throws(() => open(dataDir), new RegExp(`corrupt at byte offset ${end}: the record does not apply: order j\\.never cannot become paid: it was never made`));
+    truncateSync(file, end);
+    // The sale sells at once (holdSeconds 0), so its order is paid already and cannot also be cancelled.
+    appendFileSync(file, encodeFrame(JSON.stringify(['C', 'j.order-0', 5])));
+    assert.throws(() => open(dataDir), /cannot become cancelled: it is paid, not reserved/);
   });
 });
 

@@ -1,6 +1,6 @@
 // The typed events the embedded ledger journals, one per state change, and
-// their compact on-disk form. A new command (hold, pay, cancel) adds an event
-// here, a codec entry, and a case in the ledger's applyEvent.
+// their compact on-disk form. A new command adds an event here, a codec
+// entry, and a case in the ledger's applyEvent.
 
 export interface SaleCreated {
   readonly type: 'sale_created';
@@ -8,11 +8,17 @@ export interface SaleCreated {
   readonly name: string;
   readonly total: number;
   readonly perUserLimit: number;
+  /** 0 makes every order final (paid) at once. Journals from before holds existed lack it: 0. */
+  readonly holdSeconds: number;
   readonly opensAt: number | null;
   readonly closesAt: number | null;
   readonly createdAt: number;
 }
 
+/**
+ * A new order. Its state and expiresAt follow from the sale's holdSeconds
+ * (fixed at creation), so the event does not repeat them.
+ */
 export interface TicketReserved {
   readonly type: 'ticket_reserved';
   readonly saleId: string;
@@ -22,20 +28,51 @@ export interface TicketReserved {
   readonly createdAt: number;
 }
 
-export type JournalEvent = SaleCreated | TicketReserved;
+/** reserved -> paid, reserved -> cancelled, reserved -> expired. The order id names the sale. */
+export interface OrderPaid {
+  readonly type: 'order_paid';
+  readonly orderId: string;
+  readonly at: number;
+}
+
+export interface OrderCancelled {
+  readonly type: 'order_cancelled';
+  readonly orderId: string;
+  readonly at: number;
+}
+
+export interface OrderExpired {
+  readonly type: 'order_expired';
+  readonly orderId: string;
+  readonly at: number;
+}
+
+export type OrderTransition = OrderPaid | OrderCancelled | OrderExpired;
+export type JournalEvent = SaleCreated | TicketReserved | OrderTransition;
 
 /**
  * Each event is stored as a JSON array led by a one-letter tag: about half the
  * bytes of an object with field names, and faster to parse at replay.
  */
-const TAGS = { sale_created: 'S', ticket_reserved: 'R' } as const satisfies Record<JournalEvent['type'], string>;
+const TAGS = {
+  sale_created: 'S',
+  ticket_reserved: 'R',
+  order_paid: 'P',
+  order_cancelled: 'C',
+  order_expired: 'E',
+} as const satisfies Record<JournalEvent['type'], string>;
 
 export function encodeEvent(event: JournalEvent): string {
   switch (event.type) {
     case 'sale_created':
-      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt]);
+      // holdSeconds goes last so that a journal written before it existed still decodes.
+      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds]);
     case 'ticket_reserved':
       return JSON.stringify([TAGS.ticket_reserved, event.saleId, event.userId, event.requestKey, event.orderId, event.createdAt]);
+    case 'order_paid':
+    case 'order_cancelled':
+    case 'order_expired':
+      return JSON.stringify([TAGS[event.type], event.orderId, event.at]);
   }
 }
 
@@ -61,9 +98,25 @@ export function decodeEvent(text: string): JournalEvent {
   if (!Array.isArray(fields)) throw new EventDecodeError('not an event array');
   switch (fields[0]) {
     case TAGS.sale_created:
-      return { type: 'sale_created', id: str(fields[1]), name: str(fields[2]), total: num(fields[3]), perUserLimit: num(fields[4]), opensAt: numOrNull(fields[5]), closesAt: numOrNull(fields[6]), createdAt: num(fields[7]) };
+      return {
+        type: 'sale_created',
+        id: str(fields[1]),
+        name: str(fields[2]),
+        total: num(fields[3]),
+        perUserLimit: num(fields[4]),
+        opensAt: numOrNull(fields[5]),
+        closesAt: numOrNull(fields[6]),
+        createdAt: num(fields[7]),
+        holdSeconds: fields.length > 8 ? num(fields[8]) : 0,
+      };
     case TAGS.ticket_reserved:
       return { type: 'ticket_reserved', saleId: str(fields[1]), userId: str(fields[2]), requestKey: str(fields[3]), orderId: str(fields[4]), createdAt: num(fields[5]) };
+    case TAGS.order_paid:
+      return { type: 'order_paid', orderId: str(fields[1]), at: num(fields[2]) };
+    case TAGS.order_cancelled:
+      return { type: 'order_cancelled', orderId: str(fields[1]), at: num(fields[2]) };
+    case TAGS.order_expired:
+      return { type: 'order_expired', orderId: str(fields[1]), at: num(fields[2]) };
     default:
       throw new EventDecodeError(`unknown event tag ${JSON.stringify(fields[0])}`);
   }
