@@ -21,6 +21,8 @@ import { encodeFrame, FILE_MAGIC } from '../src/inventory/journal/journal-format
 import { RedisLedger } from '../src/inventory/redis-ledger';
 
 export const IN_FLIGHT = 64;
+/** Orders are held for payment, as with the default DEFAULT_SALE_HOLD_SECONDS, so the expiry index is part of the cost. */
+const HOLD_SECONDS = 900;
 const ROLE_ENV = 'SPIKE_ROUNDTRIP_ROLE';
 
 export interface RoundTripTask {
@@ -95,7 +97,8 @@ async function benchFromWorker(rpc: IpcRpc, params: { label: string; timeMs: num
   }
   for (const { name, ledger, close } of ledgers) {
     const saleId = `rt-${randomBytes(3).toString('hex')}`;
-    await ledger.createSale({ id: saleId, name: saleId, total: 1_000_000_000, perUserLimit: 1, opensAt: null, closesAt: null }, Date.now());
+    // Held for payment, as a real sale's orders are (the default DEFAULT_SALE_HOLD_SECONDS).
+    await ledger.createSale({ id: saleId, name: saleId, total: 1_000_000_000, perUserLimit: 1, holdSeconds: HOLD_SECONDS, opensAt: null, closesAt: null }, Date.now());
     let counter = 0;
     const reserveOne = async () => {
       const i = ++counter;
@@ -163,7 +166,7 @@ export interface ReplayFigures {
   readonly heapMb: number;
 }
 
-/** Writes a journal of `orders` orders (one sale) and times the ledger's start-up replay of it. */
+/** Writes a journal of `orders` held orders (one sale) and times the ledger's start-up replay of it, expiry index included. */
 export async function runJournalReplay(orders: number): Promise<ReplayFigures> {
   const dataDir = mkdtempSync(join(tmpdir(), 'spike-replay-'));
   try {
@@ -172,7 +175,7 @@ export async function runJournalReplay(orders: number): Promise<ReplayFigures> {
     const fd = openSync(file, 'w');
     writeSync(fd, FILE_MAGIC);
     const saleId = 'replay';
-    let chunk: Buffer[] = [encodeFrame(encodeEvent({ type: 'sale_created', id: saleId, name: saleId, total: orders, perUserLimit: 1, opensAt: null, closesAt: null, createdAt: Date.now() }))];
+    let chunk: Buffer[] = [encodeFrame(encodeEvent({ type: 'sale_created', id: saleId, name: saleId, total: orders, perUserLimit: 1, holdSeconds: HOLD_SECONDS, opensAt: null, closesAt: null, createdAt: Date.now() }))];
     const now = Date.now();
     for (let i = 0; i < orders; i++) {
       const tag = randomBytes(9).toString('base64url');
@@ -194,8 +197,8 @@ export async function runJournalReplay(orders: number): Promise<ReplayFigures> {
     const replayMs = performance.now() - started;
     global.gc?.();
     const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6;
-    const audit = ledger.audit(saleId)!;
-    if (audit.orders !== orders || audit.sold !== orders) throw new Error(`replayed ${audit.orders} orders, expected ${orders}`);
+    const figures = ledger.figures(saleId)!;
+    if (figures.orderCount !== orders || figures.sold !== orders || figures.holdIndex !== orders) throw new Error(`replayed ${figures.orderCount} orders (${figures.holdIndex} held), expected ${orders}`);
     await ledger.close();
     return { orders, journalMb, writeMs, replayMs, recordsPerSecond: (orders / replayMs) * 1000, heapMb };
   } finally {
