@@ -11,6 +11,8 @@ export interface IpcEndpoint {
 
 interface RpcRequest { readonly spikeRpc: 'req'; readonly id: number; readonly method: string; readonly params: unknown }
 interface RpcResponse { readonly spikeRpc: 'res'; readonly id: number; readonly result?: unknown; readonly error?: { message: string; code?: string } }
+/** Everything one side sent within one turn of its event loop, as one IPC message. */
+interface RpcBatch { readonly spikeRpc: 'batch'; readonly items: ReadonlyArray<RpcRequest | RpcResponse> }
 
 export type RpcHandler = (params: any) => unknown | Promise<unknown>;
 
@@ -30,6 +32,13 @@ export class RemoteError extends Error {
 
 export class IpcRpc {
   private nextId = 1;
+  /**
+   * Messages wait here until the current turn of the event loop ends, then go
+   * as one IPC message: under a spike, one send (one syscall, one JSON parse
+   * on the other side) carries many reservations instead of one each.
+   */
+  private outbox: Array<{ message: RpcRequest | RpcResponse; failed?: (error: Error) => void }> = [];
+  private flushScheduled = false;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
 
   constructor(private readonly endpoint: IpcEndpoint, private readonly handlers: Record<string, RpcHandler> = {}) {
@@ -54,15 +63,51 @@ export class IpcRpc {
         failed(new Error(`${method}: the IPC channel is closed`));
         return;
       }
-      try {
-        // With a callback, a send on a channel that closes meanwhile reports here instead of as an unhandled 'error' event.
-        this.endpoint.send(request, (error) => {
-          if (error) failed(error);
-        });
-      } catch (error) {
-        failed(error as Error);
-      }
+      this.enqueue(request, failed);
     });
+  }
+
+  private enqueue(message: RpcRequest | RpcResponse, failed?: (error: Error) => void): void {
+    this.outbox.push({ message, failed });
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Sends what waits in the outbox now; resolves once it is handed to the channel (e.g. before exiting). */
+  flushNow(): Promise<void> {
+    return new Promise((resolve) => this.flush(() => resolve()));
+  }
+
+  private flush(sent?: () => void): void {
+    this.flushScheduled = false;
+    const batch = this.outbox;
+    this.outbox = [];
+    if (batch.length === 0) {
+      sent?.();
+      return;
+    }
+    const failAll = (error: Error) => {
+      for (const item of batch) item.failed?.(error);
+    };
+    // The other side may have died meanwhile (an embedded-ledger answer waits
+    // for an fsync); its orders are journaled either way and nobody waits for answers.
+    if (this.endpoint.connected === false) {
+      failAll(new Error('the IPC channel is closed'));
+      sent?.();
+      return;
+    }
+    const message: RpcBatch | RpcRequest | RpcResponse = batch.length === 1 ? batch[0]!.message : { spikeRpc: 'batch', items: batch.map((item) => item.message) };
+    try {
+      // With a callback, a send on a channel that closes meanwhile reports here instead of as an unhandled 'error' event.
+      this.endpoint.send(message, (error) => {
+        if (error) failAll(error);
+        sent?.();
+      });
+    } catch (error) {
+      failAll(error as Error);
+      sent?.();
+    }
   }
 
   /** Fails every request still waiting, e.g. when the other side died. */
@@ -76,7 +121,15 @@ export class IpcRpc {
 
   private onMessage(message: unknown): void {
     if (typeof message !== 'object' || message === null || !('spikeRpc' in message)) return;
-    const rpc = message as RpcRequest | RpcResponse;
+    const rpc = message as RpcRequest | RpcResponse | RpcBatch;
+    if (rpc.spikeRpc === 'batch') {
+      for (const item of rpc.items) this.onOne(item);
+      return;
+    }
+    this.onOne(rpc);
+  }
+
+  private onOne(rpc: RpcRequest | RpcResponse): void {
     if (rpc.spikeRpc === 'res') {
       const waiter = this.pending.get(rpc.id);
       if (!waiter) return; // answered after its timeout
@@ -99,13 +152,6 @@ export class IpcRpc {
       const err = error as Error & { code?: string };
       response = { spikeRpc: 'res', id: request.id, error: { message: err.message, code: typeof err.code === 'string' ? err.code : undefined } };
     }
-    // The asker may have died while we worked (an embedded-ledger answer waits
-    // for an fsync); its order is journaled either way and nobody is waiting.
-    if (this.endpoint.connected === false) return;
-    try {
-      this.endpoint.send(response, () => {});
-    } catch {
-      // The channel closed between the check and the send; same as above.
-    }
+    this.enqueue(response);
   }
 }

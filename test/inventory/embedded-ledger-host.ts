@@ -6,11 +6,12 @@ import { EmbeddedLedger } from '../../src/inventory/embedded-ledger';
 import { ledgerIpcHandlers, stockReturnedMessage } from '../../src/inventory/ipc-ledger';
 
 const ledger = EmbeddedLedger.open({ dataDir: process.env.DATA_DIR!, fsync: (process.env.JOURNAL_FSYNC as 'batch' | 'off') ?? 'batch' });
-new IpcRpc(process as unknown as IpcEndpoint, {
+const rpc: IpcRpc = new IpcRpc(process as unknown as IpcEndpoint, {
   ...ledgerIpcHandlers(ledger),
   'host.stop': async () => {
     await ledger.close();
-    setImmediate(() => process.exit(0));
+    // The answer is queued once this returns; send it, then exit.
+    setImmediate(() => void rpc.flushNow().then(() => process.exit(0)));
     return true;
   },
 });
