@@ -148,6 +148,8 @@ export function auditJournal(dataDir: string, saleId: string, tickets: number): 
   const tally: Tally = { total: 0, sold: 0, perUserLimit: 1, orders: 0, distinctOrderIds: 0, ordersPerUser: new Map(), buyersHash: null, requestKeys: 0 };
   const orderIds = new Set<string>();
   const requestKeys = new Set<string>();
+  const buyerOf = new Map<string, string>();
+  let released = 0;
   const read = modules.readJournal(file, (payload) => {
     const event = modules.decodeEvent(payload);
     if (event.type === 'sale_created' && event.id === saleId) {
@@ -158,11 +160,17 @@ export function auditJournal(dataDir: string, saleId: string, tickets: number): 
       orderIds.add(String(event.orderId));
       requestKeys.add(String(event.requestKey));
       const user = String(event.userId);
+      buyerOf.set(String(event.orderId), user);
       tally.ordersPerUser.set(user, (tally.ordersPerUser.get(user) ?? 0) + 1);
+    } else if ((event.type === 'order_cancelled' || event.type === 'order_expired') && buyerOf.has(String(event.orderId))) {
+      // A released ticket is no longer held, and its buyer holds one fewer.
+      released++;
+      const user = buyerOf.get(String(event.orderId))!;
+      tally.ordersPerUser.set(user, tally.ordersPerUser.get(user)! - 1);
     }
   });
-  // In the journal, a sale's sold count is its number of reservations.
-  tally.sold = tally.orders;
+  // In the journal, a sale's sold count is its reservations less its releases.
+  tally.sold = tally.orders - released;
   tally.distinctOrderIds = orderIds.size;
   tally.requestKeys = requestKeys.size;
   const audit = judge(`journal ${file} (${read.records} records${read.torn ? ', torn tail' : ''})`, tickets, tally);

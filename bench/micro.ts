@@ -88,7 +88,7 @@ export async function runMicro(options: { redisUrl: string; timeMs: number; log:
       const ledger = new RedisLedger({ url: options.redisUrl, prefix, timeoutMs: 5000, autoPipelining });
       await ledger.connect();
       const saleId = `micro-${autoPipelining ? 'on' : 'off'}`;
-      await ledger.createSale({ id: saleId, name: saleId, total: 1_000_000_000, perUserLimit: 1, opensAt: null, closesAt: null }, Date.now());
+      await ledger.createSale({ id: saleId, name: saleId, total: 1_000_000_000, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null }, Date.now());
       let counter = 0;
       const reserveOne = () => {
         const i = ++counter;

@@ -10,6 +10,7 @@ import { openPrimaryLedger } from '../inventory/open-ledger';
 import type { Ledger } from '../inventory/ledger';
 import { durabilityWarnings } from '../inventory/redis-durability';
 import { HoldSweeper } from '../inventory/hold-sweeper';
+import { stockReturnedMessage } from '../inventory/ipc-ledger';
 import { RedisLedger } from '../inventory/redis-ledger';
 import { IpcRpc, type IpcEndpoint } from './ipc-rpc';
 import { ProxyBalancer } from './proxy-balancer';
@@ -108,7 +109,7 @@ export async function runPrimary(config: Config): Promise<void> {
     // Redis workers hear returned stock on Redis pub/sub; embedded ones hear it from here.
     ledger.onStockReturned((saleId) => {
       for (const slot of supervisor.slots) {
-        if (slot.worker?.isConnected()) slot.worker.send({ spike: 'stockReturned', saleId }, () => {});
+        if (slot.worker?.isConnected()) slot.worker.send(stockReturnedMessage(saleId), () => {});
       }
     });
   }
