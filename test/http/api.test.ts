@@ -62,14 +62,15 @@ describe('HTTP API', () => {
   it('creates a sale, sells from it, and reads the order back', async () => {
     const created = await create({ id: 'G1234', total: 3, perUserLimit: 1, name: 'Beijing to Shanghai' });
     assert.equal(created.status, 201);
-    assert.deepEqual(created.body, { id: 'G1234', name: 'Beijing to Shanghai', total: 3, sold: 0, remaining: 3, perUserLimit: 1, opensAt: null, closesAt: null, status: 'open' });
+    assert.deepEqual(created.body, { id: 'G1234', name: 'Beijing to Shanghai', total: 3, sold: 0, reserved: 0, paid: 0, remaining: 3, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, status: 'open' });
 
     const bought = await buy('G1234', { userId: 'alice' });
     assert.equal(bought.status, 201);
     assert.match(bought.body.orderId, /^G1234\.[A-Za-z0-9_-]+$/);
     assert.equal(bought.body.saleId, 'G1234');
     assert.equal(bought.body.userId, 'alice');
-    assert.ok(!Number.isNaN(Date.parse(bought.body.createdAt)));
+    assert.equal(bought.body.state, 'reserved');
+    assert.equal(Date.parse(bought.body.expiresAt) - Date.parse(bought.body.createdAt), 900_000);
 
     const order = await request(`${url}/api/orders/${bought.body.orderId}`);
     assert.equal(order.status, 200);
