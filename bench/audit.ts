@@ -4,6 +4,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
+import { decodeEvent } from '../src/ledger/embedded/journal/journal-events';
+import { readJournal } from '../src/ledger/embedded/journal/journal-reader';
 
 export interface AuditCheck {
   readonly name: string;
@@ -88,7 +90,7 @@ async function scanHash(redis: Redis, key: string, each: (field: string, value: 
   } while (cursor !== '0');
 }
 
-/** Reads the sale's four hashes (keys as in src/inventory/redis-ledger.ts). */
+/** Reads the sale's four hashes (keys as in src/ledger/redis/redis-ledger.ts). */
 export async function auditRedis(redis: Redis, prefix: string, saleId: string, tickets: number): Promise<Audit> {
   const base = `${prefix}:{${saleId}}`;
   const sale = await redis.hgetall(`${base}:sale`);
@@ -118,40 +120,21 @@ export async function auditRedis(redis: Redis, prefix: string, saleId: string, t
   return judge(`redis hashes ${base}:{sale,orders,buyers,requests}`, tickets, tally);
 }
 
-interface JournalModules {
-  readJournal(file: string, onRecord: (payload: string) => void): { records: number; torn: unknown };
-  decodeEvent(text: string): { type: string; [field: string]: unknown };
-}
-
-/** The embedded ledger's journal reader, if this build has one. */
-function journalModules(): JournalModules | null {
-  const dir = join(__dirname, '..', 'src', 'inventory', 'journal');
-  const reader = join(dir, 'journal-reader.js');
-  const events = join(dir, 'journal-events.js');
-  if (!existsSync(reader) || !existsSync(events)) return null;
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { readJournal } = require(reader) as Pick<JournalModules, 'readJournal'>;
-  const { decodeEvent } = require(events) as Pick<JournalModules, 'decodeEvent'>;
-  return { readJournal, decodeEvent };
-}
-
 /**
  * Replays the embedded ledger's journal (DATA_DIR/ledger.journal) on its own,
  * without the ledger's code for applying events, and counts what it holds.
  * Run it after the server stopped, so every record is on disk.
  */
 export function auditJournal(dataDir: string, saleId: string, tickets: number): Audit {
-  const modules = journalModules();
   const file = join(dataDir, 'ledger.journal');
-  if (!modules) throw new Error('this build has no embedded journal reader (dist/src/inventory/journal/journal-reader.js)');
   if (!existsSync(file)) throw new Error(`no journal at ${file}`);
   const tally: Tally = { total: 0, sold: 0, perUserLimit: 1, orders: 0, distinctOrderIds: 0, ordersPerUser: new Map(), buyersHash: null, requestKeys: 0 };
   const orderIds = new Set<string>();
   const requestKeys = new Set<string>();
   const buyerOf = new Map<string, string>();
   let released = 0;
-  const read = modules.readJournal(file, (payload) => {
-    const event = modules.decodeEvent(payload);
+  const read = readJournal(file, (payload) => {
+    const event = decodeEvent(payload);
     if (event.type === 'sale_created' && event.id === saleId) {
       tally.total = Number(event.total);
       tally.perUserLimit = Number(event.perUserLimit);

@@ -12,13 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { IpcRpc, type IpcEndpoint } from '../src/cluster/ipc-rpc';
-import { EmbeddedLedger } from '../src/inventory/embedded-ledger';
-import { IpcLedger, ledgerIpcHandlers } from '../src/inventory/ipc-ledger';
-import type { Ledger } from '../src/inventory/ledger';
-import { JOURNAL_FILE } from '../src/inventory/journal/journal';
-import { encodeEvent } from '../src/inventory/journal/journal-events';
-import { encodeFrame, FILE_MAGIC } from '../src/inventory/journal/journal-format';
-import { RedisLedger } from '../src/inventory/redis-ledger';
+import { EmbeddedLedger } from '../src/ledger/embedded/embedded-ledger';
+import { IpcLedger, ledgerIpcHandlers } from '../src/ledger/embedded/ipc-ledger';
+import type { Ledger } from '../src/ledger/ledger';
+import { JOURNAL_FILE } from '../src/ledger/embedded/journal/journal';
+import { encodeEvent } from '../src/ledger/embedded/journal/journal-events';
+import { encodeFrame, FILE_MAGIC } from '../src/ledger/embedded/journal/journal-format';
+import { RedisLedger } from '../src/ledger/redis/redis-ledger';
 
 export const IN_FLIGHT = 64;
 /** Orders are held for payment, as with the default DEFAULT_SALE_HOLD_SECONDS, so the expiry index is part of the cost. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { SmoothWeightedRoundRobin } from '../src/cluster/smooth-wrr';
 import { LocalAllowance } from '../src/inventory/local-allowance';
-import { RedisLedger } from '../src/inventory/redis-ledger';
+import { RedisLedger } from '../src/ledger/redis/redis-ledger';
 
 export interface MicroTask {
   readonly name: string;

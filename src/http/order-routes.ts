@@ -2,7 +2,7 @@
 // are allowed to the order's buyer ({"userId"} in the body) or an admin.
 import type { HttpRequest, TemplatedApp } from 'uWebSockets.js';
 import { SpikeError } from '../errors/errors';
-import type { Actor, Order } from '../inventory/ledger';
+import type { Actor, Order } from '../ledger/ledger';
 import { isAdmin, requireJsonContentType } from './handler';
 import { parseJsonObject, readBody } from './read-body';
 import type { Exchange } from './respond';

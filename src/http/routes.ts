@@ -2,7 +2,7 @@
 // before its first await (uWS frees the request object then), and answers
 // through an Exchange, which corks and respects client aborts.
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { Ledger } from '../inventory/ledger';
+import type { Ledger } from '../ledger/ledger';
 import type { StockKeeper } from '../inventory/stock-keeper';
 import { makeHandler, type RouteHandler, type Tracker } from './handler';
 import { registerOrderRoutes } from './order-routes';

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { SpikeError } from '../errors/errors';
-import type { OrderState } from '../inventory/ledger';
+import type { OrderState } from '../ledger/ledger';
 import { requireAdmin, requireJsonContentType } from './handler';
 import { parseJsonObject, readBody } from './read-body';
 import { sendPrebuilt, type Exchange } from './respond';

@@ -1,7 +1,7 @@
 // Turning untrusted input into typed values; every failure names the field
 // and says what would be accepted.
 import { SpikeError } from '../errors/errors';
-import type { OrderState, SaleSpec } from '../inventory/ledger';
+import type { OrderState, SaleSpec } from '../ledger/ledger';
 
 const ORDER_STATES: readonly OrderState[] = ['reserved', 'paid', 'expired', 'cancelled'];
 

@@ -1,6 +1,6 @@
 // How sales, orders and feed events look on the wire: times as ISO 8601,
 // derived figures (remaining, reserved, status) computed here.
-import type { FeedEvent, Order, Sale } from '../inventory/ledger';
+import type { FeedEvent, Order, Sale } from '../ledger/ledger';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

@@ -3,7 +3,7 @@
 // Buyers past the stock are answered here and never reach the ledger.
 import { randomBytes } from 'node:crypto';
 import { LedgerUnavailableError, SpikeError } from '../errors/errors';
-import type { Ledger, Order, Sale } from './ledger';
+import type { Ledger, Order, Sale } from '../ledger/ledger';
 import { LocalAllowance, weightedShare } from './local-allowance';
 import { SaleDirectory } from './sale-directory';
 

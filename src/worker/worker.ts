@@ -7,7 +7,7 @@ import uWS from 'uWebSockets.js';
 import type { Config } from '../config/config';
 import { IpcRpc, type IpcEndpoint } from '../cluster/ipc-rpc';
 import { registerRoutes } from '../http/routes';
-import { openWorkerLedger } from '../inventory/open-ledger';
+import { openWorkerLedger } from '../ledger/open-ledger';
 import { StockKeeper } from '../inventory/stock-keeper';
 import { RequestTracker } from './request-tracker';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EmbeddedLedger } from '../../src/inventory/embedded-ledger';
+import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
 import { request, type Reply } from '../helpers/client';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
 

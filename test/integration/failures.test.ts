@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { RedisLedger } from '../../src/inventory/redis-ledger';
+import { RedisLedger } from '../../src/ledger/redis/redis-ledger';
 import { newOrderId } from '../../src/inventory/stock-keeper';
 import { crowd, request, statusCounts, type Reply } from '../helpers/client';
 import { PrivateRedis } from '../helpers/private-redis';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis, { type RedisOptions } from 'ioredis';
-import { LedgerUnavailableError } from '../errors/errors';
+import { LedgerUnavailableError } from '../../errors/errors';
 import {
   saleIdOfOrder,
   type Actor,
@@ -20,7 +20,7 @@ import {
   type Sale,
   type SaleAudit,
   type SaleSpec,
-} from './ledger';
+} from '../ledger';
 
 /** The first element of every reserveTicket reply; see src/lua/reserveTicket-6.lua. */
 export enum ReserveCode {
@@ -69,7 +69,7 @@ interface SpikeCommands {
 type SpikeRedis = Redis & SpikeCommands;
 
 /** Lua lives in src/lua and is copied next to the compiled code by the build. */
-const LUA_DIR = join(__dirname, '..', 'lua');
+const LUA_DIR = join(__dirname, '..', '..', 'lua');
 
 /** A script with the shared order functions of includes/orders.lua in front. */
 function lua(file: string, includes: string[] = []): string {

@@ -2,8 +2,8 @@
 // channel with the same handlers the cluster primary uses, so tests can drive
 // the real worker-side IpcLedger across a real process boundary.
 import { IpcRpc, type IpcEndpoint } from '../../src/cluster/ipc-rpc';
-import { EmbeddedLedger } from '../../src/inventory/embedded-ledger';
-import { ledgerIpcHandlers, stockReturnedMessage } from '../../src/inventory/ipc-ledger';
+import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
+import { ledgerIpcHandlers, stockReturnedMessage } from '../../src/ledger/embedded/ipc-ledger';
 
 const ledger = EmbeddedLedger.open({ dataDir: process.env.DATA_DIR!, fsync: (process.env.JOURNAL_FSYNC as 'batch' | 'off') ?? 'batch' });
 const rpc: IpcRpc = new IpcRpc(process as unknown as IpcEndpoint, {

@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EmbeddedLedger, LIST_SCAN_BUDGET } from '../../src/inventory/embedded-ledger';
-import type { FeedEvent, Order, ReserveOutcome, SaleSpec } from '../../src/inventory/ledger';
-import { JOURNAL_FILE } from '../../src/inventory/journal/journal';
-import { encodeFrame, FILE_MAGIC } from '../../src/inventory/journal/journal-format';
+import { EmbeddedLedger, LIST_SCAN_BUDGET } from '../../src/ledger/embedded/embedded-ledger';
+import type { FeedEvent, Order, ReserveOutcome, SaleSpec } from '../../src/ledger/ledger';
+import { JOURNAL_FILE } from '../../src/ledger/embedded/journal/journal';
+import { encodeFrame, FILE_MAGIC } from '../../src/ledger/embedded/journal/journal-format';
 
 const dirs: string[] = [];
 function tempDataDir(): string {

@@ -3,10 +3,10 @@
 // it over IPC. Redis: primary and workers each connect to it directly.
 import type { Config } from '../config/config';
 import type { IpcRpc, RpcHandler } from '../cluster/ipc-rpc';
-import { EmbeddedLedger, embeddedDescription } from './embedded-ledger';
-import { IpcLedger, ledgerIpcHandlers } from './ipc-ledger';
+import { EmbeddedLedger, embeddedDescription } from './embedded/embedded-ledger';
+import { IpcLedger, ledgerIpcHandlers } from './embedded/ipc-ledger';
 import type { Ledger } from './ledger';
-import { RedisLedger } from './redis-ledger';
+import { RedisLedger } from './redis/redis-ledger';
 
 export interface PrimaryLedger {
   readonly ledger: Ledger;

@@ -3,7 +3,7 @@
 // lock. Each command decides its outcome and the events it causes; events are
 // applied to memory and journaled, and no reply leaves before its events are
 // on disk. Semantics match the Lua scripts in src/lua exactly.
-import { LedgerUnavailableError } from '../errors/errors';
+import { LedgerUnavailableError } from '../../errors/errors';
 import { Journal, type ReplayFigures } from './journal/journal';
 import type { JournalEvent, OrderTransition, SaleCreated, TicketReserved } from './journal/journal-events';
 import {
@@ -22,7 +22,7 @@ import {
   type Sale,
   type SaleAudit,
   type SaleSpec,
-} from './ledger';
+} from '../ledger';
 import { ExpiryHeap, OrderTable } from './order-table';
 
 interface SaleState {

@@ -1,7 +1,7 @@
 // One sale's orders in the embedded ledger, stored column-wise (a million
 // orders cost a few typed arrays, not a million objects), with the sale's
 // order feed derived from them and the time-ordered index of unpaid holds.
-import type { FeedEvent, Order, OrderState } from './ledger';
+import type { FeedEvent, Order, OrderState } from '../ledger';
 
 const STATES: readonly OrderState[] = ['reserved', 'paid', 'expired', 'cancelled'];
 const CODE: Readonly<Record<OrderState, number>> = { reserved: 0, paid: 1, expired: 2, cancelled: 3 };

@@ -1,4 +1,4 @@
-import { RedisLedger } from '../../src/inventory/redis-ledger';
+import { RedisLedger } from '../../src/ledger/redis/redis-ledger';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
 import { ledgerContract } from './ledger-contract';
 

@@ -1,9 +1,9 @@
 // A worker's view of a ledger that lives in the primary: every call is one
 // request over the cluster IPC channel. The primary side (ledgerIpcHandlers)
 // serves any Ledger, so both halves of the protocol live in this file.
-import { RemoteError, RpcTimeoutError, type IpcRpc, type RpcHandler } from '../cluster/ipc-rpc';
-import { ERRORS, LedgerUnavailableError } from '../errors/errors';
-import type { Actor, CancelOutcome, FeedPage, Ledger, Order, OrderPage, OrderState, PayOutcome, ReserveOutcome, ReserveRequest, Sale, SaleAudit, SaleSpec } from './ledger';
+import { RemoteError, RpcTimeoutError, type IpcRpc, type RpcHandler } from '../../cluster/ipc-rpc';
+import { ERRORS, LedgerUnavailableError } from '../../errors/errors';
+import type { Actor, CancelOutcome, FeedPage, Ledger, Order, OrderPage, OrderState, PayOutcome, ReserveOutcome, ReserveRequest, Sale, SaleAudit, SaleSpec } from '../ledger';
 
 export const LEDGER_METHODS = {
   createSale: 'ledger.createSale',

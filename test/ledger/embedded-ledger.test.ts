@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { IpcRpc, type IpcEndpoint } from '../../src/cluster/ipc-rpc';
 import { LedgerUnavailableError } from '../../src/errors/errors';
-import { EmbeddedLedger } from '../../src/inventory/embedded-ledger';
-import { IpcLedger } from '../../src/inventory/ipc-ledger';
-import { JOURNAL_FILE } from '../../src/inventory/journal/journal';
+import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
+import { IpcLedger } from '../../src/ledger/embedded/ipc-ledger';
+import { JOURNAL_FILE } from '../../src/ledger/embedded/journal/journal';
 import { newOrderId } from '../../src/inventory/stock-keeper';
 import { ledgerContract } from './ledger-contract';
 

@@ -5,11 +5,11 @@ import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EmbeddedLedger } from '../../src/inventory/embedded-ledger';
-import { JOURNAL_FILE } from '../../src/inventory/journal/journal';
-import { encodeFrame, FRAME_HEADER_BYTES } from '../../src/inventory/journal/journal-format';
-import { JournalCorruptError, readJournal } from '../../src/inventory/journal/journal-reader';
-import { JournalWriter } from '../../src/inventory/journal/journal-writer';
+import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
+import { JOURNAL_FILE } from '../../src/ledger/embedded/journal/journal';
+import { encodeFrame, FRAME_HEADER_BYTES } from '../../src/ledger/embedded/journal/journal-format';
+import { JournalCorruptError, readJournal } from '../../src/ledger/embedded/journal/journal-reader';
+import { JournalWriter } from '../../src/ledger/embedded/journal/journal-writer';
 
 const dirs: string[] = [];
 after(() => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { FeedEvent, FeedPage, Ledger, Order, OrderPage, ReserveOutcome, SaleSpec } from '../../src/inventory/ledger';
+import type { FeedEvent, FeedPage, Ledger, Order, OrderPage, ReserveOutcome, SaleSpec } from '../../src/ledger/ledger';
 import { newOrderId } from '../../src/inventory/stock-keeper';
 
 export interface LedgerFixture {
