@@ -62,11 +62,13 @@ export function newOrderId(saleId: string): string {
 export class StockKeeper {
   readonly sales: SaleDirectory;
   private readonly gates = new Map<string, Gate>();
+  /** Resolves once returned-stock announcements reach this keeper; the worker waits for it before serving. */
+  readonly listening: Promise<void>;
   private readonly refusals = new Map<string, { soldOut: Refusal; notOpen?: Refusal }>();
 
   constructor(private readonly ledger: Ledger, private readonly options: StockKeeperOptions) {
     this.sales = new SaleDirectory(ledger, options.saleViewTtlMs);
-    ledger.onStockReturned((saleId) => this.stockReturned(saleId));
+    this.listening = ledger.onStockReturned((saleId) => this.stockReturned(saleId));
   }
 
   /** Tickets of the sale went back on sale somewhere: this worker may sell them again. */

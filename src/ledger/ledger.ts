@@ -140,8 +140,12 @@ export interface Ledger {
   readFeed(saleId: string, after: string | null, limit: number): Promise<FeedPage>;
   /** Counts the sale's orders by state next to its counters, atomically; O(orders), for audits not hot paths. */
   audit(saleId: string): Promise<SaleAudit | null>;
-  /** Calls the listener with a sale id whenever tickets of that sale return to stock (expiry, cancel). */
-  onStockReturned(listener: (saleId: string) => void): void;
+  /**
+   * Calls the listener with a sale id whenever tickets of that sale return to
+   * stock (expiry, cancel). Resolves once announcements made from then on will
+   * be heard (for Redis: once the subscription is in place).
+   */
+  onStockReturned(listener: (saleId: string) => void): Promise<void>;
   /** Throws when the ledger cannot serve. */
   ping(): Promise<void>;
   close(): Promise<void>;

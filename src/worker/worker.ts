@@ -45,6 +45,10 @@ export async function runWorker(config: Config): Promise<void> {
     allowanceRefreshMs: config.allowanceRefreshMs,
     saleViewTtlMs: config.saleViewTtlMs,
   });
+  // Serve only once returned stock will be heard; should the subscription lag, the
+  // once-a-second re-check of sold-out sales still covers it, so don't wait forever.
+  const listening = await Promise.race([keeper.listening.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 3000, false).unref())]);
+  if (!listening) console.error(`spike: worker ${slot}: not yet subscribed to returned-stock announcements; serving anyway`);
 
   const app = uWS.App();
   registerRoutes(app, {

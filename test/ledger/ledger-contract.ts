@@ -311,8 +311,7 @@ function orderLifecycleContract(ledgerOf: () => Ledger): void {
       const s = spec({ total: 2, holdSeconds: 1 });
       await ledger.createSale(s, T);
       const heard: string[] = [];
-      ledger.onStockReturned((saleId) => heard.push(saleId));
-      // Give a subscriber connection time to be in place: poll a no-op until a first announcement arrives.
+      await ledger.onStockReturned((saleId) => heard.push(saleId));
       const a = await reserveOk(ledger, s.id, 'alice', T);
       const b = await reserveOk(ledger, s.id, 'bob', T);
       const deadline = Date.now() + 5000;

@@ -446,7 +446,7 @@ export class EmbeddedLedger implements Ledger {
     return saleFigures(this.state, saleId);
   }
 
-  onStockReturned(listener: (saleId: string) => void): void {
+  async onStockReturned(listener: (saleId: string) => void): Promise<void> {
     this.stockListeners.push(listener);
   }
 

@@ -146,7 +146,7 @@ export class IpcLedger implements Ledger {
    * channel hiccups is covered by the stock keeper's periodic re-read of a
    * sold-out sale.
    */
-  onStockReturned(listener: (saleId: string) => void): void {
+  async onStockReturned(listener: (saleId: string) => void): Promise<void> {
     if (!this.stockListeners) {
       const listeners: Array<(saleId: string) => void> = [];
       this.stockListeners = listeners;

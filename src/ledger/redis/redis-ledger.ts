@@ -164,6 +164,7 @@ export class RedisLedger implements Ledger {
   /** Pub/sub channel on which release scripts announce a sale's returned stock. */
   readonly stockChannel: string;
   private subscriber: Redis | undefined;
+  private subscribed: Promise<void> | undefined;
   private readonly stockListeners: Array<(saleId: string) => void> = [];
 
   constructor(private readonly options: RedisLedgerOptions) {
@@ -320,9 +321,9 @@ export class RedisLedger implements Ledger {
     return { events, last: events.at(-1)?.id ?? after };
   }
 
-  onStockReturned(listener: (saleId: string) => void): void {
+  onStockReturned(listener: (saleId: string) => void): Promise<void> {
     this.stockListeners.push(listener);
-    if (this.subscriber) return;
+    if (this.subscribed) return this.subscribed;
     // A subscribed connection can run nothing else, so it is a second one.
     // If it misses a message while down, the workers' periodic re-read of a
     // sold-out sale still finds the returned stock.
@@ -331,8 +332,10 @@ export class RedisLedger implements Ledger {
     subscriber.on('message', (_channel: string, saleId: string) => {
       for (const notify of this.stockListeners) notify(saleId);
     });
-    void subscriber.subscribe(this.stockChannel).catch(() => {});
     this.subscriber = subscriber;
+    // ioredis re-subscribes by itself after a reconnect.
+    this.subscribed = subscriber.subscribe(this.stockChannel).then(() => undefined);
+    return this.subscribed;
   }
 
   async getOrder(orderId: string): Promise<Order | null> {
