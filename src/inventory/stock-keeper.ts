@@ -221,17 +221,22 @@ export class StockKeeper {
     gate.refilling = (async () => {
       try {
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        if (gate.allowance.available > 0) return;
+        const allowance = gate.allowance;
+        if (!allowance.soldOut && allowance.available > 0) return;
         const fresh = await this.sales.refresh(sale.id);
         gate.lastRefillAt = Date.now();
         if (!fresh) return;
         const remaining = fresh.total - fresh.sold;
+        // Either way the mark is renewed from what the ledger just said, so
+        // the next re-check is a full SOLD_OUT_RECHECK_MS away.
+        allowance.clearSoldOut();
         if (remaining <= 0) {
-          gate.allowance.markSoldOut();
+          allowance.markSoldOut();
           return;
         }
+        if (allowance.available > 0) return;
         const { weight, totalWeight, localBuffer } = this.options;
-        gate.allowance.extend(Math.min(remaining, weightedShare(remaining, weight, totalWeight) + localBuffer));
+        allowance.extend(Math.min(remaining, weightedShare(remaining, weight, totalWeight) + localBuffer));
       } finally {
         gate.refilling = undefined;
       }
