@@ -108,7 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
     ledger: ledgerFrom(env),
     redisUrl,
     redisPrefix,
-    redisAutoPipelining: bool(env, 'REDIS_AUTO_PIPELINING', true),
+    redisAutoPipelining: bool(env, 'REDIS_AUTO_PIPELINING', false),
     ledgerTimeoutMs: integer(env, 'LEDGER_TIMEOUT_MS', 1000, 10, 60_000),
     localBuffer: integer(env, 'LOCAL_BUFFER', 10, 0, 1_000_000),
     saleViewTtlMs: integer(env, 'SALE_VIEW_TTL_MS', 100, 0, 60_000),
