@@ -15,6 +15,8 @@ export interface Config {
   readonly balancer: BalancerMode;
   readonly ledger: LedgerKind;
   readonly redisUrl: string;
+  /** REDIS_URL names one seed node of a Redis Cluster. */
+  readonly redisCluster: boolean;
   readonly redisPrefix: string;
   readonly redisAutoPipelining: boolean;
   readonly ledgerTimeoutMs: number;
@@ -107,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
     balancer: oneOf<BalancerMode>(env, 'BALANCER', ['proxy', 'reuseport'], 'proxy'),
     ledger: ledgerFrom(env),
     redisUrl,
+    redisCluster: bool(env, 'REDIS_CLUSTER', false),
     redisPrefix,
     redisAutoPipelining: bool(env, 'REDIS_AUTO_PIPELINING', false),
     ledgerTimeoutMs: integer(env, 'LEDGER_TIMEOUT_MS', 1000, 10, 60_000),

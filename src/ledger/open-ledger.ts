@@ -24,7 +24,7 @@ export async function openWorkerLedger(config: Config, rpc: IpcRpc): Promise<Led
       messages: process,
     });
   }
-  const ledger = new RedisLedger({ url: config.redisUrl, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: config.redisAutoPipelining });
+  const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: config.redisAutoPipelining });
   await ledger.connect();
   return ledger;
 }
@@ -39,7 +39,7 @@ export async function openPrimaryLedger(config: Config): Promise<PrimaryLedger> 
     });
     return { ledger, ipcHandlers: ledgerIpcHandlers(ledger) };
   }
-  const ledger = new RedisLedger({ url: config.redisUrl, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false });
+  const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false });
   try {
     await ledger.connect(3000);
   } catch (error) {

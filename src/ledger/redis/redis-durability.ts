@@ -1,9 +1,9 @@
 // Reads Redis's persistence settings at start-up: with no AOF, or an AOF that
 // is never fsynced, a Redis crash can lose orders buyers were told about.
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-connection';
 
 /** Warnings naming each setting that can lose acknowledged orders; empty when the settings are safe. */
-export async function durabilityWarnings(redis: Redis): Promise<string[]> {
+export async function durabilityWarnings(redis: RedisClient): Promise<string[]> {
   let settings: Record<string, string>;
   try {
     const pairs = (await redis.config('GET', 'appendonly')) as string[];

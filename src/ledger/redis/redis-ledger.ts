@@ -2,7 +2,7 @@
 // which share a hash tag so a Redis Cluster keeps a sale on one shard.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Redis, { type RedisOptions } from 'ioredis';
+import { connectOrFail, createClient, createSubscriber, type RedisClient } from './redis-connection';
 import { LedgerUnavailableError } from '../../errors/errors';
 import {
   saleIdOfOrder,
@@ -66,7 +66,7 @@ interface SpikeCommands {
   auditSale(sale: string, orders: string, buyers: string): Promise<number[]>;
 }
 
-type SpikeRedis = Redis & SpikeCommands;
+type SpikeRedis = RedisClient & SpikeCommands;
 
 /** Lua lives in src/lua and is copied next to the compiled code by the build. */
 const LUA_DIR = join(__dirname, '..', '..', 'lua');
@@ -79,6 +79,8 @@ function lua(file: string, includes: string[] = []): string {
 
 export interface RedisLedgerOptions {
   readonly url: string;
+  /** Talk to a Redis Cluster through this seed node (MOVED/ASK handled by ioredis). */
+  readonly cluster?: boolean;
   readonly prefix: string;
   readonly timeoutMs: number;
   readonly autoPipelining: boolean;
@@ -94,47 +96,6 @@ export function saleKeys(prefix: string, saleId: string) {
     holds: `${base}:holds`,
     feed: `${base}:feed`,
   };
-}
-
-/**
- * Options that make a dead Redis fail fast instead of queueing: no offline
- * queue, no resend of in-flight commands after a reconnect (the caller decides
- * to retry, with the same request key), and a per-command timeout.
- */
-export function failFastOptions(timeoutMs: number, autoPipelining: boolean): RedisOptions {
-  return {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: timeoutMs,
-    connectTimeout: Math.max(timeoutMs, 2000),
-    enableAutoPipelining: autoPipelining,
-    retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
-  };
-}
-
-/** Connects, or rejects within deadlineMs naming the URL; never waits on the retry loop. */
-export async function connectOrFail(redis: Redis, url: string, deadlineMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  let onError: ((error: Error) => void) | undefined;
-  let lastError: Error | undefined;
-  try {
-    await Promise.race([
-      redis.connect(),
-      new Promise<never>((_, reject) => {
-        onError = (error) => { lastError = error; };
-        redis.on('error', onError);
-        timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${url} within ${deadlineMs} ms${lastError ? ` (${lastError.message})` : ''}`)), deadlineMs);
-      }),
-    ]);
-  } catch (error) {
-    redis.disconnect();
-    throw error instanceof Error && error.message.startsWith('cannot reach') ? error : new Error(`cannot reach Redis at ${url}: ${(error as Error).message}`);
-  } finally {
-    clearTimeout(timer);
-    if (onError) redis.off('error', onError);
-  }
 }
 
 function toSale(fields: Record<string, string>): Sale | null {
@@ -163,15 +124,15 @@ export class RedisLedger implements Ledger {
   private readonly prefix: string;
   /** Pub/sub channel on which release scripts announce a sale's returned stock. */
   readonly stockChannel: string;
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   private subscribed: Promise<void> | undefined;
   private readonly stockListeners: Array<(saleId: string) => void> = [];
 
   constructor(private readonly options: RedisLedgerOptions) {
     this.prefix = options.prefix;
     this.stockChannel = `${options.prefix}:stock-returned`;
-    this.description = `redis ${options.url} (prefix ${options.prefix})`;
-    this.redis = new Redis(options.url, failFastOptions(options.timeoutMs, options.autoPipelining)) as SpikeRedis;
+    this.description = `redis${options.cluster ? ' cluster' : ''} ${options.url} (prefix ${options.prefix})`;
+    this.redis = createClient(options) as SpikeRedis;
     // Errors surface per command as 503s; the connection-level event only needs to not crash us.
     this.redis.on('error', () => {});
     this.redis.defineCommand('reserveTicket', { numberOfKeys: 6, lua: lua('reserveTicket-6.lua', ['orders.lua']) });
@@ -327,8 +288,7 @@ export class RedisLedger implements Ledger {
     // A subscribed connection can run nothing else, so it is a second one.
     // If it misses a message while down, the workers' periodic re-read of a
     // sold-out sale still finds the returned stock.
-    const subscriber = new Redis(this.options.url, { lazyConnect: false, maxRetriesPerRequest: null, retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000) });
-    subscriber.on('error', () => {});
+    const subscriber = createSubscriber(this.options);
     subscriber.on('message', (_channel: string, saleId: string) => {
       for (const notify of this.stockListeners) notify(saleId);
     });
