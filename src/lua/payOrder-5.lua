@@ -18,12 +18,9 @@
     {4}             the actor is not the order's buyer
     {5}             no such order
 ]]
-local o = readOrder(KEYS[3], ARGV[1])
+local o, refusal = orderForActor(KEYS[3], ARGV[1], ARGV[2])
 if not o then
-  return {5}
-end
-if ARGV[2] ~= '' and ARGV[2] ~= o.userId then
-  return {4}
+  return refusal
 end
 local now = tonumber(ARGV[3])
 if o.state == 'paid' then
@@ -33,10 +30,7 @@ if o.state == 'cancelled' then
   return {3, orderJson(o)}
 end
 if isOverdue(o, now) then
-  release(KEYS[1], KEYS[2], KEYS[4], o)
-  local json = transition(KEYS[3], KEYS[5], o, 'expired', now)
-  redis.call('PUBLISH', ARGV[4], o.saleId)
-  return {2, json}
+  return {2, expireNow(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], o, now, ARGV[4])}
 end
 if o.state == 'expired' then
   return {2, orderJson(o)}

@@ -48,3 +48,24 @@ end
 local function isOverdue(o, now)
   return o.state == 'reserved' and o.expiresAt ~= nil and now >= o.expiresAt
 end
+
+-- The order an actor may act on, or the reply to give instead: {5} when
+-- there is no such order, {4} when it is another buyer's ("" is an admin).
+local function orderForActor(ordersKey, orderId, actor)
+  local o = readOrder(ordersKey, orderId)
+  if not o then
+    return nil, {5}
+  end
+  if actor ~= '' and actor ~= o.userId then
+    return nil, {4}
+  end
+  return o
+end
+
+-- Releases an overdue hold as expired and tells the workers; returns the order JSON.
+local function expireNow(saleKey, buyersKey, ordersKey, holdsKey, feedKey, o, now, channel)
+  release(saleKey, buyersKey, holdsKey, o)
+  local json = transition(ordersKey, feedKey, o, 'expired', now)
+  redis.call('PUBLISH', channel, o.saleId)
+  return json
+end
