@@ -77,6 +77,7 @@ export interface CellResult {
 }
 
 interface ClusterStats {
+  sweeper?: { ledgerCalls: number; released: number };
   balancer: string;
   ledger: string;
   workers: Array<{
@@ -266,13 +267,15 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     let calls: number | null = null;
     let source = '';
     let note = '';
-    if (reserveCalls !== null) {
+    if (cell.ledger === 'redis') {
+      // Counted by Redis itself; the primary's hold sweeper also runs a script, so its calls are taken out.
+      const sweeps = (after.sweeper?.ledgerCalls ?? 0) - (before.sweeper?.ledgerCalls ?? 0);
+      calls = (await scriptCalls(redis)) - callsBefore - sweeps;
+      source = `Redis INFO commandstats, EVALSHA+EVAL delta less ${sweeps} hold-sweeper calls`;
+      note = `server-wide counter: other clients of this Redis during the run add to it${reserveCalls === null ? '' : `; the workers' own counters say ${reserveCalls}`}`;
+    } else if (reserveCalls !== null) {
       calls = reserveCalls;
       source = 'workers\' own reserve-call counters (/api/cluster)';
-    } else if (cell.ledger === 'redis') {
-      calls = (await scriptCalls(redis)) - callsBefore;
-      source = 'Redis INFO commandstats, EVALSHA+EVAL delta';
-      note = 'server-wide counter: other clients of this Redis during the run add to it';
     }
     result.ledgerCalls = calls === null
       ? null

@@ -94,7 +94,7 @@ export async function runPrimary(config: Config): Promise<void> {
         };
       }),
     );
-    return { balancer: config.balancer, ledger: ledger.description, workers };
+    return { balancer: config.balancer, ledger: ledger.description, sweeper: { ledgerCalls: sweeper.ledgerCalls, released: sweeper.released }, workers };
   };
 
   await supervisor.start();

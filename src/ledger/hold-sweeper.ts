@@ -21,6 +21,8 @@ export class HoldSweeper {
   private running: Promise<unknown> | undefined;
   private failing = false;
   released = 0;
+  /** expireHolds calls made, so a Redis command count can tell them from reservations. */
+  ledgerCalls = 0;
 
   constructor(private readonly ledger: Ledger, private readonly options: HoldSweeperOptions) {}
 
@@ -51,6 +53,7 @@ export class HoldSweeper {
       for (const saleId of this.saleIds) {
         let batch: number;
         do {
+          this.ledgerCalls++;
           batch = await this.ledger.expireHolds(saleId, now, this.options.batch);
           released += batch;
         } while (batch === this.options.batch);
