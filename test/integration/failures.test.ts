@@ -3,7 +3,11 @@
 // restarted, a lost reply, and SIGTERM under load. No ticket may be lost or
 // sold twice, and no buyer told "yes" may lose the order.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RedisLedger } from '../../src/ledger/redis/redis-ledger';
 import { newOrderId } from '../../src/inventory/stock-keeper';
@@ -340,5 +344,56 @@ describe('SIGTERM under load', () => {
     assert.match(server.output(), /SIGTERM: draining/);
     assert.match(server.output(), /stopped/);
     console.log(`# SIGTERM: exited 0 within ${elapsed} ms; ${outcomes.length} requests answered or refused`);
+  });
+});
+
+describe("Redis's own durability, read at start-up", () => {
+  for (const [settings, expected] of [
+    [['--appendonly', 'no'], /WARNING: Redis has appendonly no/],
+    [['--appendonly', 'yes', '--appendfsync', 'everysec'], /WARNING: Redis has appendfsync everysec/],
+    [['--appendonly', 'yes', '--appendfsync', 'no'], /WARNING: Redis has appendfsync no/],
+  ] as const) {
+    it(`warns, naming the setting, with ${settings.join(' ')}`, async () => {
+      const redis = await PrivateRedis.start([...settings]);
+      const server = await startServer({ WORKERS: '1', LEDGER: 'redis', REDIS_URL: redis.url });
+      try {
+        assert.match(server.output(), expected);
+      } finally {
+        await server.stop();
+        await redis.stop();
+      }
+    });
+  }
+
+  it('stays quiet with appendonly yes and appendfsync always (config/redis.conf)', async () => {
+    const redis = await PrivateRedis.start(['--appendonly', 'yes', '--appendfsync', 'always']);
+    const server = await startServer({ WORKERS: '1', LEDGER: 'redis', REDIS_URL: redis.url });
+    try {
+      assert.doesNotMatch(server.output(), /WARNING: Redis/);
+    } finally {
+      await server.stop();
+      await redis.stop();
+    }
+  });
+});
+
+describe('a second signal', () => {
+  it('forces the exit while the first is still draining', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'spike-signal-'));
+    const server = await startServer({ WORKERS: '1', LEDGER: 'embedded', DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '30000' });
+    // Hold a request in flight: a body that never finishes keeps the worker from draining.
+    const socket = net.connect(server.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('POST /api/sales/demo/purchases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"userId":');
+    server.child.kill('SIGTERM');
+    await server.waitForOutput(/SIGTERM: draining/);
+    const started = Date.now();
+    server.child.kill('SIGTERM');
+    const { code } = await server.exited;
+    socket.destroy();
+    assert.equal(code, 1);
+    assert.match(server.output(), /SIGTERM again: forcing exit/);
+    assert.ok(Date.now() - started < 5000, 'forced promptly, not after SHUTDOWN_TIMEOUT_MS');
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });
