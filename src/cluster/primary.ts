@@ -3,7 +3,7 @@
 // runs the graceful shutdown.
 import type { Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 import type { Config } from '../config/config';
 import { openPrimaryLedger } from '../ledger/open-ledger';
@@ -14,6 +14,7 @@ import { stockReturnedMessage } from '../ledger/embedded/ipc-ledger';
 import { RedisLedger } from '../ledger/redis/redis-ledger';
 import { IpcRpc, type IpcEndpoint } from './ipc-rpc';
 import { ProxyBalancer } from './proxy-balancer';
+import { prepareSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
 
 const log = (line: string) => console.log(`spike: ${line}`);
@@ -59,7 +60,7 @@ export async function runPrimary(config: Config): Promise<void> {
   }
   await ensureDefaultSale(ledger, config);
 
-  mkdirSync(config.socketDir, { recursive: true });
+  prepareSocketDir(config.socketDir, !process.env.SOCKET_DIR);
   const port = config.balancer === 'reuseport' && config.port === 0 ? await freePort(config.host) : config.port;
 
   const workerRpc = new Map<WorkerSlot, IpcRpc>();
