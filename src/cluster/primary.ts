@@ -91,6 +91,7 @@ export async function runPrimary(config: Config): Promise<void> {
           restarts: slot.restarts,
           outages: slot.outages,
           requests: own?.requests ?? null,
+          inFlight: own?.inFlight ?? null,
           allowances: own?.allowances ?? null,
         };
       }),

@@ -25,6 +25,7 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let closed = false;
   const listeners = new Set<() => void>();
   const onChunk = (chunk: Buffer) => {
     out += chunk.toString();
@@ -32,8 +33,10 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
   };
   child.stdout!.on('data', onChunk);
   child.stderr!.on('data', onChunk);
+  // 'close', not 'exit': it comes after the output pipes are drained, so output() is complete.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
+      closed = true;
       for (const listener of listeners) listener();
       resolve({ code, signal });
     }),
@@ -47,7 +50,7 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
           listeners.delete(check);
           clearTimeout(timer);
           resolve(match[0]);
-        } else if (child.exitCode !== null || child.signalCode !== null) {
+        } else if (closed) {
           listeners.delete(check);
           clearTimeout(timer);
           reject(new Error(`server exited before printing ${pattern}; output:\n${out}`));

@@ -387,6 +387,8 @@ describe('a second signal', () => {
     socket.on('error', () => {});
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write('POST /api/sales/demo/purchases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"userId":');
+    // In flight at the worker: the held purchase, plus the stats request asking.
+    await eventually(async () => ((await workers(server))[0] as WorkerStats & { inFlight: number }).inFlight >= 2, 5000, 'the held request to reach the worker');
     server.child.kill('SIGTERM');
     await server.waitForOutput(/SIGTERM: draining/);
     const started = Date.now();
