@@ -110,15 +110,6 @@ export class IpcRpc {
     }
   }
 
-  /** Fails every request still waiting, e.g. when the other side died. */
-  failAll(reason: string): void {
-    for (const [id, waiter] of this.pending) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new Error(reason));
-      this.pending.delete(id);
-    }
-  }
-
   private onMessage(message: unknown): void {
     if (typeof message !== 'object' || message === null || !('spikeRpc' in message)) return;
     const rpc = message as RpcRequest | RpcResponse | RpcBatch;

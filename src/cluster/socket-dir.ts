@@ -3,22 +3,14 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { isProcessAlive } from '../system/process-alive';
 
 /** Removes temp-dir socket directories (spike-<pid>) whose primary is gone. */
 export function removeStaleSocketDirs(dir = tmpdir()): number {
   let removed = 0;
   for (const name of readdirSync(dir)) {
     const match = /^spike-(\d+)$/.exec(name);
-    if (!match || Number(match[1]) === process.pid || alive(Number(match[1]))) continue;
+    if (!match || Number(match[1]) === process.pid || isProcessAlive(Number(match[1]))) continue;
     const path = join(dir, name);
     try {
       // Only what spike itself puts there: worker sockets.

@@ -10,20 +10,12 @@ import { after, describe, it } from 'node:test';
 import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
 import { request, type Reply } from '../helpers/client';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
+import { isProcessAlive } from '../../src/system/process-alive';
 
 const SALE = 'crash';
 const TOTAL = 600;
 const KILL_AFTER_ACKS = 150;
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function buy(server: RunningServer, i: number): Promise<Reply> {
   return request(`${server.url}/api/sales/${SALE}/purchases`, { method: 'POST', headers: { 'idempotency-key': `key-${i}` }, body: { userId: `buyer-${i}` }, timeoutMs: 10_000 });
@@ -85,7 +77,7 @@ describe('embedded ledger: the primary is SIGKILLed mid-sale', () => {
     assert.ok(killed, 'the primary was killed mid-sale');
     assert.equal((await first.exited).signal, 'SIGKILL');
     // Orphaned workers notice the lost channel and exit by themselves.
-    await eventually(() => workerPids.every((pid) => !isRunning(pid)), 15_000, 'the orphaned workers to exit');
+    await eventually(() => workerPids.every((pid) => !isProcessAlive(pid)), 15_000, 'the orphaned workers to exit');
 
     server = await startServer(env);
     const second = server;

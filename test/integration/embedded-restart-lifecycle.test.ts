@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { request, statusCounts, type Reply } from '../helpers/client';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
+import { isProcessAlive } from '../../src/system/process-alive';
 
 const SALE = 'relive';
 const TOTAL = 12;
@@ -21,15 +22,6 @@ interface FeedEventJson {
   userId: string;
   state: string;
   at: string;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function readFeed(server: RunningServer, after: string | null = null): Promise<FeedEventJson[]> {
@@ -73,7 +65,7 @@ describe('embedded ledger: the order lifecycle across a SIGKILLed primary', () =
     const workerPids = (cluster.body.workers as Array<{ pid: number }>).map((w) => w.pid);
     first.child.kill('SIGKILL');
     await first.exited;
-    await eventually(() => workerPids.every((pid) => !isRunning(pid)), 15_000, 'the orphaned workers to exit');
+    await eventually(() => workerPids.every((pid) => !isProcessAlive(pid)), 15_000, 'the orphaned workers to exit');
 
     server = await startServer(env);
     const second = server;

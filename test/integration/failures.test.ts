@@ -15,6 +15,7 @@ import { crowd, request, statusCounts, type Reply } from '../helpers/client';
 import { PrivateRedis } from '../helpers/private-redis';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
+import { isProcessAlive } from '../../src/system/process-alive';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -36,15 +37,6 @@ async function workers(server: RunningServer): Promise<WorkerStats[]> {
 async function createSale(server: RunningServer, id: string, total: number): Promise<void> {
   const reply = await request(`${server.url}/api/sales`, { method: 'POST', headers: admin, body: { id, total } });
   assert.equal(reply.status, 201, reply.text);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The ledger's own state: sold, orders, and whether any buyer holds more than one ticket. */
@@ -180,7 +172,7 @@ describe('the primary SIGKILLed mid-sale, then restarted', () => {
       },
     });
     await first.exited;
-    await eventually(() => workerPids.every((pid) => !alive(pid)), 10_000, 'orphaned workers to exit');
+    await eventually(() => workerPids.every((pid) => !isProcessAlive(pid)), 10_000, 'orphaned workers to exit');
 
     const acked = acknowledged(replies);
     assert.ok(acked.length >= 300, `some sales were acknowledged before the kill (${acked.length})`);

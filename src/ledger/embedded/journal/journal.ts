@@ -6,6 +6,7 @@ import { decodeEvent, encodeEvent, type JournalEvent } from './journal-events';
 import { encodeFrame, FILE_MAGIC } from './journal-format';
 import { readJournal } from './journal-reader';
 import { JournalWriter, type WriterStats } from './journal-writer';
+import { isProcessAlive } from '../../../system/process-alive';
 
 export const JOURNAL_FILE = 'ledger.journal';
 const LOCK_FILE = 'LOCK';
@@ -34,15 +35,6 @@ function fsyncDir(dir: string): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Two primaries on one journal would each sell the same stock; the LOCK file
  * (holding the owner's pid) stops the second. A LOCK left by a killed process is taken over.
@@ -51,7 +43,7 @@ function takeLock(dir: string): string {
   const path = join(dir, LOCK_FILE);
   if (existsSync(path)) {
     const owner = Number(readFileSync(path, 'utf8').trim());
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isProcessAlive(owner)) {
       throw new Error(`DATA_DIR ${dir} is in use by process ${owner} (see ${path}). Stop that spike first, or point DATA_DIR elsewhere; if no spike runs there, delete ${path}`);
     }
   }
