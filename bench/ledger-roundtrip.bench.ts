@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { IpcRpc, type IpcEndpoint } from '../src/cluster/ipc-rpc';
 import { EmbeddedLedger } from '../src/ledger/embedded/embedded-ledger';
 import { IpcLedger, ledgerIpcHandlers } from '../src/ledger/embedded/ipc-ledger';
@@ -19,6 +18,7 @@ import { JOURNAL_FILE } from '../src/ledger/embedded/journal/journal';
 import { encodeEvent } from '../src/ledger/embedded/journal/journal-events';
 import { encodeFrame, FILE_MAGIC } from '../src/ledger/embedded/journal/journal-format';
 import { RedisLedger } from '../src/ledger/redis/redis-ledger';
+import { dropPrefix } from './redis-admin';
 
 export const IN_FLIGHT = 64;
 /** Orders are held for payment, as with the default DEFAULT_SALE_HOLD_SECONDS, so the expiry index is part of the cost. */
@@ -81,13 +81,7 @@ async function benchFromWorker(rpc: IpcRpc, params: { label: string; timeMs: num
         name: 'Redis Lua',
         ledger: redis,
         async close() {
-          const admin = redis.redis;
-          let cursor = '0';
-          do {
-            const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-            cursor = next;
-            if (keys.length > 0) await admin.del(...keys);
-          } while (cursor !== '0');
+          await dropPrefix(redis.redis, prefix);
           await redis.close();
         },
       });

@@ -8,6 +8,7 @@ import Redis from 'ioredis';
 import { SmoothWeightedRoundRobin } from '../src/cluster/smooth-wrr';
 import { LocalAllowance } from '../src/inventory/local-allowance';
 import { RedisLedger } from '../src/ledger/redis/redis-ledger';
+import { dropPrefix } from './redis-admin';
 
 export interface MicroTask {
   readonly name: string;
@@ -45,15 +46,6 @@ function fromTiny(task: TinyTask, ops = 1, name = task.name): MicroTask {
     p99Us: r.latency.p99 * 1000,
     samples: r.latency.samplesCount,
   };
-}
-
-async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
 }
 
 export async function runMicro(options: { redisUrl: string; timeMs: number; log: (line: string) => void }): Promise<MicroResult> {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { loadConfig } from '../src/config/config';
 import { hotFunctions, type HotFunction } from './cpu-profile';
+import { dropPrefix, scriptCalls } from './redis-admin';
 import { auditJournal, auditRedis, withApiSold, type Audit } from './audit';
 import { runPhase, summarise, type LoadSummary } from './load/phase';
 import { totalCpuMs } from './load/proc-cpu';
@@ -91,30 +92,11 @@ interface ClusterStats {
   }>;
 }
 
-async function scriptCalls(redis: Redis): Promise<number> {
-  const info = await redis.info('commandstats');
-  let calls = 0;
-  for (const line of info.split('\n')) {
-    const match = /^cmdstat_(evalsha|eval|evalsha_ro|eval_ro|fcall):calls=(\d+)/.exec(line.trim());
-    if (match) calls += Number(match[2]);
-  }
-  return calls;
-}
-
 async function redisCpuMs(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
   const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
   const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
   return (user + sys) * 1000;
-}
-
-async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
 }
 
 export function seriesOf(slices: readonly SliceResult[]): SeriesPoint[] {
