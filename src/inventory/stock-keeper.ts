@@ -55,6 +55,14 @@ function refusal(error: SpikeError): Refusal {
 /** How long a worker trusts its own "sold out" before re-reading the ledger once. */
 const SOLD_OUT_RECHECK_MS = 1000;
 
+/**
+ * A sold-out mark is trusted for SOLD_OUT_RECHECK_MS: stock-returned messages
+ * clear it sooner, and the re-read after it covers a message that was missed.
+ */
+function trustsSoldOut(gate: Gate, now: number): boolean {
+  return gate.allowance.soldOut && gate.allowance.soldOutFor(now) < SOLD_OUT_RECHECK_MS;
+}
+
 export function newOrderId(saleId: string): string {
   return `${saleId}.${randomBytes(9).toString('base64url')}`;
 }
@@ -90,7 +98,7 @@ export class StockKeeper {
     if (sale.closesAt !== null && now >= sale.closesAt) return undefined;
     if (sale.opensAt !== null && now < sale.opensAt) return this.refusalsFor(sale).notOpen;
     const gate = this.gates.get(saleId);
-    if (gate && gate.allowance.soldOut && gate.allowance.soldOutFor(now) < SOLD_OUT_RECHECK_MS) return this.refusalsFor(sale).soldOut;
+    if (gate && trustsSoldOut(gate, now)) return this.refusalsFor(sale).soldOut;
     return undefined;
   }
 
@@ -104,9 +112,7 @@ export class StockKeeper {
 
     const gate = this.gateFor(sale);
     if (!gate.allowance.take()) {
-      // A sold-out mark is trusted for SOLD_OUT_RECHECK_MS; stock-returned
-      // messages clear it sooner, and this re-read covers one that was missed.
-      if (!gate.allowance.soldOut || gate.allowance.soldOutFor(now) >= SOLD_OUT_RECHECK_MS) await this.refill(sale, gate);
+      if (!trustsSoldOut(gate, now)) await this.refill(sale, gate);
       if (!gate.allowance.take()) return this.answerWithoutStock(sale, userId, idempotencyKey, now);
     }
 
