@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
 import { request, type Reply } from '../helpers/client';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
 import { isProcessAlive } from '../../src/system/process-alive';
+import { assertJournalSoldExactly } from '../helpers/journal-audit';
 
 const SALE = 'crash';
 const TOTAL = 600;
@@ -124,16 +124,6 @@ describe('embedded ledger: the primary is SIGKILLed mid-sale', () => {
     server = undefined;
 
     // The ledger's own state: sold == orders == distinct buyers == total.
-    const ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
-    try {
-      const f = ledger.figures(SALE)!;
-      assert.deepEqual(
-        { sold: f.sold, total: f.total, orders: f.orderCount, reserved: f.orders.reserved + f.orders.paid, buyers: f.buyers, held: f.held, requestKeys: f.requestKeys, overLimit: f.buyersOverLimit },
-        { sold: TOTAL, total: TOTAL, orders: TOTAL, reserved: TOTAL, buyers: TOTAL, held: TOTAL, requestKeys: TOTAL, overLimit: 0 },
-      );
-      for (const reply of [...acked.values(), ...sold]) assert.equal((await ledger.getOrder(reply.body.orderId))?.userId, reply.body.userId);
-    } finally {
-      await ledger.close();
-    }
+    await assertJournalSoldExactly(dataDir, SALE, TOTAL, [...acked.values(), ...sold]);
   });
 });

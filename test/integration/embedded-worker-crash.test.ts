@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
 import { request, type Reply } from '../helpers/client';
 import { ADMIN_TOKEN, startServer, type RunningServer } from '../helpers/server';
+import { assertJournalSoldExactly } from '../helpers/journal-audit';
 
 const SALE = 'wcrash';
 const TOTAL = 400;
@@ -53,16 +53,6 @@ describe('embedded ledger: a worker is SIGKILLed mid-sale', () => {
     assert.equal(await s.stop(), 0);
     server = undefined;
 
-    const ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
-    try {
-      const f = ledger.figures(SALE)!;
-      assert.deepEqual(
-        { sold: f.sold, total: f.total, orders: f.orderCount, reserved: f.orders.reserved + f.orders.paid, buyers: f.buyers, held: f.held, requestKeys: f.requestKeys, overLimit: f.buyersOverLimit },
-        { sold: TOTAL, total: TOTAL, orders: TOTAL, reserved: TOTAL, buyers: TOTAL, held: TOTAL, requestKeys: TOTAL, overLimit: 0 },
-      );
-      for (const reply of replies.filter((r) => r.status === 201)) assert.equal((await ledger.getOrder(reply.body.orderId))?.userId, reply.body.userId);
-    } finally {
-      await ledger.close();
-    }
+    await assertJournalSoldExactly(dataDir, SALE, TOTAL, replies.filter((r) => r.status === 201));
   });
 });
