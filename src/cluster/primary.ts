@@ -63,6 +63,8 @@ export async function runPrimary(config: Config): Promise<void> {
   prepareSocketDir(config.socketDir, !process.env.SOCKET_DIR);
   const port = config.balancer === 'reuseport' && config.port === 0 ? await freePort(config.host) : config.port;
 
+  // Made before any worker can ask for cluster figures, which include its counts.
+  const sweeper = new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, saleListRefreshMs: 500, warn: (line) => log(`WARNING: ${line}`) });
   const workerRpc = new Map<WorkerSlot, IpcRpc>();
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
@@ -115,7 +117,6 @@ export async function runPrimary(config: Config): Promise<void> {
       }
     });
   }
-  const sweeper = new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, saleListRefreshMs: 500, warn: (line) => log(`WARNING: ${line}`) });
   sweeper.start();
 
   log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`);
