@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import net from 'node:net';
 import type { Config } from '../config/config';
 import { workerEndpoint } from '../ipc/endpoint';
-import type { StockReturnedMessage } from '../ipc/messages';
+import type { SaleChangedMessage, StockReturnedMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
 import { clusterStats } from './cluster-stats';
@@ -52,7 +52,7 @@ export async function runPrimary(config: Config): Promise<void> {
     log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
   }
 
-  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned } = await openPrimaryLedger(config, log, warn);
+  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, relaySaleChanged } = await openPrimaryLedger(config, log, warn);
   for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
 
@@ -83,12 +83,13 @@ export async function runPrimary(config: Config): Promise<void> {
     balancer = new ProxyBalancer(supervisor.slots);
     boundPort = await balancer.listen(port, config.host);
   }
-  relayStockReturned((saleId) => {
-    const message: StockReturnedMessage = { spike: 'stock-returned', saleId };
+  const broadcast = (message: StockReturnedMessage | SaleChangedMessage) => {
     for (const slot of supervisor.slots) {
       if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
     }
-  });
+  };
+  relayStockReturned((saleId) => broadcast({ spike: 'stock-returned', saleId }));
+  relaySaleChanged((saleId) => broadcast({ spike: 'sale-changed', saleId }));
   sweeper.start();
 
   log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`);

@@ -73,7 +73,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
       const refusal = refusals.for(ctx.defaultSaleId, Date.now());
       if (refusal && isValidBuyer(req.getQuery('user'))) {
         ctx.track.count();
-        sendPrebuilt(res, refusal.status, refusal.body, workerHeader);
+        sendPrebuilt(res, refusal.status, refusal.body, workerHeader, PrebuiltRefusals.retryAfter(refusal, Date.now()));
         return;
       }
     }

@@ -37,6 +37,8 @@ export interface PrimaryLedger {
    * Redis workers hear pub/sub directly, so nothing is relayed).
    */
   relayStockReturned(broadcast: (saleId: string) => void): void;
+  /** The same for changed, closed or deleted sales. */
+  relaySaleChanged(broadcast: (saleId: string) => void): void;
 }
 
 export async function openPrimaryLedger(config: LedgerConfig, log: (line: string) => void, warn: (line: string) => void): Promise<PrimaryLedger> {
@@ -49,6 +51,7 @@ export async function openPrimaryLedger(config: LedgerConfig, log: (line: string
       sweeper: sweeper(ledger),
       startupWarnings: async () => [],
       relayStockReturned: (broadcast) => void ledger.onStockReturned(broadcast),
+      relaySaleChanged: (broadcast) => void ledger.onSaleChanged(broadcast),
     };
   }
   const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false });
@@ -63,6 +66,7 @@ export async function openPrimaryLedger(config: LedgerConfig, log: (line: string
     sweeper: sweeper(ledger),
     startupWarnings: () => durabilityWarnings(ledger.redis),
     relayStockReturned: () => {},
+    relaySaleChanged: () => {},
   };
 }
 
