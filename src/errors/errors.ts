@@ -102,6 +102,25 @@ export const ERRORS = {
     when: 'a field is missing, of the wrong type or out of range; the message names it',
     message: '{field} must be {allowed}',
   },
+  UNKNOWN_FIELD: {
+    status: 400,
+    code: 'invalid_field',
+    when: 'the body has a field the route does not take; the message names it',
+    message: 'unknown field "{field}"; this body takes {known}',
+  },
+  UNKNOWN_FIELD_NEAR: {
+    status: 400,
+    code: 'invalid_field',
+    when: 'the body has a field the route does not take, close to one it does; the message suggests it',
+    message: 'unknown field "{field}": did you mean {suggestion}? This body takes {known}',
+  },
+  NOTHING_TO_CHANGE: { status: 400, code: 'invalid_field', when: 'PATCH /api/sales/:id with no field to change', message: 'send at least one of {fields}' },
+  BODY_MISSING: {
+    status: 400,
+    code: 'body_missing',
+    when: 'a route that needs a JSON body got none',
+    message: 'the body is empty; send a JSON object such as {example}',
+  },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     code: 'unsupported_media_type',

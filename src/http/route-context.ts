@@ -4,6 +4,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { StockKeeper } from '../inventory/stock-keeper';
 import type { Ledger } from '../ledger';
 import type { Exchange } from './respond';
+import type { RouteTable } from './route-table';
 
 export interface Tracker {
   begin(): () => void;
@@ -28,5 +29,7 @@ export interface RouteOptions {
 }
 
 export interface RouteContext extends RouteOptions {
+  /** Every path and method served, for the 405 answers. */
+  readonly routes: RouteTable;
   readonly handle: (run: RouteHandler) => (res: HttpResponse, req: HttpRequest) => void;
 }
