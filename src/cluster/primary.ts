@@ -46,11 +46,10 @@ async function ensureDefaultSale(ledger: Ledger, config: Config): Promise<void> 
 }
 
 export async function runPrimary(config: Config): Promise<void> {
-  let adminToken = config.adminToken;
-  if (!adminToken) {
-    adminToken = randomBytes(18).toString('base64url');
-    log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
-  }
+  // Made now (the workers need it), printed only once the server is up: a
+  // start that fails (the journal's LOCK, Redis away) prints no token to use.
+  const generatedToken = config.adminToken ? undefined : randomBytes(18).toString('base64url');
+  const adminToken = config.adminToken ?? generatedToken!;
 
   const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, relaySaleChanged } = await openPrimaryLedger(config, log, warn);
   for (const warning of await startupWarnings()) warn(warning);
@@ -92,6 +91,14 @@ export async function runPrimary(config: Config): Promise<void> {
   relaySaleChanged((saleId) => broadcast({ spike: 'sale-changed', saleId }));
   sweeper.start();
 
+  if (config.balancer === 'reuseport') {
+    warn(
+      'BALANCER=reuseport: the workers answer the port themselves, and uWS never answers HTTP/1.0, so HTTP/1.0 clients ' +
+        '(ab, nginx without proxy_http_version 1.1) get no answer. Use an HTTP/1.1 client (wrk, autocannon, curl), or BALANCER=proxy, ' +
+        'whose primary upgrades HTTP/1.0 requests.',
+    );
+  }
+  if (generatedToken) log(`ADMIN_TOKEN was not set; generated one for this run: ${generatedToken}`);
   log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`);
 
   let stopping = false;
