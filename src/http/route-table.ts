@@ -7,6 +7,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
 const METHODS = { get: 'GET', post: 'POST', patch: 'PATCH', put: 'PUT', del: 'DELETE' } as const;
 type AppMethod = keyof typeof METHODS;
+const ORDER: readonly string[] = Object.values(METHODS);
 
 export class RouteTable {
   private readonly routes: Array<{ segments: readonly string[]; method: string }> = [];
@@ -15,12 +16,12 @@ export class RouteTable {
     this.routes.push({ segments: pattern.split('/'), method });
   }
 
-  /** The methods the path takes, in registration order; empty when no route has this path. */
+  /** The methods the path takes, in the order GET, POST, PATCH, PUT, DELETE; empty when no route has this path. */
   allowed(url: string): string[] {
     const segments = url.split('/');
     const methods = new Set<string>();
     for (const route of this.routes) if (matches(route.segments, segments)) methods.add(route.method);
-    return [...methods];
+    return ORDER.filter((method) => methods.has(method));
   }
 }
 

@@ -128,7 +128,7 @@ describe('route table', () => {
   const table = new RouteTable();
   for (const [method, pattern] of [['POST', '/api/sales'], ['GET', '/api/sales'], ['GET', '/api/sales/:id'], ['PATCH', '/api/sales/:id'], ['DELETE', '/api/sales/:id'], ['POST', '/api/sales/:id/close']]) table.add(method!, pattern!);
   const cases: Array<[string, string[]]> = [
-    ['/api/sales', ['POST', 'GET']],
+    ['/api/sales', ['GET', 'POST']],
     ['/api/sales/G1', ['GET', 'PATCH', 'DELETE']],
     ['/api/sales/G1/close', ['POST']],
     ['/api/sales//close', []],
