@@ -16,6 +16,10 @@ import { IpcRpc, type IpcEndpoint } from './ipc-rpc';
 import { ProxyBalancer } from './proxy-balancer';
 import { prepareSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
+import { createLogger, logLedgerEvents } from '../logging';
+import { BATCH_SIZE_BUCKETS, ClusterMetrics, instrumentLedger, LatencyTally, LedgerTally, SaleWatch, serveMetricsPort } from '../metrics';
+import { DashboardSnapshots } from '../dashboard';
+import { JournalWriter } from '../ledger/embedded/journal/journal-writer';
 
 const log = (line: string) => console.log(`spike: ${line}`);
 
@@ -54,11 +58,31 @@ export async function runPrimary(config: Config): Promise<void> {
     log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
   }
 
-  const { ledger, ipcHandlers } = await openPrimaryLedger(config);
-  if (ledger instanceof RedisLedger) {
-    for (const warning of await durabilityWarnings(ledger.redis)) log(`WARNING: ${warning}`);
+  const logger = createLogger(config, 'primary');
+  // The journal's group commits, observed from the first one (embedded ledger only).
+  const journal = config.ledger === 'embedded' ? { fsync: new LatencyTally(), batchSize: new LatencyTally(BATCH_SIZE_BUCKETS) } : undefined;
+  if (journal) {
+    JournalWriter.observer = (records, seconds) => {
+      journal.fsync.observe(seconds);
+      journal.batchSize.observe(records);
+    };
   }
+  const { ledger: rawLedger, ipcHandlers } = await openPrimaryLedger(config);
+  if (rawLedger instanceof RedisLedger) {
+    for (const warning of await durabilityWarnings(rawLedger.redis)) log(`WARNING: ${warning}`);
+  }
+  // The primary's own ledger calls (sweeper, sale watch, start-up) are timed; workers time theirs.
+  const ledgerTally = new LedgerTally();
+  const holdsExpired = new Map<string, number>();
+  const ledger = instrumentLedger(rawLedger, {
+    tally: ledgerTally,
+    slowMs: config.ledgerSlowMs,
+    watcher: logLedgerEvents(logger, config.ledgerSlowMs),
+    holdsExpired: (saleId, count) => holdsExpired.set(saleId, (holdsExpired.get(saleId) ?? 0) + count),
+  });
   await ensureDefaultSale(ledger, config);
+  const saleWatch = new SaleWatch(ledger, logger);
+  await saleWatch.start();
 
   prepareSocketDir(config.socketDir, !process.env.SOCKET_DIR);
   const port = config.balancer === 'reuseport' && config.port === 0 ? await freePort(config.host) : config.port;
@@ -74,9 +98,44 @@ export async function runPrimary(config: Config): Promise<void> {
     crashWindowMs: 30_000,
     log,
     onFork: (worker: Worker, slot: WorkerSlot) => {
-      workerRpc.set(slot, new IpcRpc(worker as unknown as IpcEndpoint, { ...ipcHandlers, clusterStats: () => clusterStats() }));
+      workerRpc.set(slot, new IpcRpc(worker as unknown as IpcEndpoint, {
+        ...ipcHandlers,
+        clusterStats: () => clusterStats(),
+        clusterMetrics: () => metricsText(),
+        dashboardSnapshot: () => dashboard.snapshot(),
+      }));
     },
   });
+
+  const clusterMetrics = new ClusterMetrics(
+    {
+      ledgerKind: config.ledger,
+      ledger: ledgerTally,
+      slots: () => supervisor.slots,
+      countsConnections: config.balancer === 'proxy',
+      sales: () => saleWatch.sales(),
+      holdsExpired,
+      journal,
+    },
+    {
+      snapshots: async () => {
+        const answers = await Promise.all(
+          supervisor.slots.map((slot) => {
+            const rpc = workerRpc.get(slot);
+            return slot.state === 'ready' && rpc ? rpc.request<unknown[]>('workerMetrics', null, 1000).catch(() => null) : null;
+          }),
+        );
+        return answers.filter((answer): answer is unknown[] => answer !== null);
+      },
+    },
+  );
+  // A scrape reads the sales afresh, so spike_sale_tickets agrees with the ledger at that moment.
+  const metricsText = async () => {
+    await saleWatch.refresh().catch(() => {});
+    return clusterMetrics.text();
+  };
+  const dashboard = new DashboardSnapshots({ metrics: clusterMetrics, watch: saleWatch, slots: () => supervisor.slots, ledger, ledgerKind: config.ledger, balancer: config.balancer });
+  if (config.metrics && config.metricsPort) await serveMetricsPort(config.metricsPort, metricsText, clusterMetrics.contentType);
 
   let balancer: ProxyBalancer | undefined;
   const clusterStats = async () => {
@@ -139,6 +198,7 @@ export async function runPrimary(config: Config): Promise<void> {
     const stoppedAccepting = balancer?.stopAccepting();
     await supervisor.stop();
     await sweeper.stop();
+    await saleWatch.stop();
     balancer?.destroyAll();
     await stoppedAccepting;
     await ledger.close();

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 export type BalancerMode = 'proxy' | 'reuseport';
 export type LedgerKind = 'redis' | 'embedded';
 export type JournalFsync = 'batch' | 'off';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type LogFormat = 'json' | 'pretty';
 
 export interface Config {
   readonly host: string;
@@ -33,6 +35,16 @@ export interface Config {
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
   readonly shutdownTimeoutMs: number;
+  /** Off: no /metrics, no dashboard, and no counting on the request path (for the bench's comparison). */
+  readonly metrics: boolean;
+  /** A token that may read /metrics but not act as admin; undefined: the admin token. */
+  readonly metricsToken: string | undefined;
+  /** 0: none; else a localhost-only port serving /metrics without a token. */
+  readonly metricsPort: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Ledger calls slower than this are logged. */
+  readonly ledgerSlowMs: number;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +112,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!ID_PATTERN.test(defaultSaleId)) throw new ConfigError('DEFAULT_SALE_ID', defaultSaleId, 'expected 1-64 characters of A-Z a-z 0-9 _ -');
   const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
   if (adminToken !== undefined && adminToken.length < 8) throw new ConfigError('ADMIN_TOKEN', '<hidden>', 'expected at least 8 characters');
+  const metricsToken = env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN;
+  if (metricsToken !== undefined && metricsToken.length < 8) throw new ConfigError('METRICS_TOKEN', '<hidden>', 'expected at least 8 characters');
 
   return Object.freeze({
     host: env.HOST || '0.0.0.0',
@@ -126,5 +140,11 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: env.DATA_DIR || './data',
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    metrics: bool(env, 'METRICS', true),
+    metricsToken,
+    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
+    logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
+    ledgerSlowMs: integer(env, 'LEDGER_SLOW_MS', 100, 1, 600_000),
   });
 }

@@ -34,6 +34,8 @@ export function sendPrebuilt(res: HttpResponse, status: number, body: string, wo
  */
 export class Exchange {
   aborted = false;
+  /** The status answered, for the request metrics; 0 while unanswered or when the client went away. */
+  status = 0;
   private settled = false;
 
   constructor(readonly res: HttpResponse, private readonly workerSlot: string, private readonly onSettled?: () => void) {
@@ -50,6 +52,7 @@ export class Exchange {
   sendJson(status: number, body: unknown, headers?: Record<string, string>): void {
     if (this.settled) return;
     const payload = JSON.stringify(body);
+    this.status = status;
     this.res.cork(() => {
       this.res.writeStatus(STATUS_TEXT[status] ?? String(status));
       this.res.writeHeader('content-type', 'application/json');
@@ -57,6 +60,19 @@ export class Exchange {
       this.res.writeHeader('x-spike-worker', this.workerSlot);
       if (headers) for (const name in headers) this.res.writeHeader(name, headers[name]!);
       this.res.end(payload);
+    });
+    this.settle();
+  }
+
+  /** A non-JSON body (the Prometheus text format, the dashboard's files). */
+  sendText(status: number, body: string | Uint8Array, contentType: string, headers?: Record<string, string>): void {
+    if (this.settled) return;
+    this.status = status;
+    this.res.cork(() => {
+      this.res.writeStatus(STATUS_TEXT[status] ?? String(status));
+      this.res.writeHeader('content-type', contentType);
+      if (headers) for (const name in headers) this.res.writeHeader(name, headers[name]!);
+      this.res.end(body);
     });
     this.settle();
   }

@@ -2,8 +2,10 @@
 // views of a sale's orders and order feed.
 import { randomBytes } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
+import { performance } from 'node:perf_hooks';
 import { SpikeError } from '../errors/errors';
 import type { OrderState } from '../ledger/ledger';
+import { OUTCOME, outcomeOfErrorCode } from '../metrics';
 import { requireAdmin, requireJsonContentType } from './handler';
 import { parseJsonObject, readBody } from './read-body';
 import { sendPrebuilt, type Exchange } from './respond';
@@ -14,8 +16,18 @@ import { feedEventToJson, orderToJson, saleToJson } from './views';
 export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
   const { handle } = ctx;
 
+  const purchases = ctx.metrics?.purchases;
   const purchase = async (exchange: Exchange, saleId: string, userId: string, idempotencyKey: string | undefined) => {
-    const result = await ctx.keeper.purchase(saleId, userId, idempotencyKey);
+    let result;
+    try {
+      result = await ctx.keeper.purchase(saleId, userId, idempotencyKey);
+    } catch (error) {
+      // Only answers about a sale that exists are counted (a made-up sale id must not become a label).
+      const outcome = purchases && error instanceof SpikeError ? outcomeOfErrorCode(error.code) : undefined;
+      if (outcome !== undefined) purchases!.add(saleId, outcome);
+      throw error;
+    }
+    purchases?.add(saleId, result.created ? OUTCOME.reserved : OUTCOME.replayed);
     exchange.sendJson(201, orderToJson(result.order), result.created ? undefined : { 'idempotent-replayed': 'true' });
   };
 
@@ -61,15 +73,23 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const rawKey = req.getHeader('idempotency-key');
     const userId = user === '' ? `anon-${randomBytes(9).toString('base64url')}` : checkId('user', user);
     await purchase(exchange, ctx.defaultSaleId, userId, checkIdempotencyKey(rawKey));
-  });
+  }, 'GET /buy/ticket');
   const workerHeader = String(ctx.workerSlot);
+  // The fast refusal's counts: plain numbers held here, read only when scraped.
+  const buyTicketTally = ctx.metrics?.http.route('GET /buy/ticket');
+  const defaultSaleRow = purchases?.row(ctx.defaultSaleId);
   app.get('/buy/ticket', (res, req) => {
     // Past the stock, a buyer is turned away here: no ledger call, no promise, no error object.
     if (!ctx.track.draining && req.getHeader('idempotency-key') === '') {
+      const started = buyTicketTally ? performance.now() : 0;
       const refusal = ctx.keeper.quickRefusal(ctx.defaultSaleId, undefined, Date.now());
       if (refusal && isValidBuyer(req.getQuery('user'))) {
         ctx.track.count();
         sendPrebuilt(res, refusal.status, refusal.body, workerHeader);
+        if (buyTicketTally) {
+          defaultSaleRow![refusal.status === 409 ? OUTCOME.sold_out : OUTCOME.not_open]!++;
+          buyTicketTally.answered(refusal.status, (performance.now() - started) / 1000);
+        }
         return;
       }
     }

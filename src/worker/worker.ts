@@ -9,6 +9,8 @@ import { IpcRpc, type IpcEndpoint } from '../cluster/ipc-rpc';
 import { registerRoutes } from '../http/routes';
 import { openWorkerLedger } from '../ledger/open-ledger';
 import { StockKeeper } from '../inventory/stock-keeper';
+import { createLogger, logLedgerEvents } from '../logging';
+import { instrumentLedger, LedgerTally, WorkerMetrics } from '../metrics';
 import { RequestTracker } from './request-tracker';
 
 function listenUnix(app: uWS.TemplatedApp, path: string): Promise<uWS.us_listen_socket> {
@@ -33,11 +35,20 @@ export async function runWorker(config: Config): Promise<void> {
   const totalWeight = config.weights.reduce((sum, w) => sum + w, 0);
   const tracker = new RequestTracker();
   let keeper: StockKeeper | undefined;
+  const log = createLogger(config, slot);
+  const metrics = config.metrics
+    ? new WorkerMetrics({ worker: slot, ledgerKind: config.ledger, requests: () => tracker.requests, allowances: () => keeper?.allowanceStats() ?? {} })
+    : undefined;
 
   const rpc = new IpcRpc(process as unknown as IpcEndpoint, {
     workerStats: () => ({ slot, pid: process.pid, requests: tracker.requests, inFlight: tracker.inFlight, allowances: keeper?.allowanceStats() ?? {} }),
+    workerMetrics: () => metrics?.snapshot() ?? [],
   });
-  const ledger = await openWorkerLedger(config, rpc);
+  const ledger = instrumentLedger(await openWorkerLedger(config, rpc), {
+    tally: metrics?.ledger ?? new LedgerTally(),
+    slowMs: config.ledgerSlowMs,
+    watcher: logLedgerEvents(log, config.ledgerSlowMs),
+  });
   keeper = new StockKeeper(ledger, {
     weight,
     totalWeight,
@@ -60,6 +71,10 @@ export async function runWorker(config: Config): Promise<void> {
     workerSlot: slot,
     clusterStats: () => rpc.request('clusterStats', null, 2000),
     track: tracker,
+    metrics,
+    clusterMetrics: () => rpc.request<string>('clusterMetrics', null, 3000),
+    metricsToken: config.metricsToken,
+    dashboardFeed: { snapshot: () => rpc.request<string>('dashboardSnapshot', null, 3000) },
   });
 
   const listenSockets: uWS.us_listen_socket[] = [];
