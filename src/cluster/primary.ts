@@ -1,7 +1,7 @@
 // The primary process: opens the ledger, makes sure the default sale exists,
 // forks and supervises the workers, balances connections in proxy mode, and
 // runs the graceful shutdown.
-import type { Worker } from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
@@ -102,7 +102,7 @@ export async function runPrimary(config: Config): Promise<void> {
         ...ipcHandlers,
         clusterStats: () => clusterStats(),
         clusterMetrics: () => metricsText(),
-        dashboardSnapshot: () => dashboard.snapshot(),
+        dashboardSnapshot: (params: { fresh?: boolean } | null) => dashboard.snapshot(params?.fresh === true),
       }));
     },
   });
@@ -136,6 +136,14 @@ export async function runPrimary(config: Config): Promise<void> {
   };
   const dashboard = new DashboardSnapshots({ metrics: clusterMetrics, watch: saleWatch, slots: () => supervisor.slots, ledger, ledgerKind: config.ledger, balancer: config.balancer });
   if (config.metrics && config.metricsPort) await serveMetricsPort(config.metricsPort, metricsText, clusterMetrics.contentType);
+  // A worker going down or coming up reaches open dashboards at once, not at the next tick.
+  const nudgeDashboards = () => {
+    for (const slot of supervisor.slots) if (slot.state === 'ready' && slot.worker?.isConnected()) slot.worker.send({ spike: 'dashboardNudge' }, () => {});
+  };
+  cluster.on('exit', nudgeDashboards);
+  cluster.on('message', (_worker, message: { spike?: string }) => {
+    if (message?.spike === 'ready') setImmediate(nudgeDashboards);
+  });
 
   let balancer: ProxyBalancer | undefined;
   const clusterStats = async () => {

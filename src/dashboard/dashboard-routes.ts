@@ -9,8 +9,10 @@ import { isAdmin } from '../http/handler';
 import type { RouteContext } from '../http/routes';
 
 export interface DashboardFeed {
-  /** The cluster's figures as JSON text (src/dashboard/dashboard-snapshot.ts), from the primary. */
-  snapshot(): Promise<string>;
+  /** The cluster's figures as JSON text (src/dashboard/dashboard-snapshot.ts), from the primary; fresh skips its cache. */
+  snapshot(fresh?: boolean): Promise<string>;
+  /** Called with a function that pushes at once: the primary nudges when a worker goes down or comes up. */
+  onNudge?(push: () => void): void;
 }
 
 export const DASHBOARD_TOPIC = 'dashboard';
@@ -53,14 +55,18 @@ export function registerDashboardRoutes(app: TemplatedApp, ctx: RouteContext, fe
   let viewers = 0;
   let timer: NodeJS.Timeout | undefined;
   let last = '';
-  const push = async () => {
+  const push = async (fresh = false) => {
     try {
-      last = await feed.snapshot();
+      last = await feed.snapshot(fresh);
       app.publish(DASHBOARD_TOPIC, last);
     } catch {
       // The primary is busy or restarting a worker: the next push tries again.
     }
   };
+
+  feed.onNudge?.(() => {
+    if (viewers > 0) void push(true);
+  });
 
   app.ws<Viewer>('/dashboard/live', {
     idleTimeout: 60,

@@ -11,6 +11,7 @@ export interface SnapshotSlot {
   readonly worker: { readonly process: { readonly pid?: number } } | undefined;
   readonly connections: number;
   readonly restarts: number;
+  readonly outages: ReadonlyArray<{ readonly downAt: number; readonly upAt: number | null }>;
 }
 
 export interface SnapshotSources {
@@ -56,10 +57,13 @@ export class DashboardSnapshots {
 
   constructor(private readonly s: SnapshotSources) {}
 
-  /** One snapshot serves every worker asking within CACHE_MS: the cluster is gathered once per push. */
-  snapshot(): Promise<string> {
+  /**
+   * One snapshot serves every worker asking within CACHE_MS: the cluster is
+   * gathered once per push. `fresh` skips the cache (a worker just went down or came up).
+   */
+  snapshot(fresh = false): Promise<string> {
     const now = Date.now();
-    if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.text;
+    if (!fresh && this.cached && now - this.cached.at < CACHE_MS) return this.cached.text;
     const text = this.build().then((value) => JSON.stringify(value));
     this.cached = { at: now, text };
     text.catch(() => (this.cached = undefined));
@@ -131,6 +135,7 @@ export class DashboardSnapshots {
         connections: this.s.balancer === 'proxy' ? slot.connections : null,
         requests: requests.get(String(slot.index)) ?? null,
         restarts: slot.restarts,
+        lastOutage: slot.outages.at(-1) ?? null,
         allowance: allowance.get(String(slot.index)) ?? {},
       })),
     };

@@ -74,7 +74,10 @@ export async function runWorker(config: Config): Promise<void> {
     metrics,
     clusterMetrics: () => rpc.request<string>('clusterMetrics', null, 3000),
     metricsToken: config.metricsToken,
-    dashboardFeed: { snapshot: () => rpc.request<string>('dashboardSnapshot', null, 3000) },
+    dashboardFeed: {
+      snapshot: (fresh) => rpc.request<string>('dashboardSnapshot', { fresh }, 3000),
+      onNudge: (push) => process.on('message', (message: { spike?: string }) => message?.spike === 'dashboardNudge' && push()),
+    },
   });
 
   const listenSockets: uWS.us_listen_socket[] = [];
