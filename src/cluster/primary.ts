@@ -1,27 +1,23 @@
-// The primary process: opens the ledger, makes sure the default sale exists,
-// forks and supervises the workers, balances connections in proxy mode, and
-// runs the graceful shutdown.
-import cluster, { type Worker } from 'node:cluster';
+// The primary process: opens the ledger through its door, makes sure the
+// default sale exists, forks and supervises the workers, balances connections
+// in proxy mode, relays returned stock, and runs the graceful shutdown.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import type { Config } from '../config/config';
-import { openPrimaryLedger } from '../ledger/open-ledger';
-import type { Ledger } from '../ledger/ledger';
-import { durabilityWarnings } from '../ledger/redis/redis-durability';
-import { HoldSweeper } from '../ledger/hold-sweeper';
-import { stockReturnedMessage } from '../ledger/embedded/ipc-ledger';
-import { RedisLedger } from '../ledger/redis/redis-ledger';
-import { IpcRpc, type IpcEndpoint } from './ipc-rpc';
+import { workerEndpoint } from '../ipc/endpoint';
+import type { StockReturnedMessage } from '../ipc/messages';
+import { IpcRpc } from '../ipc/rpc';
+import { openPrimaryLedger, type Ledger } from '../ledger';
+import { createLogger } from '../logging';
+import { clusterStats } from './cluster-stats';
+import { PrimaryObservability } from './observability';
 import { ProxyBalancer } from './proxy-balancer';
 import { prepareSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
-import { createLogger, logLedgerEvents } from '../logging';
-import { BATCH_SIZE_BUCKETS, ClusterMetrics, instrumentLedger, LatencyTally, LedgerTally, SaleWatch, serveMetricsPort } from '../metrics';
-import { DashboardSnapshots } from '../dashboard';
-import { JournalWriter } from '../ledger/embedded/journal/journal-writer';
 
 const log = (line: string) => console.log(`spike: ${line}`);
+const warn = (line: string) => console.warn(`spike: WARNING: ${line}`);
 
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -58,38 +54,18 @@ export async function runPrimary(config: Config): Promise<void> {
     log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
   }
 
-  const logger = createLogger(config, 'primary');
-  // The journal's group commits, observed from the first one (embedded ledger only).
-  const journal = config.ledger === 'embedded' ? { fsync: new LatencyTally(), batchSize: new LatencyTally(BATCH_SIZE_BUCKETS) } : undefined;
-  if (journal) {
-    JournalWriter.observer = (records, seconds) => {
-      journal.fsync.observe(seconds);
-      journal.batchSize.observe(records);
-    };
-  }
-  const { ledger: rawLedger, ipcHandlers } = await openPrimaryLedger(config);
-  if (rawLedger instanceof RedisLedger) {
-    for (const warning of await durabilityWarnings(rawLedger.redis)) log(`WARNING: ${warning}`);
-  }
-  // The primary's own ledger calls (sweeper, sale watch, start-up) are timed; workers time theirs.
-  const ledgerTally = new LedgerTally();
-  const holdsExpired = new Map<string, number>();
-  const ledger = instrumentLedger(rawLedger, {
-    tally: ledgerTally,
-    slowMs: config.ledgerSlowMs,
-    watcher: logLedgerEvents(logger, config.ledgerSlowMs),
-    holdsExpired: (saleId, count) => holdsExpired.set(saleId, (holdsExpired.get(saleId) ?? 0) + count),
-  });
+  const observability = new PrimaryObservability(config, createLogger(config, 'primary'));
+  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned } = await openPrimaryLedger(config, log, warn, (raw) => observability.instrument(raw));
+  for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
-  const saleWatch = new SaleWatch(ledger, logger);
-  await saleWatch.start();
 
-  prepareSocketDir(config.socketDir, !process.env.SOCKET_DIR);
+  prepareSocketDir(config.socketDir, config.socketDirIsDefault);
   const port = config.balancer === 'reuseport' && config.port === 0 ? await freePort(config.host) : config.port;
 
-  // Made before any worker can ask for cluster figures, which include its counts.
-  const sweeper = new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, saleListRefreshMs: 500, warn: (line) => log(`WARNING: ${line}`) });
+  let balancer: ProxyBalancer | undefined;
   const workerRpc = new Map<WorkerSlot, IpcRpc>();
+  const stats = () =>
+    clusterStats({ balancer: config.balancer, ledgerDescription: ledger.description, sweeper, slots: supervisor.slots, rpcOf: (slot) => workerRpc.get(slot), countsConnections: balancer !== undefined });
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
     socketDir: config.socketDir,
@@ -97,76 +73,11 @@ export async function runPrimary(config: Config): Promise<void> {
     crashLimit: 5,
     crashWindowMs: 30_000,
     log,
-    onFork: (worker: Worker, slot: WorkerSlot) => {
-      workerRpc.set(slot, new IpcRpc(worker as unknown as IpcEndpoint, {
-        ...ipcHandlers,
-        clusterStats: () => clusterStats(),
-        clusterMetrics: () => metricsText(),
-        dashboardSnapshot: (params: { fresh?: boolean } | null) => dashboard.snapshot(params?.fresh === true),
-      }));
+    onFork: (worker, slot) => {
+      workerRpc.set(slot, new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats, ...observability.ipcHandlers }));
     },
   });
-
-  const clusterMetrics = new ClusterMetrics(
-    {
-      ledgerKind: config.ledger,
-      ledger: ledgerTally,
-      slots: () => supervisor.slots,
-      countsConnections: config.balancer === 'proxy',
-      sales: () => saleWatch.sales(),
-      holdsExpired,
-      journal,
-    },
-    {
-      snapshots: async () => {
-        const answers = await Promise.all(
-          supervisor.slots.map((slot) => {
-            const rpc = workerRpc.get(slot);
-            return slot.state === 'ready' && rpc ? rpc.request<unknown[]>('workerMetrics', null, 1000).catch(() => null) : null;
-          }),
-        );
-        return answers.filter((answer): answer is unknown[] => answer !== null);
-      },
-    },
-  );
-  // A scrape reads the sales afresh, so spike_sale_tickets agrees with the ledger at that moment.
-  const metricsText = async () => {
-    await saleWatch.refresh().catch(() => {});
-    return clusterMetrics.text();
-  };
-  const dashboard = new DashboardSnapshots({ metrics: clusterMetrics, watch: saleWatch, slots: () => supervisor.slots, ledger, ledgerKind: config.ledger, balancer: config.balancer });
-  if (config.metrics && config.metricsPort) await serveMetricsPort(config.metricsPort, metricsText, clusterMetrics.contentType);
-  // A worker going down or coming up reaches open dashboards at once, not at the next tick.
-  const nudgeDashboards = () => {
-    for (const slot of supervisor.slots) if (slot.state === 'ready' && slot.worker?.isConnected()) slot.worker.send({ spike: 'dashboardNudge' }, () => {});
-  };
-  cluster.on('exit', nudgeDashboards);
-  cluster.on('message', (_worker, message: { spike?: string }) => {
-    if (message?.spike === 'ready') setImmediate(nudgeDashboards);
-  });
-
-  let balancer: ProxyBalancer | undefined;
-  const clusterStats = async () => {
-    const workers = await Promise.all(
-      supervisor.slots.map(async (slot) => {
-        const rpc = workerRpc.get(slot);
-        const own = slot.state === 'ready' && rpc ? await rpc.request<Record<string, unknown>>('workerStats', null, 1000).catch(() => null) : null;
-        return {
-          slot: slot.index,
-          weight: slot.weight,
-          state: slot.state,
-          pid: slot.worker?.process.pid ?? null,
-          connections: balancer ? slot.connections : null,
-          restarts: slot.restarts,
-          outages: slot.outages,
-          requests: own?.requests ?? null,
-          inFlight: own?.inFlight ?? null,
-          allowances: own?.allowances ?? null,
-        };
-      }),
-    );
-    return { balancer: config.balancer, ledger: ledger.description, sweeper: { ledgerCalls: sweeper.ledgerCalls, released: sweeper.released }, workers };
-  };
+  await observability.start({ ledger, slots: () => supervisor.slots, rpcOf: (slot) => workerRpc.get(slot) });
 
   await supervisor.start();
   if (supervisor.readyCount() === 0) throw new Error('no worker came up; see the errors above');
@@ -176,14 +87,12 @@ export async function runPrimary(config: Config): Promise<void> {
     balancer = new ProxyBalancer(supervisor.slots);
     boundPort = await balancer.listen(port, config.host);
   }
-  if (config.ledger === 'embedded') {
-    // Redis workers hear returned stock on Redis pub/sub; embedded ones hear it from here.
-    ledger.onStockReturned((saleId) => {
-      for (const slot of supervisor.slots) {
-        if (slot.worker?.isConnected()) slot.worker.send(stockReturnedMessage(saleId), () => {});
-      }
-    });
-  }
+  relayStockReturned((saleId) => {
+    const message: StockReturnedMessage = { spike: 'stock-returned', saleId };
+    for (const slot of supervisor.slots) {
+      if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
+    }
+  });
   sweeper.start();
 
   log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`);
@@ -206,7 +115,7 @@ export async function runPrimary(config: Config): Promise<void> {
     const stoppedAccepting = balancer?.stopAccepting();
     await supervisor.stop();
     await sweeper.stop();
-    await saleWatch.stop();
+    await observability.stop();
     balancer?.destroyAll();
     await stoppedAccepting;
     await ledger.close();

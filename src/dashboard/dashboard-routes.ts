@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
-import { SpikeError } from '../errors/errors';
+import { spikeError } from '../errors/errors';
 import { isAdmin } from '../http/handler';
-import type { RouteContext } from '../http/routes';
+import type { RouteContext } from '../http/route-context';
 
 export interface DashboardFeed {
   /** The cluster's figures as JSON text (src/dashboard/dashboard-snapshot.ts), from the primary; fresh skips its cache. */
@@ -41,14 +41,14 @@ export function registerDashboardRoutes(app: TemplatedApp, ctx: RouteContext, fe
   app.get('/dashboard', ctx.handle((exchange, req) => {
     const token = new URLSearchParams(req.getQuery() ?? '').get('token') ?? '';
     if (!isAdmin(req.getHeader('authorization'), ctx.adminToken) && !isAdmin(`Bearer ${token}`, ctx.adminToken)) {
-      throw new SpikeError('UNAUTHORIZED', 'the dashboard needs the admin token: open /dashboard?token=<ADMIN_TOKEN>');
+      throw spikeError('UNAUTHORIZED', { what: 'the dashboard (or open /dashboard?token=<ADMIN_TOKEN>)' });
     }
     exchange.sendText(200, page, 'text/html; charset=utf-8', { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
   }));
 
   app.get('/dashboard/files/:name', ctx.handle((exchange, req) => {
     const file = files.get(req.getParameter(0) ?? '');
-    if (!file) throw new SpikeError('ROUTE_NOT_FOUND', `no dashboard file ${req.getUrl()}`);
+    if (!file) throw spikeError('ROUTE_NOT_FOUND', { method: 'GET', url: req.getUrl() });
     exchange.sendText(200, file.body, file.type, { 'cache-control': 'max-age=300' });
   }));
 
@@ -75,7 +75,7 @@ export function registerDashboardRoutes(app: TemplatedApp, ctx: RouteContext, fe
       const protocols = req.getHeader('sec-websocket-protocol');
       const offered = protocols.split(',').map((p) => p.trim()).find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX));
       if (!offered || !isAdmin(`Bearer ${offered.slice(TOKEN_PROTOCOL_PREFIX.length)}`, ctx.adminToken)) {
-        const error = new SpikeError('UNAUTHORIZED', `the dashboard feed needs the admin token as the WebSocket subprotocol ${TOKEN_PROTOCOL_PREFIX}<ADMIN_TOKEN>`);
+        const error = spikeError('UNAUTHORIZED', { what: `the dashboard feed (as the WebSocket subprotocol ${TOKEN_PROTOCOL_PREFIX}<token>)` });
         res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end(JSON.stringify(error.toJSON()));
         return;
       }

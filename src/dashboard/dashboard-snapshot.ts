@@ -1,7 +1,7 @@
 // The primary assembles what the dashboard shows, once per push whoever asks:
 // the sales from the sale watch, the workers from the supervisor, and the
 // counters from the same merged metrics /metrics serves.
-import type { Ledger } from '../ledger/ledger';
+import type { Ledger } from '../ledger';
 import { METRIC_NAMES, PURCHASE_OUTCOMES, type ClusterMetrics, type SaleWatch } from '../metrics';
 
 export interface SnapshotSlot {

@@ -1,9 +1,9 @@
 // GET /metrics: the whole cluster's Prometheus metrics, for the admin token
 // or METRICS_TOKEN (a token that lets Prometheus read but not create sales).
 import type { TemplatedApp } from 'uWebSockets.js';
-import { SpikeError } from '../errors/errors';
+import { spikeError } from '../errors/errors';
 import { isAdmin } from './handler';
-import type { RouteContext } from './routes';
+import type { RouteContext } from './route-context';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -11,7 +11,7 @@ export function registerMetricsRoutes(app: TemplatedApp, ctx: RouteContext): voi
   app.get('/metrics', ctx.handle(async (exchange, req) => {
     const authorization = req.getHeader('authorization');
     const allowed = isAdmin(authorization, ctx.adminToken) || (ctx.metricsToken !== undefined && isAdmin(authorization, ctx.metricsToken));
-    if (!allowed) throw new SpikeError('UNAUTHORIZED', `metrics need the header Authorization: Bearer <ADMIN_TOKEN${ctx.metricsToken ? ' or METRICS_TOKEN' : ''}>`);
+    if (!allowed) throw spikeError('UNAUTHORIZED', { what: ctx.metricsToken ? 'reading metrics (METRICS_TOKEN works too)' : 'reading metrics' });
     const text = await ctx.clusterMetrics!();
     exchange.sendText(200, text, PROMETHEUS_CONTENT_TYPE);
   }));

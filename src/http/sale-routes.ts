@@ -3,13 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { performance } from 'node:perf_hooks';
-import { SpikeError } from '../errors/errors';
-import type { OrderState } from '../ledger/ledger';
-import { OUTCOME, outcomeOfErrorCode } from '../metrics';
+import { LedgerUnavailableError, spikeError } from '../errors/errors';
+import type { OrderState } from '../ledger';
+import { OUTCOME, outcomeIndex } from '../metrics';
 import { requireAdmin, requireJsonContentType } from './handler';
+import { answerFor, sendAnswer } from './outcome-answers';
+import { PrebuiltRefusals } from './prebuilt-refusals';
 import { parseJsonObject, readBody } from './read-body';
 import { sendPrebuilt, type Exchange } from './respond';
-import type { RouteContext } from './routes';
+import type { RouteContext } from './route-context';
 import { checkId, checkIdempotencyKey, isValidBuyer, checkLimit, checkOrderState, checkPosition, parseSaleSpec } from './validate';
 import { feedEventToJson, orderToJson, saleToJson } from './views';
 
@@ -18,22 +20,24 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
 
   const purchases = ctx.metrics?.purchases;
   const purchase = async (exchange: Exchange, saleId: string, userId: string, idempotencyKey: string | undefined) => {
-    let result;
+    // A client that went away before its body arrived gets no reservation made in its name.
+    if (exchange.aborted) return;
+    let outcome;
     try {
-      result = await ctx.keeper.purchase(saleId, userId, idempotencyKey);
+      outcome = await ctx.keeper.purchase(saleId, userId, idempotencyKey);
     } catch (error) {
-      // Only answers about a sale that exists are counted (a made-up sale id must not become a label).
-      const outcome = purchases && error instanceof SpikeError ? outcomeOfErrorCode(error.code) : undefined;
-      if (outcome !== undefined) purchases!.add(saleId, outcome);
+      if (purchases && error instanceof LedgerUnavailableError) purchases.add(saleId, OUTCOME.unavailable);
       throw error;
     }
-    purchases?.add(saleId, result.created ? OUTCOME.reserved : OUTCOME.replayed);
-    exchange.sendJson(201, orderToJson(result.order), result.created ? undefined : { 'idempotent-replayed': 'true' });
+    // A made-up sale id (not_found) is not counted: it must not become a label.
+    const counted = purchases ? outcomeIndex(outcome.kind) : undefined;
+    if (counted !== undefined) purchases!.add(saleId, counted);
+    sendAnswer(exchange, answerFor('reserve', outcome, { saleId, userId }));
   };
 
   const existingSale = async (saleId: string) => {
     const sale = await ctx.keeper.sales.get(saleId);
-    if (!sale) throw new SpikeError('SALE_NOT_FOUND', `no sale has id "${saleId}"`);
+    if (!sale) throw spikeError('SALE_NOT_FOUND', { saleId });
     return sale;
   };
 
@@ -45,7 +49,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireJsonContentType(contentType);
     const spec = parseSaleSpec(parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength)));
     const sale = await ctx.ledger.createSale(spec, Date.now());
-    if (!sale) throw new SpikeError('SALE_EXISTS', `a sale with id "${spec.id}" already exists`);
+    if (!sale) throw spikeError('SALE_EXISTS', { saleId: spec.id });
     ctx.keeper.sales.remember(sale);
     exchange.sendJson(201, saleToJson(sale), { location: `/api/sales/${sale.id}` });
   }));
@@ -75,6 +79,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     await purchase(exchange, ctx.defaultSaleId, userId, checkIdempotencyKey(rawKey));
   }, 'GET /buy/ticket');
   const workerHeader = String(ctx.workerSlot);
+  const refusals = new PrebuiltRefusals(ctx.keeper);
   // The fast refusal's counts: plain numbers held here, read only when scraped.
   const buyTicketTally = ctx.metrics?.http.route('GET /buy/ticket');
   const defaultSaleRow = purchases?.row(ctx.defaultSaleId);
@@ -82,7 +87,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     // Past the stock, a buyer is turned away here: no ledger call, no promise, no error object.
     if (!ctx.track.draining && req.getHeader('idempotency-key') === '') {
       const started = buyTicketTally ? performance.now() : 0;
-      const refusal = ctx.keeper.quickRefusal(ctx.defaultSaleId, undefined, Date.now());
+      const refusal = refusals.for(ctx.defaultSaleId, Date.now());
       if (refusal && isValidBuyer(req.getQuery('user'))) {
         ctx.track.count();
         sendPrebuilt(res, refusal.status, refusal.body, workerHeader);
@@ -111,7 +116,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireAdmin(req.getHeader('authorization'), ctx.adminToken, 'auditing a sale');
     const saleId = checkId('sale id', req.getParameter(0));
     const audit = await ctx.ledger.audit(saleId);
-    if (!audit) throw new SpikeError('SALE_NOT_FOUND', `no sale has id "${saleId}"`);
+    if (!audit) throw spikeError('SALE_NOT_FOUND', { saleId });
     const consistent = audit.sold === audit.orders.reserved + audit.orders.paid && audit.paid === audit.orders.paid && audit.sold <= audit.total && audit.buyersOverLimit === 0;
     exchange.sendJson(200, { saleId, ...audit, remaining: audit.total - audit.sold, consistent });
   }));

@@ -3,7 +3,7 @@
 // itself knows nothing of metrics or logs.
 import { performance } from 'node:perf_hooks';
 import { LedgerUnavailableError } from '../errors/errors';
-import type { Ledger } from '../ledger/ledger';
+import type { Ledger } from '../ledger';
 import type { LedgerTally } from './tallies';
 
 export interface LedgerWatcher {

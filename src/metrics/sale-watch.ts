@@ -1,7 +1,7 @@
 // The primary's eye on every sale: reads each sale's counters from the ledger
 // a few times a second, for the spike_sale_tickets gauge and the dashboard,
 // and logs a sale's life (created, opened, sold out, closed) with its figures.
-import type { Ledger, Sale } from '../ledger/ledger';
+import type { Ledger, Sale } from '../ledger';
 import type { Logger } from '../logging/logger';
 
 /** More sales than this are not watched: labels stay bounded, and a scrape stays cheap. */

@@ -7,18 +7,9 @@ export const PURCHASE_OUTCOMES = ['reserved', 'replayed', 'sold_out', 'limit_rea
 export type PurchaseOutcome = (typeof PURCHASE_OUTCOMES)[number];
 export const OUTCOME = Object.fromEntries(PURCHASE_OUTCOMES.map((name, index) => [name, index])) as { readonly [K in PurchaseOutcome]: number };
 
-/** Error codes (src/errors) that are purchase outcomes; anything else is a bad request, counted by HTTP status only. */
-const OUTCOME_OF_CODE: Readonly<Record<string, number>> = {
-  sold_out: OUTCOME.sold_out,
-  limit_reached: OUTCOME.limit_reached,
-  not_open: OUTCOME.not_open,
-  closed: OUTCOME.closed,
-  ledger_unavailable: OUTCOME.unavailable,
-  idempotency_key_reused: OUTCOME.key_reused,
-};
-
-export function outcomeOfErrorCode(code: string): number | undefined {
-  return OUTCOME_OF_CODE[code];
+/** The tally slot of a reserve outcome's kind (src/ledger/outcomes.ts), or undefined for kinds not counted (not_found). */
+export function outcomeIndex(kind: string): number | undefined {
+  return Object.hasOwn(OUTCOME, kind) ? OUTCOME[kind as PurchaseOutcome] : undefined;
 }
 
 /** Purchases by sale and outcome. Sale ids are bounded: only sales that exist reach a count. */

@@ -5,10 +5,12 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import uWS from 'uWebSockets.js';
 import type { Config } from '../config/config';
-import { IpcRpc, type IpcEndpoint } from '../cluster/ipc-rpc';
 import { registerRoutes } from '../http/routes';
-import { openWorkerLedger } from '../ledger/open-ledger';
 import { StockKeeper } from '../inventory/stock-keeper';
+import { parentEndpoint } from '../ipc/endpoint';
+import type { ReadyMessage } from '../ipc/messages';
+import { IpcRpc } from '../ipc/rpc';
+import { openWorkerLedger } from '../ledger';
 import { createLogger, logLedgerEvents } from '../logging';
 import { instrumentLedger, LedgerTally, WorkerMetrics } from '../metrics';
 import { RequestTracker } from './request-tracker';
@@ -30,7 +32,8 @@ function listenPort(app: uWS.TemplatedApp, host: string, port: number): Promise<
 const DRAIN_LINGER_MS = 100;
 
 export async function runWorker(config: Config): Promise<void> {
-  const slot = Number(process.env.SPIKE_WORKER_SLOT);
+  if (config.workerSlot === null) throw new Error('a worker needs SPIKE_WORKER_SLOT, which the primary sets when it forks one');
+  const slot = config.workerSlot;
   const weight = config.weights[slot]!;
   const totalWeight = config.weights.reduce((sum, w) => sum + w, 0);
   const tracker = new RequestTracker();
@@ -40,7 +43,7 @@ export async function runWorker(config: Config): Promise<void> {
     ? new WorkerMetrics({ worker: slot, ledgerKind: config.ledger, requests: () => tracker.requests, allowances: () => keeper?.allowanceStats() ?? {} })
     : undefined;
 
-  const rpc = new IpcRpc(process as unknown as IpcEndpoint, {
+  const rpc = new IpcRpc(parentEndpoint(), {
     workerStats: () => ({ slot, pid: process.pid, requests: tracker.requests, inFlight: tracker.inFlight, allowances: keeper?.allowanceStats() ?? {} }),
     workerMetrics: () => metrics?.snapshot() ?? [],
   });
@@ -69,14 +72,14 @@ export async function runWorker(config: Config): Promise<void> {
     defaultSaleId: config.defaultSaleId,
     maxBodyBytes: config.maxBodyBytes,
     workerSlot: slot,
-    clusterStats: () => rpc.request('clusterStats', null, 2000),
+    clusterStats: () => rpc.request('clusterStats', [], 2000),
     track: tracker,
     metrics,
-    clusterMetrics: () => rpc.request<string>('clusterMetrics', null, 3000),
+    clusterMetrics: () => rpc.request<string>('clusterMetrics', [], 3000),
     metricsToken: config.metricsToken,
     dashboardFeed: {
-      snapshot: (fresh) => rpc.request<string>('dashboardSnapshot', { fresh }, 3000),
-      onNudge: (push) => process.on('message', (message: { spike?: string }) => message?.spike === 'dashboardNudge' && push()),
+      snapshot: (fresh) => rpc.request<string>('dashboardSnapshot', [fresh === true], 3000),
+      onNudge: (push) => rpc.onNotice((message) => message.spike === 'dashboard-nudge' && push()),
     },
   });
 
@@ -105,8 +108,8 @@ export async function runWorker(config: Config): Promise<void> {
     process.exit(0);
   };
 
-  process.on('message', (message: unknown) => {
-    if ((message as { spike?: string })?.spike === 'shutdown') void shutdown('asked by the primary');
+  rpc.onNotice((message) => {
+    if (message.spike === 'shutdown') void shutdown('asked by the primary');
   });
   // Ctrl-C reaches the whole process group; the primary runs the shutdown, and
   // a worker that outlives its primary exits rather than linger as an orphan.
@@ -117,5 +120,6 @@ export async function runWorker(config: Config): Promise<void> {
     void shutdown('the primary is gone');
   });
 
-  process.send!({ spike: 'ready' });
+  const ready: ReadyMessage = { spike: 'ready' };
+  process.send!(ready);
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RedisLedger } from '../../src/ledger/redis/redis-ledger';
-import { newOrderId } from '../../src/inventory/stock-keeper';
+import { newOrderId } from '../../src/inventory/order-ids';
 import { crowd, request, statusCounts, type Reply } from '../helpers/client';
 import { PrivateRedis } from '../helpers/private-redis';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';

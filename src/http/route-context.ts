@@ -1,0 +1,43 @@
+// What every route module gets: the ledger, the stock keeper, settings, and
+// `handle`, the wrapper each route runs in.
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { StockKeeper } from '../inventory/stock-keeper';
+import type { DashboardFeed } from '../dashboard';
+import type { Ledger } from '../ledger';
+import type { WorkerMetrics } from '../metrics';
+import type { Exchange } from './respond';
+
+export interface Tracker {
+  begin(): () => void;
+  /** Counts a request answered synchronously, never in flight. */
+  count(): void;
+  readonly draining: boolean;
+}
+
+export type RouteHandler = (exchange: Exchange, req: HttpRequest) => Promise<void> | void;
+
+export interface RouteOptions {
+  readonly ledger: Ledger;
+  readonly keeper: StockKeeper;
+  readonly adminToken: string;
+  readonly defaultSaleId: string;
+  readonly maxBodyBytes: number;
+  readonly workerSlot: number;
+  /** Asks the primary for the balancer's per-worker figures. */
+  readonly clusterStats: () => Promise<unknown>;
+  /** Counts every request and tracks in-flight ones for graceful shutdown. */
+  readonly track: Tracker;
+  /** Absent with METRICS=off: no counting on the request path, no /metrics, no dashboard. */
+  readonly metrics?: WorkerMetrics;
+  /** The whole cluster's metrics in Prometheus text format, from the primary. */
+  readonly clusterMetrics?: () => Promise<string>;
+  /** May read /metrics besides the admin token (METRICS_TOKEN). */
+  readonly metricsToken?: string;
+  /** The figures the dashboard's WebSocket pushes, from the primary. */
+  readonly dashboardFeed?: DashboardFeed;
+}
+
+export interface RouteContext extends RouteOptions {
+  /** Wraps a route; `route` names it for the request metrics when it is not registered under its own pattern. */
+  readonly handle: (run: RouteHandler, route?: string) => (res: HttpResponse, req: HttpRequest) => void;
+}
