@@ -9,15 +9,16 @@ import { workerEndpoint } from '../ipc/endpoint';
 import type { StockReturnedMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
-import { createLogger } from '../logging';
+import { configSummary, initLogger, processLogger } from '../logging';
 import { clusterStats } from './cluster-stats';
 import { PrimaryObservability } from './observability';
 import { ProxyBalancer } from './proxy-balancer';
 import { prepareSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
 
-const log = (line: string) => console.log(`spike: ${line}`);
-const warn = (line: string) => console.warn(`spike: WARNING: ${line}`);
+// One JSON line per event (src/logging); the messages keep the words tests and the bench wait for.
+const log = (line: string, fields: Record<string, unknown> = {}, level: 'info' | 'warn' | 'error' = 'info') => processLogger()[level](fields, line);
+const warn = (line: string) => processLogger().warn(line);
 
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -44,17 +45,19 @@ async function ensureDefaultSale(ledger: Ledger, config: Config): Promise<void> 
     Date.now(),
   );
   const sale = created ?? (await ledger.getSale(config.defaultSaleId))!;
-  log(`default sale "${sale.id}": ${created ? 'created' : 'found'}, ${sale.total - sale.sold} of ${sale.total} tickets left`);
+  log(`default sale ${sale.id}: ${created ? 'created' : 'found'}, ${sale.total - sale.sold} of ${sale.total} tickets left`, { sale: sale.id, total: sale.total, sold: sale.sold });
 }
 
 export async function runPrimary(config: Config): Promise<void> {
+  const logger = initLogger(config, 'primary');
+  logger.info({ config: configSummary(config) }, 'starting');
   let adminToken = config.adminToken;
   if (!adminToken) {
     adminToken = randomBytes(18).toString('base64url');
     log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
   }
 
-  const observability = new PrimaryObservability(config, createLogger(config, 'primary'));
+  const observability = new PrimaryObservability(config, logger);
   const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned } = await openPrimaryLedger(config, log, warn, (raw) => observability.instrument(raw));
   for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
@@ -95,7 +98,13 @@ export async function runPrimary(config: Config): Promise<void> {
   });
   sweeper.start();
 
-  log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`);
+  log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`, {
+    balancer: config.balancer,
+    weights: config.weights,
+    ledger: ledger.description,
+    host: config.host,
+    port: boundPort,
+  });
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -1,6 +1,7 @@
 // Writing answers on a uWS response: JSON bodies, the error envelope, and
 // corking, which uWS needs for any write made after an await.
 import type { HttpResponse } from 'uWebSockets.js';
+import { processLogger } from '../logging';
 import { SpikeError, spikeError } from '../errors/errors';
 
 const STATUS_TEXT: Record<number, string> = {
@@ -79,7 +80,7 @@ export class Exchange {
       this.sendJson(error.status, error.toJSON(), error.headers);
       return;
     }
-    console.error('spike: unexpected error while serving a request:', error);
+    processLogger().error({ err: error }, 'unexpected error while serving a request');
     this.sendJson(500, spikeError('INTERNAL').toJSON());
   }
 

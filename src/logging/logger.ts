@@ -28,6 +28,22 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, wor
   return pino(options, pino.destination({ fd: 1, sync: true }));
 }
 
+let current: Logger | undefined;
+
+/**
+ * This process's logger, made once at start-up by initLogger. Code far from
+ * the start (an unexpected error while serving a request) reaches it here;
+ * before initLogger, a JSON logger at level info.
+ */
+export function processLogger(): Logger {
+  return (current ??= pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 1, sync: true })));
+}
+
+export function initLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, worker: number | 'primary'): Logger {
+  current = createLogger(config, worker);
+  return current;
+}
+
 /** Hides a password in a URL such as redis://:secret@host:6379. */
 export function redactUrl(url: string): string {
   try {
@@ -42,10 +58,11 @@ export function redactUrl(url: string): string {
 
 /** The configuration as logged at start-up: every setting, no secret. */
 export function configSummary(config: Config): Record<string, unknown> {
+  const { adminToken, metricsToken, ...rest } = config;
   return {
-    ...config,
+    ...rest,
     redisUrl: redactUrl(config.redisUrl),
-    adminToken: config.adminToken ? '[redacted]' : 'generated',
-    metricsToken: config.metricsToken ? '[redacted]' : undefined,
+    adminTokenFrom: adminToken ? 'ADMIN_TOKEN' : 'generated at start-up',
+    metricsTokenSet: metricsToken !== undefined,
   };
 }
