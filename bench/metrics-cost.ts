@@ -56,7 +56,6 @@ async function round(metrics: 'on' | 'off', settings: BenchSettings, generator: 
     DEFAULT_SALE_TOTAL: '1',
     ADMIN_TOKEN: 'bench-metrics-cost',
     METRICS: metrics,
-    LOG_LEVEL: 'warn',
   });
   try {
     // Sell the one ticket, so every request after it takes the sold-out refusal.
