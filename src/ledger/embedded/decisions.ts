@@ -6,7 +6,7 @@ import type { CancelOutcome, PayOutcome, ReserveOutcome } from '../outcomes';
 import { remainingStock, saleWindow } from '../sale-rules';
 import type { Actor, Order, ReserveRequest, Sale, SaleSpec } from '../types';
 import type { JournalEvent, OrderTransition, SaleCreated, TicketReserved } from './journal/journal-events';
-import { locate, toSale, type LedgerState } from './state';
+import { locate, toSale, type LedgerState, type SaleState } from './state';
 
 /** What a command decided: the reply, the events that make it true, and whether tickets went back on sale. */
 export interface Decision<T> {
@@ -84,39 +84,44 @@ export function decideReserve(state: LedgerState, request: ReserveRequest): Deci
   return { result: { kind: 'reserved', order, sold: sale.sold + 1, total }, events: [event] };
 }
 
+/** The order an actor may act on, or the refusal to give instead (the Lua scripts' orderForActor). */
+function orderForActor(state: LedgerState, orderId: string, actor: Actor): { kind: 'not_found' } | { kind: 'forbidden' } | { sale: SaleState; index: number } {
+  const found = locate(state, orderId);
+  if (!found) return { kind: 'not_found' };
+  return mayAct(actor, found.sale.orders.userId(found.index)) ? found : { kind: 'forbidden' };
+}
+
+/** An overdue hold becomes expired, in the same step as the pay or cancel that found it (the Lua scripts' expireNow). */
+function expireNow(sale: SaleState, index: number, orderId: string, now: number): Decision<{ kind: 'expired'; order: Order }> {
+  return { result: { kind: 'expired', order: sale.orders.orderAfter(index, 'expired', now) }, events: [{ type: 'order_expired', orderId, at: now }], stockReturned: sale.record.id };
+}
+
 /** reserved -> paid; an overdue hold expires instead, in the same step, so a payment racing the sweep has one winner. */
 export function decidePay(state: LedgerState, orderId: string, actor: Actor, now: number): Decision<PayOutcome> {
-  const found = locate(state, orderId);
-  if (!found) return nothing({ kind: 'not_found' });
+  const found = orderForActor(state, orderId, actor);
+  if ('kind' in found) return nothing(found);
   const { sale, index } = found;
   const orders = sale.orders;
-  if (!mayAct(actor, orders.userId(index))) return nothing({ kind: 'forbidden' });
   const current = orders.state(index);
   if (current === 'paid') return nothing({ kind: 'already_paid', order: orders.order(index) });
   if (current === 'cancelled') return nothing({ kind: 'cancelled', order: orders.order(index) });
-  if (orders.isOverdue(index, now)) {
-    return { result: { kind: 'expired', order: orders.orderAfter(index, 'expired', now) }, events: [{ type: 'order_expired', orderId, at: now }], stockReturned: sale.record.id };
-  }
+  if (orders.isOverdue(index, now)) return expireNow(sale, index, orderId, now);
   if (current === 'expired') return nothing({ kind: 'expired', order: orders.order(index) });
   return { result: { kind: 'paid', order: orders.orderAfter(index, 'paid', now) }, events: [{ type: 'order_paid', orderId, at: now }] };
 }
 
 /** reserved -> cancelled, releasing the ticket; an overdue hold becomes expired instead. */
 export function decideCancel(state: LedgerState, orderId: string, actor: Actor, now: number): Decision<CancelOutcome> {
-  const found = locate(state, orderId);
-  if (!found) return nothing({ kind: 'not_found' });
+  const found = orderForActor(state, orderId, actor);
+  if ('kind' in found) return nothing(found);
   const { sale, index } = found;
   const orders = sale.orders;
-  if (!mayAct(actor, orders.userId(index))) return nothing({ kind: 'forbidden' });
   const current = orders.state(index);
   if (current === 'cancelled') return nothing({ kind: 'already_cancelled', order: orders.order(index) });
   if (current === 'paid') return nothing({ kind: 'paid', order: orders.order(index) });
   if (current === 'expired') return nothing({ kind: 'expired', order: orders.order(index) });
-  const saleId = sale.record.id;
-  if (orders.isOverdue(index, now)) {
-    return { result: { kind: 'expired', order: orders.orderAfter(index, 'expired', now) }, events: [{ type: 'order_expired', orderId, at: now }], stockReturned: saleId };
-  }
-  return { result: { kind: 'cancelled', order: orders.orderAfter(index, 'cancelled', now) }, events: [{ type: 'order_cancelled', orderId, at: now }], stockReturned: saleId };
+  if (orders.isOverdue(index, now)) return expireNow(sale, index, orderId, now);
+  return { result: { kind: 'cancelled', order: orders.orderAfter(index, 'cancelled', now) }, events: [{ type: 'order_cancelled', orderId, at: now }], stockReturned: sale.record.id };
 }
 
 /**
