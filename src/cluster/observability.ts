@@ -73,15 +73,15 @@ export class PrimaryObservability {
         journal: config.ledger === 'embedded' ? this.journal : undefined,
       },
       {
-        snapshots: async () => {
-          const answers = await Promise.all(
-            observed.slots().map((slot) => {
+        snapshots: () =>
+          Promise.all(
+            observed.slots().map(async (slot) => {
               const rpc = observed.rpcOf(slot);
-              return slot.state === 'ready' && rpc ? rpc.request<unknown[]>('workerMetrics', [], 1000).catch(() => null) : null;
+              const pid = slot.worker?.process.pid ?? -1;
+              const metrics = slot.state === 'ready' && rpc ? await rpc.request<never[]>('workerMetrics', [], 1000).catch(() => null) : null;
+              return { slot: slot.index, pid, metrics };
             }),
-          );
-          return answers.filter((answer): answer is unknown[] => answer !== null);
-        },
+          ),
       },
     );
     this.dashboard = new DashboardSnapshots({ metrics: this.metrics, watch, slots: observed.slots, ledger: observed.ledger, ledgerKind: config.ledger, balancer: config.balancer });

@@ -3,7 +3,7 @@
 export { PURCHASE_OUTCOMES, OUTCOME, outcomeIndex, PurchaseTally, HttpTally, RouteTally, LedgerTally, LatencyTally, type PurchaseOutcome } from './tallies';
 export { METRIC_NAMES, BATCH_SIZE_BUCKETS, type SaleFigures, type WorkerSlotFigures } from './definitions';
 export { WorkerMetrics } from './worker-metrics';
-export { ClusterMetrics, type WorkerSnapshotSource } from './cluster-metrics';
+export { ClusterMetrics, type WorkerSnapshot, type WorkerSnapshotSource } from './cluster-metrics';
 export { instrumentLedger, type LedgerWatcher } from './instrumented-ledger';
 export { routeLabelSetter, labellingApp } from './route-labels';
 export { SaleWatch, type WatchedSale } from './sale-watch';

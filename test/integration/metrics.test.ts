@@ -87,6 +87,7 @@ describe('metrics of a real cluster', () => {
   });
 
   it('shows a SIGKILLed worker as down and restarted', async () => {
+    const purchasesBefore = sumOf(await scrape(server), 'spike_purchases_total', { sale: 'metr' });
     const cluster = (await request(`${server.url}/api/cluster`, { headers: admin })).body;
     const victim = cluster.workers[1];
     process.kill(victim.pid, 'SIGKILL');
@@ -96,6 +97,9 @@ describe('metrics of a real cluster', () => {
     }, 15_000, 'worker 1 counted as restarted and up again');
     const metrics = await scrape(server);
     assert.equal(sumOf(metrics, 'spike_worker_restarts_total', { worker: '0' }), 0);
+    // The dead worker's counts (as of the last scrape) stay in the sums: a cluster-wide counter never goes down.
+    assert.equal(sumOf(metrics, 'spike_purchases_total', { sale: 'metr' }), purchasesBefore);
+    assert.ok(purchasesBefore >= 180);
   });
 
   it('refuses /metrics without a token, takes METRICS_TOKEN, and METRICS_TOKEN is no admin token', async () => {

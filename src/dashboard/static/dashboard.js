@@ -28,7 +28,8 @@ function el(tag, className, text) {
 /** Prometheus's histogram_quantile over the bucket counts that grew between two snapshots. */
 function quantile(q, now, before) {
   if (!now || !now.bounds.length) return null;
-  const counts = now.counts.map((c, i) => c - (before?.counts[i] ?? 0));
+  // A sum that went down lost a dead worker's counts: clamp, as Prometheus treats a reset.
+  const counts = now.counts.map((c, i) => Math.max(0, c - (before?.counts[i] ?? 0)));
   const total = counts[counts.length - 1];
   if (!(total > 0)) return null;
   const rank = q * total;
@@ -188,11 +189,11 @@ function renderSales(snap, before) {
     }
     const prev = before?.sales.find((s) => s.id === sale.id);
     const parts = OUTCOMES.filter((o) => (sale.purchases[o] ?? 0) > 0).map((o) => {
-      const rate = dt > 0 && prev ? ((sale.purchases[o] ?? 0) - (prev.purchases[o] ?? 0)) / dt : 0;
+      const rate = dt > 0 && prev ? Math.max(0, (sale.purchases[o] ?? 0) - (prev.purchases[o] ?? 0)) / dt : 0;
       return `<span class="o">${o.replace('_', ' ')} <b>${fmt.format(Math.round(rate))}/s</b> (${fmt.format(sale.purchases[o])})</span>`;
     });
     f.outcomes.innerHTML = parts.length ? `<span class="o">buyers told:</span> ${parts.join('')}` : '<span class="o">no purchase yet</span>';
-    const expiring = dt > 0 && prev ? (sale.holdsExpired - prev.holdsExpired) / dt : 0;
+    const expiring = dt > 0 && prev ? Math.max(0, sale.holdsExpired - prev.holdsExpired) / dt : 0;
     f.latency.innerHTML = `<span class="o">purchase latency (all sales) p50 <b>${ms(p50)}</b></span><span class="o">p99 <b>${ms(p99)}</b></span><span class="o">holds expiring <b>${fmt.format(Math.round(expiring))}/s</b> (${fmt.format(sale.holdsExpired)})</span>`;
 
     const d = card.data;
@@ -231,7 +232,7 @@ function renderLedger(snap, before) {
   pill($('ledger-status'), `ledger ${l.healthy ? 'ok' : 'down'}`, l.healthy ? 'ok' : 'bad');
   $('ledger-latency').textContent = `${ms(quantile(0.5, l.calls, before?.ledger.calls))} / ${ms(quantile(0.99, l.calls, before?.ledger.calls))}`;
   const dt = before ? (snap.at - before.at) / 1000 : 0;
-  $('ledger-rate').textContent = dt > 0 ? fmt.format(Math.round((l.calls.count - before.ledger.calls.count) / dt)) : '–';
+  $('ledger-rate').textContent = dt > 0 ? fmt.format(Math.round(Math.max(0, l.calls.count - before.ledger.calls.count) / dt)) : '–';
   const errors = Object.entries(l.errors).filter(([, n]) => n > 0);
   $('ledger-errors').innerHTML = errors.length ? errors.map(([kind, n]) => `<span class="pill pill-bad">${kind} ${fmt.format(n)}</span>`).join(' ') : '<span class="pill pill-ok">none</span>';
 }
