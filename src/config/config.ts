@@ -9,6 +9,8 @@ export { ConfigError } from './env';
 export type BalancerMode = 'proxy' | 'reuseport';
 export type LedgerKind = 'redis' | 'embedded';
 export type JournalFsync = 'batch' | 'off';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type LogFormat = 'json' | 'pretty';
 
 export interface Config {
   readonly host: string;
@@ -38,6 +40,16 @@ export interface Config {
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
   readonly shutdownTimeoutMs: number;
+  /** Off: no /metrics, no dashboard, and no counting on the request path (for the bench's comparison). */
+  readonly metrics: boolean;
+  /** A token that may read /metrics but not act as admin; undefined: the admin token. */
+  readonly metricsToken: string | undefined;
+  /** 0: none; else a localhost-only port serving /metrics without a token. */
+  readonly metricsPort: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Ledger calls slower than this are logged. */
+  readonly ledgerSlowMs: number;
   /** In a worker: its slot, set by the primary when it forks the worker (SPIKE_WORKER_SLOT); null in the primary. */
   readonly workerSlot: number | null;
 }
@@ -83,6 +95,8 @@ export function loadConfig(env: Env = process.env): Config {
   const { workers, weights } = workersAndWeights(env);
   const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
   if (adminToken !== undefined && adminToken.length < 8) throw new ConfigError('ADMIN_TOKEN', '<hidden>', 'expected at least 8 characters');
+  const metricsToken = env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN;
+  if (metricsToken !== undefined && metricsToken.length < 8) throw new ConfigError('METRICS_TOKEN', '<hidden>', 'expected at least 8 characters');
   const socketDir = text(env, 'SOCKET_DIR', '');
 
   return Object.freeze({
@@ -112,6 +126,12 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: text(env, 'DATA_DIR', './data'),
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    metrics: bool(env, 'METRICS', true),
+    metricsToken,
+    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
+    logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
+    ledgerSlowMs: integer(env, 'LEDGER_SLOW_MS', 100, 1, 600_000),
     workerSlot: workerSlotFrom(env, workers),
   });
 }

@@ -1,6 +1,7 @@
 // Writing answers on a uWS response: JSON bodies, the error envelope, and
 // corking, which uWS needs for any write made after an await.
 import type { HttpResponse } from 'uWebSockets.js';
+import { processLogger } from '../logging';
 import { SpikeError, spikeError } from '../errors/errors';
 
 const STATUS_TEXT: Record<number, string> = {
@@ -39,6 +40,8 @@ export function sendPrebuilt(res: HttpResponse, status: number, body: string, wo
 export class Exchange {
   /** The client went away; uWS forbids touching the response, and no ledger call should start for it. */
   aborted = false;
+  /** The status answered, for the request metrics; 0 while unanswered or when the client went away. */
+  status = 0;
   private settled = false;
 
   constructor(readonly res: HttpResponse, private readonly workerSlot: string, private readonly onSettled?: () => void) {
@@ -51,6 +54,7 @@ export class Exchange {
   sendJson(status: number, body: unknown, headers?: Record<string, string>): void {
     if (this.settled) return;
     const payload = JSON.stringify(body);
+    this.status = status;
     this.res.cork(() => {
       this.res.writeStatus(STATUS_TEXT[status] ?? String(status));
       this.res.writeHeader('content-type', 'application/json');
@@ -64,12 +68,25 @@ export class Exchange {
     this.settle();
   }
 
+  /** A non-JSON body (the Prometheus text format, the dashboard's files). */
+  sendText(status: number, body: string | Uint8Array, contentType: string, headers?: Record<string, string>): void {
+    if (this.settled) return;
+    this.status = status;
+    this.res.cork(() => {
+      this.res.writeStatus(STATUS_TEXT[status] ?? String(status));
+      this.res.writeHeader('content-type', contentType);
+      if (headers) for (const name in headers) this.res.writeHeader(name, headers[name]!);
+      this.res.end(body);
+    });
+    this.settle();
+  }
+
   sendError(error: unknown): void {
     if (error instanceof SpikeError) {
       this.sendJson(error.status, error.toJSON(), error.headers);
       return;
     }
-    console.error('spike: unexpected error while serving a request:', error);
+    processLogger().error({ err: error }, 'unexpected error while serving a request');
     this.sendJson(500, spikeError('INTERNAL').toJSON());
   }
 

@@ -45,5 +45,10 @@ export function recordRoutes(app: TemplatedApp, table: RouteTable): TemplatedApp
     app.any(pattern, handler);
     return recording;
   };
+  // WebSocket routes (the dashboard's, the waiting room's) pass through unrecorded: they answer upgrades, not methods.
+  recording.ws = (pattern: string, behavior: unknown) => {
+    (app.ws as (pattern: string, behavior: unknown) => unknown)(pattern, behavior);
+    return recording;
+  };
   return recording as unknown as TemplatedApp;
 }

@@ -2,8 +2,10 @@
 // per-worker view), buy, and the admin views of a sale's orders and order feed.
 import { randomBytes } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
-import { spikeError } from '../errors/errors';
+import { performance } from 'node:perf_hooks';
+import { LedgerUnavailableError, spikeError } from '../errors/errors';
 import type { OrderState } from '../ledger';
+import { OUTCOME, outcomeIndex } from '../metrics';
 import { requireAdmin, requireJsonContentType } from './handler';
 import { answerFor, refusalFor, sendAnswer } from './outcome-answers';
 import { PrebuiltRefusals } from './prebuilt-refusals';
@@ -17,10 +19,21 @@ import { feedEventToJson, orderToJson, saleToJson } from './views';
 export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
   const { handle } = ctx;
 
+  const purchases = ctx.metrics?.purchases;
   const purchase = async (exchange: Exchange, saleId: string, userId: string, idempotencyKey: string | undefined) => {
     // A client that went away before its body arrived gets no reservation made in its name.
     if (exchange.aborted) return;
-    sendAnswer(exchange, answerFor('reserve', await ctx.keeper.purchase(saleId, userId, idempotencyKey), { saleId, userId }));
+    let outcome;
+    try {
+      outcome = await ctx.keeper.purchase(saleId, userId, idempotencyKey);
+    } catch (error) {
+      if (purchases && error instanceof LedgerUnavailableError) purchases.add(saleId, OUTCOME.unavailable);
+      throw error;
+    }
+    // A made-up sale id (not_found) is not counted: it must not become a label.
+    const counted = purchases ? outcomeIndex(outcome.kind) : undefined;
+    if (counted !== undefined) purchases!.add(saleId, counted);
+    sendAnswer(exchange, answerFor('reserve', outcome, { saleId, userId }));
   };
 
   const existingSale = async (saleId: string) => {
@@ -108,16 +121,24 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const rawKey = req.getHeader('idempotency-key');
     const userId = user === '' ? `anon-${randomBytes(9).toString('base64url')}` : checkId('user', user);
     await purchase(exchange, ctx.defaultSaleId, userId, checkIdempotencyKey(rawKey));
-  });
+  }, 'GET /buy/ticket');
   const workerHeader = String(ctx.workerSlot);
   const refusals = new PrebuiltRefusals(ctx.keeper);
+  // The fast refusal's counts: plain numbers held here, read only when scraped.
+  const buyTicketTally = ctx.metrics?.http.route('GET /buy/ticket');
+  const defaultSaleRow = purchases?.row(ctx.defaultSaleId);
   app.get('/buy/ticket', (res, req) => {
     // Past the stock, a buyer is turned away here: no ledger call, no promise, no error object.
     if (!ctx.track.draining && req.getHeader('idempotency-key') === '') {
+      const started = buyTicketTally ? performance.now() : 0;
       const refusal = refusals.for(ctx.defaultSaleId, Date.now());
       if (refusal && isValidBuyer(req.getQuery('user'))) {
         ctx.track.count();
         sendPrebuilt(res, refusal.status, refusal.body, workerHeader, PrebuiltRefusals.retryAfter(refusal, Date.now()));
+        if (buyTicketTally) {
+          defaultSaleRow![refusal.status === 409 ? OUTCOME.sold_out : OUTCOME.not_open]!++;
+          buyTicketTally.answered(refusal.status, (performance.now() - started) / 1000);
+        }
         return;
       }
     }

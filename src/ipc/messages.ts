@@ -24,6 +24,11 @@ export interface SaleChangedMessage {
   readonly saleId: string;
 }
 
+/** Primary -> workers: a worker went down or came up; push the dashboard's figures now. */
+export interface DashboardNudgeMessage {
+  readonly spike: 'dashboard-nudge';
+}
+
 export interface RpcRequest {
   readonly spike: 'rpc-request';
   readonly id: number;
@@ -45,9 +50,9 @@ export interface RpcBatch {
   readonly items: ReadonlyArray<RpcRequest | RpcResponse>;
 }
 
-export type SpikeMessage = ReadyMessage | ShutdownMessage | StockReturnedMessage | SaleChangedMessage | RpcRequest | RpcResponse | RpcBatch;
+export type SpikeMessage = ReadyMessage | ShutdownMessage | StockReturnedMessage | SaleChangedMessage | DashboardNudgeMessage | RpcRequest | RpcResponse | RpcBatch;
 
-const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'stock-returned', 'sale-changed', 'rpc-request', 'rpc-response', 'rpc-batch']);
+const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'stock-returned', 'sale-changed', 'dashboard-nudge', 'rpc-request', 'rpc-response', 'rpc-batch']);
 
 export function isSpikeMessage(message: unknown): message is SpikeMessage {
   return typeof message === 'object' && message !== null && TYPES.has((message as { spike?: unknown }).spike as string);
