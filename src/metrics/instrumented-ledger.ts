@@ -15,8 +15,15 @@ export interface LedgerWatcher {
   recovered(outageMs: number, failedCalls: number): void;
 }
 
-/** Commands that are timed; everything else (description, onStockReturned, close) passes through. */
-const TIMED = ['createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel', 'expireHolds', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping'] as const;
+/** Commands that are timed; everything else (description, the announcement listeners, close) passes through. */
+const TIMED = [
+  'createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel', 'expireHolds', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
+  'listSales', 'updateSale', 'closeSale', 'deleteSale',
+] as const satisfies ReadonlyArray<keyof Ledger>;
+type PassedThrough = 'description' | 'onStockReturned' | 'onSaleChanged' | 'close';
+/** Fails to compile when a Ledger member is neither timed nor passed through: the wrapper below is built from these lists, so a new one must be listed. */
+const everyMemberWrapped: [Exclude<keyof Ledger, (typeof TIMED)[number] | PassedThrough>] extends [never] ? true : never = true;
+void everyMemberWrapped;
 
 export interface InstrumentOptions {
   readonly tally: LedgerTally;
@@ -69,6 +76,7 @@ export function instrumentLedger(inner: Ledger, options: InstrumentOptions): Led
       return inner.description;
     },
     onStockReturned: (listener: (saleId: string) => void) => inner.onStockReturned(listener),
+    onSaleChanged: (listener: (saleId: string) => void) => inner.onSaleChanged(listener),
     close: () => inner.close(),
   } as unknown as Record<string, unknown>;
   for (const command of TIMED) wrapped[command] = time(command, (inner[command] as (...args: unknown[]) => Promise<unknown>).bind(inner));
