@@ -134,7 +134,7 @@ describe('HTTP API', () => {
 
     it('malformed JSON', async () => assertError(await buy(id, '{"userId": "x"'), 400, 'invalid_json', /not valid JSON/));
     it('a JSON value that is not an object', async () => assertError(await buy(id, '["alice"]'), 400, 'invalid_json', /must be a JSON object/));
-    it('an empty body', async () => assertError(await buy(id, ''), 400, 'invalid_json'));
+    it('an empty body is told what to send', async () => assertError(await buy(id, ''), 400, 'body_missing', /send a JSON object such as \{"userId":"alice"\}/));
     it('userId missing', async () => assertError(await buy(id, {}), 400, 'invalid_field', /userId must be 1-64 characters of A-Z a-z 0-9 _ -/));
     it('userId of the wrong type', async () => assertError(await buy(id, { userId: 42 }), 400, 'invalid_field', /userId/));
     it('userId too long', async () => assertError(await buy(id, { userId: 'x'.repeat(65) }), 400, 'invalid_field', /userId/));
