@@ -1,31 +1,12 @@
-// The model-based property test (./ledger-model.ts) against the embedded
+// The model-based property test (test/helpers/ledger-model.ts) against the embedded
 // ledger in-process and against a real Redis.
 import { after, before, describe } from 'node:test';
-import { rmSync } from 'node:fs';
-import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
 import { RedisLedger } from '../../src/ledger/redis/redis-ledger';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
-import { tempDir } from '../helpers/temp-dir';
-import { modelTest } from './ledger-model';
+import { modelTest, sharedEmbeddedTarget } from '../helpers/ledger-model';
 
 describe('model-based: embedded, in-process', () => {
-  // A fresh journal per run, reopened at its end: the replay must rebuild what was answered.
-  modelTest('embedded', async () => {
-    const dataDir = tempDir('spike-model-');
-    let ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
-    return {
-      ledger,
-      async restart() {
-        await ledger.close();
-        ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
-        return ledger;
-      },
-      async close() {
-        await ledger.close();
-        rmSync(dataDir, { recursive: true, force: true });
-      },
-    };
-  });
+  modelTest('embedded', sharedEmbeddedTarget('batch'));
 });
 
 describe('model-based: redis', () => {

@@ -4,14 +4,19 @@
 // every step, with the invariants of DESIGN.md checked on the ledger's own
 // figures. Seeded; a failure prints the seed and path that replay it.
 //
-// Knobs: TEST_MODEL_RUNS (runs per ledger, default 60), TEST_MODEL_STEPS (most
-// steps per run, default 40), TEST_MODEL_SEED and TEST_MODEL_PATH (replay).
+// Used by test/contract (the embedded ledger and Redis) and test/unit (the
+// embedded ledger without fsync). Knobs: TEST_MODEL_RUNS (runs per ledger,
+// default 60), TEST_MODEL_STEPS (most steps per run, default 40),
+// TEST_MODEL_SEED and TEST_MODEL_PATH (replay a failure).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { it } from 'node:test';
+import { relative } from 'node:path';
+import { after, it } from 'node:test';
 import fc from 'fast-check';
 import type { Ledger, Order, OrderPage, SaleSpec } from '../../src/ledger';
+import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
 import { ReferenceLedger, type Answer } from './reference-ledger';
+import { tempDir } from './temp-dir';
 
 /** A ledger for one run; `restart` (embedded only) reopens it from its journal. */
 export interface ModelTarget {
@@ -210,6 +215,30 @@ async function readWholeFeed(ledger: Ledger, saleId: string): Promise<unknown[]>
   }
 }
 
+/**
+ * One embedded ledger for every run of the test file (each run's sales have
+ * ids of their own), reopened from its journal at the end of each run: the
+ * replay must rebuild what was answered. One journal, not one per run, since
+ * creating a journal costs two fsyncs.
+ */
+export function sharedEmbeddedTarget(fsync: 'batch' | 'off'): () => Promise<ModelTarget> {
+  const dataDir = tempDir('spike-model-');
+  let ledger: EmbeddedLedger | undefined;
+  after(async () => ledger?.close());
+  return async () => {
+    ledger ??= EmbeddedLedger.open({ dataDir, fsync });
+    return {
+      ledger,
+      async restart() {
+        await ledger!.close();
+        ledger = EmbeddedLedger.open({ dataDir, fsync });
+        return ledger;
+      },
+      close: async () => {},
+    };
+  };
+}
+
 /** Registers the property as one test; `open` makes the target of one run. */
 export function modelTest(name: string, open: () => Promise<ModelTarget>): void {
   it(`agrees with the reference model on random command sequences: ${name}`, async (t) => {
@@ -231,7 +260,8 @@ export function modelTest(name: string, open: () => Promise<ModelTarget>): void 
     const details = await fc.check(property, params);
     t.diagnostic(`${details.numRuns} run(s), seed ${details.seed}; answers seen: ${[...seen].sort().map(([label, n]) => `${label} ${n}`).join(', ')}`);
     if (details.failed) {
-      const replay = `Replay this failure: TEST_MODEL_SEED=${details.seed} TEST_MODEL_PATH='${details.counterexamplePath}' node --test dist/test/contract/ledger-model.test.js`;
+      const file = relative(process.cwd(), process.argv[1] ?? 'dist/test/contract/ledger-model.test.js');
+      const replay = `Replay this failure: TEST_MODEL_SEED=${details.seed} TEST_MODEL_PATH='${details.counterexamplePath}' node --test ${file}`;
       const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
       throw new Error(`${fc.defaultReportMessage(details)}\n\nThe shrunk counterexample failed with: ${cause}\n\n${replay}`);
     }
