@@ -136,7 +136,7 @@ export function renderReport(results: BenchResults): string {
     if (cell.ledgerCalls) {
       const c = cell.ledgerCalls;
       out.push(
-        `  ledger calls (${c.source}): ${n(c.calls)} ${c.ok ? '≤' : '>'} bound ${n(c.bound)} = ${n(c.tickets)} tickets + ${c.workers} workers × ${c.localBuffer} buffer + ${c.roundingUnits} rounding + ${n(c.extendedUnits)} extended units (${c.extensions} extensions)` +
+        `  ledger calls (${c.source}): ${n(c.calls)} ${c.ok ? '≤' : '>'} bound ${n(c.bound)} = ${n(c.tickets)} tickets + ${c.workers} workers × ${c.localBuffer} buffer + ${c.roundingUnits} rounding + ${n(c.extendedUnits)} extended units (${c.extensions} extensions) + ${n(c.repeats ?? 0)} repeat buyers` +
           (c.note ? `; ${c.note}` : ''),
       );
     } else {

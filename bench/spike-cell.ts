@@ -46,6 +46,8 @@ export interface LedgerCalls {
   readonly roundingUnits: number;
   readonly extensions: number;
   readonly extendedUnits: number;
+  /** Requests from repeat buyers: each may cost a reservation call that the ledger refuses at the buyer's limit. */
+  readonly repeats: number;
   readonly bound: number;
   readonly ok: boolean;
   readonly note: string;
@@ -249,7 +251,9 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     }
     const weights = after.workers.map((w) => w.weight);
     const roundingUnits = weights.reduce((s, w) => s + Math.ceil((settings.tickets * w) / weightSum), 0) - settings.tickets;
-    const bound = settings.tickets + weights.length * config.localBuffer + roundingUnits + extendedUnits;
+    // A repeat buyer may reach the ledger and be refused at the limit, which hands the unit back: one call beyond the allowance each.
+    const repeats = result.load.repeats;
+    const bound = settings.tickets + weights.length * config.localBuffer + roundingUnits + extendedUnits + repeats;
     let calls: number | null = null;
     let source = '';
     let note = '';
@@ -265,7 +269,7 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     }
     result.ledgerCalls = calls === null
       ? null
-      : { source, calls, tickets: settings.tickets, workers: weights.length, localBuffer: config.localBuffer, roundingUnits, extensions, extendedUnits, bound, ok: calls <= bound, note };
+      : { source, calls, tickets: settings.tickets, workers: weights.length, localBuffer: config.localBuffer, roundingUnits, extensions, extendedUnits, repeats, bound, ok: calls <= bound, note };
     result.cpu = {
       serverMs: serverCpu,
       primaryMs: primaryCpu,
