@@ -210,7 +210,8 @@ async function readWholeFeed(ledger: Ledger, saleId: string): Promise<unknown[]>
   for (;;) {
     const page = await ledger.readFeed(saleId, after, 50);
     if (page.events.length === 0) return events;
-    events.push(...page.events.map(({ orderId, userId, state, at }) => ({ orderId, userId, state, at })));
+    // The model changes no sale after creating it, so the feed holds order events only.
+    events.push(...page.events.map((event) => ('orderId' in event ? { orderId: event.orderId, userId: event.userId, state: event.state, at: event.at } : event)));
     after = page.last;
   }
 }

@@ -75,7 +75,11 @@ export class ReferenceLedger {
     const { total, perUserLimit, holdSeconds, opensAt, closesAt } = sale.spec;
     if (closesAt !== null && now >= closesAt) return { kind: 'closed', closesAt };
     if (opensAt !== null && now < opensAt) return { kind: 'not_open', opensAt };
-    if (this.sold(sale) >= total) return { kind: 'sold_out', total };
+    if (this.sold(sale) >= total) {
+      // When the earliest hold still reserved runs out (overdue ones included: no sweep released them yet), 0 for none.
+      const holds = sale.orders.filter((o) => o.state === 'reserved').map((o) => o.expiresAt!);
+      return { kind: 'sold_out', total, nextReleaseAt: holds.length > 0 ? Math.min(...holds) : 0 };
+    }
     if (this.heldBy(sale, userId) >= perUserLimit) return { kind: 'limit_reached', perUserLimit };
     const order: Order = {
       orderId,

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { request, type Reply } from '../helpers/client';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
+import { saleKeys } from '../../src/ledger/redis/keys';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -52,7 +53,7 @@ describe('HTTP API', () => {
 
   const redisSold = async (saleId: string) => {
     const redis = adminRedis();
-    const sold = await redis.hget(`${prefix}:{${saleId}}:sale`, 'sold');
+    const sold = await redis.hget(saleKeys(prefix, saleId).sale, 'sold');
     await redis.quit();
     return sold;
   };
@@ -118,7 +119,7 @@ describe('HTTP API', () => {
     let ordersBefore: number;
     const ledgerState = async () => {
       const redis = adminRedis();
-      const state = { sold: Number(await redis.hget(`${prefix}:{${id}}:sale`, 'sold')), orders: await redis.hlen(`${prefix}:{${id}}:orders`), keys: (await redis.keys(`${prefix}:*`)).sort() };
+      const state = { sold: Number(await redis.hget(saleKeys(prefix, id).sale, 'sold')), orders: await redis.hlen(saleKeys(prefix, id).orders), keys: (await redis.keys(`${prefix}:*`)).sort() };
       await redis.quit();
       return state;
     };
