@@ -3,7 +3,6 @@
 // runs the graceful shutdown.
 import type { Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import net from 'node:net';
 import type { Config } from '../config/config';
 import { openPrimaryLedger } from '../ledger/open-ledger';
@@ -14,7 +13,7 @@ import { stockReturnedMessage } from '../ledger/embedded/ipc-ledger';
 import { RedisLedger } from '../ledger/redis/redis-ledger';
 import { IpcRpc, type IpcEndpoint } from './ipc-rpc';
 import { ProxyBalancer } from './proxy-balancer';
-import { prepareSocketDir } from './socket-dir';
+import { openSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
 
 const log = (line: string) => console.log(`spike: ${line}`);
@@ -60,7 +59,7 @@ export async function runPrimary(config: Config): Promise<void> {
   }
   await ensureDefaultSale(ledger, config);
 
-  prepareSocketDir(config.socketDir, !process.env.SOCKET_DIR);
+  const socketDir = openSocketDir(config.socketDir);
   const port = config.balancer === 'reuseport' && config.port === 0 ? await freePort(config.host) : config.port;
 
   // Made before any worker can ask for cluster figures, which include its counts.
@@ -68,8 +67,8 @@ export async function runPrimary(config: Config): Promise<void> {
   const workerRpc = new Map<WorkerSlot, IpcRpc>();
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
-    socketDir: config.socketDir,
-    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: config.socketDir, PORT: String(port) },
+    socketDir: socketDir.path,
+    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: socketDir.path, PORT: String(port) },
     crashLimit: 5,
     crashWindowMs: 30_000,
     log,
@@ -142,7 +141,7 @@ export async function runPrimary(config: Config): Promise<void> {
     balancer?.destroyAll();
     await stoppedAccepting;
     await ledger.close();
-    rmSync(config.socketDir, { recursive: true, force: true });
+    socketDir.close();
     log('stopped');
     process.exit(0);
   };

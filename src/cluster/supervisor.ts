@@ -1,8 +1,8 @@
 // Forks the workers, knows which are ready, restarts the ones that die (with
 // backoff), and gives up on one that keeps crashing so the rest keep serving.
 import cluster, { type Worker } from 'node:cluster';
-import { join } from 'node:path';
 import type { WeightedPeer } from './smooth-wrr';
+import { workerSocketPath } from './socket-dir';
 
 export type SlotState = 'starting' | 'ready' | 'down' | 'failed' | 'stopped';
 
@@ -50,7 +50,7 @@ export class Supervisor {
     this.slots = options.weights.map((weight, index) => ({
       index,
       weight,
-      socketPath: join(options.socketDir, `worker-${index}.sock`),
+      socketPath: workerSocketPath(options.socketDir, index),
       state: 'starting' as SlotState,
       available: false,
       worker: undefined,

@@ -1,7 +1,6 @@
 // Every environment variable spike reads, validated once at start-up and
 // frozen into one typed object. A bad value stops the start; nothing is clamped.
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 
 export type BalancerMode = 'proxy' | 'reuseport';
 export type LedgerKind = 'redis' | 'embedded';
@@ -29,7 +28,8 @@ export interface Config {
   readonly defaultSaleHoldSeconds: number;
   readonly holdSweepMs: number;
   readonly maxBodyBytes: number;
-  readonly socketDir: string;
+  /** undefined: the primary makes a fresh private directory under the temp dir. */
+  readonly socketDir: string | undefined;
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
   readonly shutdownTimeoutMs: number;
@@ -122,7 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultSaleHoldSeconds: integer(env, 'DEFAULT_SALE_HOLD_SECONDS', 900, 0, 86_400),
     holdSweepMs: integer(env, 'HOLD_SWEEP_MS', 250, 10, 60_000),
     maxBodyBytes: 4096,
-    socketDir: env.SOCKET_DIR || join(tmpdir(), `spike-${process.pid}`),
+    socketDir: env.SOCKET_DIR || undefined,
     dataDir: env.DATA_DIR || './data',
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),

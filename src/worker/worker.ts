@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import uWS from 'uWebSockets.js';
 import type { Config } from '../config/config';
 import { IpcRpc, type IpcEndpoint } from '../cluster/ipc-rpc';
+import { workerSocketPath } from '../cluster/socket-dir';
 import { registerRoutes } from '../http/routes';
 import { openWorkerLedger } from '../ledger/open-ledger';
 import { StockKeeper } from '../inventory/stock-keeper';
@@ -64,7 +65,7 @@ export async function runWorker(config: Config): Promise<void> {
 
   const listenSockets: uWS.us_listen_socket[] = [];
   if (config.balancer === 'proxy') {
-    listenSockets.push(await listenUnix(app, `${config.socketDir}/worker-${slot}.sock`));
+    listenSockets.push(await listenUnix(app, workerSocketPath(config.socketDir!, slot)));
   } else {
     // One listen socket per unit of weight: the kernel spreads connections
     // evenly over the sockets of a SO_REUSEPORT group, so the split follows the weights.
