@@ -5,6 +5,7 @@ import type { Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Config } from '../config/config';
+import { openBuyerAuth } from '../auth/buyer-auth';
 import { openPrimaryLedger } from '../ledger/open-ledger';
 import type { Ledger } from '../ledger/ledger';
 import { durabilityWarnings } from '../ledger/redis/redis-durability';
@@ -39,6 +40,8 @@ async function ensureDefaultSale(ledger: Ledger, config: Config): Promise<void> 
       holdSeconds: config.defaultSaleHoldSeconds,
       opensAt: null,
       closesAt: null,
+      // The seed's `ab` test buys without ?user: one anonymous buyer per request.
+      anonymous: true,
     },
     Date.now(),
   );
@@ -53,6 +56,10 @@ export async function runPrimary(config: Config): Promise<void> {
     log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
   }
 
+  // Once here, so a bad key stops the start instead of every worker.
+  await openBuyerAuth(config.buyerAuth);
+  if (config.buyerAuth.mode === 'none') log('WARNING: BUYER_AUTH=none: a buyer is whoever the request says (userId, ?user=); anyone can pay, cancel or read any buyer\'s orders. Set BUYER_AUTH=hmac or jwt for a real sale');
+  else log(`buyer identity: BUYER_AUTH=${config.buyerAuth.mode}, a signed bearer token names the buyer`);
   const { ledger, ipcHandlers } = await openPrimaryLedger(config);
   if (ledger instanceof RedisLedger) {
     for (const warning of await durabilityWarnings(ledger.redis)) log(`WARNING: ${warning}`);

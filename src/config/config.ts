@@ -1,6 +1,8 @@
 // Every environment variable spike reads, validated once at start-up and
 // frozen into one typed object. A bad value stops the start; nothing is clamped.
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { BuyerAuthConfig, BuyerAuthMode } from '../auth/buyer-auth';
 
 export type BalancerMode = 'proxy' | 'reuseport';
 export type LedgerKind = 'redis' | 'embedded';
@@ -33,6 +35,7 @@ export interface Config {
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
   readonly shutdownTimeoutMs: number;
+  readonly buyerAuth: BuyerAuthConfig;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +93,29 @@ function ledgerFrom(env: Env): LedgerKind {
   return env.REDIS_URL ? 'redis' : 'embedded';
 }
 
+const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+function buyerAuthFrom(env: Env): BuyerAuthConfig {
+  const mode = oneOf<BuyerAuthMode>(env, 'BUYER_AUTH', ['none', 'hmac', 'jwt'], 'none');
+  const secret = env.BUYER_AUTH_SECRET || undefined;
+  if (mode === 'hmac' && (secret === undefined || secret.length < 32)) {
+    throw new ConfigError('BUYER_AUTH_SECRET', secret === undefined ? '' : '<hidden>', 'BUYER_AUTH=hmac needs a secret of at least 32 characters, shared with the login that signs the tokens');
+  }
+  if (mode !== 'jwt') return { mode, secret, jwt: undefined };
+  const keyFile = env.BUYER_AUTH_JWT_KEY ?? '';
+  if (keyFile === '' || !existsSync(keyFile)) throw new ConfigError('BUYER_AUTH_JWT_KEY', keyFile, 'BUYER_AUTH=jwt needs the path of a PEM public key or a JWKS JSON file that exists');
+  return {
+    mode,
+    secret,
+    jwt: {
+      keyFile,
+      algorithm: oneOf(env, 'BUYER_AUTH_JWT_ALG', JWT_ALGORITHMS, 'RS256'),
+      issuer: env.BUYER_AUTH_JWT_ISSUER || undefined,
+      audience: env.BUYER_AUTH_JWT_AUDIENCE || undefined,
+    },
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const workers = integer(env, 'WORKERS', availableParallelism(), 1, 64);
   const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -126,5 +152,6 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: env.DATA_DIR || './data',
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    buyerAuth: Object.freeze(buyerAuthFrom(env)),
   });
 }

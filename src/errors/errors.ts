@@ -21,6 +21,8 @@ export const ERRORS = {
   NOT_OPEN: { status: 403, code: 'not_open', when: 'the sale has an opensAt in the future' },
   CLOSED: { status: 403, code: 'closed', when: 'the sale has a closesAt in the past' },
   UNAUTHORIZED: { status: 401, code: 'unauthorized', when: 'an admin route without the right Authorization: Bearer token' },
+  BUYER_UNAUTHORIZED: { status: 401, code: 'buyer_unauthorized', when: "BUYER_AUTH is on and the buyer's token is missing, forged or malformed, or names another buyer than the request's userId" },
+  BUYER_TOKEN_EXPIRED: { status: 401, code: 'buyer_token_expired', when: "BUYER_AUTH is on and the buyer's token is past its exp; the site's login issues a fresh one" },
   SALE_NOT_FOUND: { status: 404, code: 'sale_not_found', when: 'no sale has this id' },
   ORDER_NOT_FOUND: { status: 404, code: 'order_not_found', when: 'no order has this id' },
   ROUTE_NOT_FOUND: { status: 404, code: 'route_not_found', when: 'no route matches the method and path' },

@@ -2,6 +2,7 @@
 // before its first await (uWS frees the request object then), and answers
 // through an Exchange, which corks and respects client aborts.
 import type { TemplatedApp } from 'uWebSockets.js';
+import type { BuyerAuth } from '../auth/buyer-auth';
 import type { Ledger } from '../ledger/ledger';
 import type { StockKeeper } from '../inventory/stock-keeper';
 import { makeHandler, type RouteHandler, type Tracker } from './handler';
@@ -13,6 +14,8 @@ export interface RouteOptions {
   readonly ledger: Ledger;
   readonly keeper: StockKeeper;
   readonly adminToken: string;
+  /** Who the buyer is: the userId a request names (BUYER_AUTH=none), or a signed token's. */
+  readonly buyerAuth: BuyerAuth;
   readonly defaultSaleId: string;
   readonly maxBodyBytes: number;
   readonly workerSlot: number;

@@ -64,7 +64,9 @@ export function parseSaleSpec(body: Record<string, unknown>): SaleSpec {
   if (opensAt !== null && closesAt !== null && closesAt <= opensAt) {
     throw new SpikeError('INVALID_FIELD', 'closesAt must be later than opensAt');
   }
-  return { id, name, total, perUserLimit, holdSeconds, opensAt, closesAt };
+  const anonymous = body.anonymous ?? false;
+  if (typeof anonymous !== 'boolean') throw new SpikeError('INVALID_FIELD', 'anonymous must be true or false');
+  return { id, name, total, perUserLimit, holdSeconds, opensAt, closesAt, anonymous };
 }
 
 /** Order ids are "<saleId>.<random>". */

@@ -23,6 +23,7 @@ export function saleToJson(sale: Sale, now = Date.now()) {
     holdSeconds: sale.holdSeconds,
     opensAt: iso(sale.opensAt),
     closesAt: iso(sale.closesAt),
+    anonymous: sale.anonymous,
     status,
   };
 }

@@ -67,6 +67,15 @@ export function newOrderId(saleId: string): string {
   return `${saleId}.${randomBytes(9).toString('base64url')}`;
 }
 
+/**
+ * The ledger's name for a purchase attempt. Keys are scoped per buyer, so one
+ * buyer sending another's Idempotency-Key makes a purchase of its own: it can
+ * neither read the other's order nor squat the key before them.
+ */
+export function requestKeyOf(userId: string, idempotencyKey: string): string {
+  return `k:${userId}:${idempotencyKey}`;
+}
+
 export class StockKeeper {
   readonly sales: SaleDirectory;
   private readonly gates = new Map<string, Gate>();
@@ -119,7 +128,7 @@ export class StockKeeper {
     // A buyer who sent no key gets one made here, so that a 503 can hand it
     // back and a retry with it can never reserve twice.
     const retryKey = idempotencyKey ?? `auto-${randomBytes(12).toString('base64url')}`;
-    const requestKey = `k:${retryKey}`;
+    const requestKey = requestKeyOf(userId, retryKey);
     gate.reserveCalls++;
     let outcome;
     try {
@@ -193,7 +202,7 @@ export class StockKeeper {
    */
   private async answerWithoutStock(sale: Sale, userId: string, idempotencyKey: string | undefined, now: number): Promise<PurchaseResult> {
     if (idempotencyKey) {
-      const order = await this.ledger.findByRequestKey(sale.id, `k:${idempotencyKey}`);
+      const order = await this.ledger.findByRequestKey(sale.id, requestKeyOf(userId, idempotencyKey));
       if (order) {
         if (order.userId !== userId) throw keyReused();
         return { order, created: false };

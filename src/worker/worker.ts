@@ -7,6 +7,7 @@ import uWS from 'uWebSockets.js';
 import type { Config } from '../config/config';
 import { IpcRpc, type IpcEndpoint } from '../cluster/ipc-rpc';
 import { workerSocketPath } from '../cluster/socket-dir';
+import { openBuyerAuth } from '../auth/buyer-auth';
 import { registerRoutes } from '../http/routes';
 import { openWorkerLedger } from '../ledger/open-ledger';
 import { StockKeeper } from '../inventory/stock-keeper';
@@ -56,6 +57,7 @@ export async function runWorker(config: Config): Promise<void> {
     ledger,
     keeper,
     adminToken: config.adminToken!,
+    buyerAuth: await openBuyerAuth(config.buyerAuth),
     defaultSaleId: config.defaultSaleId,
     maxBodyBytes: config.maxBodyBytes,
     workerSlot: slot,

@@ -89,6 +89,7 @@ export function decideCreateSale(state: LedgerState, spec: SaleSpec, now: number
     opensAt: spec.opensAt ?? null,
     closesAt: spec.closesAt ?? null,
     createdAt: now,
+    anonymous: spec.anonymous === true,
   };
   return { result: toSale(event, 0, 0), events: [event] };
 }
@@ -341,6 +342,7 @@ function toSale(record: SaleCreated, sold: number, paid: number): Sale {
     holdSeconds: record.holdSeconds,
     opensAt: record.opensAt,
     closesAt: record.closesAt,
+    anonymous: record.anonymous === true,
     sold,
     paid,
     createdAt: record.createdAt,
