@@ -91,8 +91,8 @@ export class IpcLedger implements Ledger {
 
   createSale(spec: SaleSpec, now: number): Promise<Sale | null> {
     // Only the SaleSpec fields travel; the HTTP layer's object may carry more.
-    const { id, name, total, perUserLimit, holdSeconds, opensAt, closesAt } = spec;
-    return this.call(LEDGER_METHODS.createSale, { spec: { id, name, total, perUserLimit, holdSeconds, opensAt, closesAt }, now });
+    const { id, name, total, perUserLimit, holdSeconds, opensAt, closesAt, anonymous } = spec;
+    return this.call(LEDGER_METHODS.createSale, { spec: { id, name, total, perUserLimit, holdSeconds, opensAt, closesAt, anonymous }, now });
   }
 
   getSale(saleId: string): Promise<Sale | null> {
