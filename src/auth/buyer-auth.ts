@@ -1,7 +1,7 @@
 // Who the buyer is: the one entry of the auth room. BUYER_AUTH=none trusts the
 // userId a request names (demos, `ab`); hmac and jwt take the buyer from a
 // signed bearer token and refuse a request that names anyone else.
-import { SpikeError } from '../errors/errors';
+import { isoTime, spikeError, type SpikeError } from '../errors/errors';
 import { TokenRefusal, verifyHmacToken } from './hmac-token';
 import { createJwtVerifier, type JwtOptions } from './jwt-verifier';
 
@@ -26,8 +26,8 @@ export interface BuyerAuth {
 
 const BUYER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-function refused(message: string): SpikeError {
-  return new SpikeError('BUYER_UNAUTHORIZED', message);
+function refused(reason: string): SpikeError {
+  return spikeError('BUYER_UNAUTHORIZED', { reason });
 }
 
 export async function openBuyerAuth(config: BuyerAuthConfig): Promise<BuyerAuth> {
@@ -43,12 +43,12 @@ export async function openBuyerAuth(config: BuyerAuthConfig): Promise<BuyerAuth>
         claims = await verify(match[1]!);
       } catch (error) {
         if (!(error instanceof TokenRefusal)) throw error;
-        throw error.expired ? new SpikeError('BUYER_TOKEN_EXPIRED', `${error.message}; log in again for a fresh one`) : refused(error.message);
+        throw error.expiredAt !== undefined ? spikeError('BUYER_TOKEN_EXPIRED', { expiredAt: isoTime(error.expiredAt) }) : refused(error.message);
       }
       if (typeof claims.sub !== 'string' || !BUYER_ID.test(claims.sub)) throw refused('the buyer token\'s sub must be a buyer id of 1-64 characters of A-Z a-z 0-9 _ -');
       if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) throw refused('the buyer token needs exp (epoch seconds)');
       if (claims.exp * 1000 <= Date.now()) {
-        throw new SpikeError('BUYER_TOKEN_EXPIRED', `the buyer token expired at ${new Date(claims.exp * 1000).toISOString()}; log in again for a fresh one`);
+        throw spikeError('BUYER_TOKEN_EXPIRED', { expiredAt: isoTime(claims.exp * 1000) });
       }
       if (claimed !== undefined && claimed !== claims.sub) {
         throw refused(`the buyer token is for "${claims.sub}", but the request names "${String(claimed).slice(0, 64)}"; leave userId out or send the token's own buyer`);

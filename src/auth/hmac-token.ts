@@ -12,7 +12,8 @@ export interface BuyerClaims {
 
 /** Why a token was refused, in words a client developer can act on. */
 export class TokenRefusal extends Error {
-  constructor(message: string, readonly expired = false) {
+  /** Set when the token's only fault is its age: epoch ms of its exp. */
+  constructor(message: string, readonly expiredAt?: number) {
     super(message);
     this.name = 'TokenRefusal';
   }

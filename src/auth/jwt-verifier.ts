@@ -31,7 +31,7 @@ export async function createJwtVerifier(options: JwtOptions): Promise<JwtVerify>
       const { payload } = await jose.jwtVerify(token, key, { algorithms, issuer: options.issuer, audience: options.audience, requiredClaims: ['sub', 'exp'] });
       return { sub: payload.sub, exp: payload.exp };
     } catch (error) {
-      if (error instanceof jose.errors.JWTExpired) throw new TokenRefusal(`the buyer token expired at ${new Date(Number(error.payload.exp) * 1000).toISOString()}`, true);
+      if (error instanceof jose.errors.JWTExpired) throw new TokenRefusal('the buyer token expired', Number(error.payload.exp) * 1000);
       const code = (error as { code?: string }).code ?? 'ERR_JWT_INVALID';
       throw new TokenRefusal(`the buyer token does not verify (${code}: ${(error as Error).message})`);
     }

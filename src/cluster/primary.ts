@@ -1,23 +1,21 @@
-// The primary process: opens the ledger, makes sure the default sale exists,
-// forks and supervises the workers, balances connections in proxy mode, and
-// runs the graceful shutdown.
-import type { Worker } from 'node:cluster';
+// The primary process: opens the ledger through its door, makes sure the
+// default sale exists, forks and supervises the workers, balances connections
+// in proxy mode, relays returned stock, and runs the graceful shutdown.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import type { Config } from '../config/config';
 import { openBuyerAuth } from '../auth/buyer-auth';
-import { openPrimaryLedger } from '../ledger/open-ledger';
-import type { Ledger } from '../ledger/ledger';
-import { durabilityWarnings } from '../ledger/redis/redis-durability';
-import { HoldSweeper } from '../ledger/hold-sweeper';
-import { stockReturnedMessage } from '../ledger/embedded/ipc-ledger';
-import { RedisLedger } from '../ledger/redis/redis-ledger';
-import { IpcRpc, type IpcEndpoint } from './ipc-rpc';
+import type { Config } from '../config/config';
+import { workerEndpoint } from '../ipc/endpoint';
+import type { StockReturnedMessage } from '../ipc/messages';
+import { IpcRpc } from '../ipc/rpc';
+import { openPrimaryLedger, type Ledger } from '../ledger';
+import { clusterStats } from './cluster-stats';
 import { ProxyBalancer } from './proxy-balancer';
 import { openSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
 
 const log = (line: string) => console.log(`spike: ${line}`);
+const warn = (line: string) => console.warn(`spike: WARNING: ${line}`);
 
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -58,20 +56,19 @@ export async function runPrimary(config: Config): Promise<void> {
 
   // Once here, so a bad key stops the start instead of every worker.
   await openBuyerAuth(config.buyerAuth);
-  if (config.buyerAuth.mode === 'none') log('WARNING: BUYER_AUTH=none: a buyer is whoever the request says (userId, ?user=); anyone can pay, cancel or read any buyer\'s orders. Set BUYER_AUTH=hmac or jwt for a real sale');
+  if (config.buyerAuth.mode === 'none') warn("BUYER_AUTH=none: a buyer is whoever the request says (userId, ?user=); anyone can pay, cancel or read any buyer's orders. Set BUYER_AUTH=hmac or jwt for a real sale");
   else log(`buyer identity: BUYER_AUTH=${config.buyerAuth.mode}, a signed bearer token names the buyer`);
-  const { ledger, ipcHandlers } = await openPrimaryLedger(config);
-  if (ledger instanceof RedisLedger) {
-    for (const warning of await durabilityWarnings(ledger.redis)) log(`WARNING: ${warning}`);
-  }
+  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned } = await openPrimaryLedger(config, log, warn);
+  for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
 
-  const socketDir = openSocketDir(config.socketDir);
+  const socketDir = openSocketDir(config.socketDirIsDefault ? undefined : config.socketDir);
   const port = config.balancer === 'reuseport' && config.port === 0 ? await freePort(config.host) : config.port;
 
-  // Made before any worker can ask for cluster figures, which include its counts.
-  const sweeper = new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, saleListRefreshMs: 500, warn: (line) => log(`WARNING: ${line}`) });
+  let balancer: ProxyBalancer | undefined;
   const workerRpc = new Map<WorkerSlot, IpcRpc>();
+  const stats = () =>
+    clusterStats({ balancer: config.balancer, ledgerDescription: ledger.description, sweeper, slots: supervisor.slots, rpcOf: (slot) => workerRpc.get(slot), countsConnections: balancer !== undefined });
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
     socketDir: socketDir.path,
@@ -79,33 +76,10 @@ export async function runPrimary(config: Config): Promise<void> {
     crashLimit: 5,
     crashWindowMs: 30_000,
     log,
-    onFork: (worker: Worker, slot: WorkerSlot) => {
-      workerRpc.set(slot, new IpcRpc(worker as unknown as IpcEndpoint, { ...ipcHandlers, clusterStats: () => clusterStats() }));
+    onFork: (worker, slot) => {
+      workerRpc.set(slot, new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats }));
     },
   });
-
-  let balancer: ProxyBalancer | undefined;
-  const clusterStats = async () => {
-    const workers = await Promise.all(
-      supervisor.slots.map(async (slot) => {
-        const rpc = workerRpc.get(slot);
-        const own = slot.state === 'ready' && rpc ? await rpc.request<Record<string, unknown>>('workerStats', null, 1000).catch(() => null) : null;
-        return {
-          slot: slot.index,
-          weight: slot.weight,
-          state: slot.state,
-          pid: slot.worker?.process.pid ?? null,
-          connections: balancer ? slot.connections : null,
-          restarts: slot.restarts,
-          outages: slot.outages,
-          requests: own?.requests ?? null,
-          inFlight: own?.inFlight ?? null,
-          allowances: own?.allowances ?? null,
-        };
-      }),
-    );
-    return { balancer: config.balancer, ledger: ledger.description, sweeper: { ledgerCalls: sweeper.ledgerCalls, released: sweeper.released }, workers };
-  };
 
   await supervisor.start();
   if (supervisor.readyCount() === 0) throw new Error('no worker came up; see the errors above');
@@ -115,14 +89,12 @@ export async function runPrimary(config: Config): Promise<void> {
     balancer = new ProxyBalancer(supervisor.slots);
     boundPort = await balancer.listen(port, config.host);
   }
-  if (config.ledger === 'embedded') {
-    // Redis workers hear returned stock on Redis pub/sub; embedded ones hear it from here.
-    ledger.onStockReturned((saleId) => {
-      for (const slot of supervisor.slots) {
-        if (slot.worker?.isConnected()) slot.worker.send(stockReturnedMessage(saleId), () => {});
-      }
-    });
-  }
+  relayStockReturned((saleId) => {
+    const message: StockReturnedMessage = { spike: 'stock-returned', saleId };
+    for (const slot of supervisor.slots) {
+      if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
+    }
+  });
   sweeper.start();
 
   log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`);

@@ -2,12 +2,14 @@
 // views of a sale's orders and order feed.
 import { randomBytes } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
-import { SpikeError } from '../errors/errors';
-import type { OrderState } from '../ledger/ledger';
+import { spikeError } from '../errors/errors';
+import type { OrderState } from '../ledger';
 import { requireAdmin, requireJsonContentType } from './handler';
+import { answerFor, sendAnswer } from './outcome-answers';
+import { PrebuiltRefusals } from './prebuilt-refusals';
 import { parseJsonObject, readBody } from './read-body';
 import { sendPrebuilt, type Exchange } from './respond';
-import type { RouteContext } from './routes';
+import type { RouteContext } from './route-context';
 import { checkId, checkIdempotencyKey, isValidBuyer, checkLimit, checkOrderState, checkPosition, parseSaleSpec } from './validate';
 import { feedEventToJson, orderToJson, saleToJson } from './views';
 
@@ -15,13 +17,14 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
   const { handle } = ctx;
 
   const purchase = async (exchange: Exchange, saleId: string, userId: string, idempotencyKey: string | undefined) => {
-    const result = await ctx.keeper.purchase(saleId, userId, idempotencyKey);
-    exchange.sendJson(201, orderToJson(result.order), result.created ? undefined : { 'idempotent-replayed': 'true' });
+    // A client that went away before its body arrived gets no reservation made in its name.
+    if (exchange.aborted) return;
+    sendAnswer(exchange, answerFor('reserve', await ctx.keeper.purchase(saleId, userId, idempotencyKey), { saleId, userId }));
   };
 
   const existingSale = async (saleId: string) => {
     const sale = await ctx.keeper.sales.get(saleId);
-    if (!sale) throw new SpikeError('SALE_NOT_FOUND', `no sale has id "${saleId}"`);
+    if (!sale) throw spikeError('SALE_NOT_FOUND', { saleId });
     return sale;
   };
 
@@ -33,7 +36,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireJsonContentType(contentType);
     const spec = parseSaleSpec(parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength)));
     const sale = await ctx.ledger.createSale(spec, Date.now());
-    if (!sale) throw new SpikeError('SALE_EXISTS', `a sale with id "${spec.id}" already exists`);
+    if (!sale) throw spikeError('SALE_EXISTS', { saleId: spec.id });
     ctx.keeper.sales.remember(sale);
     exchange.sendJson(201, saleToJson(sale), { location: `/api/sales/${sale.id}` });
   }));
@@ -66,7 +69,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     if (user === '' && (ctx.buyerAuth.mode === 'none' || authorization === '')) {
       // One new buyer per request: only where the sale says so, or one client could take it all.
       const sale = await existingSale(ctx.defaultSaleId);
-      if (!sale.anonymous) throw new SpikeError('INVALID_FIELD', `user is required: sale "${sale.id}" was not created with anonymous: true, so /buy/ticket needs ?user=<buyer id>`);
+      if (!sale.anonymous) throw spikeError('INVALID_FIELD', { field: 'user', allowed: `given: sale "${sale.id}" was not created with anonymous: true, so /buy/ticket needs ?user=<buyer id>` });
       userId = `anon-${randomBytes(9).toString('base64url')}`;
     } else {
       userId = checkId('user', await ctx.buyerAuth.identify(authorization, user === '' ? undefined : user));
@@ -74,10 +77,11 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     await purchase(exchange, ctx.defaultSaleId, userId, idempotencyKey);
   });
   const workerHeader = String(ctx.workerSlot);
+  const refusals = new PrebuiltRefusals(ctx.keeper);
   app.get('/buy/ticket', (res, req) => {
     // Past the stock, a buyer is turned away here: no ledger call, no promise, no error object.
     if (!ctx.track.draining && req.getHeader('idempotency-key') === '') {
-      const refusal = ctx.keeper.quickRefusal(ctx.defaultSaleId, undefined, Date.now());
+      const refusal = refusals.for(ctx.defaultSaleId, Date.now());
       const user = req.getQuery('user');
       // Only where the slow path would not refuse first: a token to check, or an anonymous buyer the sale does not take.
       const wouldServe = ctx.buyerAuth.mode === 'none' && (user ? isValidBuyer(user) : ctx.keeper.sales.peek(ctx.defaultSaleId)?.anonymous === true);
@@ -105,7 +109,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireAdmin(req.getHeader('authorization'), ctx.adminToken, 'auditing a sale');
     const saleId = checkId('sale id', req.getParameter(0));
     const audit = await ctx.ledger.audit(saleId);
-    if (!audit) throw new SpikeError('SALE_NOT_FOUND', `no sale has id "${saleId}"`);
+    if (!audit) throw spikeError('SALE_NOT_FOUND', { saleId });
     const consistent = audit.sold === audit.orders.reserved + audit.orders.paid && audit.paid === audit.orders.paid && audit.sold <= audit.total && audit.buyersOverLimit === 0;
     exchange.sendJson(200, { saleId, ...audit, remaining: audit.total - audit.sold, consistent });
   }));

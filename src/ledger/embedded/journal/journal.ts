@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { decodeEvent, encodeEvent, type JournalEvent } from './journal-events';
 import { encodeFrame, FILE_MAGIC } from './journal-format';
 import { readJournal } from './journal-reader';
-import { JournalWriter, type WriterStats } from './journal-writer';
+import { JournalWriter, type JournalFileOps, type WriterStats } from './journal-writer';
 import { lockHolder, tryLockFile, type FileLock } from '../../../system/file-lock';
 
 export const JOURNAL_FILE = 'ledger.journal';
@@ -17,6 +17,8 @@ export interface JournalOptions {
   readonly fsync: boolean;
   readonly log: (line: string) => void;
   readonly warn: (line: string) => void;
+  /** The writer's file operations; the real ones unless a test injects its own. */
+  readonly fileOps?: JournalFileOps;
 }
 
 export interface ReplayFigures {
@@ -100,7 +102,7 @@ export class Journal {
       const appendFd = openSync(file, 'a');
       return new Journal(new JournalWriter(appendFd, options.fsync, file, (error) =>
         options.warn(`${error.message}. The embedded ledger now refuses every request (503 ledger_unavailable); fix the disk and restart spike, which recovers from the journal.`),
-      ), appendFd, lock, file, replay);
+      options.fileOps), appendFd, lock, file, replay);
     } catch (error) {
       lock.release();
       throw error;
