@@ -13,6 +13,11 @@ import { clusterStats } from './cluster-stats';
 import { ProxyBalancer } from './proxy-balancer';
 import { openSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
+import { WorkerHeartbeat } from './worker-heartbeat';
+
+/** A slot whose worker dies this often within the window is left down ('failed'). */
+const CRASH_LIMIT = 5;
+const CRASH_WINDOW_MS = 30_000;
 
 const log = (line: string) => console.log(`spike: ${line}`);
 const warn = (line: string) => console.warn(`spike: WARNING: ${line}`);
@@ -69,19 +74,28 @@ export async function runPrimary(config: Config): Promise<void> {
   const workerRpc = new Map<WorkerSlot, IpcRpc>();
   const stats = () =>
     clusterStats({ balancer: config.balancer, ledgerDescription: ledger.description, sweeper, slots: supervisor.slots, rpcOf: (slot) => workerRpc.get(slot), countsConnections: balancer !== undefined });
+  const heartbeat = new WorkerHeartbeat({ intervalMs: config.heartbeatIntervalMs, unresponsiveMs: config.workerUnresponsiveMs, restartAfterMs: config.workerHangRestartMs, log });
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
     socketDir: socketDir.path,
     workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: socketDir.path, PORT: String(port) },
-    crashLimit: 5,
-    crashWindowMs: 30_000,
+    crashLimit: CRASH_LIMIT,
+    crashWindowMs: CRASH_WINDOW_MS,
     log,
     onFork: (worker, slot) => {
       workerRpc.set(slot, new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats }));
+      heartbeat.watch(worker, slot);
+    },
+    // Serving nothing but 503s forever helps nobody: exit non-zero so systemd or Kubernetes restarts spike.
+    onAllFailed: () => {
+      console.error(`spike: every worker slot has failed (each died ${CRASH_LIMIT} times within ${CRASH_WINDOW_MS / 1000} s); exiting with code 1 so the process manager restarts spike`);
+      supervisor.killAll();
+      process.exit(1);
     },
   });
 
   await supervisor.start();
+  heartbeat.start(supervisor.slots);
   if (supervisor.readyCount() === 0) throw new Error('no worker came up; see the errors above');
 
   let boundPort = port;
@@ -115,6 +129,7 @@ export async function runPrimary(config: Config): Promise<void> {
     }, config.shutdownTimeoutMs + 2000);
     force.unref();
     const stoppedAccepting = balancer?.stopAccepting();
+    heartbeat.stop();
     await supervisor.stop();
     await sweeper.stop();
     balancer?.destroyAll();

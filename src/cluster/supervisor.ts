@@ -40,6 +40,8 @@ export interface SupervisorOptions {
   readonly log: (line: string) => void;
   /** Called for every process forked, first starts and restarts alike. */
   readonly onFork?: (worker: Worker, slot: WorkerSlot) => void;
+  /** Called once every slot has failed for good: nothing is left to serve. */
+  readonly onAllFailed?: () => void;
 }
 
 /** Backoff before restarting a worker that died for the n-th time within the crash window: 100 ms, doubling, at most 5 s. */
@@ -156,6 +158,7 @@ export class Supervisor {
       slot.state = 'failed';
       this.options.log(`worker ${slot.index} died (${how}) ${slot.crashTimes.length} times in ${this.options.crashWindowMs / 1000} s; leaving it down, the other workers keep serving`);
       this.notifyReady();
+      if (this.slots.every((each) => each.state === 'failed')) this.options.onAllFailed?.();
       return;
     }
     slot.state = 'down';

@@ -43,6 +43,12 @@ export interface Config {
   /** In a worker: its slot, set by the primary when it forks the worker (SPIKE_WORKER_SLOT); null in the primary. */
   readonly workerSlot: number | null;
   readonly buyerAuth: BuyerAuthConfig;
+  /** How often the primary pings each worker over IPC. */
+  readonly heartbeatIntervalMs: number;
+  /** A worker silent this long gets no new connections until it answers. */
+  readonly workerUnresponsiveMs: number;
+  /** A worker silent this long is killed and restarted. */
+  readonly workerHangRestartMs: number;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -95,6 +101,15 @@ function workerSlotFrom(env: Env, workers: number): number | null {
 
 export function loadConfig(env: Env = process.env): Config {
   const workers = integer(env, 'WORKERS', availableParallelism(), 1, 64);
+  const heartbeatIntervalMs = integer(env, 'HEARTBEAT_INTERVAL_MS', 250, 10, 60_000);
+  const workerUnresponsiveMs = integer(env, 'WORKER_UNRESPONSIVE_MS', 1000, 20, 600_000);
+  const workerHangRestartMs = integer(env, 'WORKER_HANG_RESTART_MS', 10_000, 40, 3_600_000);
+  if (workerUnresponsiveMs < 2 * heartbeatIntervalMs) {
+    throw new ConfigError('WORKER_UNRESPONSIVE_MS', String(workerUnresponsiveMs), `expected at least twice HEARTBEAT_INTERVAL_MS (${heartbeatIntervalMs}), or every worker would look silent between two pings`);
+  }
+  if (workerHangRestartMs <= workerUnresponsiveMs) {
+    throw new ConfigError('WORKER_HANG_RESTART_MS', String(workerHangRestartMs), `expected more than WORKER_UNRESPONSIVE_MS (${workerUnresponsiveMs}): a silent worker is first taken out of the rotation, and killed only later`);
+  }
   const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
   if (adminToken !== undefined && adminToken.length < 8) throw new ConfigError('ADMIN_TOKEN', '<hidden>', 'expected at least 8 characters');
   const socketDir = text(env, 'SOCKET_DIR', '');
@@ -128,5 +143,8 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     workerSlot: workerSlotFrom(env, workers),
     buyerAuth: Object.freeze(buyerAuthFrom(env)),
+    heartbeatIntervalMs,
+    workerUnresponsiveMs,
+    workerHangRestartMs,
   });
 }

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import uWS from 'uWebSockets.js';
 import { openBuyerAuth } from '../auth/buyer-auth';
 import { workerSocketPath } from '../cluster/socket-dir';
+import { answerHeartbeats } from '../cluster/worker-heartbeat';
 import type { Config } from '../config/config';
 import { registerRoutes } from '../http/routes';
 import { StockKeeper } from '../inventory/stock-keeper';
@@ -106,5 +107,6 @@ export async function runWorker(config: Config): Promise<void> {
   });
 
   const ready: ReadyMessage = { spike: 'ready' };
+  answerHeartbeats();
   process.send!(ready);
 }
