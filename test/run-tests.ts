@@ -14,7 +14,7 @@ const KINDS: readonly Kind[] = ['unit', 'contract', 'integration'];
 
 /** What each kind needs on the PATH, and the Debian package that brings it. */
 const NEEDS: Record<Kind, Array<[binary: string, pkg: string]>> = {
-  // flock(1) holds DATA_DIR's and the socket directory's kernel locks.
+  // flock(1) takes DATA_DIR's and the socket directory's kernel locks.
   unit: [['flock', 'util-linux']],
   contract: [['redis-server', 'redis-server'], ['flock', 'util-linux']],
   integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['flock', 'util-linux']],

@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { openSocketDir, removeStaleSocketDirs } from '../../../src/cluster/socket-dir';
+import { openSocketDir, removeStaleSocketDirs } from '../../src/cluster/socket-dir';
 
-const FILE_LOCK = join(__dirname, '..', '..', '..', 'src', 'system', 'file-lock.js');
+const FILE_LOCK = join(__dirname, '..', '..', 'src', 'system', 'file-lock.js');
 
 /** A separate process holding the lock on `path` until killed; resolves once it holds it. */
 async function holdLock(path: string) {
