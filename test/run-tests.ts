@@ -17,7 +17,7 @@ const NEEDS: Record<Kind, Array<[binary: string, pkg: string]>> = {
   // flock(1) takes DATA_DIR's and the socket directory's kernel locks.
   unit: [['flock', 'util-linux']],
   contract: [['redis-server', 'redis-server'], ['flock', 'util-linux']],
-  integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['flock', 'util-linux']],
+  integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['chromium', 'chromium'], ['flock', 'util-linux']],
 };
 
 function onPath(binary: string): boolean {

@@ -27,7 +27,7 @@ export function registerOrderRoutes(app: TemplatedApp, ctx: RouteContext): void 
     let fields: Record<string, unknown> = {};
     if (body.length > 0 || ctx.buyerAuth.mode === 'none') {
       requireJsonContentType(contentType);
-      fields = parseJsonObject(body);
+      fields = parseJsonObject(body, '{"userId":"alice"}', ['userId']);
     }
     if (admin && fields.userId === undefined) return { orderId, actor: null };
     return { orderId, actor: checkId('userId', await ctx.buyerAuth.identify(authorization, fields.userId)) };
