@@ -40,7 +40,7 @@ export class ReferenceLedger {
   getSale(saleId: string): Sale | null {
     const sale = this.sales.get(saleId);
     if (!sale) return null;
-    return { ...sale.spec, sold: this.sold(sale), paid: sale.orders.filter((o) => o.state === 'paid').length, createdAt: sale.createdAt };
+    return { ...sale.spec, anonymous: sale.spec.anonymous ?? false, sold: this.sold(sale), paid: sale.orders.filter((o) => o.state === 'paid').length, createdAt: sale.createdAt };
   }
 
   getOrder(orderId: string): Order | null {

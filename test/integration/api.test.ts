@@ -63,7 +63,7 @@ describe('HTTP API', () => {
   it('creates a sale, sells from it, and reads the order back', async () => {
     const created = await create({ id: 'G1234', total: 3, perUserLimit: 1, name: 'Beijing to Shanghai' });
     assert.equal(created.status, 201);
-    assert.deepEqual(created.body, { id: 'G1234', name: 'Beijing to Shanghai', total: 3, sold: 0, reserved: 0, paid: 0, remaining: 3, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, status: 'open' });
+    assert.deepEqual(created.body, { id: 'G1234', name: 'Beijing to Shanghai', total: 3, sold: 0, reserved: 0, paid: 0, remaining: 3, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, status: 'open' });
 
     const bought = await buy('G1234', { userId: 'alice' });
     assert.equal(bought.status, 201);
@@ -92,7 +92,7 @@ describe('HTTP API', () => {
     assertError(await request(`${url}/buy/ticket?user=bad%20name`), 400, 'invalid_field', /user must be 1-64 characters/);
   });
 
-  it('replays an Idempotency-Key with the same order, and refuses it for another buyer', async () => {
+  it('replays an Idempotency-Key with the same order; the same key from another buyer is that buyer\'s own purchase', async () => {
     await create({ id: 'idem', total: 5 });
     const first = await buy('idem', { userId: 'bob' }, { 'idempotency-key': 'bob-try-1' });
     const again = await buy('idem', { userId: 'bob' }, { 'idempotency-key': 'bob-try-1' });
@@ -100,10 +100,15 @@ describe('HTTP API', () => {
     assert.equal(again.status, 201);
     assert.deepEqual(again.body, first.body);
     assert.equal(again.headers['idempotent-replayed'], 'true');
-    assertError(await buy('idem', { userId: 'mallory' }, { 'idempotency-key': 'bob-try-1' }), 422, 'idempotency_key_reused');
+    // Keys are scoped per buyer: mallory's copy of bob's key neither shows bob's order nor blocks bob.
+    const mallory = await buy('idem', { userId: 'mallory' }, { 'idempotency-key': 'bob-try-1' });
+    assert.equal(mallory.status, 201, mallory.text);
+    assert.equal(mallory.body.userId, 'mallory');
+    assert.notEqual(mallory.body.orderId, first.body.orderId);
+    assert.equal(mallory.headers['idempotent-replayed'], undefined);
     // The sale view is refreshed at most every SALE_VIEW_TTL_MS, so poll for it.
-    await eventually(async () => (await request(`${url}/api/sales/idem`)).body.sold === 1, 2000, 'sold to read 1');
-    assert.equal(Number(await redisSold('idem')), 1);
+    await eventually(async () => (await request(`${url}/api/sales/idem`)).body.sold === 2, 2000, 'sold to read 2');
+    assert.equal(Number(await redisSold('idem')), 2);
   });
 
   it('reports health including the ledger', async () => {
