@@ -1,5 +1,5 @@
 // The primary process: opens the ledger, makes sure the default sale exists,
-// forks and supervises the workers, balances connections in proxy mode, and
+// forks and supervises the workers, balances connections (handoff, proxy), and
 // runs the graceful shutdown.
 import type { Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,7 @@ import { HoldSweeper } from '../ledger/hold-sweeper';
 import { stockReturnedMessage } from '../ledger/embedded/ipc-ledger';
 import { RedisLedger } from '../ledger/redis/redis-ledger';
 import { IpcRpc, type IpcEndpoint } from './ipc-rpc';
-import { ProxyBalancer } from './proxy-balancer';
+import { createBalancer, raiseOpenFileLimit, type Balancer } from './front';
 import { prepareSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
 
@@ -61,6 +61,7 @@ export async function runPrimary(config: Config): Promise<void> {
   await ensureDefaultSale(ledger, config);
 
   prepareSocketDir(config.socketDir, !process.env.SOCKET_DIR);
+  raiseOpenFileLimit(config, log);
   const port = config.balancer === 'reuseport' && config.port === 0 ? await freePort(config.host) : config.port;
 
   // Made before any worker can ask for cluster figures, which include its counts.
@@ -78,7 +79,7 @@ export async function runPrimary(config: Config): Promise<void> {
     },
   });
 
-  let balancer: ProxyBalancer | undefined;
+  let balancer: Balancer | undefined;
   const clusterStats = async () => {
     const workers = await Promise.all(
       supervisor.slots.map(async (slot) => {
@@ -105,10 +106,8 @@ export async function runPrimary(config: Config): Promise<void> {
   if (supervisor.readyCount() === 0) throw new Error('no worker came up; see the errors above');
 
   let boundPort = port;
-  if (config.balancer === 'proxy') {
-    balancer = new ProxyBalancer(supervisor.slots);
-    boundPort = await balancer.listen(port, config.host);
-  }
+  balancer = createBalancer(config, supervisor.slots);
+  if (balancer) boundPort = await balancer.listen(port, config.host);
   if (config.ledger === 'embedded') {
     // Redis workers hear returned stock on Redis pub/sub; embedded ones hear it from here.
     ledger.onStockReturned((saleId) => {

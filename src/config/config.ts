@@ -3,7 +3,7 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type BalancerMode = 'proxy' | 'reuseport';
+export type BalancerMode = 'handoff' | 'proxy' | 'reuseport';
 export type LedgerKind = 'redis' | 'embedded';
 export type JournalFsync = 'batch' | 'off';
 
@@ -33,6 +33,10 @@ export interface Config {
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
   readonly shutdownTimeoutMs: number;
+  /** A client connection silent this long, with no answer pending, is closed (proxy and handoff). */
+  readonly idleTimeoutMs: number;
+  /** Client connections one relaying process holds; undefined: derived from its open-file limit. */
+  readonly maxConnections: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -106,7 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 3005, 0, 65535),
     workers,
     weights: Object.freeze(weightsFrom(env, workers)),
-    balancer: oneOf<BalancerMode>(env, 'BALANCER', ['proxy', 'reuseport'], 'proxy'),
+    balancer: oneOf<BalancerMode>(env, 'BALANCER', ['handoff', 'proxy', 'reuseport'], 'handoff'),
     ledger: ledgerFrom(env),
     redisUrl,
     redisCluster: bool(env, 'REDIS_CLUSTER', false),
@@ -126,5 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: env.DATA_DIR || './data',
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    maxConnections: env.MAX_CONNECTIONS ? integer(env, 'MAX_CONNECTIONS', 0, 1, 10_000_000) : undefined,
   });
 }

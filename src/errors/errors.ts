@@ -30,6 +30,10 @@ export const ERRORS = {
   BODY_TOO_LARGE: { status: 413, code: 'body_too_large', when: 'the body is over 4 KiB' },
   LEDGER_UNAVAILABLE: { status: 503, code: 'ledger_unavailable', when: 'the ledger (Redis or the embedded primary) did not answer in LEDGER_TIMEOUT_MS; the reservation may or may not have been made, so retry with the Idempotency-Key the answer names' },
   NO_WORKER: { status: 503, code: 'no_worker', when: 'the primary has no ready worker to hand the connection to' },
+  BAD_REQUEST: { status: 400, code: 'bad_request', when: 'the HTTP framing is malformed: two different Content-Lengths, Content-Length with Transfer-Encoding, a broken chunked body, HTTP/1.1 without Host' },
+  HEADERS_TOO_LARGE: { status: 431, code: 'headers_too_large', when: 'the request head is over 16 KiB' },
+  HTTP_VERSION_NOT_SUPPORTED: { status: 505, code: 'http_version_not_supported', when: 'a request in an HTTP version other than 1.0 and 1.1' },
+  TOO_MANY_CONNECTIONS: { status: 503, code: 'too_many_connections', when: 'MAX_CONNECTIONS are open and every one is waiting for an answer, so no silent one could be closed to make room' },
   SHUTTING_DOWN: { status: 503, code: 'shutting_down', when: 'the server is draining for a restart' },
   INTERNAL: { status: 500, code: 'internal', when: 'a bug; the server log has the details' },
 } as const satisfies Record<string, ErrorSpec>;
