@@ -125,7 +125,7 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
     this.request = parsed;
     this.headBytes = parsed.rewritten ?? bytes.subarray(0, parsed.headLength);
     this.held = parsed.headLength < bytes.length ? bytes.subarray(parsed.headLength) : null;
-    this.bodyLeft = parsed.contentLength;
+    this.bodyLeft = parsed.chunked ? 0 : parsed.contentLength;
     this.bodyChunks = parsed.chunked ? new ChunkedScanner() : null;
     this.requestSent = false;
     this.phase = Phase.Connecting;

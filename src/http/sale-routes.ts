@@ -15,6 +15,8 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
   const { handle } = ctx;
 
   const purchase = async (exchange: Exchange, saleId: string, userId: string, idempotencyKey: string | undefined) => {
+    // The client went away while its body was read: start no reservation nobody will hear about.
+    if (exchange.aborted) return;
     const result = await ctx.keeper.purchase(saleId, userId, idempotencyKey);
     exchange.sendJson(201, orderToJson(result.order), result.created ? undefined : { 'idempotent-replayed': 'true' });
   };
