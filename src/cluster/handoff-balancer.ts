@@ -105,13 +105,18 @@ export class HandoffBalancer {
         }
       }
     });
-    worker.process.once('disconnect', () => {
-      this.unacked.delete(worker);
-      for (const handle of handles.splice(0)) {
-        this.rerouted++;
-        this.route(handle, undefined);
-      }
-    });
+    // Not 'disconnect': Node holds that back while a sent handle awaits its acknowledgement,
+    // which a dead worker never gives. setImmediate lets an acknowledgement already in the
+    // channel be read first, so only handles the worker never took are re-routed.
+    worker.process.once('exit', () =>
+      setImmediate(() => {
+        this.unacked.delete(worker);
+        for (const handle of handles.splice(0)) {
+          this.rerouted++;
+          this.route(handle, undefined);
+        }
+      }),
+    );
     return queue;
   }
 
