@@ -56,11 +56,11 @@ function acknowledged(replies: Reply[]): Reply[] {
   return replies.filter((reply) => reply?.status === 201);
 }
 
-describe('a worker SIGKILLed in the middle of a sell-out', () => {
-  const prefix = uniquePrefix('workerkill');
+for (const mode of ['handoff', 'proxy'] as const) describe(`a worker SIGKILLed in the middle of a sell-out, BALANCER=${mode}`, () => {
+  const prefix = uniquePrefix(`workerkill-${mode}`);
   let server: RunningServer;
   before(async () => {
-    server = await startServer({ WORKERS: '4', WORKER_WEIGHTS: '1,2,3,4', LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix, LOCAL_BUFFER: '10' });
+    server = await startServer({ WORKERS: '4', WORKER_WEIGHTS: '1,2,3,4', BALANCER: mode, LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix, LOCAL_BUFFER: '10' });
   });
   after(async () => {
     await server.stop();
@@ -293,8 +293,8 @@ describe('a reply lost after the script ran', () => {
   });
 });
 
-describe('SIGTERM under load', () => {
-  const prefix = uniquePrefix('sigterm');
+for (const mode of ['handoff', 'proxy'] as const) describe(`SIGTERM under load, BALANCER=${mode}`, () => {
+  const prefix = uniquePrefix(`sigterm-${mode}`);
   after(async () => {
     const redis = adminRedis();
     await dropPrefix(redis, prefix);
@@ -302,7 +302,7 @@ describe('SIGTERM under load', () => {
   });
 
   it('answers every accepted request, then exits 0 within SHUTDOWN_TIMEOUT_MS', async () => {
-    const server = await startServer({ WORKERS: '2', LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix, SHUTDOWN_TIMEOUT_MS: '5000', DEFAULT_SALE_TOTAL: '100000' });
+    const server = await startServer({ WORKERS: '2', BALANCER: mode, LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix, SHUTDOWN_TIMEOUT_MS: '5000', DEFAULT_SALE_TOTAL: '100000' });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 40 });
     const outcomes: Array<{ status: number; error?: string }> = [];
     let signalled = 0;
