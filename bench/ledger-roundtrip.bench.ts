@@ -10,10 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IpcRpc, type IpcEndpoint } from '../src/cluster/ipc-rpc';
+import { childEndpoint, parentEndpoint } from '../src/ipc/endpoint';
+import { isSpikeMessage, type ReadyMessage } from '../src/ipc/messages';
+import { IpcRpc } from '../src/ipc/rpc';
 import { EmbeddedLedger } from '../src/ledger/embedded/embedded-ledger';
-import { IpcLedger, ledgerIpcHandlers } from '../src/ledger/embedded/ipc-ledger';
-import type { Ledger } from '../src/ledger/ledger';
+import { ledgerHandlers, remoteLedger } from '../src/ledger/remote-ledger';
+import type { Ledger } from '../src/ledger';
 import { JOURNAL_FILE } from '../src/ledger/embedded/journal/journal';
 import { encodeEvent } from '../src/ledger/embedded/journal/journal-events';
 import { encodeFrame, FILE_MAGIC } from '../src/ledger/embedded/journal/journal-format';
@@ -65,12 +67,12 @@ function fromTiny(task: TinyTask, ops: number): RoundTripTask {
   };
 }
 
-/** Runs in the forked worker: the same IpcLedger a real worker uses, and a RedisLedger. */
+/** Runs in the forked worker: the same remote ledger a real worker uses, and a RedisLedger. */
 async function benchFromWorker(rpc: IpcRpc, params: { label: string; timeMs: number; redisUrl: string | null }): Promise<RoundTripTask[]> {
   const { Bench } = await import('tinybench');
   const tasks: RoundTripTask[] = [];
   const ledgers: Array<{ name: string; ledger: Ledger; close(): Promise<void> }> = [
-    { name: `embedded (${params.label})`, ledger: new IpcLedger(rpc, { description: 'bench', timeoutMs: 10_000, connected: () => process.connected }), close: async () => {} },
+    { name: `embedded (${params.label})`, ledger: remoteLedger(rpc, { description: 'bench', timeoutMs: 10_000 }), close: async () => {} },
   ];
   if (params.redisUrl) {
     const prefix = `spikebench-roundtrip-${randomBytes(4).toString('hex')}`;
@@ -118,13 +120,13 @@ async function roundTripAgainst(fsync: 'batch' | 'off', timeMs: number, redisUrl
   const ledger = EmbeddedLedger.open({ dataDir, fsync });
   const child = fork(__filename, [], { env: { ...process.env, [ROLE_ENV]: 'worker' }, serialization: 'json', stdio: 'inherit' });
   try {
-    const rpc = new IpcRpc(child as unknown as IpcEndpoint, ledgerIpcHandlers(ledger));
+    const rpc = new IpcRpc(childEndpoint(child, () => child.connected), ledgerHandlers(ledger));
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`bench worker exited with ${code}`)));
-      child.on('message', (m) => (m as { roundtrip?: string })?.roundtrip === 'ready' && resolve());
+      child.on('message', (m) => isSpikeMessage(m) && m.spike === 'ready' && resolve());
     });
-    const tasks = await rpc.request<RoundTripTask[]>('bench.run', { label: `fsync ${fsync}`, timeMs, redisUrl }, 30 * timeMs + 60_000);
-    const f = ledger.journalFigures;
+    const tasks = await rpc.request<RoundTripTask[]>('bench.run', [{ label: `fsync ${fsync}`, timeMs, redisUrl }], 30 * timeMs + 60_000);
+    const f = ledger.diagnostics.journal;
     const note = `embedded fsync ${fsync}: ${f.records} journal records in ${f.batches} batches, ${f.syncs} fsyncs (${(f.records / Math.max(1, f.batches)).toFixed(1)} records per batch)`;
     return { tasks, note };
   } finally {
@@ -191,7 +193,7 @@ export async function runJournalReplay(orders: number): Promise<ReplayFigures> {
     const replayMs = performance.now() - started;
     global.gc?.();
     const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6;
-    const figures = ledger.figures(saleId)!;
+    const figures = ledger.diagnostics.saleFigures(saleId)!;
     if (figures.orderCount !== orders || figures.sold !== orders || figures.holdIndex !== orders) throw new Error(`replayed ${figures.orderCount} orders (${figures.holdIndex} held), expected ${orders}`);
     await ledger.close();
     return { orders, journalMb, writeMs, replayMs, recordsPerSecond: (orders / replayMs) * 1000, heapMb };
@@ -219,9 +221,11 @@ async function main(): Promise<void> {
 }
 
 if (process.env[ROLE_ENV] === 'worker') {
-  const rpc: IpcRpc = new IpcRpc(process as unknown as IpcEndpoint, { 'bench.run': (params) => benchFromWorker(rpc, params) });
+  const endpoint = parentEndpoint();
+  const rpc: IpcRpc = new IpcRpc(endpoint, { 'bench.run': (params: Parameters<typeof benchFromWorker>[1]) => benchFromWorker(rpc, params) });
   process.on('disconnect', () => process.exit(0));
-  process.send!({ roundtrip: 'ready' });
+  const ready: ReadyMessage = { spike: 'ready' };
+  endpoint.send(ready, () => {});
 } else if (require.main === module) {
   main().then(
     () => process.exit(0),

@@ -1,7 +1,9 @@
-// Every BENCH_* variable the bench reads, validated once. A bad value stops the
-// run with a message naming the variable, like the server's own config.
+// Every BENCH_* variable the bench reads, validated once by the same parsers
+// as the server's own config: a bad value stops the run with a message naming
+// the variable, the value and what is allowed.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError, integer, oneOf, text, type Env } from '../src/config/env';
 
 export type Balancer = 'proxy' | 'reuseport';
 export type LedgerKind = 'redis' | 'embedded';
@@ -35,19 +37,8 @@ export interface BenchSettings {
   readonly serverEnv: Record<string, string>;
 }
 
-export class BenchSettingsError extends Error {}
-
-type Env = Record<string, string | undefined>;
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const cleaned = raw.trim().replace(/_/g, '');
-  if (!/^\d+$/.test(cleaned) || Number(cleaned) < min || Number(cleaned) > max) {
-    throw new BenchSettingsError(`${name}=${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}`);
-  }
-  return Number(cleaned);
-}
+/** A bad BENCH_* value; the same error the server's config raises. */
+export { ConfigError as BenchSettingsError };
 
 export const ALL_CELLS: readonly Cell[] = [
   { balancer: 'proxy', ledger: 'redis' },
@@ -67,9 +58,7 @@ function matrixFrom(env: Env): Cell[] {
   for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
     const [balancer, ledger] = part.split(':');
     if ((balancer !== 'proxy' && balancer !== 'reuseport') || (ledger !== 'redis' && ledger !== 'embedded')) {
-      throw new BenchSettingsError(
-        `BENCH_MATRIX=${JSON.stringify(raw)} is not valid: expected "all" or a comma-separated list of <proxy|reuseport>:<redis|embedded>, e.g. proxy:redis,reuseport:embedded`,
-      );
+      throw new ConfigError('BENCH_MATRIX', raw, 'expected "all" or a comma-separated list of <proxy|reuseport>:<redis|embedded>, e.g. proxy:redis,reuseport:embedded');
     }
     if (!cells.some((c) => c.balancer === balancer && c.ledger === ledger)) cells.push({ balancer, ledger });
   }
@@ -87,27 +76,20 @@ const SERVER_PASSTHROUGH = [
 ];
 
 export function loadBenchSettings(env: Env = process.env): BenchSettings {
-  const generatorRaw = env.BENCH_GENERATOR ?? '';
-  if (!['', 'wrk', 'autocannon'].includes(generatorRaw)) {
-    throw new BenchSettingsError(`BENCH_GENERATOR=${JSON.stringify(generatorRaw)} is not valid: expected wrk or autocannon (default: wrk when installed)`);
-  }
-  const generator: GeneratorKind = generatorRaw === '' ? (wrkInstalled() ? 'wrk' : 'autocannon') : (generatorRaw as GeneratorKind);
-  if (generator === 'wrk' && !wrkInstalled()) throw new BenchSettingsError('BENCH_GENERATOR=wrk but no wrk is on PATH; install wrk or use BENCH_GENERATOR=autocannon');
-  const redisUrl = env.BENCH_REDIS_URL || env.REDIS_URL || 'redis://127.0.0.1:6379';
-  if (!/^redis:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/\d+)?$/.test(redisUrl)) {
-    // Loopback only: the bench floods what it points at.
-    throw new BenchSettingsError(`BENCH_REDIS_URL=${JSON.stringify(redisUrl)} is not valid: the bench only talks to a Redis on loopback, e.g. redis://127.0.0.1:6379`);
-  }
+  const chosen = oneOf<GeneratorKind | ''>(env, 'BENCH_GENERATOR', ['wrk', 'autocannon'], '');
+  const generator: GeneratorKind = chosen === '' ? (wrkInstalled() ? 'wrk' : 'autocannon') : chosen;
+  if (generator === 'wrk' && !wrkInstalled()) throw new ConfigError('BENCH_GENERATOR', 'wrk', 'no wrk is on PATH; install wrk or use BENCH_GENERATOR=autocannon');
+  // Loopback only: the bench floods what it points at. REDIS_URL is the server's own variable, used when BENCH_REDIS_URL is unset.
+  const loopback = /^redis:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/\d+)?$/;
+  const redisUrl = text(env, 'BENCH_REDIS_URL', text(env, 'REDIS_URL', 'redis://127.0.0.1:6379'));
+  if (!loopback.test(redisUrl)) throw new ConfigError('BENCH_REDIS_URL', redisUrl, 'the bench only talks to a Redis on loopback, e.g. redis://127.0.0.1:6379');
   const serverEnv: Record<string, string> = {};
   for (const name of SERVER_PASSTHROUGH) if (env[name] !== undefined && env[name] !== '') serverEnv[name] = env[name]!;
-  const micro = env.BENCH_MICRO ?? '1';
-  if (!['0', '1'].includes(micro)) throw new BenchSettingsError(`BENCH_MICRO=${JSON.stringify(micro)} is not valid: expected 1 (run the micro-benchmarks) or 0`);
+  const micro = oneOf(env, 'BENCH_MICRO', ['0', '1'], '1');
 
-  const users = integer(env, 'BENCH_USERS', 1_000_000, 1, 100_000_000);
-  const tickets = integer(env, 'BENCH_TICKETS', 10_000, 1, 10_000_000);
   return Object.freeze({
-    users,
-    tickets,
+    users: integer(env, 'BENCH_USERS', 1_000_000, 1, 100_000_000),
+    tickets: integer(env, 'BENCH_TICKETS', 10_000, 1, 10_000_000),
     matrix: Object.freeze(matrixFrom(env)),
     connections: integer(env, 'BENCH_CONNECTIONS', 100, 1, 10_000),
     threads: integer(env, 'BENCH_THREADS', 1, 1, 64),
@@ -119,8 +101,8 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     redisUrl,
     micro: micro === '1',
     microTimeMs: integer(env, 'BENCH_MICRO_TIME_MS', 500, 50, 60_000),
-    resultsDir: env.BENCH_RESULTS_DIR || join(__dirname, '..', '..', 'bench', 'results'),
-    cpuProfDir: env.BENCH_CPU_PROF_DIR || null,
+    resultsDir: text(env, 'BENCH_RESULTS_DIR', join(__dirname, '..', '..', 'bench', 'results')),
+    cpuProfDir: text(env, 'BENCH_CPU_PROF_DIR', '') || null,
     serverEnv: Object.freeze(serverEnv),
   });
 }

@@ -133,6 +133,6 @@ export class HandoffBalancer {
 function refuse(handle: RawHandle): void {
   const socket = new net.Socket({ handle, readable: true, writable: true } as net.SocketConstructorOpts);
   socket.on('error', () => socket.destroy());
-  socket.end(errorResponse('NO_WORKER', 'no worker is ready to serve; retry shortly'));
+  socket.end(errorResponse('NO_WORKER'));
   socket.resume();
 }

@@ -5,7 +5,7 @@
 // uWS 20.30 from closing the connection; the client's half-close waits for
 // the answers still owed; HTTP/1.0 heads are rewritten into 1.1.
 import type net from 'node:net';
-import { SpikeError, type ErrorName } from '../errors/errors';
+import { spikeErrorFrom, type ErrorName } from '../errors/errors';
 import type { ConnectionGuard, GuardedConnection } from './connection-guard';
 import { ChunkedScanner, isFramingError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http-framing';
 import type { Upstream, UpstreamOwner, UpstreamPool } from './upstream-pool';
@@ -28,11 +28,12 @@ const enum Phase {
   Closing,
 }
 
-export function errorResponse(name: ErrorName, message: string): Buffer {
-  const error = new SpikeError(name, message);
+/** A complete answer with the error envelope; `reason` fills the templates that take one. */
+export function errorResponse(name: ErrorName, reason = ''): Buffer {
+  const error = spikeErrorFrom(name, { reason });
   const body = JSON.stringify(error.toJSON());
-  const reason = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable', 505: 'HTTP Version Not Supported' }[error.status as 400] ?? 'Error';
-  return Buffer.from(`HTTP/1.1 ${error.status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
+  const statusText = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable', 505: 'HTTP Version Not Supported' }[error.status as 400] ?? 'Error';
+  return Buffer.from(`HTTP/1.1 ${error.status} ${statusText}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
 }
 
 export interface RelayContext {
@@ -73,7 +74,7 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
     socket.on('error', () => socket.destroy());
     socket.once('close', () => this.onClientClose());
     if (ctx.guard && !ctx.guard.admit(this)) {
-      this.refuse('TOO_MANY_CONNECTIONS', 'the server holds as many connections as it may (MAX_CONNECTIONS) and none is idle; retry shortly');
+      this.refuse('TOO_MANY_CONNECTIONS');
     }
   }
 
@@ -135,7 +136,7 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
   private acquire(): void {
     const pool = this.pool;
     if (pool === undefined) {
-      this.refuse('NO_WORKER', 'no worker is ready to serve; retry shortly');
+      this.refuse('NO_WORKER');
       return;
     }
     pool.acquire(this, (upstream) => {
@@ -357,9 +358,9 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
   }
 
   /** Answers with an error the relay decided itself, then closes. */
-  private refuse(name: ErrorName, message: string): void {
+  private refuse(name: ErrorName, reason = ''): void {
     this.dropUpstream();
-    if (!this.socket.destroyed) this.socket.write(errorResponse(name, message));
+    if (!this.socket.destroyed) this.socket.write(errorResponse(name, reason));
     this.finish();
   }
 }

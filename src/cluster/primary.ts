@@ -1,23 +1,21 @@
-// The primary process: opens the ledger, makes sure the default sale exists,
-// forks and supervises the workers, balances connections (handoff, proxy), and
-// runs the graceful shutdown.
-import type { Worker } from 'node:cluster';
+// The primary process: opens the ledger through its door, makes sure the
+// default sale exists, forks and supervises the workers, balances connections
+// (handoff, proxy), relays returned stock, and runs the graceful shutdown.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import type { Config } from '../config/config';
-import { openPrimaryLedger } from '../ledger/open-ledger';
-import type { Ledger } from '../ledger/ledger';
-import { durabilityWarnings } from '../ledger/redis/redis-durability';
-import { HoldSweeper } from '../ledger/hold-sweeper';
-import { stockReturnedMessage } from '../ledger/embedded/ipc-ledger';
-import { RedisLedger } from '../ledger/redis/redis-ledger';
-import { IpcRpc, type IpcEndpoint } from './ipc-rpc';
+import { workerEndpoint } from '../ipc/endpoint';
+import type { StockReturnedMessage } from '../ipc/messages';
+import { IpcRpc } from '../ipc/rpc';
+import { openPrimaryLedger, type Ledger } from '../ledger';
+import { clusterStats } from './cluster-stats';
 import { createBalancer, raiseOpenFileLimit, type Balancer } from './front';
 import { prepareSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
 
 const log = (line: string) => console.log(`spike: ${line}`);
+const warn = (line: string) => console.warn(`spike: WARNING: ${line}`);
 
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -54,19 +52,18 @@ export async function runPrimary(config: Config): Promise<void> {
     log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
   }
 
-  const { ledger, ipcHandlers } = await openPrimaryLedger(config);
-  if (ledger instanceof RedisLedger) {
-    for (const warning of await durabilityWarnings(ledger.redis)) log(`WARNING: ${warning}`);
-  }
+  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned } = await openPrimaryLedger(config, log, warn);
+  for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
 
-  prepareSocketDir(config.socketDir, !process.env.SOCKET_DIR);
+  prepareSocketDir(config.socketDir, config.socketDirIsDefault);
   raiseOpenFileLimit(config, log);
   const port = config.balancer === 'reuseport' && config.port === 0 ? await freePort(config.host) : config.port;
 
-  // Made before any worker can ask for cluster figures, which include its counts.
-  const sweeper = new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, saleListRefreshMs: 500, warn: (line) => log(`WARNING: ${line}`) });
+  let balancer: Balancer | undefined;
   const workerRpc = new Map<WorkerSlot, IpcRpc>();
+  const stats = () =>
+    clusterStats({ balancer: config.balancer, ledgerDescription: ledger.description, sweeper, slots: supervisor.slots, rpcOf: (slot) => workerRpc.get(slot), countsConnections: balancer !== undefined });
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
     socketDir: config.socketDir,
@@ -74,33 +71,10 @@ export async function runPrimary(config: Config): Promise<void> {
     crashLimit: 5,
     crashWindowMs: 30_000,
     log,
-    onFork: (worker: Worker, slot: WorkerSlot) => {
-      workerRpc.set(slot, new IpcRpc(worker as unknown as IpcEndpoint, { ...ipcHandlers, clusterStats: () => clusterStats() }));
+    onFork: (worker, slot) => {
+      workerRpc.set(slot, new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats }));
     },
   });
-
-  let balancer: Balancer | undefined;
-  const clusterStats = async () => {
-    const workers = await Promise.all(
-      supervisor.slots.map(async (slot) => {
-        const rpc = workerRpc.get(slot);
-        const own = slot.state === 'ready' && rpc ? await rpc.request<Record<string, unknown>>('workerStats', null, 1000).catch(() => null) : null;
-        return {
-          slot: slot.index,
-          weight: slot.weight,
-          state: slot.state,
-          pid: slot.worker?.process.pid ?? null,
-          connections: balancer ? slot.connections : null,
-          restarts: slot.restarts,
-          outages: slot.outages,
-          requests: own?.requests ?? null,
-          inFlight: own?.inFlight ?? null,
-          allowances: own?.allowances ?? null,
-        };
-      }),
-    );
-    return { balancer: config.balancer, ledger: ledger.description, sweeper: { ledgerCalls: sweeper.ledgerCalls, released: sweeper.released }, workers };
-  };
 
   await supervisor.start();
   if (supervisor.readyCount() === 0) throw new Error('no worker came up; see the errors above');
@@ -108,14 +82,12 @@ export async function runPrimary(config: Config): Promise<void> {
   let boundPort = port;
   balancer = createBalancer(config, supervisor.slots);
   if (balancer) boundPort = await balancer.listen(port, config.host);
-  if (config.ledger === 'embedded') {
-    // Redis workers hear returned stock on Redis pub/sub; embedded ones hear it from here.
-    ledger.onStockReturned((saleId) => {
-      for (const slot of supervisor.slots) {
-        if (slot.worker?.isConnected()) slot.worker.send(stockReturnedMessage(saleId), () => {});
-      }
-    });
-  }
+  relayStockReturned((saleId) => {
+    const message: StockReturnedMessage = { spike: 'stock-returned', saleId };
+    for (const slot of supervisor.slots) {
+      if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
+    }
+  });
   sweeper.start();
 
   log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`);

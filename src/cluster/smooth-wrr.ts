@@ -19,12 +19,12 @@ export class SmoothWeightedRoundRobin<P extends WeightedPeer> {
   }
 
   /** The next available peer, or undefined when none is available. */
-  pick(exclude?: P): P | undefined {
+  pick(): P | undefined {
     let best = -1;
     let total = 0;
     for (let i = 0; i < this.peers.length; i++) {
       const peer = this.peers[i]!;
-      if (!peer.available || peer === exclude) continue;
+      if (!peer.available) continue;
       this.current[i]! += peer.weight;
       total += peer.weight;
       if (best === -1 || this.current[i]! > this.current[best]!) best = i;

@@ -2,6 +2,7 @@
 // backoff), and gives up on one that keeps crashing so the rest keep serving.
 import cluster, { type Worker } from 'node:cluster';
 import { join } from 'node:path';
+import { isSpikeMessage, type ShutdownMessage } from '../ipc/messages';
 import type { WeightedPeer } from './smooth-wrr';
 
 export type SlotState = 'starting' | 'ready' | 'down' | 'failed' | 'stopped';
@@ -39,6 +40,11 @@ export interface SupervisorOptions {
   readonly log: (line: string) => void;
   /** Called for every process forked, first starts and restarts alike. */
   readonly onFork?: (worker: Worker, slot: WorkerSlot) => void;
+}
+
+/** Backoff before restarting a worker that died for the n-th time within the crash window: 100 ms, doubling, at most 5 s. */
+export function restartDelayMs(crashesInWindow: number): number {
+  return Math.min(100 * 2 ** (crashesInWindow - 1), 5000);
 }
 
 export class Supervisor {
@@ -87,7 +93,8 @@ export class Supervisor {
       return new Promise<void>((resolve) => {
         worker.once('exit', () => resolve());
         try {
-          worker.send({ spike: 'shutdown' });
+          const shutdown: ShutdownMessage = { spike: 'shutdown' };
+          worker.send(shutdown);
         } catch {
           worker.kill('SIGTERM');
         }
@@ -112,7 +119,7 @@ export class Supervisor {
       if (error.code !== 'ERR_IPC_CHANNEL_CLOSED') this.options.log(`worker ${slot.index}: ${error.message}`);
     });
     worker.on('message', (message: unknown) => {
-      if ((message as { spike?: string })?.spike === 'ready' && slot.worker === worker) {
+      if (isSpikeMessage(message) && message.spike === 'ready' && slot.worker === worker) {
         slot.state = 'ready';
         slot.available = true;
         const outage = slot.outages.at(-1);
@@ -152,7 +159,7 @@ export class Supervisor {
       return;
     }
     slot.state = 'down';
-    const delay = Math.min(100 * 2 ** (slot.crashTimes.length - 1), 5000);
+    const delay = restartDelayMs(slot.crashTimes.length);
     this.options.log(`worker ${slot.index} died (${how}); restarting in ${delay} ms`);
     setTimeout(() => {
       if (this.stopping) return;

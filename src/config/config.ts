@@ -2,6 +2,9 @@
 // frozen into one typed object. A bad value stops the start; nothing is clamped.
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bool, ConfigError, integer, matching, oneOf, text, type Env } from './env';
+
+export { ConfigError } from './env';
 
 export type BalancerMode = 'handoff' | 'proxy' | 'reuseport';
 export type LedgerKind = 'redis' | 'embedded';
@@ -30,46 +33,17 @@ export interface Config {
   readonly holdSweepMs: number;
   readonly maxBodyBytes: number;
   readonly socketDir: string;
+  /** SOCKET_DIR was left unset, so the directory is this primary's own temp dir (and dead primaries' may be cleaned). */
+  readonly socketDirIsDefault: boolean;
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
   readonly shutdownTimeoutMs: number;
-  /** A client connection silent this long, with no answer pending, is closed (proxy and handoff). */
+  /** A client connection silent this long, with no answer pending, is closed (handoff, proxy). */
   readonly idleTimeoutMs: number;
   /** Client connections one relaying process holds; undefined: derived from its open-file limit. */
   readonly maxConnections: number | undefined;
-}
-
-export class ConfigError extends Error {
-  constructor(variable: string, value: string, allowed: string) {
-    super(`${variable}=${JSON.stringify(value)} is not valid: ${allowed}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, raw, `expected an integer from ${min} to ${max}`);
-  const value = Number(raw.trim());
-  if (value < min || value > max) throw new ConfigError(name, raw, `expected an integer from ${min} to ${max}`);
-  return value;
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, raw, `expected one of ${allowed.join(', ')}`);
-  return raw as T;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(name, raw, 'expected true or false');
+  /** In a worker: its slot, set by the primary when it forks the worker (SPIKE_WORKER_SLOT); null in the primary. */
+  readonly workerSlot: number | null;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -94,43 +68,46 @@ function ledgerFrom(env: Env): LedgerKind {
   return env.REDIS_URL ? 'redis' : 'embedded';
 }
 
+function workerSlotFrom(env: Env, workers: number): number | null {
+  if (env.SPIKE_WORKER_SLOT === undefined || env.SPIKE_WORKER_SLOT === '') return null;
+  return integer(env, 'SPIKE_WORKER_SLOT', 0, 0, workers - 1);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const workers = integer(env, 'WORKERS', availableParallelism(), 1, 64);
-  const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379';
-  if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', redisUrl, 'expected a redis:// or rediss:// URL');
-  const redisPrefix = env.REDIS_PREFIX ?? 'spike';
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', redisPrefix, 'expected 1-64 characters of A-Z a-z 0-9 _ - . :');
-  const defaultSaleId = env.DEFAULT_SALE_ID || 'demo';
-  if (!ID_PATTERN.test(defaultSaleId)) throw new ConfigError('DEFAULT_SALE_ID', defaultSaleId, 'expected 1-64 characters of A-Z a-z 0-9 _ -');
   const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
   if (adminToken !== undefined && adminToken.length < 8) throw new ConfigError('ADMIN_TOKEN', '<hidden>', 'expected at least 8 characters');
+  const socketDir = text(env, 'SOCKET_DIR', '');
 
   return Object.freeze({
-    host: env.HOST || '0.0.0.0',
+    host: text(env, 'HOST', '0.0.0.0'),
     port: integer(env, 'PORT', 3005, 0, 65535),
     workers,
     weights: Object.freeze(weightsFrom(env, workers)),
     balancer: oneOf<BalancerMode>(env, 'BALANCER', ['handoff', 'proxy', 'reuseport'], 'handoff'),
     ledger: ledgerFrom(env),
-    redisUrl,
+    redisUrl: matching(env, 'REDIS_URL', /^rediss?:\/\//, 'expected a redis:// or rediss:// URL', 'redis://127.0.0.1:6379'),
     redisCluster: bool(env, 'REDIS_CLUSTER', false),
-    redisPrefix,
+    redisPrefix: matching(env, 'REDIS_PREFIX', /^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ - . :', 'spike'),
     redisAutoPipelining: bool(env, 'REDIS_AUTO_PIPELINING', false),
     ledgerTimeoutMs: integer(env, 'LEDGER_TIMEOUT_MS', 1000, 10, 60_000),
     localBuffer: integer(env, 'LOCAL_BUFFER', 10, 0, 1_000_000),
     saleViewTtlMs: integer(env, 'SALE_VIEW_TTL_MS', 100, 0, 60_000),
     allowanceRefreshMs: integer(env, 'ALLOWANCE_REFRESH_MS', 20, 0, 60_000),
     adminToken,
-    defaultSaleId,
+    defaultSaleId: matching(env, 'DEFAULT_SALE_ID', ID_PATTERN, 'expected 1-64 characters of A-Z a-z 0-9 _ -', 'demo'),
     defaultSaleTotal: integer(env, 'DEFAULT_SALE_TOTAL', 10_000, 0, 1_000_000_000),
     defaultSaleHoldSeconds: integer(env, 'DEFAULT_SALE_HOLD_SECONDS', 900, 0, 86_400),
     holdSweepMs: integer(env, 'HOLD_SWEEP_MS', 250, 10, 60_000),
     maxBodyBytes: 4096,
-    socketDir: env.SOCKET_DIR || join(tmpdir(), `spike-${process.pid}`),
-    dataDir: env.DATA_DIR || './data',
+    // The default names the primary's pid; the primary hands the resolved path to its workers.
+    socketDir: socketDir || join(tmpdir(), `spike-${process.pid}`),
+    socketDirIsDefault: socketDir === '',
+    dataDir: text(env, 'DATA_DIR', './data'),
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', 10_000, 100, 3_600_000),
     maxConnections: env.MAX_CONNECTIONS ? integer(env, 'MAX_CONNECTIONS', 0, 1, 10_000_000) : undefined,
+    workerSlot: workerSlotFrom(env, workers),
   });
 }

@@ -1,5 +1,7 @@
 // One error class for everything a client can be told, each with a stable
-// code and HTTP status. The README's error table is checked against ERRORS.
+// code, an HTTP status and its message template kept next to the code (after
+// fastify's createError): throw sites pass values, never prose. The README's
+// error table is checked against ERRORS, both ways.
 
 export interface ErrorSpec {
   readonly status: number;
@@ -7,38 +9,100 @@ export interface ErrorSpec {
   readonly code: string;
   /** When this is returned, for the README. */
   readonly when: string;
+  /** The message, with {name} placeholders the throw site fills in. */
+  readonly message: string;
 }
 
 export const ERRORS = {
-  SOLD_OUT: { status: 409, code: 'sold_out', when: 'every ticket of the sale is taken' },
-  LIMIT_REACHED: { status: 409, code: 'limit_reached', when: "the buyer already holds the sale's perUserLimit tickets" },
-  SALE_EXISTS: { status: 409, code: 'sale_exists', when: 'POST /api/sales with an id that is already used' },
-  IDEMPOTENCY_KEY_REUSED: { status: 422, code: 'idempotency_key_reused', when: 'an Idempotency-Key is sent again for a different buyer' },
-  EXPIRED: { status: 409, code: 'expired', when: "paying or cancelling an order whose hold ran out; its ticket went back on sale" },
-  ORDER_CANCELLED: { status: 409, code: 'cancelled', when: 'paying an order that was cancelled' },
-  ALREADY_PAID: { status: 409, code: 'already_paid', when: 'cancelling an order that is paid' },
-  NOT_ORDER_OWNER: { status: 403, code: 'not_order_owner', when: "paying or cancelling another buyer's order without the admin token" },
-  NOT_OPEN: { status: 403, code: 'not_open', when: 'the sale has an opensAt in the future' },
-  CLOSED: { status: 403, code: 'closed', when: 'the sale has a closesAt in the past' },
-  UNAUTHORIZED: { status: 401, code: 'unauthorized', when: 'an admin route without the right Authorization: Bearer token' },
-  SALE_NOT_FOUND: { status: 404, code: 'sale_not_found', when: 'no sale has this id' },
-  ORDER_NOT_FOUND: { status: 404, code: 'order_not_found', when: 'no order has this id' },
-  ROUTE_NOT_FOUND: { status: 404, code: 'route_not_found', when: 'no route matches the method and path' },
-  INVALID_JSON: { status: 400, code: 'invalid_json', when: 'the body is not a JSON object' },
-  INVALID_FIELD: { status: 400, code: 'invalid_field', when: 'a field is missing, of the wrong type or out of range; the message names it' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', when: 'a body sent with a content-type other than application/json' },
-  BODY_TOO_LARGE: { status: 413, code: 'body_too_large', when: 'the body is over 4 KiB' },
-  LEDGER_UNAVAILABLE: { status: 503, code: 'ledger_unavailable', when: 'the ledger (Redis or the embedded primary) did not answer in LEDGER_TIMEOUT_MS; the reservation may or may not have been made, so retry with the Idempotency-Key the answer names' },
-  NO_WORKER: { status: 503, code: 'no_worker', when: 'the primary has no ready worker to hand the connection to' },
-  BAD_REQUEST: { status: 400, code: 'bad_request', when: 'the HTTP framing is malformed: two different Content-Lengths, Content-Length with Transfer-Encoding, a broken chunked body, HTTP/1.1 without Host' },
-  HEADERS_TOO_LARGE: { status: 431, code: 'headers_too_large', when: 'the request head is over 16 KiB' },
-  HTTP_VERSION_NOT_SUPPORTED: { status: 505, code: 'http_version_not_supported', when: 'a request in an HTTP version other than 1.0 and 1.1' },
-  TOO_MANY_CONNECTIONS: { status: 503, code: 'too_many_connections', when: 'MAX_CONNECTIONS are open and every one is waiting for an answer, so no silent one could be closed to make room' },
-  SHUTTING_DOWN: { status: 503, code: 'shutting_down', when: 'the server is draining for a restart' },
-  INTERNAL: { status: 500, code: 'internal', when: 'a bug; the server log has the details' },
+  SOLD_OUT: { status: 409, code: 'sold_out', when: 'every ticket of the sale is taken', message: 'sale "{saleId}" is sold out' },
+  LIMIT_REACHED: {
+    status: 409,
+    code: 'limit_reached',
+    when: "the buyer already holds the sale's perUserLimit tickets",
+    message: 'buyer "{userId}" already holds {perUserLimit} ticket(s) of sale "{saleId}", the limit',
+  },
+  SALE_EXISTS: { status: 409, code: 'sale_exists', when: 'POST /api/sales with an id that is already used', message: 'a sale with id "{saleId}" already exists' },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    code: 'idempotency_key_reused',
+    when: 'an Idempotency-Key is sent again for a different buyer',
+    message: 'this Idempotency-Key was already used by another buyer; send a new key for a new purchase',
+  },
+  EXPIRED: {
+    status: 409,
+    code: 'expired',
+    when: 'paying or cancelling an order whose hold ran out; its ticket went back on sale',
+    message: 'order {orderId} expired at {expiredAt} unpaid; its ticket went back on sale',
+  },
+  ORDER_CANCELLED: { status: 409, code: 'cancelled', when: 'paying an order that was cancelled', message: 'order {orderId} was cancelled; buy again' },
+  ALREADY_PAID: { status: 409, code: 'already_paid', when: 'cancelling an order that is paid', message: 'order {orderId} is paid and cannot be cancelled here' },
+  NOT_ORDER_OWNER: {
+    status: 403,
+    code: 'not_order_owner',
+    when: "paying or cancelling another buyer's order without the admin token",
+    message: "this order belongs to another buyer; send the buyer's own userId or the admin token",
+  },
+  NOT_OPEN: { status: 403, code: 'not_open', when: 'the sale has an opensAt in the future', message: 'the sale opens at {opensAt}' },
+  CLOSED: { status: 403, code: 'closed', when: 'the sale has a closesAt in the past', message: 'the sale closed at {closesAt}' },
+  UNAUTHORIZED: {
+    status: 401,
+    code: 'unauthorized',
+    when: 'an admin route without the right Authorization: Bearer token',
+    message: '{what} needs the header Authorization: Bearer <ADMIN_TOKEN>',
+  },
+  SALE_NOT_FOUND: { status: 404, code: 'sale_not_found', when: 'no sale has this id', message: 'no sale has id "{saleId}"' },
+  ORDER_NOT_FOUND: { status: 404, code: 'order_not_found', when: 'no order has this id', message: 'no order has id "{orderId}"' },
+  ROUTE_NOT_FOUND: { status: 404, code: 'route_not_found', when: 'no route matches the method and path', message: 'no route for {method} {url}' },
+  INVALID_JSON: { status: 400, code: 'invalid_json', when: 'the body is not a JSON object', message: '{reason}' },
+  INVALID_FIELD: {
+    status: 400,
+    code: 'invalid_field',
+    when: 'a field is missing, of the wrong type or out of range; the message names it',
+    message: '{field} must be {allowed}',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    when: 'a body sent with a content-type other than application/json',
+    message: 'content-type must be application/json, got "{contentType}"',
+  },
+  BODY_TOO_LARGE: { status: 413, code: 'body_too_large', when: 'the body is over 4 KiB', message: 'the body must be at most {maxBytes} bytes' },
+  LEDGER_UNAVAILABLE: {
+    status: 503,
+    code: 'ledger_unavailable',
+    when: 'the ledger (Redis or the embedded primary) did not answer in LEDGER_TIMEOUT_MS; the reservation may or may not have been made, so retry with the Idempotency-Key the answer names',
+    message: '{reason}',
+  },
+  NO_WORKER: { status: 503, code: 'no_worker', when: 'the primary has no ready worker to hand the connection to', message: 'no worker is ready to serve; retry shortly' },
+  BAD_REQUEST: {
+    status: 400,
+    code: 'bad_request',
+    when: 'the HTTP framing is malformed: two different Content-Lengths, Content-Length with Transfer-Encoding, a broken chunked body, HTTP/1.1 without Host',
+    message: '{reason}',
+  },
+  HEADERS_TOO_LARGE: { status: 431, code: 'headers_too_large', when: 'the request head is over 16 KiB', message: '{reason}' },
+  HTTP_VERSION_NOT_SUPPORTED: { status: 505, code: 'http_version_not_supported', when: 'a request in an HTTP version other than 1.0 and 1.1', message: '{reason}' },
+  TOO_MANY_CONNECTIONS: {
+    status: 503,
+    code: 'too_many_connections',
+    when: 'MAX_CONNECTIONS are open and every one is waiting for an answer, so no silent one could be closed to make room',
+    message: 'the server holds as many connections as it may (MAX_CONNECTIONS) and none is idle; retry shortly',
+  },
+  SHUTTING_DOWN: { status: 503, code: 'shutting_down', when: 'the server is draining for a restart', message: 'the server is shutting down; retry on another instance' },
+  INTERNAL: { status: 500, code: 'internal', when: 'a bug; the server log has the details', message: 'internal error; the server log has the details' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorName = keyof typeof ERRORS;
+
+/** The {placeholder} names of a message template, as a union of string literals. */
+type Placeholders<Template extends string> = Template extends `${string}{${infer Name}}${infer Rest}` ? Name | Placeholders<Rest> : never;
+
+/** The values a given error's message needs; none for a fixed message. */
+export type ErrorValues<N extends ErrorName> = Record<Placeholders<(typeof ERRORS)[N]['message']>, string | number>;
+
+function fill(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
+}
 
 export class SpikeError extends Error {
   readonly status: number;
@@ -46,11 +110,11 @@ export class SpikeError extends Error {
   /** Extra response headers, e.g. the Idempotency-Key to retry a 503 with. */
   headers: Record<string, string> | undefined;
 
-  constructor(name: ErrorName, message: string) {
+  constructor(readonly errorName: ErrorName, message: string) {
     super(message);
     this.name = 'SpikeError';
-    this.status = ERRORS[name].status;
-    this.code = ERRORS[name].code;
+    this.status = ERRORS[errorName].status;
+    this.code = ERRORS[errorName].code;
   }
 
   toJSON(): { error: { code: string; message: string } } {
@@ -58,9 +122,28 @@ export class SpikeError extends Error {
   }
 }
 
+/** The one way to make a client-facing error: its name and the values its message template names. */
+export function spikeError<N extends ErrorName>(name: N, ...values: keyof ErrorValues<N> extends never ? [] : [ErrorValues<N>]): SpikeError {
+  return new SpikeError(name, fill(ERRORS[name].message, (values[0] ?? {}) as Record<string, string | number>));
+}
+
 /** Thrown by a ledger that cannot be reached in time; maps to 503 ledger_unavailable. */
 export class LedgerUnavailableError extends SpikeError {
-  constructor(message: string, override readonly cause?: unknown) {
-    super('LEDGER_UNAVAILABLE', message);
+  constructor(reason: string, override readonly cause?: unknown) {
+    super('LEDGER_UNAVAILABLE', fill(ERRORS.LEDGER_UNAVAILABLE.message, { reason }));
   }
+}
+
+/** ISO 8601 for the times error messages name. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * The same, for table-driven callers (the outcome table) that hold the name
+ * as data; a placeholder left unfilled shows as {name}, which a unit test
+ * over every outcome rules out.
+ */
+export function spikeErrorFrom(name: ErrorName, values: Readonly<Record<string, string | number>>): SpikeError {
+  return new SpikeError(name, fill(ERRORS[name].message, values));
 }

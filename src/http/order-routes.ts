@@ -1,26 +1,15 @@
 // Orders: read one, pay a held one, cancel a held one. Paying and cancelling
 // are allowed to the order's buyer ({"userId"} in the body) or an admin.
 import type { HttpRequest, TemplatedApp } from 'uWebSockets.js';
-import { SpikeError } from '../errors/errors';
-import type { Actor, Order } from '../ledger/ledger';
+import { spikeError } from '../errors/errors';
+import type { Actor } from '../ledger';
 import { isAdmin, requireJsonContentType } from './handler';
+import { answerFor, sendAnswer } from './outcome-answers';
 import { parseJsonObject, readBody } from './read-body';
 import type { Exchange } from './respond';
-import type { RouteContext } from './routes';
+import type { RouteContext } from './route-context';
 import { checkId, checkOrderId } from './validate';
 import { orderToJson } from './views';
-
-function notFound(orderId: string): SpikeError {
-  return new SpikeError('ORDER_NOT_FOUND', `no order has id "${orderId.slice(0, 100)}"`);
-}
-
-function notOwner(): SpikeError {
-  return new SpikeError('NOT_ORDER_OWNER', "this order belongs to another buyer; send the buyer's own userId or the admin token");
-}
-
-function expired(order: Order): SpikeError {
-  return new SpikeError('EXPIRED', `order ${order.orderId} expired at ${new Date(order.expiresAt ?? order.updatedAt).toISOString()} unpaid; its ticket went back on sale`);
-}
 
 export function registerOrderRoutes(app: TemplatedApp, ctx: RouteContext): void {
   const { handle } = ctx;
@@ -41,45 +30,22 @@ export function registerOrderRoutes(app: TemplatedApp, ctx: RouteContext): void 
   app.get('/api/orders/:orderId', handle(async (exchange, req) => {
     const orderId = checkOrderId(req.getParameter(0));
     const order = await ctx.ledger.getOrder(orderId);
-    if (!order) throw notFound(orderId);
+    if (!order) throw spikeError('ORDER_NOT_FOUND', { orderId });
     exchange.sendJson(200, orderToJson(order));
   }));
 
   app.post('/api/orders/:orderId/pay', handle(async (exchange, req) => {
     const { orderId, actor } = await actorOf(exchange, req);
     const outcome = await ctx.ledger.pay(orderId, actor, Date.now());
-    switch (outcome.kind) {
-      case 'paid':
-        exchange.sendJson(200, orderToJson(outcome.order), outcome.replayed ? { 'idempotent-replayed': 'true' } : undefined);
-        return;
-      case 'expired':
-        ctx.keeper.stockReturned(outcome.order.saleId);
-        throw expired(outcome.order);
-      case 'cancelled':
-        throw new SpikeError('ORDER_CANCELLED', `order ${orderId} was cancelled; buy again`);
-      case 'forbidden':
-        throw notOwner();
-      case 'not_found':
-        throw notFound(orderId);
-    }
+    // A payment that came too late released the hold itself: this worker may sell the ticket again.
+    if (outcome.kind === 'expired') ctx.keeper.stockReturned(outcome.order.saleId);
+    sendAnswer(exchange, answerFor('pay', outcome, { orderId }));
   }));
 
   app.post('/api/orders/:orderId/cancel', handle(async (exchange, req) => {
     const { orderId, actor } = await actorOf(exchange, req);
     const outcome = await ctx.ledger.cancel(orderId, actor, Date.now());
-    switch (outcome.kind) {
-      case 'cancelled':
-        ctx.keeper.stockReturned(outcome.order.saleId);
-        exchange.sendJson(200, orderToJson(outcome.order), outcome.replayed ? { 'idempotent-replayed': 'true' } : undefined);
-        return;
-      case 'paid':
-        throw new SpikeError('ALREADY_PAID', `order ${orderId} is paid and cannot be cancelled here`);
-      case 'expired':
-        throw expired(outcome.order);
-      case 'forbidden':
-        throw notOwner();
-      case 'not_found':
-        throw notFound(orderId);
-    }
+    if (outcome.kind === 'cancelled' || outcome.kind === 'expired') ctx.keeper.stockReturned(outcome.order.saleId);
+    sendAnswer(exchange, answerFor('cancel', outcome, { orderId }));
   }));
 }

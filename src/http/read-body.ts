@@ -1,6 +1,6 @@
 // Reading a request body from uWS: bounded in size (413, not an
 // out-of-memory crash) and parsed as one JSON object.
-import { SpikeError } from '../errors/errors';
+import { spikeError } from '../errors/errors';
 import type { Exchange } from './respond';
 
 /** Collects the body; rejects with 413 as soon as it passes maxBytes. */
@@ -32,14 +32,14 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch (error) {
-    throw new SpikeError('INVALID_JSON', `the body is not valid JSON: ${(error as Error).message}`);
+    throw spikeError('INVALID_JSON', { reason: `the body is not valid JSON: ${(error as Error).message}` });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SpikeError('INVALID_JSON', 'the body must be a JSON object, e.g. {"userId":"alice"}');
+    throw spikeError('INVALID_JSON', { reason: 'the body must be a JSON object, e.g. {"userId":"alice"}' });
   }
   return value as Record<string, unknown>;
 }
 
-function tooLarge(maxBytes: number): SpikeError {
-  return new SpikeError('BODY_TOO_LARGE', `the body must be at most ${maxBytes} bytes`);
+function tooLarge(maxBytes: number) {
+  return spikeError('BODY_TOO_LARGE', { maxBytes });
 }

@@ -1,7 +1,7 @@
 // Writing answers on a uWS response: JSON bodies, the error envelope, and
 // corking, which uWS needs for any write made after an await.
 import type { HttpResponse } from 'uWebSockets.js';
-import { SpikeError } from '../errors/errors';
+import { SpikeError, spikeError } from '../errors/errors';
 
 const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
@@ -33,6 +33,7 @@ export function sendPrebuilt(res: HttpResponse, status: number, body: string, wo
  * settled, which graceful shutdown uses to wait for in-flight requests.
  */
 export class Exchange {
+  /** The client went away; uWS forbids touching the response, and no ledger call should start for it. */
   aborted = false;
   private settled = false;
 
@@ -41,10 +42,6 @@ export class Exchange {
       this.aborted = true;
       this.settle();
     });
-  }
-
-  get done(): boolean {
-    return this.settled;
   }
 
   sendJson(status: number, body: unknown, headers?: Record<string, string>): void {
@@ -67,7 +64,7 @@ export class Exchange {
       return;
     }
     console.error('spike: unexpected error while serving a request:', error);
-    this.sendJson(500, new SpikeError('INTERNAL', 'internal error; the server log has the details').toJSON());
+    this.sendJson(500, spikeError('INTERNAL').toJSON());
   }
 
   private settle(): void {

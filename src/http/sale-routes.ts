@@ -2,12 +2,14 @@
 // views of a sale's orders and order feed.
 import { randomBytes } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
-import { SpikeError } from '../errors/errors';
-import type { OrderState } from '../ledger/ledger';
+import { spikeError } from '../errors/errors';
+import type { OrderState } from '../ledger';
 import { requireAdmin, requireJsonContentType } from './handler';
+import { answerFor, sendAnswer } from './outcome-answers';
+import { PrebuiltRefusals } from './prebuilt-refusals';
 import { parseJsonObject, readBody } from './read-body';
 import { sendPrebuilt, type Exchange } from './respond';
-import type { RouteContext } from './routes';
+import type { RouteContext } from './route-context';
 import { checkId, checkIdempotencyKey, isValidBuyer, checkLimit, checkOrderState, checkPosition, parseSaleSpec } from './validate';
 import { feedEventToJson, orderToJson, saleToJson } from './views';
 
@@ -15,15 +17,14 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
   const { handle } = ctx;
 
   const purchase = async (exchange: Exchange, saleId: string, userId: string, idempotencyKey: string | undefined) => {
-    // The client went away while its body was read: start no reservation nobody will hear about.
+    // A client that went away before its body arrived gets no reservation made in its name.
     if (exchange.aborted) return;
-    const result = await ctx.keeper.purchase(saleId, userId, idempotencyKey);
-    exchange.sendJson(201, orderToJson(result.order), result.created ? undefined : { 'idempotent-replayed': 'true' });
+    sendAnswer(exchange, answerFor('reserve', await ctx.keeper.purchase(saleId, userId, idempotencyKey), { saleId, userId }));
   };
 
   const existingSale = async (saleId: string) => {
     const sale = await ctx.keeper.sales.get(saleId);
-    if (!sale) throw new SpikeError('SALE_NOT_FOUND', `no sale has id "${saleId}"`);
+    if (!sale) throw spikeError('SALE_NOT_FOUND', { saleId });
     return sale;
   };
 
@@ -35,7 +36,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireJsonContentType(contentType);
     const spec = parseSaleSpec(parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength)));
     const sale = await ctx.ledger.createSale(spec, Date.now());
-    if (!sale) throw new SpikeError('SALE_EXISTS', `a sale with id "${spec.id}" already exists`);
+    if (!sale) throw spikeError('SALE_EXISTS', { saleId: spec.id });
     ctx.keeper.sales.remember(sale);
     exchange.sendJson(201, saleToJson(sale), { location: `/api/sales/${sale.id}` });
   }));
@@ -65,10 +66,11 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     await purchase(exchange, ctx.defaultSaleId, userId, checkIdempotencyKey(rawKey));
   });
   const workerHeader = String(ctx.workerSlot);
+  const refusals = new PrebuiltRefusals(ctx.keeper);
   app.get('/buy/ticket', (res, req) => {
     // Past the stock, a buyer is turned away here: no ledger call, no promise, no error object.
     if (!ctx.track.draining && req.getHeader('idempotency-key') === '') {
-      const refusal = ctx.keeper.quickRefusal(ctx.defaultSaleId, undefined, Date.now());
+      const refusal = refusals.for(ctx.defaultSaleId, Date.now());
       if (refusal && isValidBuyer(req.getQuery('user'))) {
         ctx.track.count();
         sendPrebuilt(res, refusal.status, refusal.body, workerHeader);
@@ -93,7 +95,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireAdmin(req.getHeader('authorization'), ctx.adminToken, 'auditing a sale');
     const saleId = checkId('sale id', req.getParameter(0));
     const audit = await ctx.ledger.audit(saleId);
-    if (!audit) throw new SpikeError('SALE_NOT_FOUND', `no sale has id "${saleId}"`);
+    if (!audit) throw spikeError('SALE_NOT_FOUND', { saleId });
     const consistent = audit.sold === audit.orders.reserved + audit.orders.paid && audit.paid === audit.orders.paid && audit.sold <= audit.total && audit.buyersOverLimit === 0;
     exchange.sendJson(200, { saleId, ...audit, remaining: audit.total - audit.sold, consistent });
   }));

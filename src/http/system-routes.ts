@@ -1,8 +1,8 @@
 // Health, cluster figures, and the answer for every route that does not exist.
 import type { TemplatedApp } from 'uWebSockets.js';
-import { SpikeError } from '../errors/errors';
+import { SpikeError, spikeError } from '../errors/errors';
 import { requireAdmin } from './handler';
-import type { RouteContext } from './routes';
+import type { RouteContext } from './route-context';
 
 export function registerSystemRoutes(app: TemplatedApp, ctx: RouteContext): void {
   const { handle } = ctx;
@@ -23,6 +23,6 @@ export function registerSystemRoutes(app: TemplatedApp, ctx: RouteContext): void
   }));
 
   app.any('/*', handle((_exchange, req) => {
-    throw new SpikeError('ROUTE_NOT_FOUND', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`);
+    throw spikeError('ROUTE_NOT_FOUND', { method: req.getMethod().toUpperCase(), url: req.getUrl() });
   }));
 }

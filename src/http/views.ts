@@ -1,16 +1,11 @@
 // How sales, orders and feed events look on the wire: times as ISO 8601,
 // derived figures (remaining, reserved, status) computed here.
-import type { FeedEvent, Order, Sale } from '../ledger/ledger';
+import { remainingStock, saleStatus, type FeedEvent, type Order, type Sale } from '../ledger';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function saleToJson(sale: Sale, now = Date.now()) {
-  const remaining = Math.max(0, sale.total - sale.sold);
-  let status: 'scheduled' | 'open' | 'sold_out' | 'closed';
-  if (sale.closesAt !== null && now >= sale.closesAt) status = 'closed';
-  else if (sale.opensAt !== null && now < sale.opensAt) status = 'scheduled';
-  else if (remaining === 0) status = 'sold_out';
-  else status = 'open';
+  const remaining = remainingStock(sale);
   return {
     id: sale.id,
     name: sale.name,
@@ -23,7 +18,7 @@ export function saleToJson(sale: Sale, now = Date.now()) {
     holdSeconds: sale.holdSeconds,
     opensAt: iso(sale.opensAt),
     closesAt: iso(sale.closesAt),
-    status,
+    status: saleStatus(sale, now),
   };
 }
 

@@ -1,6 +1,6 @@
 // A per-worker view of each sale, refreshed from the ledger at most once per
 // TTL however many readers ask, so GET /api/sales/:id costs no ledger call per read.
-import type { Ledger, Sale } from '../ledger/ledger';
+import type { Ledger, Sale } from '../ledger';
 
 interface Entry {
   sale: Sale | null;

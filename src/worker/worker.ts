@@ -5,12 +5,14 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import uWS from 'uWebSockets.js';
 import type { Config } from '../config/config';
-import { IpcRpc, type IpcEndpoint } from '../cluster/ipc-rpc';
 import { connectionGuard } from '../cluster/front';
 import { receiveHandoffs } from '../cluster/handoff-receiver';
 import { registerRoutes } from '../http/routes';
-import { openWorkerLedger } from '../ledger/open-ledger';
 import { StockKeeper } from '../inventory/stock-keeper';
+import { parentEndpoint } from '../ipc/endpoint';
+import type { ReadyMessage } from '../ipc/messages';
+import { IpcRpc } from '../ipc/rpc';
+import { openWorkerLedger } from '../ledger';
 import { RequestTracker } from './request-tracker';
 
 function listenUnix(app: uWS.TemplatedApp, path: string): Promise<uWS.us_listen_socket> {
@@ -30,13 +32,14 @@ function listenPort(app: uWS.TemplatedApp, host: string, port: number): Promise<
 const DRAIN_LINGER_MS = 100;
 
 export async function runWorker(config: Config): Promise<void> {
-  const slot = Number(process.env.SPIKE_WORKER_SLOT);
+  if (config.workerSlot === null) throw new Error('a worker needs SPIKE_WORKER_SLOT, which the primary sets when it forks one');
+  const slot = config.workerSlot;
   const weight = config.weights[slot]!;
   const totalWeight = config.weights.reduce((sum, w) => sum + w, 0);
   const tracker = new RequestTracker();
   let keeper: StockKeeper | undefined;
 
-  const rpc = new IpcRpc(process as unknown as IpcEndpoint, {
+  const rpc = new IpcRpc(parentEndpoint(), {
     workerStats: () => ({ slot, pid: process.pid, requests: tracker.requests, inFlight: tracker.inFlight, allowances: keeper?.allowanceStats() ?? {} }),
   });
   const ledger = await openWorkerLedger(config, rpc);
@@ -60,7 +63,7 @@ export async function runWorker(config: Config): Promise<void> {
     defaultSaleId: config.defaultSaleId,
     maxBodyBytes: config.maxBodyBytes,
     workerSlot: slot,
-    clusterStats: () => rpc.request('clusterStats', null, 2000),
+    clusterStats: () => rpc.request('clusterStats', [], 2000),
     track: tracker,
   });
 
@@ -92,8 +95,8 @@ export async function runWorker(config: Config): Promise<void> {
     process.exit(0);
   };
 
-  process.on('message', (message: unknown) => {
-    if ((message as { spike?: string })?.spike === 'shutdown') void shutdown('asked by the primary');
+  rpc.onNotice((message) => {
+    if (message.spike === 'shutdown') void shutdown('asked by the primary');
   });
   // Ctrl-C reaches the whole process group; the primary runs the shutdown, and
   // a worker that outlives its primary exits rather than linger as an orphan.
@@ -104,5 +107,6 @@ export async function runWorker(config: Config): Promise<void> {
     void shutdown('the primary is gone');
   });
 
-  process.send!({ spike: 'ready' });
+  const ready: ReadyMessage = { spike: 'ready' };
+  process.send!(ready);
 }

@@ -7,7 +7,7 @@ import type { Reply } from './client';
 export async function assertJournalSoldExactly(dataDir: string, saleId: string, total: number, acknowledged: Iterable<Reply>): Promise<void> {
   const ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
   try {
-    const f = ledger.figures(saleId)!;
+    const f = ledger.diagnostics.saleFigures(saleId)!;
     assert.deepEqual(
       { sold: f.sold, total: f.total, orders: f.orderCount, reserved: f.orders.reserved + f.orders.paid, buyers: f.buyers, held: f.held, requestKeys: f.requestKeys, overLimit: f.buyersOverLimit },
       { sold: total, total, orders: total, reserved: total, buyers: total, held: total, requestKeys: total, overLimit: 0 },

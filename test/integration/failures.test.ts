@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RedisLedger } from '../../src/ledger/redis/redis-ledger';
-import { newOrderId } from '../../src/inventory/stock-keeper';
+import { newOrderId } from '../../src/inventory/order-ids';
 import { crowd, request, statusCounts, type Reply } from '../helpers/client';
 import { PrivateRedis } from '../helpers/private-redis';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
 import { isProcessAlive } from '../../src/system/process-alive';
+import { saleKeys } from '../../src/ledger/redis/keys';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -43,9 +44,9 @@ async function createSale(server: RunningServer, id: string, total: number): Pro
 async function ledgerState(redisUrl: string, prefix: string, saleId: string) {
   const redis = adminRedis(redisUrl);
   try {
-    const sold = Number(await redis.hget(`${prefix}:{${saleId}}:sale`, 'sold'));
-    const orders = await redis.hgetall(`${prefix}:{${saleId}}:orders`);
-    const held = await redis.hvals(`${prefix}:{${saleId}}:buyers`);
+    const sold = Number(await redis.hget(saleKeys(prefix, saleId).sale, 'sold'));
+    const orders = await redis.hgetall(saleKeys(prefix, saleId).orders);
+    const held = await redis.hvals(saleKeys(prefix, saleId).buyers);
     return { sold, orders, buyers: held.length, overLimit: held.filter((count) => count !== '1').length };
   } finally {
     await redis.quit();

@@ -8,6 +8,7 @@ import { crowd, request, statusCounts, type Reply } from '../helpers/client';
 import { PrivateRedis } from '../helpers/private-redis';
 import { adminRedis, dropPrefix, REDIS_URL, scriptCalls, uniquePrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, startServer, type RunningServer } from '../helpers/server';
+import { saleKeys } from '../../src/ledger/redis/keys';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const WEIGHTS = [1, 2, 3, 4];
@@ -46,9 +47,9 @@ function assertSoldExactly(replies: Reply[], total: number): void {
 async function assertLedgerState(prefix: string, saleId: string, total: number): Promise<void> {
   const redis = adminRedis();
   try {
-    assert.equal(Number(await redis.hget(`${prefix}:{${saleId}}:sale`, 'sold')), total);
-    assert.equal(await redis.hlen(`${prefix}:{${saleId}}:orders`), total);
-    const held = await redis.hvals(`${prefix}:{${saleId}}:buyers`);
+    assert.equal(Number(await redis.hget(saleKeys(prefix, saleId).sale, 'sold')), total);
+    assert.equal(await redis.hlen(saleKeys(prefix, saleId).orders), total);
+    const held = await redis.hvals(saleKeys(prefix, saleId).buyers);
     assert.equal(held.length, total);
     assert.ok(held.every((count) => count === '1'), 'no buyer holds more than one ticket');
   } finally {

@@ -1,17 +1,11 @@
 // One sale's orders in the embedded ledger, stored column-wise (a million
 // orders cost a few typed arrays, not a million objects), with the sale's
-// order feed derived from them and the time-ordered index of unpaid holds.
-import type { FeedEvent, Order, OrderState } from '../ledger';
+// order feed derived from them.
+import type { FeedEvent, Order, OrderState } from '../types';
+import { grown } from './grown';
 
 const STATES: readonly OrderState[] = ['reserved', 'paid', 'expired', 'cancelled'];
 const CODE: Readonly<Record<OrderState, number>> = { reserved: 0, paid: 1, expired: 2, cancelled: 3 };
-
-function grown<T extends Float64Array | Uint32Array | Uint8Array>(array: T, need: number): T {
-  if (need <= array.length) return array;
-  const next = new (array.constructor as new (length: number) => T)(Math.max(need, array.length * 2));
-  next.set(array);
-  return next;
-}
 
 export class OrderTable {
   private readonly ids: string[] = [];
@@ -133,74 +127,5 @@ export class OrderTable {
   private appendFeed(entry: number): void {
     this.feed = grown(this.feed, this.feedLength + 1);
     this.feed[this.feedLength++] = entry;
-  }
-}
-
-/**
- * Unpaid holds by expiry time, as a binary min-heap of (expiresAt, order
- * index) in two typed arrays. A paid or cancelled order's entry is not
- * removed at once; the sweep drops it when it reaches the top.
- */
-export class ExpiryHeap {
-  private at = new Float64Array(16);
-  private index = new Uint32Array(16);
-  private length = 0;
-
-  get size(): number {
-    return this.length;
-  }
-
-  push(at: number, index: number): void {
-    this.at = grown(this.at, this.length + 1);
-    this.index = grown(this.index, this.length + 1);
-    let i = this.length++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(at, index, this.at[parent]!, this.index[parent]!)) break;
-      this.at[i] = this.at[parent]!;
-      this.index[i] = this.index[parent]!;
-      i = parent;
-    }
-    this.at[i] = at;
-    this.index[i] = index;
-  }
-
-  /** The earliest expiry, or Infinity when empty. */
-  peekAt(): number {
-    return this.length > 0 ? this.at[0]! : Infinity;
-  }
-
-  /** Removes the earliest entry and returns its order index. */
-  pop(): number {
-    if (this.length === 0) throw new RangeError('pop from an empty expiry heap');
-    const top = this.index[0]!;
-    const last = --this.length;
-    if (last > 0) this.siftDown(this.at[last]!, this.index[last]!);
-    return top;
-  }
-
-  /** Empties the heap; used after replay to rebuild it from the orders still held. */
-  clear(): void {
-    this.length = 0;
-  }
-
-  private siftDown(at: number, index: number): void {
-    let i = 0;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= this.length) break;
-      if (child + 1 < this.length && this.before(this.at[child + 1]!, this.index[child + 1]!, this.at[child]!, this.index[child]!)) child++;
-      if (!this.before(this.at[child]!, this.index[child]!, at, index)) break;
-      this.at[i] = this.at[child]!;
-      this.index[i] = this.index[child]!;
-      i = child;
-    }
-    this.at[i] = at;
-    this.index[i] = index;
-  }
-
-  /** Ties go to the older order, so equal expiry times release in purchase order. */
-  private before(atA: number, indexA: number, atB: number, indexB: number): boolean {
-    return atA < atB || (atA === atB && indexA < indexB);
   }
 }

@@ -4,8 +4,17 @@
 import { fdatasync, write } from 'node:fs';
 import { promisify } from 'node:util';
 
+/** The two file operations the writer needs; a test can inject a slow or lying disk. */
+export interface JournalFileOps {
+  write(fd: number, bytes: Buffer, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  fdatasync(fd: number): Promise<void>;
+}
+
 const writeAsync = promisify(write);
-const fdatasyncAsync = promisify(fdatasync);
+export const NODE_FILE_OPS: JournalFileOps = {
+  write: (fd, bytes, offset, length) => writeAsync(fd, bytes, offset, length, null),
+  fdatasync: promisify(fdatasync),
+};
 
 interface Batch {
   readonly frames: Buffer[];
@@ -46,6 +55,7 @@ export class JournalWriter {
     private readonly sync: boolean,
     private readonly file: string,
     private readonly onFailure: (error: Error) => void = () => {},
+    private readonly ops: JournalFileOps = NODE_FILE_OPS,
   ) {}
 
   /** Queues one frame; the promise settles when it (and everything before it) is on disk. */
@@ -90,9 +100,9 @@ export class JournalWriter {
       try {
         const bytes = batch.frames.length === 1 ? batch.frames[0]! : Buffer.concat(batch.frames);
         let written = 0;
-        while (written < bytes.length) written += (await writeAsync(this.fd, bytes, written, bytes.length - written, null)).bytesWritten;
+        while (written < bytes.length) written += (await this.ops.write(this.fd, bytes, written, bytes.length - written)).bytesWritten;
         if (this.sync) {
-          await fdatasyncAsync(this.fd);
+          await this.ops.fdatasync(this.fd);
           this.stats.syncs++;
         }
         this.stats.batches++;

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { decodeEvent, encodeEvent, type JournalEvent } from './journal-events';
 import { encodeFrame, FILE_MAGIC } from './journal-format';
 import { readJournal } from './journal-reader';
-import { JournalWriter, type WriterStats } from './journal-writer';
+import { JournalWriter, type JournalFileOps, type WriterStats } from './journal-writer';
 import { isProcessAlive } from '../../../system/process-alive';
 
 export const JOURNAL_FILE = 'ledger.journal';
@@ -17,6 +17,8 @@ export interface JournalOptions {
   readonly fsync: boolean;
   readonly log: (line: string) => void;
   readonly warn: (line: string) => void;
+  /** The writer's file operations; the real ones unless a test injects its own. */
+  readonly fileOps?: JournalFileOps;
 }
 
 export interface ReplayFigures {
@@ -102,7 +104,7 @@ export class Journal {
       const appendFd = openSync(file, 'a');
       return new Journal(new JournalWriter(appendFd, options.fsync, file, (error) =>
         options.warn(`${error.message}. The embedded ledger now refuses every request (503 ledger_unavailable); fix the disk and restart spike, which recovers from the journal.`),
-      ), appendFd, lockPath, file, replay);
+      options.fileOps), appendFd, lockPath, file, replay);
     } catch (error) {
       unlinkSync(lockPath);
       throw error;

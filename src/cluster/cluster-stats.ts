@@ -1,0 +1,50 @@
+// The figures GET /api/cluster shows: per worker its slot, weight, state,
+// restarts and outages (the primary's own knowledge), plus the counters each
+// live worker reports about itself over IPC.
+import type { IpcRpc } from '../ipc/rpc';
+import type { HoldSweeper } from '../ledger';
+import type { WorkerSlot } from './supervisor';
+
+/** What a worker reports about itself (answered by its `workerStats` IPC handler). */
+export interface WorkerSelfReport {
+  readonly slot: number;
+  readonly pid: number;
+  readonly requests: number;
+  readonly inFlight: number;
+  readonly allowances: Record<string, unknown>;
+}
+
+export interface ClusterStatsSources {
+  readonly balancer: string;
+  readonly ledgerDescription: string;
+  readonly sweeper: HoldSweeper;
+  readonly slots: readonly WorkerSlot[];
+  /** The IPC channel to the process now in each slot. */
+  readonly rpcOf: (slot: WorkerSlot) => IpcRpc | undefined;
+  /** Whether the balancer hands connections over itself (and so counts them per slot). */
+  readonly countsConnections: boolean;
+}
+
+
+export async function clusterStats(sources: ClusterStatsSources) {
+  const workers = await Promise.all(
+    sources.slots.map(async (slot) => {
+      const rpc = sources.rpcOf(slot);
+      const own = slot.state === 'ready' && rpc ? await rpc.request<WorkerSelfReport>('workerStats', [], 1000).catch(() => null) : null;
+      return {
+        slot: slot.index,
+        weight: slot.weight,
+        state: slot.state,
+        pid: slot.worker?.process.pid ?? null,
+        connections: sources.countsConnections ? slot.connections : null,
+        restarts: slot.restarts,
+        outages: slot.outages,
+        requests: own?.requests ?? null,
+        inFlight: own?.inFlight ?? null,
+        allowances: own?.allowances ?? null,
+      };
+    }),
+  );
+  const { sweeper } = sources;
+  return { balancer: sources.balancer, ledger: sources.ledgerDescription, sweeper: { ledgerCalls: sweeper.ledgerCalls, released: sweeper.released }, workers };
+}

@@ -1,0 +1,18 @@
+// The ids a purchase carries into the ledger: the order id it would create,
+// and the request key that names the attempt across retries.
+import { randomBytes } from 'node:crypto';
+
+/** Order ids carry their sale id so an order can be found on its sale's shard. */
+export function newOrderId(saleId: string): string {
+  return `${saleId}.${randomBytes(9).toString('base64url')}`;
+}
+
+/** A key for a buyer who sent none, so that a 503 can hand it back and a retry with it never reserves twice. */
+export function newRetryKey(): string {
+  return `auto-${randomBytes(12).toString('base64url')}`;
+}
+
+/** The ledger's name for an attempt: the Idempotency-Key (the client's or one made for it) under its own prefix. */
+export function requestKeyOf(idempotencyKey: string): string {
+  return `k:${idempotencyKey}`;
+}

@@ -1,0 +1,81 @@
+// One sale's gate in a worker: its local allowance, and the refill that
+// re-reads the global remaining when the allowance runs dry, so stock another
+// worker never used (it died, or got less traffic) is still sold.
+import { remainingStock, type Sale } from '../ledger';
+import { LocalAllowance, weightedShare } from './local-allowance';
+import type { SaleDirectory } from './sale-directory';
+
+export interface GateShare {
+  /** This worker's weight and the sum over all workers: the allowance is the weighted share. */
+  readonly weight: number;
+  readonly totalWeight: number;
+  readonly localBuffer: number;
+  /** Minimum time between two re-reads of the global remaining for one sale. */
+  readonly allowanceRefreshMs: number;
+}
+
+/** How long a worker trusts its own "sold out" before re-reading the ledger once. */
+export const SOLD_OUT_RECHECK_MS = 1000;
+
+export class StockGate {
+  readonly allowance: LocalAllowance;
+  private lastRefillAt = Date.now();
+  private refilling: Promise<void> | undefined;
+  /** Reservations sent to the ledger for this sale, for the bench's ledger-call audit. */
+  reserveCalls = 0;
+
+  constructor(sale: Sale, private readonly share: GateShare) {
+    const remaining = remainingStock(sale);
+    this.allowance = new LocalAllowance(this.shareOf(remaining));
+    if (remaining === 0) this.allowance.markSoldOut();
+  }
+
+  /**
+   * A sold-out mark is trusted for SOLD_OUT_RECHECK_MS: stock-returned messages
+   * clear it sooner, and the re-read after it covers a message that was missed.
+   */
+  trustsSoldOut(now: number): boolean {
+    return this.allowance.soldOut && this.allowance.soldOutFor(now) < SOLD_OUT_RECHECK_MS;
+  }
+
+  /** Takes one unit, refilling from the ledger's remaining once if the allowance is dry; false means no stock here. */
+  async take(sales: SaleDirectory, saleId: string, now: number): Promise<boolean> {
+    if (this.allowance.take()) return true;
+    if (!this.trustsSoldOut(now)) await this.refill(sales, saleId);
+    return this.allowance.take();
+  }
+
+  private shareOf(remaining: number): number {
+    const { weight, totalWeight, localBuffer } = this.share;
+    return Math.min(remaining, weightedShare(remaining, weight, totalWeight) + localBuffer);
+  }
+
+  /** One read serves every waiting request, and reads are spaced at least allowanceRefreshMs apart. */
+  private refill(sales: SaleDirectory, saleId: string): Promise<void> {
+    if (this.refilling) return this.refilling;
+    const wait = this.lastRefillAt + this.share.allowanceRefreshMs - Date.now();
+    this.refilling = (async () => {
+      try {
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const allowance = this.allowance;
+        if (!allowance.soldOut && allowance.available > 0) return;
+        const fresh = await sales.refresh(saleId);
+        this.lastRefillAt = Date.now();
+        if (!fresh) return;
+        const remaining = remainingStock(fresh);
+        // Either way the mark is renewed from what the ledger just said, so
+        // the next re-check is a full SOLD_OUT_RECHECK_MS away.
+        allowance.clearSoldOut();
+        if (remaining === 0) {
+          allowance.markSoldOut();
+          return;
+        }
+        if (allowance.available > 0) return;
+        allowance.extend(this.shareOf(remaining));
+      } finally {
+        this.refilling = undefined;
+      }
+    })();
+    return this.refilling;
+  }
+}

@@ -1,0 +1,48 @@
+// Every message that passes between spike's processes, in one union. Each
+// carries `spike: <type>`, so one guard tells ours from anything else on the
+// channel (Node's own cluster messages, say).
+
+/** Worker -> primary: serving. */
+export interface ReadyMessage {
+  readonly spike: 'ready';
+}
+
+/** Primary -> worker: drain and exit. */
+export interface ShutdownMessage {
+  readonly spike: 'shutdown';
+}
+
+/** Primary -> workers: tickets of the sale went back on sale (embedded ledger; Redis uses pub/sub). */
+export interface StockReturnedMessage {
+  readonly spike: 'stock-returned';
+  readonly saleId: string;
+}
+
+export interface RpcRequest {
+  readonly spike: 'rpc-request';
+  readonly id: number;
+  readonly method: string;
+  /** The method's arguments, in order. */
+  readonly args: readonly unknown[];
+}
+
+export interface RpcResponse {
+  readonly spike: 'rpc-response';
+  readonly id: number;
+  readonly result?: unknown;
+  readonly error?: { readonly message: string; readonly code?: string };
+}
+
+/** Everything one side sent within one turn of its event loop, as one IPC message. */
+export interface RpcBatch {
+  readonly spike: 'rpc-batch';
+  readonly items: ReadonlyArray<RpcRequest | RpcResponse>;
+}
+
+export type SpikeMessage = ReadyMessage | ShutdownMessage | StockReturnedMessage | RpcRequest | RpcResponse | RpcBatch;
+
+const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'stock-returned', 'rpc-request', 'rpc-response', 'rpc-batch']);
+
+export function isSpikeMessage(message: unknown): message is SpikeMessage {
+  return typeof message === 'object' && message !== null && TYPES.has((message as { spike?: unknown }).spike as string);
+}

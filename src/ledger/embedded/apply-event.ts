@@ -1,0 +1,81 @@
+// The only way the embedded ledger's state changes, live and at replay: one
+// journaled event at a time. Every event re-checks the invariants it could
+// break, so a journal that would build an oversold state (two primaries on
+// one DATA_DIR, a hand-edited file) stops the start with a precise message.
+import type { OrderState } from '../types';
+import { ExpiryHeap } from './expiry-heap';
+import type { JournalEvent, OrderTransition } from './journal/journal-events';
+import { OrderTable } from './order-table';
+import { locate, type LedgerState } from './state';
+
+export function applyEvent(state: LedgerState, event: JournalEvent): void {
+  switch (event.type) {
+    case 'sale_created': {
+      if (state.sales.has(event.id)) throw new Error(`sale "${event.id}" is created twice`);
+      state.sales.set(event.id, {
+        record: event,
+        sold: 0,
+        paid: 0,
+        buyers: new Map(),
+        orders: new OrderTable(event.id, event.holdSeconds * 1000),
+        requests: new Map(),
+        holds: new ExpiryHeap(),
+      });
+      return;
+    }
+    case 'ticket_reserved': {
+      const sale = state.sales.get(event.saleId);
+      if (!sale) throw new Error(`order ${event.orderId} is for sale "${event.saleId}", which was never created`);
+      if (sale.requests.has(event.requestKey)) throw new Error(`request key ${event.requestKey} of sale "${event.saleId}" made two orders`);
+      if (sale.orders.indexOf(event.orderId) !== undefined) throw new Error(`order ${event.orderId} is made twice`);
+      const { total, perUserLimit } = sale.record;
+      if (sale.sold >= total) throw new Error(`order ${event.orderId} would oversell sale "${event.saleId}": ${sale.sold} of ${total} tickets are already taken`);
+      const held = sale.buyers.get(event.userId) ?? 0;
+      if (held >= perUserLimit) throw new Error(`order ${event.orderId} would give buyer "${event.userId}" ${held + 1} tickets of sale "${event.saleId}", over its perUserLimit of ${perUserLimit}`);
+      const index = sale.orders.add(event.orderId, event.userId, event.createdAt);
+      sale.sold++;
+      sale.buyers.set(event.userId, held + 1);
+      sale.requests.set(event.requestKey, index);
+      const expiresAt = sale.orders.expiresAt(index);
+      if (expiresAt === null) sale.paid++;
+      else sale.holds.push(expiresAt, index);
+      return;
+    }
+    case 'order_paid':
+      return applyTransition(state, event, 'paid');
+    case 'order_cancelled':
+      return applyTransition(state, event, 'cancelled');
+    case 'order_expired':
+      return applyTransition(state, event, 'expired');
+  }
+}
+
+function applyTransition(state: LedgerState, event: OrderTransition, to: OrderState): void {
+  const found = locate(state, event.orderId);
+  if (!found) throw new Error(`order ${event.orderId} cannot become ${to}: it was never made`);
+  const { sale, index } = found;
+  const from = sale.orders.state(index);
+  if (from !== 'reserved') throw new Error(`order ${event.orderId} cannot become ${to}: it is ${from}, not reserved`);
+  if (to === 'paid') {
+    sale.paid++;
+  } else {
+    // The ticket goes back on sale: stock and the buyer's count. Its index entry is dropped by the next sweep.
+    sale.sold--;
+    const userId = sale.orders.userId(index);
+    const held = (sale.buyers.get(userId) ?? 0) - 1;
+    if (held > 0) sale.buyers.set(userId, held);
+    else sale.buyers.delete(userId);
+  }
+  sale.orders.transition(index, to, event.at);
+}
+
+/** After replay the expiry index holds every hold ever made; keep only those still held. */
+export function compactHoldIndexes(state: LedgerState): void {
+  for (const sale of state.sales.values()) {
+    if (sale.holds.size === 0) continue;
+    sale.holds.clear();
+    for (let index = 0; index < sale.orders.size; index++) {
+      if (sale.orders.state(index) === 'reserved') sale.holds.push(sale.orders.expiresAt(index)!, index);
+    }
+  }
+}

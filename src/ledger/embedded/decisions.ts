@@ -1,0 +1,143 @@
+// The embedded ledger's commands as pure decisions: each reads the state and
+// says what to answer and which events make the answer true, without changing
+// anything. Semantics match the Lua scripts in ../redis/lua exactly; the
+// outcome names are the table in ../outcomes.ts.
+import type { CancelOutcome, PayOutcome, ReserveOutcome } from '../outcomes';
+import { remainingStock, saleWindow } from '../sale-rules';
+import type { Actor, Order, ReserveRequest, Sale, SaleSpec } from '../types';
+import type { JournalEvent, OrderTransition, SaleCreated, TicketReserved } from './journal/journal-events';
+import { locate, toSale, type LedgerState, type SaleState } from './state';
+
+/** What a command decided: the reply, the events that make it true, and whether tickets went back on sale. */
+export interface Decision<T> {
+  readonly result: T;
+  readonly events: readonly JournalEvent[];
+  /** The sale whose stock grew; announced to onStockReturned listeners once the events are durable. */
+  readonly stockReturned?: string;
+}
+
+const nothing = <T>(result: T): Decision<T> => ({ result, events: [] });
+
+/** An empty actor is an admin too, as in the Lua scripts (which receive "" for one). */
+function mayAct(actor: Actor, userId: string): boolean {
+  return !actor || actor === userId;
+}
+
+function wholeNumber(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`sale ${name} must be a whole number >= 0, got ${value}`);
+  return value;
+}
+
+export function decideCreateSale(state: LedgerState, spec: SaleSpec, now: number): Decision<Sale | null> {
+  if (state.sales.has(spec.id)) return nothing(null);
+  // A value the journal cannot hold (NaN) would make it unreadable at the next start.
+  const event: SaleCreated = {
+    type: 'sale_created',
+    id: spec.id,
+    name: spec.name,
+    total: wholeNumber('total', spec.total),
+    perUserLimit: wholeNumber('perUserLimit', spec.perUserLimit),
+    holdSeconds: wholeNumber('holdSeconds', spec.holdSeconds ?? 0),
+    opensAt: spec.opensAt ?? null,
+    closesAt: spec.closesAt ?? null,
+    createdAt: now,
+  };
+  return { result: toSale(event, 0, 0), events: [event] };
+}
+
+export function decideReserve(state: LedgerState, request: ReserveRequest): Decision<ReserveOutcome> {
+  const sale = state.sales.get(request.saleId);
+  if (!sale) return nothing({ kind: 'not_found' });
+
+  // A retry of a request that already succeeded gets the same order back,
+  // whatever happened to the sale (and the order) since.
+  const earlier = sale.requests.get(request.requestKey);
+  if (earlier !== undefined) {
+    return nothing(sale.orders.userId(earlier) === request.userId ? { kind: 'replayed', order: sale.orders.order(earlier) } : { kind: 'key_reused' });
+  }
+
+  const { opensAt, closesAt, total, perUserLimit, holdSeconds } = sale.record;
+  const window = saleWindow(sale.record, request.now);
+  if (window === 'closed') return nothing({ kind: 'closed', closesAt: closesAt! });
+  if (window === 'not_open') return nothing({ kind: 'not_open', opensAt: opensAt! });
+  if (remainingStock({ total, sold: sale.sold }) === 0) return nothing({ kind: 'sold_out', total });
+  if ((sale.buyers.get(request.userId) ?? 0) >= perUserLimit) return nothing({ kind: 'limit_reached', perUserLimit });
+
+  const event: TicketReserved = {
+    type: 'ticket_reserved',
+    saleId: sale.record.id,
+    userId: request.userId,
+    requestKey: request.requestKey,
+    orderId: request.orderId,
+    createdAt: request.now,
+  };
+  const held = holdSeconds > 0;
+  const order: Order = {
+    orderId: request.orderId,
+    saleId: sale.record.id,
+    userId: request.userId,
+    state: held ? 'reserved' : 'paid',
+    createdAt: request.now,
+    expiresAt: held ? request.now + holdSeconds * 1000 : null,
+    updatedAt: request.now,
+  };
+  return { result: { kind: 'reserved', order, sold: sale.sold + 1, total }, events: [event] };
+}
+
+/** The order an actor may act on, or the refusal to give instead (the Lua scripts' orderForActor). */
+function orderForActor(state: LedgerState, orderId: string, actor: Actor): { kind: 'not_found' } | { kind: 'forbidden' } | { sale: SaleState; index: number } {
+  const found = locate(state, orderId);
+  if (!found) return { kind: 'not_found' };
+  return mayAct(actor, found.sale.orders.userId(found.index)) ? found : { kind: 'forbidden' };
+}
+
+/** An overdue hold becomes expired, in the same step as the pay or cancel that found it (the Lua scripts' expireNow). */
+function expireNow(sale: SaleState, index: number, orderId: string, now: number): Decision<{ kind: 'expired'; order: Order }> {
+  return { result: { kind: 'expired', order: sale.orders.orderAfter(index, 'expired', now) }, events: [{ type: 'order_expired', orderId, at: now }], stockReturned: sale.record.id };
+}
+
+/** reserved -> paid; an overdue hold expires instead, in the same step, so a payment racing the sweep has one winner. */
+export function decidePay(state: LedgerState, orderId: string, actor: Actor, now: number): Decision<PayOutcome> {
+  const found = orderForActor(state, orderId, actor);
+  if ('kind' in found) return nothing(found);
+  const { sale, index } = found;
+  const orders = sale.orders;
+  const current = orders.state(index);
+  if (current === 'paid') return nothing({ kind: 'already_paid', order: orders.order(index) });
+  if (current === 'cancelled') return nothing({ kind: 'cancelled', order: orders.order(index) });
+  if (orders.isOverdue(index, now)) return expireNow(sale, index, orderId, now);
+  if (current === 'expired') return nothing({ kind: 'expired', order: orders.order(index) });
+  return { result: { kind: 'paid', order: orders.orderAfter(index, 'paid', now) }, events: [{ type: 'order_paid', orderId, at: now }] };
+}
+
+/** reserved -> cancelled, releasing the ticket; an overdue hold becomes expired instead. */
+export function decideCancel(state: LedgerState, orderId: string, actor: Actor, now: number): Decision<CancelOutcome> {
+  const found = orderForActor(state, orderId, actor);
+  if ('kind' in found) return nothing(found);
+  const { sale, index } = found;
+  const orders = sale.orders;
+  const current = orders.state(index);
+  if (current === 'cancelled') return nothing({ kind: 'already_cancelled', order: orders.order(index) });
+  if (current === 'paid') return nothing({ kind: 'paid', order: orders.order(index) });
+  if (current === 'expired') return nothing({ kind: 'expired', order: orders.order(index) });
+  if (orders.isOverdue(index, now)) return expireNow(sale, index, orderId, now);
+  return { result: { kind: 'cancelled', order: orders.orderAfter(index, 'cancelled', now) }, events: [{ type: 'order_cancelled', orderId, at: now }], stockReturned: sale.record.id };
+}
+
+/**
+ * Up to `limit` due holds, earliest first, from the expiry index. This is the
+ * one command that touches the state: it pops the index entries it looks at.
+ * That is upkeep of an index, not a state change, and is safe because the
+ * caller applies the decision in the same synchronous step.
+ */
+export function decideExpireHolds(state: LedgerState, saleId: string, now: number, limit: number): Decision<number> {
+  const sale = state.sales.get(saleId);
+  if (!sale) return nothing(0);
+  const events: OrderTransition[] = [];
+  while (events.length < limit && sale.holds.peekAt() <= now) {
+    const index = sale.holds.pop();
+    // Paid, cancelled or expired meanwhile: its entry was left for here to drop.
+    if (sale.orders.isOverdue(index, now)) events.push({ type: 'order_expired', orderId: sale.orders.orderId(index), at: now });
+  }
+  return { result: events.length, events, stockReturned: events.length > 0 ? saleId : undefined };
+}

@@ -1,0 +1,53 @@
+// The embedded ledger's memory: per sale, its record, counters, buyers,
+// orders, request keys and hold index. Decisions read it; only applyEvent
+// changes it.
+import type { Sale } from '../types';
+import { saleIdOfOrder } from '../types';
+import type { SaleCreated } from './journal/journal-events';
+import type { ExpiryHeap } from './expiry-heap';
+import type { OrderTable } from './order-table';
+
+export interface SaleState {
+  readonly record: SaleCreated;
+  /** Tickets taken (held + paid); remaining = total - sold. */
+  sold: number;
+  paid: number;
+  /** userId -> tickets held; a buyer at 0 is removed, as the Lua scripts do. */
+  readonly buyers: Map<string, number>;
+  readonly orders: OrderTable;
+  /** requestKey -> index of the order it made */
+  readonly requests: Map<string, number>;
+  /** Unpaid holds by expiresAt, so expiry never scans the orders. */
+  readonly holds: ExpiryHeap;
+}
+
+export interface LedgerState {
+  readonly sales: Map<string, SaleState>;
+}
+
+export function emptyState(): LedgerState {
+  return { sales: new Map() };
+}
+
+/** The sale and row of an order id, or null when there is none. */
+export function locate(state: LedgerState, orderId: string): { sale: SaleState; index: number } | null {
+  const saleId = saleIdOfOrder(orderId);
+  const sale = saleId === null ? undefined : state.sales.get(saleId);
+  const index = sale?.orders.indexOf(orderId);
+  return sale && index !== undefined ? { sale, index } : null;
+}
+
+export function toSale(record: SaleCreated, sold: number, paid: number): Sale {
+  return {
+    id: record.id,
+    name: record.name,
+    total: record.total,
+    perUserLimit: record.perUserLimit,
+    holdSeconds: record.holdSeconds,
+    opensAt: record.opensAt,
+    closesAt: record.closesAt,
+    sold,
+    paid,
+    createdAt: record.createdAt,
+  };
+}

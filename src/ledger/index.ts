@@ -1,0 +1,77 @@
+// The ledger's one door. The primary and the workers open the ledger here and
+// never learn which one is behind it: this module picks it from the config,
+// and hands the primary everything that differs by kind (IPC handlers,
+// start-up warnings, the hold sweeper, the stock-returned relay) as one object.
+import type { Config } from '../config/config';
+import type { IpcRpc, RpcHandler } from '../ipc/rpc';
+import { EmbeddedLedger, embeddedDescription } from './embedded/embedded-ledger';
+import { HoldSweeper } from './hold-sweeper';
+import type { Ledger } from './ledger';
+import { durabilityWarnings } from './redis/durability';
+import { RedisLedger } from './redis/redis-ledger';
+import { ledgerHandlers, remoteLedger } from './remote-ledger';
+
+export type { Ledger } from './ledger';
+export * from './types';
+export * from './outcomes';
+export * from './sale-rules';
+export type { HoldSweeper } from './hold-sweeper';
+
+type LedgerConfig = Pick<
+  Config,
+  'ledger' | 'dataDir' | 'journalFsync' | 'redisUrl' | 'redisCluster' | 'redisPrefix' | 'redisAutoPipelining' | 'ledgerTimeoutMs' | 'holdSweepMs'
+>;
+
+/** What the primary holds: the ledger, and the parts of running it that depend on its kind. */
+export interface PrimaryLedger {
+  readonly ledger: Ledger;
+  /** IPC methods the primary serves to its workers (none for Redis, which workers reach directly). */
+  readonly ipcHandlers: Readonly<Record<string, RpcHandler>>;
+  /** Releases unpaid holds on time; the primary starts and stops it. */
+  readonly sweeper: HoldSweeper;
+  /** Settings that can lose acknowledged orders, for the start-up log. */
+  startupWarnings(): Promise<string[]>;
+  /**
+   * Calls `broadcast` with each sale whose tickets went back on sale when the
+   * workers cannot hear it themselves (the embedded ledger lives only here;
+   * Redis workers hear pub/sub directly, so nothing is relayed).
+   */
+  relayStockReturned(broadcast: (saleId: string) => void): void;
+}
+
+export async function openPrimaryLedger(config: LedgerConfig, log: (line: string) => void, warn: (line: string) => void): Promise<PrimaryLedger> {
+  const sweeper = (ledger: Ledger) => new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, saleListRefreshMs: 500, warn });
+  if (config.ledger === 'embedded') {
+    const ledger = EmbeddedLedger.open({ dataDir: config.dataDir, fsync: config.journalFsync, log, warn });
+    return {
+      ledger,
+      ipcHandlers: ledgerHandlers(ledger),
+      sweeper: sweeper(ledger),
+      startupWarnings: async () => [],
+      relayStockReturned: (broadcast) => void ledger.onStockReturned(broadcast),
+    };
+  }
+  const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false });
+  try {
+    await ledger.connect(3000);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}. Start Redis there, point REDIS_URL at one, or run without Redis: LEDGER=embedded`);
+  }
+  return {
+    ledger,
+    ipcHandlers: {},
+    sweeper: sweeper(ledger),
+    startupWarnings: () => durabilityWarnings(ledger.redis),
+    relayStockReturned: () => {},
+  };
+}
+
+/** The worker's ledger: its own Redis connection, or the primary's embedded ledger over IPC. */
+export async function openWorkerLedger(config: LedgerConfig, rpc: IpcRpc): Promise<Ledger> {
+  if (config.ledger === 'embedded') {
+    return remoteLedger(rpc, { description: embeddedDescription(config.dataDir, config.journalFsync), timeoutMs: config.ledgerTimeoutMs });
+  }
+  const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: config.redisAutoPipelining });
+  await ledger.connect();
+  return ledger;
+}

@@ -1,0 +1,90 @@
+// The one table of what each ledger command can answer. Every outcome has one
+// name, declared here once: the Lua scripts return it as their first reply
+// element, the embedded ledger's decisions return it as `kind`, and the HTTP
+// layer maps it to an answer or to a SpikeError from this same table. The
+// outcome types below are derived from the table, so adding an outcome means
+// one entry here, one in the script, one in the embedded decision.
+import type { ErrorName } from '../errors/errors';
+import type { Order } from './types';
+
+/** The payload fields an outcome may carry, and their types. */
+interface FieldTypes {
+  readonly order: Order;
+  readonly sold: number;
+  readonly total: number;
+  readonly perUserLimit: number;
+  readonly opensAt: number;
+  readonly closesAt: number;
+}
+export type OutcomeField = keyof FieldTypes;
+
+interface OutcomeSpec {
+  /** The reply's payload, in the order the Lua script returns it after the outcome name. */
+  readonly fields: readonly OutcomeField[];
+  /** A success answers with this HTTP status; a refusal names its error instead. */
+  readonly status?: number;
+  /** The request repeated one that already succeeded: same answer, marked as a replay. */
+  readonly replayed?: true;
+  readonly error?: ErrorName;
+}
+
+export const OUTCOMES = {
+  reserve: {
+    reserved: { fields: ['order', 'sold', 'total'], status: 201 },
+    replayed: { fields: ['order'], status: 201, replayed: true },
+    sold_out: { fields: ['total'], error: 'SOLD_OUT' },
+    limit_reached: { fields: ['perUserLimit'], error: 'LIMIT_REACHED' },
+    key_reused: { fields: [], error: 'IDEMPOTENCY_KEY_REUSED' },
+    not_found: { fields: [], error: 'SALE_NOT_FOUND' },
+    not_open: { fields: ['opensAt'], error: 'NOT_OPEN' },
+    closed: { fields: ['closesAt'], error: 'CLOSED' },
+  },
+  pay: {
+    paid: { fields: ['order'], status: 200 },
+    already_paid: { fields: ['order'], status: 200, replayed: true },
+    expired: { fields: ['order'], error: 'EXPIRED' },
+    cancelled: { fields: ['order'], error: 'ORDER_CANCELLED' },
+    forbidden: { fields: [], error: 'NOT_ORDER_OWNER' },
+    not_found: { fields: [], error: 'ORDER_NOT_FOUND' },
+  },
+  cancel: {
+    cancelled: { fields: ['order'], status: 200 },
+    already_cancelled: { fields: ['order'], status: 200, replayed: true },
+    paid: { fields: ['order'], error: 'ALREADY_PAID' },
+    expired: { fields: ['order'], error: 'EXPIRED' },
+    forbidden: { fields: [], error: 'NOT_ORDER_OWNER' },
+    not_found: { fields: [], error: 'ORDER_NOT_FOUND' },
+  },
+} as const satisfies Record<string, Record<string, OutcomeSpec>>;
+
+export type Command = keyof typeof OUTCOMES;
+type Table<C extends Command> = (typeof OUTCOMES)[C];
+
+/** `{kind, ...fields}` for each outcome of the command, as a discriminated union. */
+export type OutcomeOf<C extends Command> = {
+  [K in keyof Table<C>]: { readonly kind: K } & { readonly [F in Table<C>[K] extends { fields: readonly (infer F extends OutcomeField)[] } ? F : never]: FieldTypes[F] };
+}[keyof Table<C>];
+
+export type ReserveOutcome = OutcomeOf<'reserve'>;
+export type PayOutcome = OutcomeOf<'pay'>;
+export type CancelOutcome = OutcomeOf<'cancel'>;
+
+export function outcomeSpec(command: Command, kind: string): OutcomeSpec | undefined {
+  return Object.hasOwn(OUTCOMES[command], kind) ? (OUTCOMES[command] as Record<string, OutcomeSpec>)[kind] : undefined;
+}
+
+/**
+ * Turns a Lua reply `{name, field1, field2, ...}` into its outcome object, by
+ * the table; an unknown name is a bug in a script, never a client's fault.
+ */
+export function decodeReply<C extends Command>(command: C, reply: readonly unknown[]): OutcomeOf<C> {
+  const kind = String(reply[0]);
+  const spec = outcomeSpec(command, kind);
+  if (!spec) throw new Error(`the ${command} script answered an outcome the table does not name: ${JSON.stringify(reply[0])}`);
+  const outcome: Record<string, unknown> = { kind };
+  spec.fields.forEach((field, i) => {
+    const raw = reply[i + 1];
+    outcome[field] = field === 'order' ? (JSON.parse(String(raw)) as Order) : Number(raw);
+  });
+  return outcome as OutcomeOf<C>;
+}

@@ -1,0 +1,40 @@
+// Where a sale lives in Redis. Every key of one sale carries the hash tag
+// {saleId}, so a Redis Cluster keeps the sale on one shard and each of its
+// scripts runs there.
+
+export interface SaleKeys {
+  /** {id,name,total,sold,paid,perUserLimit,holdSeconds,opensAt,closesAt,createdAt} */
+  readonly sale: string;
+  /** userId -> tickets held */
+  readonly buyers: string;
+  /** orderId -> order JSON */
+  readonly orders: string;
+  /** requestKey -> orderId */
+  readonly requests: string;
+  /** unpaid orderIds scored by expiresAt */
+  readonly holds: string;
+  /** one stream entry per order state change */
+  readonly feed: string;
+}
+
+export function saleKeys(prefix: string, saleId: string): SaleKeys {
+  const base = `${prefix}:{${saleId}}`;
+  return {
+    sale: `${base}:sale`,
+    buyers: `${base}:buyers`,
+    orders: `${base}:orders`,
+    requests: `${base}:requests`,
+    holds: `${base}:holds`,
+    feed: `${base}:feed`,
+  };
+}
+
+/** The set of every sale id, for the hold sweeper. */
+export function salesIndexKey(prefix: string): string {
+  return `${prefix}:sales`;
+}
+
+/** The pub/sub channel on which release scripts announce a sale's returned stock. */
+export function stockReturnedChannel(prefix: string): string {
+  return `${prefix}:stock-returned`;
+}

@@ -1,0 +1,88 @@
+--[[
+  Reserves one ticket, atomically: the whole check-and-take runs as one step.
+
+  KEYS[1] sale hash      {id,name,total,sold,paid,perUserLimit,holdSeconds,opensAt,closesAt,createdAt}
+  KEYS[2] buyers hash    userId -> tickets held
+  KEYS[3] orders hash    orderId -> order JSON
+  KEYS[4] requests hash  requestKey -> orderId (makes retries and Idempotency-Key replays safe)
+  KEYS[5] holds zset     orderId scored by expiresAt (the expiry sweeper's index)
+  KEYS[6] feed stream    one entry per order state change
+
+  ARGV[1] userId         already validated: 1-64 of A-Z a-z 0-9 _ -
+  ARGV[2] requestKey     "k:<Idempotency-Key>" (sent by the client or made by the worker)
+  ARGV[3] orderId        the id a new order gets
+  ARGV[4] now            epoch milliseconds
+
+  Returns {outcome, ...fields}; the outcome names and their fields are the
+  `reserve` table of src/ledger/outcomes.ts:
+    {'reserved', orderJson, sold, total}  state "reserved" with a hold, or "paid" when holdSeconds is 0
+    {'replayed', orderJson}               this requestKey already made an order
+    {'sold_out', total}                   sold == total
+    {'limit_reached', perUserLimit}       the buyer already holds perUserLimit tickets
+    {'not_found'}                         no such sale
+    {'not_open', opensAt}                 not open yet
+    {'closed', closesAt}                  closed
+    {'key_reused'}                        requestKey belongs to another buyer
+]]
+--- @include "includes/orders"
+local sale = KEYS[1]
+local userId = ARGV[1]
+local requestKey = ARGV[2]
+local now = tonumber(ARGV[4])
+
+local fields = redis.call('HMGET', sale, 'total', 'sold', 'perUserLimit', 'opensAt', 'closesAt', 'holdSeconds', 'id')
+if not fields[1] then
+  return {'not_found'}
+end
+
+-- A retry of a request that already succeeded gets the same order back,
+-- whatever happened to the sale since.
+local earlier = redis.call('HGET', KEYS[4], requestKey)
+if earlier then
+  local order = readOrder(KEYS[3], earlier)
+  if order.userId ~= userId then
+    return {'key_reused'}
+  end
+  return {'replayed', orderJson(order)}
+end
+
+-- Closed wins over not-open, as in src/ledger/sale-rules.ts.
+local closesAt = tonumber(fields[5])
+if closesAt and now >= closesAt then
+  return {'closed', closesAt}
+end
+local opensAt = tonumber(fields[4])
+if opensAt and now < opensAt then
+  return {'not_open', opensAt}
+end
+
+local total = tonumber(fields[1])
+local sold = tonumber(fields[2])
+-- The seed checked total >= sold and so sold total + 1; strictly less is right.
+if sold >= total then
+  return {'sold_out', total}
+end
+
+local perUserLimit = tonumber(fields[3])
+local held = tonumber(redis.call('HGET', KEYS[2], userId) or '0')
+if held >= perUserLimit then
+  return {'limit_reached', perUserLimit}
+end
+
+local holdSeconds = tonumber(fields[6])
+local order = { orderId = ARGV[3], saleId = fields[7], userId = userId, createdAt = now, updatedAt = now }
+if holdSeconds > 0 then
+  order.state = 'reserved'
+  order.expiresAt = now + holdSeconds * 1000
+  redis.call('ZADD', KEYS[5], order.expiresAt, order.orderId)
+else
+  order.state = 'paid'
+  redis.call('HINCRBY', sale, 'paid', 1)
+end
+local json = orderJson(order)
+sold = redis.call('HINCRBY', sale, 'sold', 1)
+redis.call('HINCRBY', KEYS[2], userId, 1)
+redis.call('HSET', KEYS[3], order.orderId, json)
+redis.call('HSET', KEYS[4], requestKey, order.orderId)
+appendFeed(KEYS[6], order)
+return {'reserved', json, sold, total}

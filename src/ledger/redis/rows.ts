@@ -1,0 +1,36 @@
+// Redis rows as ledger values: the sale hash, order JSON, feed stream entries,
+// and the audit script's reply.
+import type { FeedEvent, Order, OrderState, Sale, SaleAudit } from '../types';
+
+export function saleFromHash(fields: Record<string, string>): Sale | null {
+  if (!fields.id) return null;
+  return {
+    id: fields.id,
+    name: fields.name ?? fields.id,
+    total: Number(fields.total),
+    sold: Number(fields.sold),
+    paid: Number(fields.paid ?? 0),
+    perUserLimit: Number(fields.perUserLimit),
+    holdSeconds: Number(fields.holdSeconds ?? 0),
+    opensAt: fields.opensAt ? Number(fields.opensAt) : null,
+    closesAt: fields.closesAt ? Number(fields.closesAt) : null,
+    createdAt: Number(fields.createdAt),
+  };
+}
+
+export function orderFromJson(json: string | number | undefined): Order {
+  return JSON.parse(String(json)) as Order;
+}
+
+export function feedEventFromEntry([id, flat]: [string, string[]]): FeedEvent {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
+  return { id, orderId: f.orderId!, userId: f.userId!, state: f.state as OrderState, at: Number(f.at) };
+}
+
+/** auditSale-3.lua's reply; see its header. */
+export function auditFromReply(reply: number[]): SaleAudit | null {
+  if (reply.length === 0) return null;
+  const [total, sold, paid, reserved, paidOrders, expired, cancelled, buyers, buyersOverLimit] = reply.map(Number) as number[];
+  return { total: total!, sold: sold!, paid: paid!, orders: { reserved: reserved!, paid: paidOrders!, expired: expired!, cancelled: cancelled! }, buyers: buyers!, buyersOverLimit: buyersOverLimit! };
+}

@@ -1,0 +1,70 @@
+// The Lua scripts, loaded once per connection with ioredis defineCommand
+// (EVALSHA, falling back to EVAL on NOSCRIPT after a flush or failover). As in
+// BullMQ, a script's key count comes from its file name (`payOrder-5.lua` takes
+// 5 keys), and a script names the files it needs with `--- @include "path"`,
+// so a reader of one script can find every function it calls.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis, Cluster, Result } from 'ioredis';
+
+/** Lua lives beside this module (src/ledger/redis/lua) and is copied next to the compiled code by the build. */
+export const LUA_DIR = join(__dirname, 'lua');
+
+/** A reply made of an outcome name and its fields; decoded by src/ledger/outcomes.ts. */
+export type OutcomeReply = [string, ...(string | number)[]];
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    reserveTicket(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, userId: string, requestKey: string, orderId: string, now: number): Result<OutcomeReply, Context>;
+    payOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
+    cancelOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
+    expireHolds(sale: string, buyers: string, orders: string, holds: string, feed: string, now: number, limit: number, channel: string): Result<number, Context>;
+    createSale(sale: string, ...fieldsAndValues: (string | number)[]): Result<0 | 1, Context>;
+    auditSale(sale: string, orders: string, buyers: string): Result<number[], Context>;
+  }
+}
+
+export interface ScriptFile {
+  /** The command name ioredis gets, e.g. "payOrder". */
+  readonly name: string;
+  readonly numberOfKeys: number;
+  /** The script's source with its includes in front, each once. */
+  readonly lua: string;
+}
+
+const INCLUDE = /^--- @include "([^"]+)"\s*$/gm;
+
+/** `name-N.lua` -> {name, N}; anything else in the folder is not a command. */
+export function splitFilename(file: string): { name: string; numberOfKeys: number } | null {
+  const match = /^([A-Za-z]+)-(\d+)\.lua$/.exec(file);
+  return match ? { name: match[1]!, numberOfKeys: Number(match[2]) } : null;
+}
+
+/** Resolves `--- @include` lines depth-first, each file once, includes before their includers. */
+export function resolveIncludes(source: string, dir: string, seen = new Set<string>()): string {
+  const parts: string[] = [];
+  for (const [, path] of source.matchAll(INCLUDE)) {
+    if (seen.has(path!)) continue;
+    seen.add(path!);
+    parts.push(resolveIncludes(readFileSync(join(dir, `${path}.lua`), 'utf8'), dir, seen));
+  }
+  parts.push(source.replace(INCLUDE, ''));
+  return parts.join('\n');
+}
+
+export function loadScripts(dir = LUA_DIR): ScriptFile[] {
+  const scripts: ScriptFile[] = [];
+  for (const file of readdirSync(dir).sort()) {
+    const parsed = splitFilename(file);
+    if (!parsed) continue;
+    scripts.push({ ...parsed, lua: resolveIncludes(readFileSync(join(dir, file), 'utf8'), dir) });
+  }
+  return scripts;
+}
+
+let cached: ScriptFile[] | undefined;
+
+export function defineScripts(redis: Redis | Cluster): void {
+  cached ??= loadScripts();
+  for (const script of cached) redis.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+}

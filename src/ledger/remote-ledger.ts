@@ -1,0 +1,73 @@
+// A worker's view of a ledger that lives in the primary (the embedded one):
+// every call is one request over IPC, derived from one list of the Ledger's
+// methods. The primary serves the same list (ledgerHandlers).
+import { ERRORS, LedgerUnavailableError } from '../errors/errors';
+import { RemoteError, RpcTimeoutError, type IpcRpc, type RpcHandler } from '../ipc/rpc';
+import { remoteMethods, serveMethods } from '../ipc/remote-methods';
+import type { Ledger } from './ledger';
+
+/** Every Ledger method that crosses IPC; the rest are local to each side. */
+export const REMOTE_LEDGER_METHODS = [
+  'createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel',
+  'expireHolds', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
+] as const satisfies ReadonlyArray<keyof Ledger>;
+type RemoteMethod = (typeof REMOTE_LEDGER_METHODS)[number];
+type LocalMember = 'description' | 'onStockReturned' | 'close';
+/** Fails to compile when a Ledger method is neither remote nor local: a new method must be listed. */
+const everyMethodListed: [Exclude<keyof Ledger, RemoteMethod | LocalMember>] extends [never] ? true : never = true;
+void everyMethodListed;
+
+const PREFIX = 'ledger';
+
+/** The primary's side: handlers that serve its ledger to the workers. */
+export function ledgerHandlers(ledger: Ledger): Record<string, RpcHandler> {
+  return serveMethods<Ledger, RemoteMethod>(PREFIX, REMOTE_LEDGER_METHODS, ledger);
+}
+
+export interface RemoteLedgerOptions {
+  readonly description: string;
+  readonly timeoutMs: number;
+}
+
+/**
+ * The worker's side. A timeout or a lost primary becomes
+ * LedgerUnavailableError (503): the primary may still have reserved, and a
+ * retry with the same Idempotency-Key then gets that order back.
+ */
+export function remoteLedger(rpc: IpcRpc, options: RemoteLedgerOptions): Ledger {
+  const stockListeners: Array<(saleId: string) => void> = [];
+  rpc.onNotice((message) => {
+    if (message.spike !== 'stock-returned') return;
+    for (const notify of stockListeners) notify(message.saleId);
+  });
+
+  const call = async (method: string, args: unknown[]): Promise<unknown> => {
+    try {
+      return await rpc.request(method, args, options.timeoutMs);
+    } catch (error) {
+      if (error instanceof RpcTimeoutError) {
+        throw new LedgerUnavailableError(`the embedded ledger in the primary did not answer ${method} within LEDGER_TIMEOUT_MS=${options.timeoutMs}`, error);
+      }
+      if (error instanceof RemoteError) {
+        if (error.code === ERRORS.LEDGER_UNAVAILABLE.code) throw new LedgerUnavailableError(error.message, error);
+        throw new Error(`the embedded ledger failed ${method}: ${error.message}`);
+      }
+      throw new LedgerUnavailableError(`the embedded ledger is unreachable (${method}): ${(error as Error).message}`, error);
+    }
+  };
+
+  return {
+    ...remoteMethods<Ledger, RemoteMethod>(PREFIX, REMOTE_LEDGER_METHODS, call),
+    description: options.description,
+    /**
+     * The primary relays returned stock as stock-returned messages. One
+     * missed while the channel hiccups is covered by the stock keeper's
+     * periodic re-read of a sold-out sale.
+     */
+    async onStockReturned(listener) {
+      stockListeners.push(listener);
+    },
+    /** The channel belongs to the worker, not to this ledger; nothing to close. */
+    async close() {},
+  };
+}

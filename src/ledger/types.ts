@@ -1,0 +1,98 @@
+// The ledger's vocabulary: sales, orders, feed events and pages, as both
+// ledgers store them and every other part of spike reads them.
+
+export interface SaleSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly total: number;
+  readonly perUserLimit: number;
+  /** How long a reservation is held for payment; 0 makes every sale final at once. */
+  readonly holdSeconds: number;
+  /** Epoch milliseconds, or null for "always". */
+  readonly opensAt: number | null;
+  readonly closesAt: number | null;
+}
+
+export interface Sale extends SaleSpec {
+  /** Tickets taken: held for payment plus paid. remaining = total - sold. */
+  readonly sold: number;
+  /** Of those, paid (or final at once when holdSeconds is 0). reserved = sold - paid. */
+  readonly paid: number;
+  readonly createdAt: number;
+}
+
+/**
+ * reserved -> paid, reserved -> expired (hold ran out), reserved -> cancelled.
+ * A sale with holdSeconds 0 creates orders directly as paid.
+ */
+export type OrderState = 'reserved' | 'paid' | 'expired' | 'cancelled';
+
+export interface Order {
+  readonly orderId: string;
+  readonly saleId: string;
+  readonly userId: string;
+  readonly state: OrderState;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  /** When an unpaid hold is released; null for orders final at once. */
+  readonly expiresAt: number | null;
+  /** When the order last changed state. */
+  readonly updatedAt: number;
+}
+
+/** One state change of one order, as the order feed delivers it. */
+export interface FeedEvent {
+  /** Position in the sale's feed; pass it back as `after` to read on. */
+  readonly id: string;
+  readonly orderId: string;
+  readonly userId: string;
+  readonly state: OrderState;
+  readonly at: number;
+}
+
+export interface ReserveRequest {
+  readonly saleId: string;
+  readonly userId: string;
+  /**
+   * Names this purchase attempt for its whole life: "k:<Idempotency-Key>",
+   * with a key the client sent or one the worker made for it. A retry with
+   * the same key never reserves twice.
+   */
+  readonly requestKey: string;
+  /** The id the order gets if this attempt creates one. */
+  readonly orderId: string;
+  readonly now: number;
+}
+
+/** Who asks to pay or cancel: the buyer by id, or an admin (null). */
+export type Actor = string | null;
+
+export interface OrderPage {
+  readonly orders: readonly Order[];
+  /** Pass back to read the next page; null when there is none. */
+  readonly cursor: string | null;
+}
+
+export interface FeedPage {
+  readonly events: readonly FeedEvent[];
+  /** The id of the last event returned (or the `after` given, when none). */
+  readonly last: string | null;
+}
+
+/** A sale's counters checked against its orders, taken in one atomic step. */
+export interface SaleAudit {
+  readonly total: number;
+  readonly sold: number;
+  readonly paid: number;
+  readonly orders: Readonly<Record<OrderState, number>>;
+  /** Buyers whose ticket count is above the sale's perUserLimit (must be 0). */
+  readonly buyersOverLimit: number;
+  /** Buyers holding at least one ticket. */
+  readonly buyers: number;
+}
+
+/** Order ids carry their sale id so an order can be found on the sale's shard. */
+export function saleIdOfOrder(orderId: string): string | null {
+  const dot = orderId.indexOf('.');
+  return dot > 0 ? orderId.slice(0, dot) : null;
+}

@@ -1,0 +1,407 @@
+// One contract for every ledger: the same cases run against Redis and the
+// embedded ledger, so a behaviour only one of them has is a failing test.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { FeedEvent, FeedPage, Ledger, Order, OrderPage, ReserveOutcome, SaleSpec } from '../../src/ledger';
+import { newOrderId } from '../../src/inventory/order-ids';
+
+export interface LedgerFixture {
+  readonly ledger: Ledger;
+  close(): Promise<void>;
+}
+
+function spec(overrides: Partial<SaleSpec> = {}): SaleSpec {
+  const id = overrides.id ?? `sale-${randomBytes(5).toString('hex')}`;
+  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, ...overrides };
+}
+
+function attempt(ledger: Ledger, saleId: string, userId: string, requestKey = `r:${randomBytes(8).toString('hex')}`, now = Date.now()): Promise<ReserveOutcome> {
+  return ledger.reserve({ saleId, userId, requestKey, orderId: newOrderId(saleId), now });
+}
+
+function count(outcomes: ReserveOutcome[], kind: ReserveOutcome['kind']): number {
+  return outcomes.filter((outcome) => outcome.kind === kind).length;
+}
+
+export function ledgerContract(name: string, open: () => Promise<LedgerFixture>): void {
+  describe(`ledger contract: ${name}`, () => {
+    let fixture: LedgerFixture;
+    let ledger: Ledger;
+    before(async () => {
+      fixture = await open();
+      ledger = fixture.ledger;
+    });
+    after(async () => fixture.close());
+
+    it('creates a sale once; a second create with the same id changes nothing', async () => {
+      const s = spec({ total: 7, perUserLimit: 2, name: 'Train G1234' });
+      const created = await ledger.createSale(s, 1000);
+      assert.deepEqual(created, { ...s, sold: 0, paid: 0, createdAt: 1000 });
+      assert.equal(await ledger.createSale({ ...s, total: 99 }, 2000), null);
+      assert.deepEqual(await ledger.getSale(s.id), { ...s, sold: 0, paid: 0, createdAt: 1000 });
+      assert.ok((await ledger.saleIds()).includes(s.id));
+    });
+
+    it('knows no sale it was not given', async () => {
+      assert.equal(await ledger.getSale('never-created'), null);
+      assert.deepEqual(await attempt(ledger, 'never-created', 'alice'), { kind: 'not_found' });
+    });
+
+    it('total=1 with 50 concurrent buyers sells exactly 1', async () => {
+      const s = spec({ total: 1 });
+      await ledger.createSale(s, Date.now());
+      const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => attempt(ledger, s.id, `buyer-${i}`)));
+      assert.equal(count(outcomes, 'reserved'), 1);
+      assert.equal(count(outcomes, 'sold_out'), 49);
+      assert.equal((await ledger.getSale(s.id))!.sold, 1);
+    });
+
+    it('total=N with 20xN concurrent distinct buyers sells exactly N to N distinct users', async () => {
+      const total = 50;
+      const s = spec({ total });
+      await ledger.createSale(s, Date.now());
+      const outcomes = await Promise.all(Array.from({ length: 20 * total }, (_, i) => attempt(ledger, s.id, `buyer-${i}`)));
+      const reserved = outcomes.filter((o): o is Extract<ReserveOutcome, { kind: 'reserved' }> => o.kind === 'reserved');
+      assert.equal(reserved.length, total);
+      assert.equal(new Set(reserved.map((o) => o.order.userId)).size, total);
+      assert.equal(new Set(reserved.map((o) => o.order.orderId)).size, total);
+      assert.equal(count(outcomes, 'sold_out'), 19 * total);
+      const sale = (await ledger.getSale(s.id))!;
+      assert.equal(sale.sold, total);
+      assert.equal(sale.total - sale.sold, 0);
+      for (const o of reserved) assert.deepEqual(await ledger.getOrder(o.order.orderId), o.order);
+    });
+
+    it('one user sending 100 concurrent requests gets exactly 1 order', async () => {
+      const s = spec({ total: 100 });
+      await ledger.createSale(s, Date.now());
+      const outcomes = await Promise.all(Array.from({ length: 100 }, () => attempt(ledger, s.id, 'greedy')));
+      assert.equal(count(outcomes, 'reserved'), 1);
+      assert.equal(count(outcomes, 'limit_reached'), 99);
+      assert.equal((await ledger.getSale(s.id))!.sold, 1);
+    });
+
+    it('honours a perUserLimit above 1 under concurrency', async () => {
+      const s = spec({ total: 100, perUserLimit: 3 });
+      await ledger.createSale(s, Date.now());
+      const outcomes = await Promise.all(Array.from({ length: 30 }, () => attempt(ledger, s.id, 'family')));
+      assert.equal(count(outcomes, 'reserved'), 3);
+      assert.equal(count(outcomes, 'limit_reached'), 27);
+    });
+
+    it('a repeated request key returns the same order and sells nothing more', async () => {
+      const s = spec({ total: 5 });
+      await ledger.createSale(s, Date.now());
+      const first = await attempt(ledger, s.id, 'alice', 'k:retry-me');
+      assert.equal(first.kind, 'reserved');
+      const again = await Promise.all(Array.from({ length: 20 }, () => attempt(ledger, s.id, 'alice', 'k:retry-me')));
+      for (const outcome of again) {
+        assert.equal(outcome.kind, 'replayed');
+        assert.deepEqual((outcome as { order: unknown }).order, (first as { order: unknown }).order);
+      }
+      assert.equal((await ledger.getSale(s.id))!.sold, 1);
+      assert.deepEqual(await ledger.findByRequestKey(s.id, 'k:retry-me'), (first as { order: unknown }).order);
+      assert.equal(await ledger.findByRequestKey(s.id, 'k:unused'), null);
+    });
+
+    it('concurrent first uses of one request key make exactly one order', async () => {
+      const s = spec({ total: 5, perUserLimit: 5 });
+      await ledger.createSale(s, Date.now());
+      const outcomes = await Promise.all(Array.from({ length: 30 }, () => attempt(ledger, s.id, 'bob', 'k:same')));
+      assert.equal(count(outcomes, 'reserved'), 1);
+      assert.equal(count(outcomes, 'replayed'), 29);
+      assert.equal((await ledger.getSale(s.id))!.sold, 1);
+    });
+
+    it('a replay still answers after the sale sold out', async () => {
+      const s = spec({ total: 1 });
+      await ledger.createSale(s, Date.now());
+      const first = await attempt(ledger, s.id, 'carol', 'k:c1');
+      assert.equal(first.kind, 'reserved');
+      assert.equal((await attempt(ledger, s.id, 'dave')).kind, 'sold_out');
+      assert.equal((await attempt(ledger, s.id, 'carol', 'k:c1')).kind, 'replayed');
+    });
+
+    it('rejects a request key reused by another buyer', async () => {
+      const s = spec({ total: 5 });
+      await ledger.createSale(s, Date.now());
+      assert.equal((await attempt(ledger, s.id, 'erin', 'k:shared')).kind, 'reserved');
+      assert.deepEqual(await attempt(ledger, s.id, 'frank', 'k:shared'), { kind: 'key_reused' });
+      assert.equal((await ledger.getSale(s.id))!.sold, 1);
+    });
+
+    it('refuses before opensAt and from closesAt on, selling nothing', async () => {
+      const s = spec({ total: 5, opensAt: 10_000, closesAt: 20_000 });
+      await ledger.createSale(s, 0);
+      assert.deepEqual(await attempt(ledger, s.id, 'early', undefined, 9_999), { kind: 'not_open', opensAt: 10_000 });
+      assert.equal((await attempt(ledger, s.id, 'ontime', undefined, 10_000)).kind, 'reserved');
+      assert.deepEqual(await attempt(ledger, s.id, 'late', undefined, 20_000), { kind: 'closed', closesAt: 20_000 });
+      assert.equal((await ledger.getSale(s.id))!.sold, 1);
+    });
+
+    it('a sale of 0 tickets is sold out from the start', async () => {
+      const s = spec({ total: 0 });
+      await ledger.createSale(s, Date.now());
+      assert.deepEqual(await attempt(ledger, s.id, 'alice'), { kind: 'sold_out', total: 0 });
+    });
+
+    it('finds orders by id and knows none it did not make', async () => {
+      assert.equal(await ledger.getOrder('nosuchsale.abc'), null);
+      assert.equal(await ledger.getOrder('no-dot-here'), null);
+    });
+
+    it('knows no order or request key of a sale it was not given, nor an order id a sale never made', async () => {
+      const s = spec({ total: 2 });
+      await ledger.createSale(s, Date.now());
+      assert.equal(await ledger.getOrder(`${s.id}.never-made`), null);
+      assert.equal(await ledger.findByRequestKey('never-created', 'k:any'), null);
+      const made = await attempt(ledger, s.id, 'gina', 'k:g');
+      assert.equal(made.kind, 'reserved');
+      assert.equal(await ledger.findByRequestKey(s.id, 'k:other'), null);
+      assert.equal(await ledger.findByRequestKey('never-created', 'k:g'), null, 'request keys belong to one sale');
+    });
+
+    it('answers a ping', async () => {
+      await ledger.ping();
+    });
+
+    orderLifecycleContract(() => ledger);
+  });
+}
+
+type Reserved = Extract<ReserveOutcome, { kind: 'reserved' }>;
+
+async function reserveOk(ledger: Ledger, saleId: string, userId: string, now: number): Promise<Reserved> {
+  const outcome = await attempt(ledger, saleId, userId, undefined, now);
+  assert.equal(outcome.kind, 'reserved', JSON.stringify(outcome));
+  return outcome as Reserved;
+}
+
+/** Holds, payment, cancellation, expiry, returned stock and the order feed. */
+function orderLifecycleContract(ledgerOf: () => Ledger): void {
+  describe('order lifecycle', () => {
+    const T = 1_800_000_000_000;
+
+    it('a purchase holds the ticket for holdSeconds; holdSeconds 0 sells at once', async () => {
+      const ledger = ledgerOf();
+      const held = spec({ holdSeconds: 60 });
+      await ledger.createSale(held, T);
+      const r = await reserveOk(ledger, held.id, 'alice', T);
+      assert.equal(r.order.state, 'reserved');
+      assert.equal(r.order.expiresAt, T + 60_000);
+      assert.deepEqual(await ledger.getOrder(r.order.orderId), r.order);
+      const sale = (await ledger.getSale(held.id))!;
+      assert.equal(sale.sold, 1);
+      assert.equal(sale.paid, 0);
+
+      const final = spec({ holdSeconds: 0 });
+      await ledger.createSale(final, T);
+      const f = await reserveOk(ledger, final.id, 'alice', T);
+      assert.equal(f.order.state, 'paid');
+      assert.equal(f.order.expiresAt, null);
+      assert.equal((await ledger.getSale(final.id))!.paid, 1);
+      assert.equal(await ledger.expireHolds(final.id, T + 10_000_000, 100), 0);
+    });
+
+    it('an expired hold is released exactly once: stock and the buyer come back; paying it is refused', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 1, holdSeconds: 1 });
+      await ledger.createSale(s, T);
+      const r = await reserveOk(ledger, s.id, 'alice', T);
+      assert.equal((await attempt(ledger, s.id, 'bob', undefined, T + 10)).kind, 'sold_out');
+      assert.equal(await ledger.expireHolds(s.id, T + 999, 100), 0);
+      const sweeps = await Promise.all([1, 2, 3, 4].map(() => ledger.expireHolds(s.id, T + 1000, 100)));
+      assert.equal(sweeps.reduce((a, b) => a + b, 0), 1, 'several sweepers release the hold once');
+      const expired = (await ledger.getOrder(r.order.orderId))!;
+      assert.equal(expired.state, 'expired');
+      assert.equal(expired.updatedAt, T + 1000);
+      assert.deepEqual(await ledger.pay(r.order.orderId, 'alice', T + 1001), { kind: 'expired', order: expired });
+      const sale = (await ledger.getSale(s.id))!;
+      assert.equal(sale.sold, 0);
+      const again = await reserveOk(ledger, s.id, 'bob', T + 1002);
+      assert.equal(again.sold, 1);
+      // Alice's count came back too: she may buy again once stock does.
+      await ledger.cancel(again.order.orderId, 'bob', T + 1003);
+      assert.equal((await reserveOk(ledger, s.id, 'alice', T + 1004)).order.userId, 'alice');
+    });
+
+    it('paying moves reserved to paid once; paying twice replays; only the buyer or an admin may pay', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 5, holdSeconds: 60 });
+      await ledger.createSale(s, T);
+      const a = await reserveOk(ledger, s.id, 'alice', T);
+      assert.deepEqual(await ledger.pay(a.order.orderId, 'mallory', T + 1), { kind: 'forbidden' });
+      const paid = await ledger.pay(a.order.orderId, 'alice', T + 2);
+      assert.equal(paid.kind, 'paid');
+      assert.equal((paid as { order: Order }).order.state, 'paid');
+      const twice = await ledger.pay(a.order.orderId, 'alice', T + 3);
+      assert.equal(twice.kind, 'already_paid');
+      assert.deepEqual((twice as { order: Order }).order, (paid as { order: Order }).order);
+      const b = await reserveOk(ledger, s.id, 'bob', T);
+      assert.equal((await ledger.pay(b.order.orderId, null, T + 4)).kind, 'paid');
+      assert.equal(await ledger.expireHolds(s.id, T + 3_600_000, 100), 0, 'a paid order never expires');
+      const sale = (await ledger.getSale(s.id))!;
+      assert.equal(sale.sold, 2);
+      assert.equal(sale.paid, 2);
+      assert.deepEqual(await ledger.pay('nosuch.order', 'alice', T), { kind: 'not_found' });
+      assert.deepEqual(await ledger.pay(`${s.id}.missing`, 'alice', T), { kind: 'not_found' });
+    });
+
+    it('paying after expiresAt, before any sweep, expires the order instead and releases its ticket', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 1, holdSeconds: 1 });
+      await ledger.createSale(s, T);
+      const r = await reserveOk(ledger, s.id, 'alice', T);
+      const late = await ledger.pay(r.order.orderId, 'alice', T + 1000);
+      assert.equal(late.kind, 'expired');
+      assert.equal((await ledger.getSale(s.id))!.sold, 0);
+      assert.equal(await ledger.expireHolds(s.id, T + 5000, 100), 0);
+    });
+
+    it('cancelling: refused to another buyer; the buyer or an admin releases the ticket; paid orders stay paid', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 2, holdSeconds: 60 });
+      await ledger.createSale(s, T);
+      const a = await reserveOk(ledger, s.id, 'alice', T);
+      const b = await reserveOk(ledger, s.id, 'bob', T);
+      assert.deepEqual(await ledger.cancel(a.order.orderId, 'mallory', T + 1), { kind: 'forbidden' });
+      const cancelled = await ledger.cancel(a.order.orderId, 'alice', T + 2);
+      assert.equal(cancelled.kind, 'cancelled');
+      assert.equal((cancelled as { order: Order }).order.state, 'cancelled');
+      assert.deepEqual(await ledger.cancel(a.order.orderId, 'alice', T + 3), { kind: 'already_cancelled', order: (cancelled as { order: Order }).order });
+      assert.equal((await ledger.pay(a.order.orderId, 'alice', T + 4)).kind, 'cancelled');
+      assert.equal((await ledger.getSale(s.id))!.sold, 1);
+      await ledger.pay(b.order.orderId, 'bob', T + 5);
+      assert.equal((await ledger.cancel(b.order.orderId, null, T + 6)).kind, 'paid');
+      const c = await reserveOk(ledger, s.id, 'carol', T + 7);
+      assert.equal((await ledger.cancel(c.order.orderId, null, T + 8)).kind, 'cancelled');
+      const sale = (await ledger.getSale(s.id))!;
+      assert.equal(sale.sold, 1);
+      assert.equal(sale.paid, 1);
+    });
+
+    it('a payment racing the expiry has exactly one winner, for every order', async () => {
+      const ledger = ledgerOf();
+      const n = 60;
+      const s = spec({ total: n, holdSeconds: 1 });
+      await ledger.createSale(s, T);
+      const orders = await Promise.all(Array.from({ length: n }, (_, i) => reserveOk(ledger, s.id, `racer-${i}`, T)));
+      const boundary = T + 1000;
+      await Promise.all([
+        ...orders.map((r, i) => ledger.pay(r.order.orderId, r.order.userId, boundary + (i % 3) - 1)),
+        ...[0, 1, 2].map(() => ledger.expireHolds(s.id, boundary, 7)),
+      ]);
+      await ledger.expireHolds(s.id, boundary + 5000, 1000);
+      let paid = 0;
+      for (const r of orders) {
+        const state = (await ledger.getOrder(r.order.orderId))!.state;
+        assert.ok(state === 'paid' || state === 'expired', `order ended ${state}`);
+        if (state === 'paid') paid++;
+      }
+      assert.ok(paid > 0, 'payments a millisecond before the boundary win');
+      const sale = (await ledger.getSale(s.id))!;
+      assert.equal(sale.paid, paid);
+      assert.equal(sale.sold, paid, 'expired tickets were released, paid ones kept');
+    });
+
+    it('announces returned stock on expiry and on cancel', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 2, holdSeconds: 1 });
+      await ledger.createSale(s, T);
+      const heard: string[] = [];
+      await ledger.onStockReturned((saleId) => heard.push(saleId));
+      const a = await reserveOk(ledger, s.id, 'alice', T);
+      const b = await reserveOk(ledger, s.id, 'bob', T);
+      const deadline = Date.now() + 5000;
+      await ledger.cancel(a.order.orderId, 'alice', T + 1);
+      while (!heard.includes(s.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(heard.includes(s.id), 'cancel announced the sale');
+      heard.length = 0;
+      await ledger.expireHolds(s.id, T + 1000, 10);
+      while (!heard.includes(s.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(heard.includes(s.id), 'expiry announced the sale');
+      assert.equal((await ledger.getOrder(b.order.orderId))!.state, 'expired');
+    });
+
+    it('the feed holds every transition exactly once, in order per order, and pages', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 10, holdSeconds: 1 });
+      await ledger.createSale(s, T);
+      const a = await reserveOk(ledger, s.id, 'alice', T);
+      const b = await reserveOk(ledger, s.id, 'bob', T + 1);
+      await ledger.pay(a.order.orderId, 'alice', T + 2);
+      await ledger.cancel(b.order.orderId, 'bob', T + 3);
+      const c = await reserveOk(ledger, s.id, 'carol', T + 4);
+      await ledger.pay(a.order.orderId, 'alice', T + 5); // a replay: no new event
+      await ledger.expireHolds(s.id, T + 1004, 10);
+
+      const events: FeedEvent[] = [];
+      let after: string | null = null;
+      for (let page = 0; page < 10; page++) {
+        const read: FeedPage = await ledger.readFeed(s.id, after, 2);
+        if (read.events.length === 0) break;
+        assert.ok(read.events.length <= 2);
+        events.push(...read.events);
+        after = read.last;
+      }
+      const byOrder = (id: string) => events.filter((e) => e.orderId === id).map((e) => e.state);
+      assert.deepEqual(byOrder(a.order.orderId), ['reserved', 'paid']);
+      assert.deepEqual(byOrder(b.order.orderId), ['reserved', 'cancelled']);
+      assert.deepEqual(byOrder(c.order.orderId), ['reserved', 'expired']);
+      assert.equal(events.length, 6);
+      assert.equal(new Set(events.map((e) => e.id)).size, 6, 'event ids are unique');
+      assert.deepEqual(events.map((e) => e.at), [T, T + 1, T + 2, T + 3, T + 4, T + 1004]);
+      assert.deepEqual((await ledger.readFeed(s.id, after, 10)).events, [], 'nothing after the last event');
+    });
+
+    it('audits a sale: counters against orders by state, atomically', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 5, holdSeconds: 1, perUserLimit: 2 });
+      await ledger.createSale(s, T);
+      const a = await reserveOk(ledger, s.id, 'alice', T);
+      const b = await reserveOk(ledger, s.id, 'alice', T);
+      const c = await reserveOk(ledger, s.id, 'bob', T);
+      await reserveOk(ledger, s.id, 'carol', T + 500);
+      await ledger.pay(a.order.orderId, 'alice', T + 1);
+      await ledger.cancel(b.order.orderId, 'alice', T + 2);
+      await ledger.expireHolds(s.id, T + 1000, 10);
+      assert.equal((await ledger.getOrder(c.order.orderId))!.state, 'expired');
+      assert.deepEqual(await ledger.audit(s.id), {
+        total: 5,
+        sold: 2,
+        paid: 1,
+        orders: { reserved: 1, paid: 1, expired: 1, cancelled: 1 },
+        buyers: 2,
+        buyersOverLimit: 0,
+      });
+      assert.equal(await ledger.audit('never-created'), null);
+    });
+
+    it('lists orders by state, in pages', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 30, holdSeconds: 60 });
+      await ledger.createSale(s, T);
+      const made = await Promise.all(Array.from({ length: 25 }, (_, i) => reserveOk(ledger, s.id, `lister-${i}`, T)));
+      for (const r of made.slice(0, 10)) await ledger.pay(r.order.orderId, null, T + 1);
+      const collect = async (state?: Order['state']) => {
+        const seen: Order[] = [];
+        let cursor: string | null = null;
+        for (let page = 0; page < 100; page++) {
+          const read: OrderPage = await ledger.listOrders(s.id, { state, cursor, limit: 7 });
+          seen.push(...read.orders);
+          cursor = read.cursor;
+          if (cursor === null) break;
+        }
+        return seen;
+      };
+      const all = await collect();
+      assert.equal(all.length, 25);
+      assert.equal(new Set(all.map((o) => o.orderId)).size, 25);
+      assert.equal((await collect('paid')).length, 10);
+      assert.equal((await collect('reserved')).length, 15);
+      assert.ok((await collect('reserved')).every((o) => o.state === 'reserved'));
+      assert.equal((await collect('cancelled')).length, 0);
+    });
+  });
+}

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../../src/config/config';
+
+describe('configuration', () => {
+  it('has documented defaults', () => {
+    const config = loadConfig({ WORKERS: '4' });
+    assert.equal(config.port, 3005);
+    assert.deepEqual(config.weights, [1, 1, 1, 1]);
+    assert.equal(config.balancer, 'handoff');
+    assert.equal(config.redisPrefix, 'spike');
+    assert.equal(config.defaultSaleId, 'demo');
+    assert.equal(config.defaultSaleTotal, 10_000);
+    assert.equal(config.saleViewTtlMs, 100);
+    assert.equal(config.ledgerTimeoutMs, 1000);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('picks the ledger: LEDGER wins, else REDIS_URL means redis, else embedded', () => {
+    assert.equal(loadConfig({}).ledger, 'embedded');
+    assert.equal(loadConfig({ REDIS_URL: 'redis://h:1' }).ledger, 'redis');
+    assert.equal(loadConfig({ REDIS_URL: 'redis://h:1', LEDGER: 'embedded' }).ledger, 'embedded');
+    assert.equal(loadConfig({ LEDGER: 'redis' }).redisUrl, 'redis://127.0.0.1:6379');
+  });
+
+  it('stops on a weight list whose length does not match WORKERS', () => {
+    assert.throws(() => loadConfig({ WORKERS: '3', WORKER_WEIGHTS: '1,2,3,4' }), /WORKER_WEIGHTS="1,2,3,4" is not valid: expected 3 weights/);
+  });
+
+  it('names the variable, the value and what is allowed', () => {
+    assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT="eighty" is not valid: expected an integer from 0 to 65535/);
+    assert.throws(() => loadConfig({ BALANCER: 'nginx' }), /BALANCER="nginx" is not valid: expected one of handoff, proxy, reuseport/);
+    assert.throws(() => loadConfig({ WORKER_WEIGHTS: '1,x', WORKERS: '2' }), /WORKER_WEIGHTS/);
+    assert.throws(() => loadConfig({ REDIS_URL: 'http://x' }), /REDIS_URL/);
+    assert.throws(() => loadConfig({ DEFAULT_SALE_ID: 'bad id!' }), /DEFAULT_SALE_ID/);
+    assert.throws(() => loadConfig({ LOCAL_BUFFER: '-1' }), /LOCAL_BUFFER/);
+  });
+});

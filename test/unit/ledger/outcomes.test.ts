@@ -1,0 +1,58 @@
+// The one outcome table: every outcome of every command is returned by its
+// Lua script and answered by the HTTP layer with a complete message, and a
+// reply the table does not name is refused as a bug.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { answerFor } from '../../../src/http/outcome-answers';
+import { decodeReply, OUTCOMES, type Command, type OutcomeOf } from '../../../src/ledger';
+import { LUA_DIR } from '../../../src/ledger/redis/scripts';
+
+const SCRIPT: Record<Command, string> = { reserve: 'reserveTicket-6.lua', pay: 'payOrder-5.lua', cancel: 'cancelOrder-5.lua' };
+const ORDER = { orderId: 's.o1', saleId: 's', userId: 'alice', state: 'reserved' as const, createdAt: 1000, expiresAt: 61_000, updatedAt: 1000 };
+const SAMPLE: Record<string, unknown> = { order: ORDER, sold: 3, total: 10, perUserLimit: 2, opensAt: 5000, closesAt: 9000 };
+
+function luaOf(command: Command): string {
+  const own = readFileSync(join(LUA_DIR, SCRIPT[command]), 'utf8');
+  // Refusals shared by the order scripts live in their include.
+  return command === 'reserve' ? own : own + readFileSync(join(LUA_DIR, 'includes', 'orders.lua'), 'utf8');
+}
+
+for (const command of Object.keys(OUTCOMES) as Command[]) {
+  describe(`the ${command} outcomes`, () => {
+    for (const [kind, spec] of Object.entries(OUTCOMES[command])) {
+      it(`${kind}: returned by ${SCRIPT[command]}, decoded, and answered`, () => {
+        assert.match(luaOf(command), new RegExp(`\\{'${kind}'[,}]`), `${SCRIPT[command]} never returns '${kind}'`);
+        const fields = spec.fields as readonly string[];
+        const reply = [kind, ...fields.map((field) => (field === 'order' ? JSON.stringify(ORDER) : SAMPLE[field]))];
+        const outcome = decodeReply(command, reply);
+        assert.deepEqual(outcome, { kind, ...Object.fromEntries(fields.map((field) => [field, SAMPLE[field]])) });
+        const answer = answerFor(command, outcome as OutcomeOf<typeof command>, { saleId: 's', userId: 'alice', orderId: 's.o1' });
+        if ('error' in answer) {
+          assert.equal('status' in spec, false, 'a refusal has no success status');
+          assert.doesNotMatch(answer.error.message, /\{\w+\}/, `unfilled placeholder in "${answer.error.message}"`);
+        } else {
+          assert.equal(answer.status, (spec as { status: number }).status);
+          assert.deepEqual(answer.order, ORDER);
+          assert.equal(answer.replayed, (spec as { replayed?: boolean }).replayed === true);
+        }
+      });
+    }
+  });
+}
+
+it('a reply the table does not name is a bug, never a guess', () => {
+  assert.throws(() => decodeReply('reserve', ['reserved_twice']), /does not name: "reserved_twice"/);
+  assert.throws(() => decodeReply('pay', [0, '{}']), /does not name: 0/);
+});
+
+it('a refusal says what happened, with the request and outcome values', () => {
+  const limit = answerFor('reserve', { kind: 'limit_reached', perUserLimit: 2 }, { saleId: 'G1', userId: 'bob' });
+  assert.ok('error' in limit);
+  assert.equal(limit.error.message, 'buyer "bob" already holds 2 ticket(s) of sale "G1", the limit');
+  const late = answerFor('pay', { kind: 'expired', order: ORDER }, { orderId: ORDER.orderId });
+  assert.ok('error' in late);
+  assert.equal(late.error.status, 409);
+  assert.equal(late.error.message, 'order s.o1 expired at 1970-01-01T00:01:01.000Z unpaid; its ticket went back on sale');
+});
