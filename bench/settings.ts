@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, integer, oneOf, text, type Env } from '../src/config/env';
 
-export type Balancer = 'proxy' | 'reuseport';
+export type Balancer = 'handoff' | 'proxy' | 'reuseport';
 export type LedgerKind = 'redis' | 'embedded';
 export type GeneratorKind = 'wrk' | 'autocannon';
 
@@ -41,8 +41,10 @@ export interface BenchSettings {
 export { ConfigError as BenchSettingsError };
 
 export const ALL_CELLS: readonly Cell[] = [
+  { balancer: 'handoff', ledger: 'redis' },
   { balancer: 'proxy', ledger: 'redis' },
   { balancer: 'reuseport', ledger: 'redis' },
+  { balancer: 'handoff', ledger: 'embedded' },
   { balancer: 'proxy', ledger: 'embedded' },
   { balancer: 'reuseport', ledger: 'embedded' },
 ];
@@ -57,8 +59,8 @@ function matrixFrom(env: Env): Cell[] {
   const cells: Cell[] = [];
   for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
     const [balancer, ledger] = part.split(':');
-    if ((balancer !== 'proxy' && balancer !== 'reuseport') || (ledger !== 'redis' && ledger !== 'embedded')) {
-      throw new ConfigError('BENCH_MATRIX', raw, 'expected "all" or a comma-separated list of <proxy|reuseport>:<redis|embedded>, e.g. proxy:redis,reuseport:embedded');
+    if ((balancer !== 'handoff' && balancer !== 'proxy' && balancer !== 'reuseport') || (ledger !== 'redis' && ledger !== 'embedded')) {
+      throw new ConfigError('BENCH_MATRIX', raw, 'expected "all" or a comma-separated list of <handoff|proxy|reuseport>:<redis|embedded>, e.g. handoff:redis,reuseport:embedded');
     }
     if (!cells.some((c) => c.balancer === balancer && c.ledger === ledger)) cells.push({ balancer, ledger });
   }
