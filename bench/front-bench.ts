@@ -9,40 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { integer, text, type Env } from '../src/config/env';
 import { processCpuMs } from './load/proc-cpu';
 import { dropPrefix } from './redis-admin';
 import { startServerProcess, type ServerProcess } from './server-process';
+import { loadFrontSettings, type FrontSettings } from './settings';
 
 const run = promisify(execFile);
 type Mode = 'handoff' | 'proxy' | 'reuseport';
 type Load = 'ab' | 'wrk-close' | 'wrk-keepalive';
 const LOADS: readonly Load[] = ['ab', 'wrk-close', 'wrk-keepalive'];
-
-export interface FrontSettings {
-  readonly abRequests: number;
-  readonly wrkSeconds: number;
-  readonly connections: number;
-  readonly redisUrl: string;
-  readonly seedPeer: string;
-}
-
-export function loadFrontSettings(env: Env = process.env): FrontSettings {
-  return {
-    abRequests: integer(env, 'BENCH_FRONT_AB_REQUESTS', 10_000, 100, 10_000_000),
-    wrkSeconds: integer(env, 'BENCH_FRONT_SECONDS', 5, 1, 600),
-    connections: integer(env, 'BENCH_CONNECTIONS', 100, 1, 10_000),
-    redisUrl: text(env, 'BENCH_REDIS_URL', env.REDIS_URL || 'redis://127.0.0.1:6379'),
-    seedPeer: text(env, 'BENCH_SEED_PEER', defaultSeedPeer()),
-  };
-}
-
-/** ../shared/seed-peer beside the checkout (main), or one level further up (a worktree under wt/). */
-function defaultSeedPeer(): string {
-  const root = join(__dirname, '..', '..');
-  const candidates = [join(root, '..', 'shared', 'seed-peer'), join(root, '..', '..', 'shared', 'seed-peer')];
-  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
-}
 
 export interface FrontCell {
   readonly target: string;
@@ -209,7 +184,7 @@ if (require.main === module) {
     (results) => {
       const table = renderFront(results);
       console.log(table);
-      const dir = process.env.BENCH_RESULTS_DIR || join(__dirname, '..', '..', 'bench', 'results');
+      const dir = settings.resultsDir;
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'front.json'), `${JSON.stringify({ at: new Date().toISOString(), settings, ...results }, null, 2)}\n`);
       writeFileSync(join(dir, 'front.txt'), `${table}\n`);

@@ -10,10 +10,10 @@ import { renderChart } from './chart';
 import { AutocannonGenerator } from './load/autocannon-generator';
 import type { LoadGenerator } from './load/slice';
 import { WrkGenerator } from './load/wrk-generator';
-import { loadFrontSettings, renderFront, runFrontBench } from './front-bench';
+import { renderFront, runFrontBench } from './front-bench';
 import { runMicro } from './micro';
 import { cellVerdicts, renderReport, type BenchResults, type MachineInfo } from './report';
-import { BenchSettingsError, loadBenchSettings, type BenchSettings } from './settings';
+import { BenchSettingsError, loadBenchSettings, loadFrontSettings, type BenchSettings } from './settings';
 import { runCell } from './spike-cell';
 
 async function machineInfo(redisUrl: string): Promise<MachineInfo> {
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const results = await runBench({ settings });
   console.log(renderReport(results));
   // The front per balancer mode (ab, Connection: close, keep-alive, the seed's Go service); BENCH_FRONT=0 skips it.
-  if (process.env.BENCH_FRONT !== '0') {
+  if (settings.front) {
     const front = await runFrontBench(loadFrontSettings(), (line) => console.error(line));
     const table = renderFront(front);
     console.log(`\n${table}`);
