@@ -1,7 +1,8 @@
-// Real failures injected into real processes: a worker SIGKILLed mid sell-out,
-// a worker that keeps crashing, the primary SIGKILLed, Redis killed and
-// restarted, a lost reply (SIGTERM under load and a worker SIGKILLed mid sell-out, per balancer mode, are in balancer-failures.test.ts). No ticket may be lost or
-// sold twice, and no buyer told "yes" may lose the order.
+// Real failures injected into real processes: a worker that keeps crashing,
+// the primary SIGKILLed, Redis killed and restarted, a lost reply, signals.
+// (A worker SIGKILLed mid sell-out and SIGTERM under load, per balancer mode,
+// are in balancer-worker-kill.test.ts and balancer-drain.test.ts.) No ticket
+// may be lost or sold twice, and no buyer told "yes" may lose the order.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
