@@ -11,6 +11,7 @@ import { AutocannonGenerator } from './load/autocannon-generator';
 import type { LoadGenerator } from './load/slice';
 import { WrkGenerator } from './load/wrk-generator';
 import { renderFront, runFrontBench } from './front-bench';
+import { runMetricsCost } from './metrics-cost';
 import { runMicro } from './micro';
 import { cellVerdicts, renderReport, type BenchResults, type MachineInfo } from './report';
 import { BenchSettingsError, loadBenchSettings, loadFrontSettings, type BenchSettings } from './settings';
@@ -64,6 +65,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     if (result.status !== 'ok') log(`  ${result.cell} FAILED: ${result.error?.split('\n')[0]}`);
     cells.push(result);
   }
+  const metricsCost = settings.metricsCostSeconds > 0 ? await runMetricsCost(settings, generator, log) : null;
   const micro = settings.micro ? await runMicro({ redisUrl: settings.redisUrl, timeMs: settings.microTimeMs, log }) : null;
 
   const { resultsDir: _resultsDir, ...shownSettings } = settings;
@@ -76,6 +78,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     baseline,
     cells,
     micro,
+    metricsCost,
     ok: cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false),
   };
   if (options.write !== false) {

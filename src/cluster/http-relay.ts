@@ -33,7 +33,9 @@ export function errorResponse(name: ErrorName, reason = ''): Buffer {
   const error = spikeErrorFrom(name, { reason });
   const body = JSON.stringify(error.toJSON());
   const statusText = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable', 505: 'HTTP Version Not Supported' }[error.status as 400] ?? 'Error';
-  return Buffer.from(`HTTP/1.1 ${error.status} ${statusText}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
+  // Like every 503, it says when to come back: a worker is restarted within about a second.
+  const retry = error.status === 503 ? 'retry-after: 1\r\n' : '';
+  return Buffer.from(`HTTP/1.1 ${error.status} ${statusText}\r\ncontent-type: application/json\r\n${retry}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
 }
 
 export interface RelayContext {
