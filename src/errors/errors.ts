@@ -147,6 +147,20 @@ export const ERRORS = {
     message: '{reason}',
   },
   NO_WORKER: { status: 503, code: 'no_worker', when: 'the primary has no ready worker to hand the connection to', message: 'no worker is ready to serve; retry shortly' },
+  BAD_REQUEST: {
+    status: 400,
+    code: 'bad_request',
+    when: 'the HTTP framing is malformed: two different Content-Lengths, Content-Length with Transfer-Encoding, a broken chunked body, HTTP/1.1 without Host',
+    message: '{reason}',
+  },
+  HEADERS_TOO_LARGE: { status: 431, code: 'headers_too_large', when: 'the request head is over 16 KiB', message: '{reason}' },
+  HTTP_VERSION_NOT_SUPPORTED: { status: 505, code: 'http_version_not_supported', when: 'a request in an HTTP version other than 1.0 and 1.1', message: '{reason}' },
+  TOO_MANY_CONNECTIONS: {
+    status: 503,
+    code: 'too_many_connections',
+    when: 'MAX_CONNECTIONS are open and every one is waiting for an answer, so no silent one could be closed to make room',
+    message: 'the server holds as many connections as it may (MAX_CONNECTIONS) and none is idle; retry shortly',
+  },
   SHUTTING_DOWN: { status: 503, code: 'shutting_down', when: 'the server is draining for a restart', message: 'the server is shutting down; retry on another instance' },
   INTERNAL: { status: 500, code: 'internal', when: 'a bug; the server log has the details', message: 'internal error; the server log has the details' },
 } as const satisfies Record<string, ErrorSpec>;
