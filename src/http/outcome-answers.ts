@@ -12,6 +12,7 @@ export interface OutcomeContext {
   readonly saleId?: string;
   readonly userId?: string;
   readonly orderId?: string;
+  readonly ticketId?: string;
 }
 
 export type Answer = { readonly status: number; readonly order: Order; readonly replayed: boolean } | { readonly error: SpikeError };
@@ -29,6 +30,10 @@ export function answerFor<C extends Command>(command: C, outcome: OutcomeOf<C>, 
   if (typeof fields.perUserLimit === 'number') values.perUserLimit = fields.perUserLimit;
   if (typeof fields.opensAt === 'number') values.opensAt = isoTime(fields.opensAt);
   if (typeof fields.closesAt === 'number') values.closesAt = isoTime(fields.closesAt);
+  // A check-in refused: when and where the ticket was used, or why it no longer admits.
+  if (typeof fields.at === 'number') values.usedAt = isoTime(fields.at);
+  if (typeof fields.gate === 'string') values.gate = fields.gate;
+  values.reason = order ? `its order is ${order.state}` : 'its order no longer exists';
   return { error: spikeErrorFrom(spec.error, values) };
 }
 

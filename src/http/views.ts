@@ -35,5 +35,6 @@ export function orderToJson(order: Order) {
 }
 
 export function feedEventToJson(event: FeedEvent) {
-  return { id: event.id, orderId: event.orderId, userId: event.userId, state: event.state, at: iso(event.at) };
+  const json = { id: event.id, type: event.type, orderId: event.orderId, userId: event.userId, state: event.state, at: iso(event.at) };
+  return event.type === 'checked_in' ? { ...json, gate: event.gate } : json;
 }

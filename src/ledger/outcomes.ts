@@ -15,6 +15,10 @@ interface FieldTypes {
   readonly perUserLimit: number;
   readonly opensAt: number;
   readonly closesAt: number;
+  /** When a ticket was checked in (admitted now, or used before). */
+  readonly at: number;
+  /** The gate that admitted the ticket. */
+  readonly gate: string;
 }
 export type OutcomeField = keyof FieldTypes;
 
@@ -55,6 +59,14 @@ export const OUTCOMES = {
     forbidden: { fields: [], error: 'NOT_ORDER_OWNER' },
     not_found: { fields: [], error: 'ORDER_NOT_FOUND' },
   },
+  checkIn: {
+    admitted: { fields: ['order', 'at', 'gate'], status: 200 },
+    already_used: { fields: ['order', 'at', 'gate'], error: 'TICKET_ALREADY_USED' },
+    /** The order is no longer paid (cancelled, expired): its ticket admits no one. */
+    revoked: { fields: ['order'], error: 'TICKET_REVOKED' },
+    /** A well-signed ticket whose order the ledger does not hold for that buyer (its sale was deleted, or another deployment's key). */
+    unknown: { fields: [], error: 'TICKET_REVOKED' },
+  },
 } as const satisfies Record<string, Record<string, OutcomeSpec>>;
 
 export type Command = keyof typeof OUTCOMES;
@@ -68,6 +80,7 @@ export type OutcomeOf<C extends Command> = {
 export type ReserveOutcome = OutcomeOf<'reserve'>;
 export type PayOutcome = OutcomeOf<'pay'>;
 export type CancelOutcome = OutcomeOf<'cancel'>;
+export type CheckInOutcome = OutcomeOf<'checkIn'>;
 
 export function outcomeSpec(command: Command, kind: string): OutcomeSpec | undefined {
   return Object.hasOwn(OUTCOMES[command], kind) ? (OUTCOMES[command] as Record<string, OutcomeSpec>)[kind] : undefined;
@@ -84,7 +97,7 @@ export function decodeReply<C extends Command>(command: C, reply: readonly unkno
   const outcome: Record<string, unknown> = { kind };
   spec.fields.forEach((field, i) => {
     const raw = reply[i + 1];
-    outcome[field] = field === 'order' ? (JSON.parse(String(raw)) as Order) : Number(raw);
+    outcome[field] = field === 'order' ? (JSON.parse(String(raw)) as Order) : field === 'gate' ? String(raw) : Number(raw);
   });
   return outcome as OutcomeOf<C>;
 }

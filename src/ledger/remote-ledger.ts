@@ -10,6 +10,7 @@ import type { Ledger } from './ledger';
 export const REMOTE_LEDGER_METHODS = [
   'createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel',
   'expireHolds', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
+  'issueTickets', 'checkIn', 'ticketCounts',
 ] as const satisfies ReadonlyArray<keyof Ledger>;
 type RemoteMethod = (typeof REMOTE_LEDGER_METHODS)[number];
 type LocalMember = 'description' | 'onStockReturned' | 'close';

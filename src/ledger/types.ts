@@ -40,14 +40,55 @@ export interface Order {
   readonly updatedAt: number;
 }
 
-/** One state change of one order, as the order feed delivers it. */
-export interface FeedEvent {
+/**
+ * One event of the sale's order feed: an order's state change, its ticket
+ * recorded as issued, or its ticket admitted at a gate. Every event names its
+ * order and buyer; `state` is the order's state the event leaves it in (paid
+ * for both ticket events).
+ */
+export type FeedEvent = OrderStateChanged | TicketIssuedEvent | CheckedInEvent;
+
+interface FeedEventBase {
   /** Position in the sale's feed; pass it back as `after` to read on. */
   readonly id: string;
   readonly orderId: string;
   readonly userId: string;
   readonly state: OrderState;
   readonly at: number;
+}
+
+export interface OrderStateChanged extends FeedEventBase {
+  readonly type: 'state_changed';
+}
+
+/** The issuer recorded the paid order's ticket as issued (`at` is when it did). */
+export interface TicketIssuedEvent extends FeedEventBase {
+  readonly type: 'ticket_issued';
+}
+
+/** The order's ticket was admitted at a gate. */
+export interface CheckedInEvent extends FeedEventBase {
+  readonly type: 'checked_in';
+  readonly gate: string;
+}
+
+export type FeedEventType = FeedEvent['type'];
+
+/** Where a sale's tickets stand: due (paid, not yet recorded issued), issued, checked in. */
+export interface TicketCounts {
+  readonly due: number;
+  readonly issued: number;
+  readonly checkedIn: number;
+}
+
+/** A ticket's check-in as the ledger records it. */
+export interface CheckInRequest {
+  readonly orderId: string;
+  /** The buyer the signed ticket names; must be the order's. */
+  readonly userId: string;
+  /** The gate's id: 1-64 of A-Z a-z 0-9 _ -. */
+  readonly gate: string;
+  readonly now: number;
 }
 
 export interface ReserveRequest {

@@ -2,6 +2,12 @@
 // orders cost a few typed arrays, not a million objects), with the sale's
 // order feed derived from them.
 import type { FeedEvent, Order, OrderState } from '../types';
+
+/** What a feed entry records about its order: kept in the entry's low two bits. */
+const FEED_CREATED = 0;
+const FEED_CHANGED = 1;
+const FEED_TICKET_ISSUED = 2;
+const FEED_CHECKED_IN = 3;
 import { grown } from './grown';
 
 const STATES: readonly OrderState[] = ['reserved', 'paid', 'expired', 'cancelled'];
@@ -14,11 +20,17 @@ export class OrderTable {
   private updated = new Float64Array(16);
   private states = new Uint8Array(16);
   private readonly byId = new Map<string, number>();
+  /** When the issuer recorded the order's ticket (0: not yet). */
+  private issued = new Float64Array(16);
+  /** The ticket's one admission: when and at which gate (sparse: most orders of a live sale are not yet used). */
+  private readonly checkIns = new Map<number, { readonly at: number; readonly gate: string }>();
   /**
-   * The feed, one entry per state change: index * 2 for an order's creation,
-   * index * 2 + 1 for its one later change. Every change after creation is
-   * final (reserved -> paid | expired | cancelled), so the entry's state and
-   * time are the order's own and need not be stored twice.
+   * The feed, one entry per event: index * 4 + FEED_* for the order's
+   * creation, its one later state change, its ticket recorded issued and its
+   * check-in. Every change after creation is final (reserved -> paid |
+   * expired | cancelled) and each ticket event happens once, so the entry's
+   * state and time are the order's own and need not be stored twice.
+   * (Up to 2^30 orders per sale.)
    */
   private feed = new Uint32Array(16);
   private feedLength = 0;
@@ -45,8 +57,9 @@ export class OrderTable {
     this.created[index] = createdAt;
     this.updated[index] = createdAt;
     this.states[index] = this.holdMs > 0 ? CODE.reserved : CODE.paid;
+    this.issued = grown(this.issued, index + 1);
     this.byId.set(orderId, index);
-    this.appendFeed(index * 2);
+    this.appendFeed(index * 4 + FEED_CREATED);
     return index;
   }
 
@@ -54,7 +67,37 @@ export class OrderTable {
   transition(index: number, state: OrderState, at: number): void {
     this.states[index] = CODE[state];
     this.updated[index] = at;
-    this.appendFeed(index * 2 + 1);
+    this.appendFeed(index * 4 + FEED_CHANGED);
+  }
+
+  /** Records the order's ticket as issued, with its feed event. */
+  recordIssued(index: number, at: number): void {
+    this.issued[index] = at;
+    this.appendFeed(index * 4 + FEED_TICKET_ISSUED);
+  }
+
+  /** Records the ticket's admission, with its feed event. */
+  recordCheckIn(index: number, at: number, gate: string): void {
+    this.checkIns.set(index, { at, gate });
+    this.appendFeed(index * 4 + FEED_CHECKED_IN);
+  }
+
+  isIssued(index: number): boolean {
+    return this.issued[index]! > 0;
+  }
+
+  checkIn(index: number): { readonly at: number; readonly gate: string } | undefined {
+    return this.checkIns.get(index);
+  }
+
+  get issuedCount(): number {
+    let count = 0;
+    for (let i = 0; i < this.ids.length; i++) if (this.issued[i]! > 0) count++;
+    return count;
+  }
+
+  get checkedInCount(): number {
+    return this.checkIns.size;
   }
 
   indexOf(orderId: string): number | undefined {
@@ -102,15 +145,23 @@ export class OrderTable {
   /** The feed event at 0-based position; its id is position + 1. */
   feedEvent(position: number): FeedEvent {
     const entry = this.feed[position]!;
-    const index = entry >>> 1;
-    const created = (entry & 1) === 0;
-    return {
-      id: String(position + 1),
-      orderId: this.ids[index]!,
-      userId: this.users[index]!,
-      state: created ? (this.holdMs > 0 ? 'reserved' : 'paid') : this.state(index),
-      at: created ? this.created[index]! : this.updated[index]!,
-    };
+    const index = entry >>> 2;
+    const kind = entry & 3;
+    const id = String(position + 1);
+    const orderId = this.ids[index]!;
+    const userId = this.users[index]!;
+    switch (kind) {
+      case FEED_CREATED:
+        return { type: 'state_changed', id, orderId, userId, state: this.holdMs > 0 ? 'reserved' : 'paid', at: this.created[index]! };
+      case FEED_CHANGED:
+        return { type: 'state_changed', id, orderId, userId, state: this.state(index), at: this.updated[index]! };
+      case FEED_TICKET_ISSUED:
+        return { type: 'ticket_issued', id, orderId, userId, state: 'paid', at: this.issued[index]! };
+      default: {
+        const used = this.checkIns.get(index)!;
+        return { type: 'checked_in', id, orderId, userId, state: 'paid', at: used.at, gate: used.gate };
+      }
+    }
   }
 
   countByState(): Record<OrderState, number> {

@@ -25,7 +25,11 @@ export function orderFromJson(json: string | number | undefined): Order {
 export function feedEventFromEntry([id, flat]: [string, string[]]): FeedEvent {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
-  return { id, orderId: f.orderId!, userId: f.userId!, state: f.state as OrderState, at: Number(f.at) };
+  const base = { id, orderId: f.orderId!, userId: f.userId!, state: f.state as OrderState, at: Number(f.at) };
+  // State changes carry no type (as before tickets existed); ticket events name theirs.
+  if (f.type === 'checked_in') return { type: 'checked_in', ...base, gate: f.gate ?? '' };
+  if (f.type === 'ticket_issued') return { type: 'ticket_issued', ...base };
+  return { type: 'state_changed', ...base };
 }
 
 /** auditSale-3.lua's reply; see its header. */

@@ -9,9 +9,9 @@ import { answerFor } from '../../../src/http/outcome-answers';
 import { decodeReply, OUTCOMES, type Command, type OutcomeOf } from '../../../src/ledger';
 import { LUA_DIR } from '../../../src/ledger/redis/scripts';
 
-const SCRIPT: Record<Command, string> = { reserve: 'reserveTicket-6.lua', pay: 'payOrder-5.lua', cancel: 'cancelOrder-5.lua' };
+const SCRIPT: Record<Command, string> = { reserve: 'reserveTicket-7.lua', pay: 'payOrder-6.lua', cancel: 'cancelOrder-5.lua', checkIn: 'checkInTicket-3.lua' };
 const ORDER = { orderId: 's.o1', saleId: 's', userId: 'alice', state: 'reserved' as const, createdAt: 1000, expiresAt: 61_000, updatedAt: 1000 };
-const SAMPLE: Record<string, unknown> = { order: ORDER, sold: 3, total: 10, perUserLimit: 2, opensAt: 5000, closesAt: 9000 };
+const SAMPLE: Record<string, unknown> = { order: ORDER, sold: 3, total: 10, perUserLimit: 2, opensAt: 5000, closesAt: 9000, at: 7000, gate: 'north-1' };
 
 function luaOf(command: Command): string {
   const own = readFileSync(join(LUA_DIR, SCRIPT[command]), 'utf8');
@@ -28,7 +28,7 @@ for (const command of Object.keys(OUTCOMES) as Command[]) {
         const reply = [kind, ...fields.map((field) => (field === 'order' ? JSON.stringify(ORDER) : SAMPLE[field]))];
         const outcome = decodeReply(command, reply);
         assert.deepEqual(outcome, { kind, ...Object.fromEntries(fields.map((field) => [field, SAMPLE[field]])) });
-        const answer = answerFor(command, outcome as OutcomeOf<typeof command>, { saleId: 's', userId: 'alice', orderId: 's.o1' });
+        const answer = answerFor(command, outcome as OutcomeOf<typeof command>, { saleId: 's', userId: 'alice', orderId: 's.o1', ticketId: 'T-s.o1' });
         if ('error' in answer) {
           assert.equal('status' in spec, false, 'a refusal has no success status');
           assert.doesNotMatch(answer.error.message, /\{\w+\}/, `unfilled placeholder in "${answer.error.message}"`);

@@ -48,7 +48,23 @@ export interface OrderExpired {
 }
 
 export type OrderTransition = OrderPaid | OrderCancelled | OrderExpired;
-export type JournalEvent = SaleCreated | TicketReserved | OrderTransition;
+
+/** The issuer recorded a paid order's ticket as issued. (Its being due is implied by the event that paid the order.) */
+export interface TicketIssued {
+  readonly type: 'ticket_issued';
+  readonly orderId: string;
+  readonly at: number;
+}
+
+/** A paid order's ticket was admitted at a gate. */
+export interface CheckedIn {
+  readonly type: 'checked_in';
+  readonly orderId: string;
+  readonly gate: string;
+  readonly at: number;
+}
+
+export type JournalEvent = SaleCreated | TicketReserved | OrderTransition | TicketIssued | CheckedIn;
 
 /**
  * Each event is stored as a JSON array led by a one-letter tag: about half the
@@ -60,6 +76,8 @@ const TAGS = {
   order_paid: 'P',
   order_cancelled: 'C',
   order_expired: 'E',
+  ticket_issued: 'I',
+  checked_in: 'K',
 } as const satisfies Record<JournalEvent['type'], string>;
 
 export function encodeEvent(event: JournalEvent): string {
@@ -72,7 +90,10 @@ export function encodeEvent(event: JournalEvent): string {
     case 'order_paid':
     case 'order_cancelled':
     case 'order_expired':
+    case 'ticket_issued':
       return JSON.stringify([TAGS[event.type], event.orderId, event.at]);
+    case 'checked_in':
+      return JSON.stringify([TAGS.checked_in, event.orderId, event.at, event.gate]);
   }
 }
 
@@ -117,6 +138,10 @@ export function decodeEvent(text: string): JournalEvent {
       return { type: 'order_cancelled', orderId: str(fields[1]), at: num(fields[2]) };
     case TAGS.order_expired:
       return { type: 'order_expired', orderId: str(fields[1]), at: num(fields[2]) };
+    case TAGS.ticket_issued:
+      return { type: 'ticket_issued', orderId: str(fields[1]), at: num(fields[2]) };
+    case TAGS.checked_in:
+      return { type: 'checked_in', orderId: str(fields[1]), at: num(fields[2]), gate: str(fields[3]) };
     default:
       throw new EventDecodeError(`unknown event tag ${JSON.stringify(fields[0])}`);
   }
