@@ -9,6 +9,7 @@ import { workerEndpoint } from '../ipc/endpoint';
 import type { StockReturnedMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
+import { resolveSigningKey, TicketIssuer } from '../tickets';
 import { clusterStats } from './cluster-stats';
 import { ProxyBalancer } from './proxy-balancer';
 import { prepareSocketDir } from './socket-dir';
@@ -55,6 +56,8 @@ export async function runPrimary(config: Config): Promise<void> {
   const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned } = await openPrimaryLedger(config, log, warn);
   for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
+  const signingKey = resolveSigningKey(config.ticketSigningKey, config.dataDir, log);
+  const issuer = new TicketIssuer(ledger, { intervalMs: config.ticketIssueMs, batch: 500, saleListRefreshMs: 500, warn });
 
   prepareSocketDir(config.socketDir, config.socketDirIsDefault);
   const port = config.balancer === 'reuseport' && config.port === 0 ? await freePort(config.host) : config.port;
@@ -66,7 +69,7 @@ export async function runPrimary(config: Config): Promise<void> {
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
     socketDir: config.socketDir,
-    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: config.socketDir, PORT: String(port) },
+    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: config.socketDir, PORT: String(port), TICKET_SIGNING_KEY: signingKey.setting },
     crashLimit: 5,
     crashWindowMs: 30_000,
     log,
@@ -90,6 +93,7 @@ export async function runPrimary(config: Config): Promise<void> {
     }
   });
   sweeper.start();
+  issuer.start();
 
   log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`);
 
@@ -111,6 +115,7 @@ export async function runPrimary(config: Config): Promise<void> {
     const stoppedAccepting = balancer?.stopAccepting();
     await supervisor.stop();
     await sweeper.stop();
+    await issuer.stop();
     balancer?.destroyAll();
     await stoppedAccepting;
     await ledger.close();

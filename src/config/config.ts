@@ -38,6 +38,16 @@ export interface Config {
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
   readonly shutdownTimeoutMs: number;
+  /** The tickets' Ed25519 signing key: a PEM, or a path to one; null: DATA_DIR/ticket-signing-key.pem, made on first start. */
+  readonly ticketSigningKey: string | null;
+  /** Render threads per worker (piscina); 0 signs and renders on the worker's own thread. */
+  readonly ticketThreads: number;
+  /** How much lower the render threads' CPU priority is than the event loops' (Linux nice, per thread). */
+  readonly ticketThreadNice: number;
+  /** How often the primary records due tickets as issued. */
+  readonly ticketIssueMs: number;
+  /** The gate devices' bearer token for POST /api/checkins; unset: only the admin token checks tickets in. */
+  readonly gateToken: string | undefined;
   /** In a worker: its slot, set by the primary when it forks the worker (SPIKE_WORKER_SLOT); null in the primary. */
   readonly workerSlot: number | null;
 }
@@ -74,6 +84,8 @@ export function loadConfig(env: Env = process.env): Config {
   const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
   if (adminToken !== undefined && adminToken.length < 8) throw new ConfigError('ADMIN_TOKEN', '<hidden>', 'expected at least 8 characters');
   const socketDir = text(env, 'SOCKET_DIR', '');
+  const gateToken = env.GATE_TOKEN === '' ? undefined : env.GATE_TOKEN;
+  if (gateToken !== undefined && gateToken.length < 8) throw new ConfigError('GATE_TOKEN', '<hidden>', 'expected at least 8 characters');
 
   return Object.freeze({
     host: text(env, 'HOST', '0.0.0.0'),
@@ -102,6 +114,11 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: text(env, 'DATA_DIR', './data'),
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    ticketSigningKey: text(env, 'TICKET_SIGNING_KEY', '') || null,
+    ticketThreads: integer(env, 'TICKET_THREADS', 1, 0, 64),
+    ticketThreadNice: integer(env, 'TICKET_THREAD_NICE', 10, 0, 19),
+    ticketIssueMs: integer(env, 'TICKET_ISSUE_MS', 250, 10, 600_000),
+    gateToken,
     workerSlot: workerSlotFrom(env, workers),
   });
 }

@@ -58,6 +58,19 @@ export class Exchange {
     this.settle();
   }
 
+  /** Answers a non-JSON body (a QR code image, a PEM). */
+  sendBody(status: number, contentType: string, body: string | Uint8Array, headers?: Record<string, string>): void {
+    if (this.settled) return;
+    this.res.cork(() => {
+      this.res.writeStatus(STATUS_TEXT[status] ?? String(status));
+      this.res.writeHeader('content-type', contentType);
+      this.res.writeHeader('x-spike-worker', this.workerSlot);
+      if (headers) for (const name in headers) this.res.writeHeader(name, headers[name]!);
+      this.res.end(body);
+    });
+    this.settle();
+  }
+
   sendError(error: unknown): void {
     if (error instanceof SpikeError) {
       this.sendJson(error.status, error.toJSON(), error.headers);

@@ -3,6 +3,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { StockKeeper } from '../inventory/stock-keeper';
 import type { Ledger } from '../ledger';
+import type { TicketDesk } from './ticket-routes';
 import type { Exchange } from './respond';
 
 export interface Tracker {
@@ -23,6 +24,8 @@ export interface RouteOptions {
   readonly workerSlot: number;
   /** Asks the primary for the balancer's per-worker figures. */
   readonly clusterStats: () => Promise<unknown>;
+  /** Signing, rendering and checking tickets. */
+  readonly tickets: TicketDesk;
   /** Counts every request and tracks in-flight ones for graceful shutdown. */
   readonly track: Tracker;
 }

@@ -7,6 +7,7 @@ import { registerOrderRoutes } from './order-routes';
 import type { RouteContext, RouteOptions } from './route-context';
 import { registerSaleRoutes } from './sale-routes';
 import { registerSystemRoutes } from './system-routes';
+import { registerTicketRoutes } from './ticket-routes';
 
 export type { RouteOptions } from './route-context';
 
@@ -14,6 +15,7 @@ export function registerRoutes(app: TemplatedApp, options: RouteOptions): void {
   const ctx: RouteContext = { ...options, handle: makeHandler(options.track, options.workerSlot) };
   registerSaleRoutes(app, ctx);
   registerOrderRoutes(app, ctx);
+  registerTicketRoutes(app, ctx);
   // Last: it holds the catch-all.
   registerSystemRoutes(app, ctx);
 }
