@@ -4,7 +4,7 @@
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { request, type Reply } from './client';
-import { REDIS_URL, uniquePrefix } from './redis';
+import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from './redis';
 import { ADMIN_TOKEN, type RunningServer } from './server';
 import { tempDir } from './temp-dir';
 
@@ -82,4 +82,12 @@ export async function ticketCounts(server: RunningServer, saleId: string): Promi
   const reply = await request(`${server.url}/api/sales/${saleId}/audit`, { headers: admin });
   if (reply.status !== 200) throw new Error(`audit: ${reply.status} ${reply.text}`);
   return reply.body.tickets;
+}
+
+/** Removes a Redis-ledger server's keys (a no-op for the embedded ledger's env). */
+export async function dropLedgerKeys(env: Record<string, string>): Promise<void> {
+  if (env.LEDGER !== 'redis') return;
+  const redis = adminRedis();
+  await dropPrefix(redis, env.REDIS_PREFIX!);
+  await redis.quit();
 }

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { signTicket, ticketPayload, verifyTicket } from '../../src/tickets';
 import { crowd, request } from '../helpers/client';
 import { eventually, startServer, type RunningServer } from '../helpers/server';
-import { admin, buy, checkIn, createSale, decodeQrPng, gate, getBytes, ledgerEnv, ticketCounts, ticketOf, ticketString, wholeFeed, type LedgerKind } from '../helpers/tickets';
+import { admin, buy, dropLedgerKeys, checkIn, createSale, decodeQrPng, gate, getBytes, ledgerEnv, ticketCounts, ticketOf, ticketString, wholeFeed, type LedgerKind } from '../helpers/tickets';
 
 function flipBit(ticket: string, at: number): string {
   const [payload, signature] = ticket.split('.') as [string, string];
@@ -27,7 +27,10 @@ for (const kind of ['embedded', 'redis'] as LedgerKind[]) {
     before(async () => {
       server = await startServer({ ...env, TICKET_SIGNING_KEY: String(privateKey.export({ type: 'pkcs8', format: 'pem' })), TICKET_ISSUE_MS: '50' });
     });
-    after(async () => server?.stop());
+    after(async () => {
+      await server?.stop();
+      await dropLedgerKeys(env);
+    });
 
     it("a paid order's ticket verifies with the served public key; a flipped bit and another key do not; its QR code decodes back to it", async () => {
       await createSale(server, 'show', 10, 60, 'The Show');
