@@ -1,4 +1,5 @@
 // The table a person reads at the end of `npm run bench`.
+import type { TicketBenchResults } from './tickets';
 import type { BaselineResult } from './baseline';
 import type { MicroResult } from './micro';
 import type { LoadSummary } from './load/phase';
@@ -26,6 +27,8 @@ export interface BenchResults {
   readonly baseline: BaselineResult;
   readonly cells: CellResult[];
   readonly micro: MicroResult | null;
+  /** The tickets section (bench/tickets.ts), when it ran. */
+  readonly tickets?: TicketBenchResults | null;
   readonly ok: boolean;
 }
 

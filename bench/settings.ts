@@ -30,6 +30,12 @@ export interface BenchSettings {
   readonly redisUrl: string;
   readonly micro: boolean;
   readonly microTimeMs: number;
+  /** Run the tickets section (bench/tickets.ts). */
+  readonly ticketSection: boolean;
+  /** QR renders in the tickets section's burst. */
+  readonly ticketRenders: number;
+  /** Tickets the tickets section checks in (each several times). */
+  readonly ticketCheckins: number;
   readonly resultsDir: string;
   /** When set, the server runs with node --cpu-prof and writes its profiles under this directory, one folder per cell. */
   readonly cpuProfDir: string | null;
@@ -101,6 +107,9 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     redisUrl,
     micro: micro === '1',
     microTimeMs: integer(env, 'BENCH_MICRO_TIME_MS', 500, 50, 60_000),
+    ticketSection: oneOf(env, 'BENCH_TICKET_SECTION', ['0', '1'], '1') === '1',
+    ticketRenders: integer(env, 'BENCH_TICKET_RENDERS', 2000, 10, 1_000_000),
+    ticketCheckins: integer(env, 'BENCH_TICKET_CHECKINS', 2000, 10, 1_000_000),
     resultsDir: text(env, 'BENCH_RESULTS_DIR', join(__dirname, '..', '..', 'bench', 'results')),
     cpuProfDir: text(env, 'BENCH_CPU_PROF_DIR', '') || null,
     serverEnv: Object.freeze(serverEnv),
