@@ -36,6 +36,8 @@ export interface BenchSettings {
   readonly ticketRenders: number;
   /** Tickets the tickets section checks in (each several times). */
   readonly ticketCheckins: number;
+  /** Seconds per round of the metrics-cost phase (METRICS=on against off on the sold-out path); 0 skips it. */
+  readonly metricsCostSeconds: number;
   readonly resultsDir: string;
   /** When set, the server runs with node --cpu-prof and writes its profiles under this directory, one folder per cell. */
   readonly cpuProfDir: string | null;
@@ -110,6 +112,7 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     ticketSection: oneOf(env, 'BENCH_TICKET_SECTION', ['0', '1'], '1') === '1',
     ticketRenders: integer(env, 'BENCH_TICKET_RENDERS', 2000, 10, 1_000_000),
     ticketCheckins: integer(env, 'BENCH_TICKET_CHECKINS', 2000, 10, 1_000_000),
+    metricsCostSeconds: integer(env, 'BENCH_METRICS_COST_SECONDS', 4, 0, 600),
     resultsDir: text(env, 'BENCH_RESULTS_DIR', join(__dirname, '..', '..', 'bench', 'results')),
     cpuProfDir: text(env, 'BENCH_CPU_PROF_DIR', '') || null,
     serverEnv: Object.freeze(serverEnv),

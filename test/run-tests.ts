@@ -16,7 +16,7 @@ const KINDS: readonly Kind[] = ['unit', 'contract', 'integration'];
 const NEEDS: Record<Kind, Array<[binary: string, pkg: string]>> = {
   unit: [],
   contract: [['redis-server', 'redis-server']],
-  integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils']],
+  integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['chromium', 'chromium']],
 };
 
 function onPath(binary: string): boolean {

@@ -44,7 +44,7 @@ export function registerTicketRoutes(app: TemplatedApp, ctx: RouteContext): void
   const { handle, tickets } = ctx;
 
   app.get('/api/tickets/public-key', handle((exchange) => {
-    exchange.sendBody(200, 'application/x-pem-file', tickets.publicKeyPem, { 'cache-control': 'public, max-age=300' });
+    exchange.sendText(200, tickets.publicKeyPem, 'application/x-pem-file', { 'cache-control': 'public, max-age=300' });
   }));
 
   app.get('/api/orders/:orderId/ticket', handle(async (exchange, req) => {
@@ -67,7 +67,7 @@ export function registerTicketRoutes(app: TemplatedApp, ctx: RouteContext): void
       exchange.sendJson(200, ticketJson(payload, rendered.ticket));
       return;
     }
-    exchange.sendBody(200, format === 'png' ? 'image/png' : 'image/svg+xml', rendered.image!, { 'x-ticket-id': payload.ticketId });
+    exchange.sendText(200, rendered.image!, format === 'png' ? 'image/png' : 'image/svg+xml', { 'x-ticket-id': payload.ticketId });
   }));
 
   app.post('/api/checkins', handle(async (exchange, req) => {

@@ -40,15 +40,8 @@ export interface Order {
   readonly updatedAt: number;
 }
 
-/**
- * One event of the sale's order feed: an order's state change, its ticket
- * recorded as issued, or its ticket admitted at a gate. Every event names its
- * order and buyer; `state` is the order's state the event leaves it in (paid
- * for both ticket events).
- */
-export type FeedEvent = OrderStateChanged | TicketIssuedEvent | CheckedInEvent;
-
-interface FeedEventBase {
+/** One state change of one order, as the order feed delivers it. */
+export interface OrderFeedEvent {
   /** Position in the sale's feed; pass it back as `after` to read on. */
   readonly id: string;
   readonly orderId: string;
@@ -57,22 +50,48 @@ interface FeedEventBase {
   readonly at: number;
 }
 
-export interface OrderStateChanged extends FeedEventBase {
-  readonly type: 'state_changed';
+/** What an operator may change on a sale (PATCH /api/sales/:id); absent fields stay. Times are epoch ms, null for no bound. */
+export interface SaleChanges {
+  readonly name?: string;
+  readonly total?: number;
+  readonly perUserLimit?: number;
+  /** Applies to orders made from now on; holds already made keep their expiresAt. */
+  readonly holdSeconds?: number;
+  readonly opensAt?: number | null;
+  readonly closesAt?: number | null;
 }
 
-/** The issuer recorded the paid order's ticket as issued (`at` is when it did). */
-export interface TicketIssuedEvent extends FeedEventBase {
-  readonly type: 'ticket_issued';
+/** A change to the sale itself, in the sale's feed between its orders' changes. */
+export interface SaleFeedEvent {
+  readonly id: string;
+  /** `updated` by PATCH (the fields it set), `closed` by POST .../close (closesAt). */
+  readonly change: 'updated' | 'closed';
+  readonly changes: SaleChanges;
+  readonly at: number;
 }
 
-/** The order's ticket was admitted at a gate. */
-export interface CheckedInEvent extends FeedEventBase {
-  readonly type: 'checked_in';
-  readonly gate: string;
+/** A paid order's ticket recorded as issued, or admitted at a gate, in the sale's feed between its orders' changes. */
+export interface TicketFeedEvent {
+  readonly id: string;
+  /** ticket_issued: the issuer recorded the ticket (`at` is when it did); checked_in: a gate admitted it. */
+  readonly ticket: 'ticket_issued' | 'checked_in';
+  readonly orderId: string;
+  readonly userId: string;
+  readonly at: number;
+  /** The gate that admitted the ticket (checked_in only). */
+  readonly gate?: string;
 }
 
-export type FeedEventType = FeedEvent['type'];
+export type FeedEvent = OrderFeedEvent | SaleFeedEvent | TicketFeedEvent;
+
+/** An order's state change (ticket events name an order too, but carry no state). */
+export function isOrderEvent(event: FeedEvent): event is OrderFeedEvent {
+  return 'state' in event;
+}
+
+export function isTicketEvent(event: FeedEvent): event is TicketFeedEvent {
+  return 'ticket' in event;
+}
 
 /** Where a sale's tickets stand: due (paid, not yet recorded issued), issued, checked in. */
 export interface TicketCounts {
@@ -89,6 +108,12 @@ export interface CheckInRequest {
   /** The gate's id: 1-64 of A-Z a-z 0-9 _ -. */
   readonly gate: string;
   readonly now: number;
+}
+
+export interface SalePage {
+  readonly sales: readonly Sale[];
+  /** Pass back to read the next page; null when there is none. */
+  readonly cursor: string | null;
 }
 
 export interface ReserveRequest {

@@ -13,6 +13,8 @@ import { IpcRpc } from '../ipc/rpc';
 import { openWorkerLedger } from '../ledger';
 import { readSigningKey, TicketRenderer } from '../tickets';
 import { createPublicKey } from 'node:crypto';
+import { initLogger, logLedgerEvents } from '../logging';
+import { instrumentLedger, LedgerTally, WorkerMetrics } from '../metrics';
 import { RequestTracker } from './request-tracker';
 
 function listenUnix(app: uWS.TemplatedApp, path: string): Promise<uWS.us_listen_socket> {
@@ -38,11 +40,20 @@ export async function runWorker(config: Config): Promise<void> {
   const totalWeight = config.weights.reduce((sum, w) => sum + w, 0);
   const tracker = new RequestTracker();
   let keeper: StockKeeper | undefined;
+  const log = initLogger(config, slot);
+  const metrics = config.metrics
+    ? new WorkerMetrics({ worker: slot, ledgerKind: config.ledger, requests: () => tracker.requests, allowances: () => keeper?.allowanceStats() ?? {} })
+    : undefined;
 
   const rpc = new IpcRpc(parentEndpoint(), {
     workerStats: () => ({ slot, pid: process.pid, requests: tracker.requests, inFlight: tracker.inFlight, allowances: keeper?.allowanceStats() ?? {} }),
+    workerMetrics: () => metrics?.snapshot() ?? [],
   });
-  const ledger = await openWorkerLedger(config, rpc);
+  const ledger = instrumentLedger(await openWorkerLedger(config, rpc), {
+    tally: metrics?.ledger ?? new LedgerTally(),
+    slowMs: config.ledgerSlowMs,
+    watcher: logLedgerEvents(log, config.ledgerSlowMs),
+  });
   keeper = new StockKeeper(ledger, {
     weight,
     totalWeight,
@@ -53,7 +64,7 @@ export async function runWorker(config: Config): Promise<void> {
   // Serve only once returned stock will be heard; should the subscription lag, the
   // once-a-second re-check of sold-out sales still covers it, so don't wait forever.
   const listening = await Promise.race([keeper.listening.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 3000, false).unref())]);
-  if (!listening) console.error(`spike: worker ${slot}: not yet subscribed to returned-stock announcements; serving anyway`);
+  if (!listening) log.warn('not yet subscribed to returned-stock announcements; serving anyway');
 
   // The primary resolved the key (made it on first start) and hands every worker the same setting.
   if (config.ticketSigningKey === null) throw new Error('a worker needs TICKET_SIGNING_KEY, which the primary sets when it forks one');
@@ -71,6 +82,13 @@ export async function runWorker(config: Config): Promise<void> {
     clusterStats: () => rpc.request('clusterStats', [], 2000),
     track: tracker,
     tickets: { renderer, publicKey: createPublicKey(signingKey.privateKey), publicKeyPem: signingKey.publicKeyPem, gateToken: config.gateToken },
+    metrics,
+    clusterMetrics: () => rpc.request<string>('clusterMetrics', [], 3000),
+    metricsToken: config.metricsToken,
+    dashboardFeed: {
+      snapshot: (fresh) => rpc.request<string>('dashboardSnapshot', [fresh === true], 3000),
+      onNudge: (push) => rpc.onNotice((message) => message.spike === 'dashboard-nudge' && push()),
+    },
   });
 
   const listenSockets: uWS.us_listen_socket[] = [];
@@ -89,7 +107,7 @@ export async function runWorker(config: Config): Promise<void> {
     tracker.draining = true;
     for (const socket of listenSockets) uWS.us_listen_socket_close(socket);
     const drained = await tracker.idle(config.shutdownTimeoutMs);
-    if (!drained) console.error(`spike: worker ${slot} stopped with ${tracker.inFlight} request(s) unanswered after ${config.shutdownTimeoutMs} ms (${reason})`);
+    if (!drained) log.warn({ inFlight: tracker.inFlight, reason }, `worker ${slot} stopped with ${tracker.inFlight} request(s) unanswered after ${config.shutdownTimeoutMs} ms (${reason})`);
     // Requests already in flight on kept-alive connections still get a 503 with
     // "connection: close" rather than a reset, for a short moment.
     await new Promise((resolve) => setTimeout(resolve, DRAIN_LINGER_MS));
@@ -107,7 +125,7 @@ export async function runWorker(config: Config): Promise<void> {
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('disconnect', () => {
-    console.error(`spike: worker ${slot} lost its primary; finishing in-flight requests and exiting`);
+    log.warn(`worker ${slot} lost its primary; finishing in-flight requests and exiting`);
     void shutdown('the primary is gone');
   });
 

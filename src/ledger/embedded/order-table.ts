@@ -1,23 +1,26 @@
 // One sale's orders in the embedded ledger, stored column-wise (a million
 // orders cost a few typed arrays, not a million objects), with the sale's
-// order feed derived from them.
-import type { FeedEvent, Order, OrderState } from '../types';
-
-/** What a feed entry records about its order: kept in the entry's low two bits. */
-const FEED_CREATED = 0;
-const FEED_CHANGED = 1;
-const FEED_TICKET_ISSUED = 2;
-const FEED_CHECKED_IN = 3;
+// order feed derived from them (with the sale's own changes in between).
+import type { FeedEvent, Order, OrderState, SaleFeedEvent } from '../types';
 import { grown } from './grown';
 
 const STATES: readonly OrderState[] = ['reserved', 'paid', 'expired', 'cancelled'];
 const CODE: Readonly<Record<OrderState, number>> = { reserved: 0, paid: 1, expired: 2, cancelled: 3 };
+/** A feed entry with this bit set is a change to the sale itself: the rest is its number in saleEvents. */
+const SALE_EVENT = 0x8000_0000;
+/** What an order's feed entry records, in its low two bits. */
+const FEED_CREATED = 0;
+const FEED_CHANGED = 1;
+const FEED_TICKET_ISSUED = 2;
+const FEED_CHECKED_IN = 3;
 
 export class OrderTable {
   private readonly ids: string[] = [];
   private readonly users: string[] = [];
   private created = new Float64Array(16);
   private updated = new Float64Array(16);
+  /** expiresAt per order, NaN for an order made final at once (the sale's holdSeconds may change between orders). */
+  private expires = new Float64Array(16);
   private states = new Uint8Array(16);
   private readonly byId = new Map<string, number>();
   /** When the issuer recorded the order's ticket (0: not yet). */
@@ -25,18 +28,19 @@ export class OrderTable {
   /** The ticket's one admission: when and at which gate (sparse: most orders of a live sale are not yet used). */
   private readonly checkIns = new Map<number, { readonly at: number; readonly gate: string }>();
   /**
-   * The feed, one entry per event: index * 4 + FEED_* for the order's
-   * creation, its one later state change, its ticket recorded issued and its
+   * The feed, one entry per event: index * 4 + FEED_* for an order's
+   * creation, its one later change, its ticket recorded issued and its
    * check-in. Every change after creation is final (reserved -> paid |
    * expired | cancelled) and each ticket event happens once, so the entry's
-   * state and time are the order's own and need not be stored twice.
-   * (Up to 2^30 orders per sale.)
+   * state and time are the order's own and need not be stored twice (up to
+   * 2^29 orders per sale). Changes to the sale itself are rare and kept as
+   * objects, their entries flagged SALE_EVENT.
    */
   private feed = new Uint32Array(16);
   private feedLength = 0;
+  private readonly saleEvents: Array<Omit<SaleFeedEvent, 'id'>> = [];
 
-  /** holdMs 0: orders are created paid, with no hold. */
-  constructor(readonly saleId: string, private readonly holdMs: number) {}
+  constructor(readonly saleId: string) {}
 
   get size(): number {
     return this.ids.length;
@@ -46,18 +50,20 @@ export class OrderTable {
     return this.feedLength;
   }
 
-  /** Adds a new order and its creation to the feed; returns its index. */
-  add(orderId: string, userId: string, createdAt: number): number {
+  /** Adds a new order and its creation to the feed; returns its index. holdMs 0: the order is paid at once, with no hold. */
+  add(orderId: string, userId: string, createdAt: number, holdMs: number): number {
     const index = this.ids.length;
     this.ids.push(orderId);
     this.users.push(userId);
     this.created = grown(this.created, index + 1);
     this.updated = grown(this.updated, index + 1);
+    this.expires = grown(this.expires, index + 1);
     this.states = grown(this.states, index + 1);
+    this.issued = grown(this.issued, index + 1);
     this.created[index] = createdAt;
     this.updated[index] = createdAt;
-    this.states[index] = this.holdMs > 0 ? CODE.reserved : CODE.paid;
-    this.issued = grown(this.issued, index + 1);
+    this.expires[index] = holdMs > 0 ? createdAt + holdMs : NaN;
+    this.states[index] = holdMs > 0 ? CODE.reserved : CODE.paid;
     this.byId.set(orderId, index);
     this.appendFeed(index * 4 + FEED_CREATED);
     return index;
@@ -117,12 +123,13 @@ export class OrderTable {
   }
 
   expiresAt(index: number): number | null {
-    return this.holdMs > 0 ? this.created[index]! + this.holdMs : null;
+    const at = this.expires[index]!;
+    return Number.isNaN(at) ? null : at;
   }
 
-  /** Due for expiry: still held and its time is up (the Lua scripts' isOverdue). */
+  /** Due for expiry: still held and its time is up (the Lua scripts' isOverdue). NaN compares false. */
   isOverdue(index: number, now: number): boolean {
-    return this.states[index] === CODE.reserved && this.holdMs > 0 && now >= this.created[index]! + this.holdMs;
+    return this.states[index] === CODE.reserved && now >= this.expires[index]!;
   }
 
   order(index: number): Order {
@@ -142,24 +149,30 @@ export class OrderTable {
     return { ...this.order(index), state, updatedAt: at };
   }
 
+  /** Records a change to the sale itself in the feed, in order with the orders' changes. */
+  addSaleEvent(event: Omit<SaleFeedEvent, 'id'>): void {
+    this.appendFeed(SALE_EVENT | this.saleEvents.length);
+    this.saleEvents.push(event);
+  }
+
   /** The feed event at 0-based position; its id is position + 1. */
   feedEvent(position: number): FeedEvent {
     const entry = this.feed[position]!;
-    const index = entry >>> 2;
-    const kind = entry & 3;
     const id = String(position + 1);
+    if (entry & SALE_EVENT) return { id, ...this.saleEvents[entry & ~SALE_EVENT]! };
+    const index = entry >>> 2;
     const orderId = this.ids[index]!;
     const userId = this.users[index]!;
-    switch (kind) {
+    switch (entry & 3) {
       case FEED_CREATED:
-        return { type: 'state_changed', id, orderId, userId, state: this.holdMs > 0 ? 'reserved' : 'paid', at: this.created[index]! };
+        return { id, orderId, userId, state: Number.isNaN(this.expires[index]!) ? 'paid' : 'reserved', at: this.created[index]! };
       case FEED_CHANGED:
-        return { type: 'state_changed', id, orderId, userId, state: this.state(index), at: this.updated[index]! };
+        return { id, orderId, userId, state: this.state(index), at: this.updated[index]! };
       case FEED_TICKET_ISSUED:
-        return { type: 'ticket_issued', id, orderId, userId, state: 'paid', at: this.issued[index]! };
+        return { id, ticket: 'ticket_issued', orderId, userId, at: this.issued[index]! };
       default: {
         const used = this.checkIns.get(index)!;
-        return { type: 'checked_in', id, orderId, userId, state: 'paid', at: used.at, gate: used.gate };
+        return { id, ticket: 'checked_in', orderId, userId, at: used.at, gate: used.gate };
       }
     }
   }
@@ -176,6 +189,8 @@ export class OrderTable {
   }
 
   private appendFeed(entry: number): void {
+    // Order entries are index * 2 (+ 1); past 2^30 orders they would collide with the SALE_EVENT bit.
+    if (this.ids.length >= SALE_EVENT / 2) throw new RangeError(`sale "${this.saleId}" cannot hold more than ${SALE_EVENT / 2} orders`);
     this.feed = grown(this.feed, this.feedLength + 1);
     this.feed[this.feedLength++] = entry;
   }

@@ -1,6 +1,6 @@
 // Redis rows as ledger values: the sale hash, order JSON, feed stream entries,
 // and the audit script's reply.
-import type { FeedEvent, Order, OrderState, Sale, SaleAudit } from '../types';
+import type { FeedEvent, Order, OrderState, Sale, SaleAudit, SaleChanges } from '../types';
 
 export function saleFromHash(fields: Record<string, string>): Sale | null {
   if (!fields.id) return null;
@@ -25,11 +25,12 @@ export function orderFromJson(json: string | number | undefined): Order {
 export function feedEventFromEntry([id, flat]: [string, string[]]): FeedEvent {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
-  const base = { id, orderId: f.orderId!, userId: f.userId!, state: f.state as OrderState, at: Number(f.at) };
-  // State changes carry no type (as before tickets existed); ticket events name theirs.
-  if (f.type === 'checked_in') return { type: 'checked_in', ...base, gate: f.gate ?? '' };
-  if (f.type === 'ticket_issued') return { type: 'ticket_issued', ...base };
-  return { type: 'state_changed', ...base };
+  // A change to the sale itself (includes/sales.lua's appendSaleFeed) has `change` and no order.
+  if (f.change !== undefined) return { id, change: f.change as 'updated' | 'closed', changes: JSON.parse(f.changes ?? '{}') as SaleChanges, at: Number(f.at) };
+  // A ticket event (includes/orders.lua's appendTicketFeed) names its kind in `ticket`.
+  if (f.ticket === 'ticket_issued') return { id, ticket: 'ticket_issued', orderId: f.orderId!, userId: f.userId!, at: Number(f.at) };
+  if (f.ticket === 'checked_in') return { id, ticket: 'checked_in', orderId: f.orderId!, userId: f.userId!, at: Number(f.at), gate: f.gate ?? '' };
+  return { id, orderId: f.orderId!, userId: f.userId!, state: f.state as OrderState, at: Number(f.at) };
 }
 
 /** auditSale-3.lua's reply; see its header. */

@@ -28,12 +28,12 @@ local function appendFeed(feedKey, o)
   redis.call('XADD', feedKey, '*', 'orderId', o.orderId, 'userId', o.userId, 'state', o.state, 'at', string.format('%d', o.updatedAt))
 end
 
--- A ticket event in the feed (ticket_issued, checked_in); state-change entries carry no type, as before tickets.
-local function appendTicketFeed(feedKey, type, o, at, gate)
+-- A ticket event in the feed (ticket_issued, checked_in), named in its `ticket` field.
+local function appendTicketFeed(feedKey, kind, o, at, gate)
   if gate then
-    redis.call('XADD', feedKey, '*', 'type', type, 'orderId', o.orderId, 'userId', o.userId, 'state', o.state, 'at', string.format('%d', at), 'gate', gate)
+    redis.call('XADD', feedKey, '*', 'ticket', kind, 'orderId', o.orderId, 'userId', o.userId, 'at', string.format('%d', at), 'gate', gate)
   else
-    redis.call('XADD', feedKey, '*', 'type', type, 'orderId', o.orderId, 'userId', o.userId, 'state', o.state, 'at', string.format('%d', at))
+    redis.call('XADD', feedKey, '*', 'ticket', kind, 'orderId', o.orderId, 'userId', o.userId, 'at', string.format('%d', at))
   end
 end
 
