@@ -30,8 +30,8 @@ export class TicketIssuer {
         if (this.timer) this.timer = setTimeout(tick, this.options.intervalMs);
       });
     };
-    // The first pass at once: tickets left due by a crash are issued on start.
-    this.timer = setTimeout(tick, 0);
+    // Tickets left due by a crash are issued by the first pass, one interval after the start.
+    this.timer = setTimeout(tick, this.options.intervalMs);
   }
 
   async stop(): Promise<void> {

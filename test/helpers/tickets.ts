@@ -58,10 +58,10 @@ export function decodeQrPng(bytes: Buffer): string | null {
 
 export interface FeedEventJson {
   readonly id: string;
-  readonly type: 'state_changed' | 'ticket_issued' | 'checked_in';
+  readonly type: 'order' | 'sale' | 'ticket_issued' | 'checked_in';
   readonly orderId: string;
   readonly userId: string;
-  readonly state: string;
+  readonly state?: string;
   readonly at: string;
   readonly gate?: string;
 }

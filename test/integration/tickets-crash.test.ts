@@ -70,7 +70,7 @@ async function assertNothingLost(server: RunningServer, tickets: string[], admit
   assert.equal(new Set(checked).size, ORDERS);
 }
 
-/** A sale of paid orders whose tickets are all due: the issuer runs once at start, then not for ten minutes. */
+/** A sale of paid orders whose tickets are all due: the issuer first runs ten minutes after the start. */
 async function paidOrdersWithTickets(server: RunningServer): Promise<{ orders: string[]; tickets: string[] }> {
   await createSale(server, SALE, ORDERS);
   const orders: string[] = [];

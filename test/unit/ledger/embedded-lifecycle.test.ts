@@ -78,7 +78,7 @@ describe('embedded ledger: holds and the feed across a restart', () => {
     // The hold made before the restart still expires on time after it, and the feed goes on from where it was.
     assert.equal(await ledger.expireHolds('r1', d.expiresAt! - 1, 10), 0);
     assert.equal(await ledger.expireHolds('r1', d.expiresAt!, 10), 1);
-    assert.deepEqual(await wholeFeed(ledger, 'r1', '7'), [{ type: 'state_changed', id: '8', orderId: d.orderId, userId: 'dave', state: 'expired', at: d.expiresAt! }]);
+    assert.deepEqual(await wholeFeed(ledger, 'r1', '7'), [{ id: '8', orderId: d.orderId, userId: 'dave', state: 'expired', at: d.expiresAt! }]);
     assert.equal((await ledger.getSale('r1'))!.sold, 1);
     // Bob's cancel gave his ticket back and lowered his count, so the restart has him buy afresh.
     assert.equal((await ledger.reserve({ saleId: 'r1', userId: 'bob', requestKey: 'k:bob-2', orderId: 'r1.bob-2', now: T + 100 })).kind, 'reserved');
@@ -95,7 +95,7 @@ describe('embedded ledger: holds and the feed across a restart', () => {
     const ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
     assert.deepEqual(await ledger.getSale('old'), { id: 'old', name: 'Old sale', total: 5, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null, sold: 1, paid: 1, createdAt: 100 });
     assert.deepEqual(await ledger.getOrder('old.1'), { orderId: 'old.1', saleId: 'old', userId: 'u1', state: 'paid', createdAt: 200, expiresAt: null, updatedAt: 200 });
-    assert.deepEqual((await ledger.readFeed('old', null, 10)).events, [{ type: 'state_changed', id: '1', orderId: 'old.1', userId: 'u1', state: 'paid', at: 200 }]);
+    assert.deepEqual((await ledger.readFeed('old', null, 10)).events, [{ id: '1', orderId: 'old.1', userId: 'u1', state: 'paid', at: 200 }]);
     assert.equal(await ledger.expireHolds('old', 9e15, 10), 0);
     await ledger.close();
   });
