@@ -7,6 +7,7 @@ import { isoTime, spikeErrorFrom, type SpikeError } from '../errors/errors';
 import { outcomeSpec, type Command, type Order, type OutcomeOf } from '../ledger';
 import type { Exchange } from './respond';
 import { orderToJson } from './views';
+import { ticketIdOf } from '../tickets';
 
 /** What the request named, for the messages: the sale, the buyer, the order. */
 export interface OutcomeContext {
@@ -39,7 +40,10 @@ export function refusalFor<C extends Command>(command: C, outcome: OutcomeOf<C>,
   // A check-in refused: when and where the ticket was used, or why it no longer admits.
   if (typeof fields.at === 'number') values.usedAt = isoTime(fields.at);
   if (typeof fields.gate === 'string') values.gate = fields.gate;
-  if (command === 'checkIn') values.reason = order ? `its order is ${order.state}` : 'its order no longer exists';
+  if (command === 'checkIn') {
+    values.reason = order ? `its order is ${order.state}` : 'its order no longer exists';
+    if (values.orderId !== undefined) values.ticketId ??= ticketIdOf(String(values.orderId));
+  }
   const nextReleaseAt = typeof fields.nextReleaseAt === 'number' && fields.nextReleaseAt > 0 ? fields.nextReleaseAt : null;
   if (nextReleaseAt !== null) values.nextReleaseAt = isoTime(nextReleaseAt);
   const error = spikeErrorFrom(nextReleaseAt !== null && spec.errorWhileHeld ? spec.errorWhileHeld : spec.error, values);
