@@ -75,10 +75,8 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireJsonContentType(contentType);
     const changes = parseSaleChanges(parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength), '{"total":600}', SALE_CHANGE_FIELDS));
     const outcome = await ctx.ledger.updateSale(saleId, changes, Date.now());
-    const refusal = refusalFor('updateSale', outcome, { saleId });
-    if (refusal || outcome.kind !== 'updated') throw refusal;
-    ctx.keeper.sales.remember(outcome.sale);
-    void ctx.keeper.saleChanged(saleId);
+    if (outcome.kind !== 'updated') throw refusalFor('updateSale', outcome, { saleId })!;
+    ctx.keeper.adopt(outcome.sale);
     exchange.sendJson(200, saleToJson(outcome.sale));
   }));
 
@@ -86,9 +84,8 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireAdmin(req.getHeader('authorization'), ctx.adminToken, 'closing a sale');
     const saleId = checkId('sale id', req.getParameter(0));
     const outcome = await ctx.ledger.closeSale(saleId, Date.now());
-    const refusal = refusalFor('closeSale', outcome, { saleId });
-    if (refusal || outcome.kind === 'not_found') throw refusal;
-    ctx.keeper.sales.remember(outcome.sale);
+    if (outcome.kind === 'not_found') throw refusalFor('closeSale', outcome, { saleId })!;
+    ctx.keeper.adopt(outcome.sale);
     exchange.sendJson(200, saleToJson(outcome.sale), outcome.kind === 'already_closed' ? { 'idempotent-replayed': 'true' } : undefined);
   }));
 
@@ -96,8 +93,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireAdmin(req.getHeader('authorization'), ctx.adminToken, 'deleting a sale');
     const saleId = checkId('sale id', req.getParameter(0));
     const outcome = await ctx.ledger.deleteSale(saleId);
-    const refusal = refusalFor('deleteSale', outcome, { saleId });
-    if (refusal) throw refusal;
+    if (outcome.kind !== 'deleted') throw refusalFor('deleteSale', outcome, { saleId })!;
     void ctx.keeper.saleChanged(saleId);
     exchange.sendJson(200, { id: saleId, deleted: true });
   }));
@@ -179,8 +175,9 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const saleId = checkId('sale id', req.getParameter(0));
     const audit = await ctx.ledger.audit(saleId);
     if (!audit) throw spikeError('SALE_NOT_FOUND', { saleId });
+    const tickets = await ctx.ledger.ticketCounts(saleId);
     const consistent = audit.sold === audit.orders.reserved + audit.orders.paid && audit.paid === audit.orders.paid && audit.sold <= audit.total && audit.buyersOverLimit === 0;
-    exchange.sendJson(200, { saleId, ...audit, remaining: audit.total - audit.sold, consistent });
+    exchange.sendJson(200, { saleId, ...audit, remaining: audit.total - audit.sold, consistent, tickets });
   }));
 
   app.get('/api/sales/:id/feed', handle(async (exchange, req) => {

@@ -38,6 +38,12 @@ export class StockKeeper {
     ]).then(() => undefined);
   }
 
+  /** This worker made the change and holds the ledger's answer: its view and allowance follow at once, with no read. */
+  adopt(sale: Sale): void {
+    this.sales.remember(sale);
+    this.gates.get(sale.id)?.follow(sale);
+  }
+
   /**
    * The sale itself changed (new total, times, closed, deleted): re-read it
    * now, and size this worker's allowance to the new remaining. The ledger's
