@@ -11,9 +11,12 @@ export interface SaleSpec {
   /** Epoch milliseconds, or null for "always". */
   readonly opensAt: number | null;
   readonly closesAt: number | null;
+  /** GET /buy/ticket without ?user (every request a new anonymous buyer) is allowed only on such a sale; absent: false. */
+  readonly anonymous?: boolean;
 }
 
 export interface Sale extends SaleSpec {
+  readonly anonymous: boolean;
   /** Tickets taken: held for payment plus paid. remaining = total - sold. */
   readonly sold: number;
   /** Of those, paid (or final at once when holdSeconds is 0). reserved = sold - paid. */
@@ -77,6 +80,8 @@ export interface TicketFeedEvent {
   readonly ticket: 'ticket_issued' | 'checked_in';
   readonly orderId: string;
   readonly userId: string;
+  /** Only a paid order has a ticket. */
+  readonly state: 'paid';
   readonly at: number;
   /** The gate that admitted the ticket (checked_in only). */
   readonly gate?: string;
@@ -84,9 +89,9 @@ export interface TicketFeedEvent {
 
 export type FeedEvent = OrderFeedEvent | SaleFeedEvent | TicketFeedEvent;
 
-/** An order's state change (ticket events name an order too, but carry no state). */
+/** An order's state change (ticket events name an order too, and say which ticket event they are). */
 export function isOrderEvent(event: FeedEvent): event is OrderFeedEvent {
-  return 'state' in event;
+  return 'orderId' in event && !('ticket' in event);
 }
 
 export function isTicketEvent(event: FeedEvent): event is TicketFeedEvent {
