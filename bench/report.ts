@@ -8,7 +8,7 @@ import type { BenchSettings } from './settings';
 import type { CellResult } from './spike-cell';
 
 export const SEED_ARTICLE_RPS = 4276;
-export const TARGET_RATIO: Record<string, number> = { proxy: 0.4, reuseport: 0.7 };
+export const TARGET_RATIO: Record<string, number> = { handoff: 0.5, proxy: 0.4, reuseport: 0.7 };
 
 export interface MachineInfo {
   readonly cpu: string;

@@ -10,10 +10,11 @@ import { renderChart } from './chart';
 import { AutocannonGenerator } from './load/autocannon-generator';
 import type { LoadGenerator } from './load/slice';
 import { WrkGenerator } from './load/wrk-generator';
+import { renderFront, runFrontBench } from './front-bench';
 import { runMetricsCost } from './metrics-cost';
 import { runMicro } from './micro';
 import { cellVerdicts, renderReport, type BenchResults, type MachineInfo } from './report';
-import { BenchSettingsError, loadBenchSettings, type BenchSettings } from './settings';
+import { BenchSettingsError, loadBenchSettings, loadFrontSettings, type BenchSettings } from './settings';
 import { runCell } from './spike-cell';
 import { renderTicketsReport, runTicketsBench } from './tickets';
 
@@ -106,6 +107,14 @@ async function main(): Promise<void> {
   }
   const results = await runBench({ settings });
   console.log(renderReport(results));
+  // The front per balancer mode (ab, Connection: close, keep-alive, the seed's Go service); BENCH_FRONT=0 skips it.
+  if (settings.front) {
+    const front = await runFrontBench(loadFrontSettings(), (line) => console.error(line));
+    const table = renderFront(front);
+    console.log(`\n${table}`);
+    writeFileSync(join(settings.resultsDir, 'front.json'), `${JSON.stringify({ at: new Date().toISOString(), ...front }, null, 2)}\n`);
+    writeFileSync(join(settings.resultsDir, 'front.txt'), `${table}\n`);
+  }
   if (results.tickets) console.log(renderTicketsReport(results.tickets));
   // Exit 1 when a cell failed its audit or could not run; missed speed targets are reported, not failed.
   process.exit(results.ok ? 0 : 1);

@@ -86,6 +86,18 @@ export const ERRORS = {
     when: 'an admin route without the right Authorization: Bearer token',
     message: '{what} needs the header Authorization: Bearer <ADMIN_TOKEN>',
   },
+  BUYER_UNAUTHORIZED: {
+    status: 401,
+    code: 'buyer_unauthorized',
+    when: "BUYER_AUTH is on and the buyer's token is missing, forged or malformed, or names another buyer than the request does",
+    message: '{reason}',
+  },
+  BUYER_TOKEN_EXPIRED: {
+    status: 401,
+    code: 'buyer_token_expired',
+    when: "BUYER_AUTH is on and the buyer's token is past its exp; the site's login issues a fresh one",
+    message: 'the buyer token expired at {expiredAt}; log in again for a fresh one',
+  },
   GATE_UNAUTHORIZED: {
     status: 401,
     code: 'gate_unauthorized',
@@ -115,18 +127,6 @@ export const ERRORS = {
     code: 'ticket_revoked',
     when: 'a check-in of a well-signed ticket whose order is no longer paid (cancelled, expired) or no longer exists',
     message: 'ticket {ticketId} is revoked: {reason}',
-  },
-  BUYER_UNAUTHORIZED: {
-    status: 401,
-    code: 'buyer_unauthorized',
-    when: "BUYER_AUTH is on and the buyer's token is missing, forged or malformed, or names another buyer than the request does",
-    message: '{reason}',
-  },
-  BUYER_TOKEN_EXPIRED: {
-    status: 401,
-    code: 'buyer_token_expired',
-    when: "BUYER_AUTH is on and the buyer's token is past its exp; the site's login issues a fresh one",
-    message: 'the buyer token expired at {expiredAt}; log in again for a fresh one',
   },
   SALE_NOT_FOUND: { status: 404, code: 'sale_not_found', when: 'no sale has this id', message: 'no sale has id "{saleId}"' },
   ORDER_NOT_FOUND: { status: 404, code: 'order_not_found', when: 'no order has this id', message: 'no order has id "{orderId}"' },
@@ -177,6 +177,20 @@ export const ERRORS = {
     message: '{reason}',
   },
   NO_WORKER: { status: 503, code: 'no_worker', when: 'the primary has no ready worker to hand the connection to', message: 'no worker is ready to serve; retry shortly' },
+  BAD_REQUEST: {
+    status: 400,
+    code: 'bad_request',
+    when: 'the HTTP framing is malformed: two different Content-Lengths, Content-Length with Transfer-Encoding, a broken chunked body, HTTP/1.1 without Host',
+    message: '{reason}',
+  },
+  HEADERS_TOO_LARGE: { status: 431, code: 'headers_too_large', when: 'the request head is over 16 KiB', message: '{reason}' },
+  HTTP_VERSION_NOT_SUPPORTED: { status: 505, code: 'http_version_not_supported', when: 'a request in an HTTP version other than 1.0 and 1.1', message: '{reason}' },
+  TOO_MANY_CONNECTIONS: {
+    status: 503,
+    code: 'too_many_connections',
+    when: 'MAX_CONNECTIONS are open and every one is waiting for an answer, so no silent one could be closed to make room',
+    message: 'the server holds as many connections as it may (MAX_CONNECTIONS) and none is idle; retry shortly',
+  },
   SHUTTING_DOWN: { status: 503, code: 'shutting_down', when: 'the server is draining for a restart', message: 'the server is shutting down; retry on another instance' },
   INTERNAL: { status: 500, code: 'internal', when: 'a bug; the server log has the details', message: 'internal error; the server log has the details' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -80,8 +80,6 @@ export interface TicketFeedEvent {
   readonly ticket: 'ticket_issued' | 'checked_in';
   readonly orderId: string;
   readonly userId: string;
-  /** Only a paid order has a ticket. */
-  readonly state: 'paid';
   readonly at: number;
   /** The gate that admitted the ticket (checked_in only). */
   readonly gate?: string;
@@ -89,9 +87,9 @@ export interface TicketFeedEvent {
 
 export type FeedEvent = OrderFeedEvent | SaleFeedEvent | TicketFeedEvent;
 
-/** An order's state change (ticket events name an order too, and say which ticket event they are). */
+/** An order's state change (ticket events name an order too, but carry no state). */
 export function isOrderEvent(event: FeedEvent): event is OrderFeedEvent {
-  return 'orderId' in event && !('ticket' in event);
+  return 'state' in event;
 }
 
 export function isTicketEvent(event: FeedEvent): event is TicketFeedEvent {

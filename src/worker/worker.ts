@@ -1,6 +1,6 @@
 // A worker process: one uWS app serving the HTTP API, one local allowance
 // per sale, one connection to the ledger. It listens where the balancer mode
-// says: a private unix socket (proxy) or the public port itself (reuseport).
+// says: a private unix socket (handoff, proxy) or the public port itself (reuseport).
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import uWS from 'uWebSockets.js';
@@ -8,6 +8,8 @@ import { openBuyerAuth } from '../auth/buyer-auth';
 import { workerSocketPath } from '../cluster/socket-dir';
 import { answerHeartbeats } from '../cluster/worker-heartbeat';
 import type { Config } from '../config/config';
+import { connectionGuard } from '../cluster/front';
+import { receiveHandoffs } from '../cluster/handoff-receiver';
 import { registerRoutes } from '../http/routes';
 import { StockKeeper } from '../inventory/stock-keeper';
 import { parentEndpoint } from '../ipc/endpoint';
@@ -96,8 +98,11 @@ export async function runWorker(config: Config): Promise<void> {
   });
 
   const listenSockets: uWS.us_listen_socket[] = [];
-  if (config.balancer === 'proxy') {
-    listenSockets.push(await listenUnix(app, workerSocketPath(config.socketDir, slot)));
+  if (config.balancer !== 'reuseport') {
+    const socketPath = workerSocketPath(config.socketDir, slot);
+    listenSockets.push(await listenUnix(app, socketPath));
+    // handoff: the primary sends this worker client connections, which it relays to its own listener.
+    if (config.balancer === 'handoff') receiveHandoffs(socketPath, `localhost:${config.port}`, connectionGuard(config));
   } else {
     // One listen socket per unit of weight: the kernel spreads connections
     // evenly over the sockets of a SO_REUSEPORT group, so the split follows the weights.

@@ -169,10 +169,10 @@ export class OrderTable {
       case FEED_CHANGED:
         return { id, orderId, userId, state: this.state(index), at: this.updated[index]! };
       case FEED_TICKET_ISSUED:
-        return { id, ticket: 'ticket_issued', orderId, userId, state: 'paid', at: this.issued[index]! };
+        return { id, ticket: 'ticket_issued', orderId, userId, at: this.issued[index]! };
       default: {
         const used = this.checkIns.get(index)!;
-        return { id, ticket: 'checked_in', orderId, userId, state: 'paid', at: used.at, gate: used.gate };
+        return { id, ticket: 'checked_in', orderId, userId, at: used.at, gate: used.gate };
       }
     }
   }
