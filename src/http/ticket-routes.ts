@@ -49,11 +49,15 @@ export function registerTicketRoutes(app: TemplatedApp, ctx: RouteContext): void
 
   app.get('/api/orders/:orderId/ticket', handle(async (exchange, req) => {
     const orderId = checkOrderId(req.getParameter(0));
-    const admin = isAdmin(req.getHeader('authorization'), ctx.adminToken);
+    const authorization = req.getHeader('authorization');
+    const admin = isAdmin(authorization, ctx.adminToken);
     const user = req.getQuery('userId') ?? '';
     const format = ticketFormat(req.getQuery('format') ?? '', req.getHeader('accept'));
-    // The buyer names themself in the query (?userId=); the admin may leave it out.
-    const actor = admin && user === '' ? null : checkId('userId', user);
+    // The buyer names themself in the query (?userId=), or with BUYER_AUTH on by their token; the admin may leave both out.
+    const actor =
+      admin && user === '' ? null
+      : ctx.buyerAuth.mode === 'none' ? checkId('userId', user)
+      : checkId('userId', await ctx.buyerAuth.identify(authorization, user === '' ? undefined : user));
     const order = await ctx.ledger.getOrder(orderId);
     if (!order) throw spikeError('ORDER_NOT_FOUND', { orderId });
     if (actor !== null && actor !== order.userId) throw spikeError('NOT_ORDER_OWNER');

@@ -109,6 +109,22 @@ describe('BUYER_AUTH=hmac', () => {
     const tokenOnly = await request(`${url}/buy/ticket`, { headers: tokenFor('erin') });
     assert.equal(tokenOnly.body.userId, 'erin');
   });
+
+  it("a paid order's ticket goes to its buyer's token (or the admin), never to another buyer's", async () => {
+    const paid = await buy(tokenFor('tess'));
+    assert.equal(paid.status, 201, paid.text);
+    const orderId = paid.body.orderId;
+    assert.equal((await request(`${url}/api/orders/${orderId}/pay`, { method: 'POST', headers: tokenFor('tess') })).status, 200);
+    const ticketUrl = `${url}/api/orders/${orderId}/ticket`;
+    assertError(await request(ticketUrl), 401, 'buyer_unauthorized');
+    assertError(await request(`${ticketUrl}?userId=tess`), 401, 'buyer_unauthorized', /Authorization: Bearer/);
+    assertError(await request(ticketUrl, { headers: tokenFor('mallory') }), 403, 'not_order_owner');
+    assertError(await request(`${ticketUrl}?userId=tess`, { headers: tokenFor('mallory') }), 401, 'buyer_unauthorized', /token is for "mallory"/);
+    const mine = await request(ticketUrl, { headers: tokenFor('tess') });
+    assert.equal(mine.status, 200, mine.text);
+    assert.equal(mine.body.userId, 'tess');
+    assert.equal((await request(ticketUrl, { headers: admin })).body.ticket, mine.body.ticket);
+  });
 });
 
 describe('BUYER_AUTH=jwt', () => {
