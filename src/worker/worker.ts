@@ -4,6 +4,9 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import uWS from 'uWebSockets.js';
+import { openBuyerAuth } from '../auth/buyer-auth';
+import { workerSocketPath } from '../cluster/socket-dir';
+import { answerHeartbeats } from '../cluster/worker-heartbeat';
 import type { Config } from '../config/config';
 import { connectionGuard } from '../cluster/front';
 import { receiveHandoffs } from '../cluster/handoff-receiver';
@@ -71,6 +74,7 @@ export async function runWorker(config: Config): Promise<void> {
     ledger,
     keeper,
     adminToken: config.adminToken!,
+    buyerAuth: await openBuyerAuth(config.buyerAuth),
     defaultSaleId: config.defaultSaleId,
     maxBodyBytes: config.maxBodyBytes,
     workerSlot: slot,
@@ -87,7 +91,7 @@ export async function runWorker(config: Config): Promise<void> {
 
   const listenSockets: uWS.us_listen_socket[] = [];
   if (config.balancer !== 'reuseport') {
-    const socketPath = `${config.socketDir}/worker-${slot}.sock`;
+    const socketPath = workerSocketPath(config.socketDir, slot);
     listenSockets.push(await listenUnix(app, socketPath));
     // handoff: the primary sends this worker client connections, which it relays to its own listener.
     if (config.balancer === 'handoff') receiveHandoffs(socketPath, `localhost:${config.port}`, connectionGuard(config));
@@ -126,5 +130,6 @@ export async function runWorker(config: Config): Promise<void> {
   });
 
   const ready: ReadyMessage = { spike: 'ready' };
+  answerHeartbeats();
   process.send!(ready);
 }

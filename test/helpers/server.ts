@@ -19,9 +19,9 @@ export interface RunningServer {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `wrapper` runs the server under another command, e.g. ['prlimit', '--nofile=512:4096']. */
-export async function startServer(env: Record<string, string>, startTimeoutMs = 20_000, wrapper: string[] = []): Promise<RunningServer> {
-  const [command, ...args] = [...wrapper, process.execPath, MAIN];
+/** `wrap` runs the server under another command, e.g. ['unshare', '--pid', '--fork'] for a PID namespace of its own. */
+export async function startServer(env: Record<string, string>, startTimeoutMs = 20_000, wrap: readonly string[] = []): Promise<RunningServer> {
+  const [command, ...args] = [...wrap, process.execPath, MAIN];
   const child = spawn(command!, args, {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
