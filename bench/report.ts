@@ -1,4 +1,5 @@
 // The table a person reads at the end of `npm run bench`.
+import type { TicketBenchResults } from './tickets';
 import type { BaselineResult } from './baseline';
 import type { MetricsCostResult } from './metrics-cost';
 import type { MicroResult } from './micro';
@@ -27,6 +28,8 @@ export interface BenchResults {
   readonly baseline: BaselineResult;
   readonly cells: CellResult[];
   readonly micro: MicroResult | null;
+  /** The tickets section (bench/tickets.ts), when it ran. */
+  readonly tickets?: TicketBenchResults | null;
   /** Absent in results written before the phase existed. */
   readonly metricsCost?: MetricsCostResult | null;
   readonly ok: boolean;

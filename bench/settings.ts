@@ -32,6 +32,12 @@ export interface BenchSettings {
   readonly front: boolean;
   readonly micro: boolean;
   readonly microTimeMs: number;
+  /** Run the tickets section (bench/tickets.ts). */
+  readonly ticketSection: boolean;
+  /** QR renders in the tickets section's burst. */
+  readonly ticketRenders: number;
+  /** Tickets the tickets section checks in (each several times). */
+  readonly ticketCheckins: number;
   /** Seconds per round of the metrics-cost phase (METRICS=on against off on the sold-out path); 0 skips it. */
   readonly metricsCostSeconds: number;
   readonly resultsDir: string;
@@ -108,6 +114,9 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     front: oneOf(env, 'BENCH_FRONT', ['0', '1'], '1') === '1',
     micro: micro === '1',
     microTimeMs: integer(env, 'BENCH_MICRO_TIME_MS', 500, 50, 60_000),
+    ticketSection: oneOf(env, 'BENCH_TICKET_SECTION', ['0', '1'], '1') === '1',
+    ticketRenders: integer(env, 'BENCH_TICKET_RENDERS', 2000, 10, 1_000_000),
+    ticketCheckins: integer(env, 'BENCH_TICKET_CHECKINS', 2000, 10, 1_000_000),
     metricsCostSeconds: integer(env, 'BENCH_METRICS_COST_SECONDS', 4, 0, 600),
     resultsDir: text(env, 'BENCH_RESULTS_DIR', join(__dirname, '..', '..', 'bench', 'results')),
     cpuProfDir: text(env, 'BENCH_CPU_PROF_DIR', '') || null,

@@ -9,6 +9,7 @@ import { workerEndpoint } from '../ipc/endpoint';
 import type { SaleChangedMessage, StockReturnedMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
+import { resolveSigningKey, TicketIssuer } from '../tickets';
 import { configSummary, initLogger, processLogger } from '../logging';
 import { clusterStats } from './cluster-stats';
 import { createBalancer, raiseOpenFileLimit, type Balancer } from './front';
@@ -71,6 +72,8 @@ export async function runPrimary(config: Config): Promise<void> {
   const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, relaySaleChanged } = await openPrimaryLedger(config, log, warn, (raw) => observability.instrument(raw));
   for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
+  const signingKey = resolveSigningKey(config.ticketSigningKey, config.dataDir, log);
+  const issuer = new TicketIssuer(ledger, { intervalMs: config.ticketIssueMs, batch: 500, saleListRefreshMs: 500, warn });
 
   const socketDir = openSocketDir(config.socketDirIsDefault ? undefined : config.socketDir);
   raiseOpenFileLimit(config, log);
@@ -84,7 +87,7 @@ export async function runPrimary(config: Config): Promise<void> {
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
     socketDir: socketDir.path,
-    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: socketDir.path, PORT: String(port) },
+    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: socketDir.path, PORT: String(port), TICKET_SIGNING_KEY: signingKey.setting },
     crashLimit: CRASH_LIMIT,
     crashWindowMs: CRASH_WINDOW_MS,
     log,
@@ -116,6 +119,7 @@ export async function runPrimary(config: Config): Promise<void> {
   relayStockReturned((saleId) => broadcast({ spike: 'stock-returned', saleId }));
   relaySaleChanged((saleId) => broadcast({ spike: 'sale-changed', saleId }));
   sweeper.start();
+  issuer.start();
 
   if (config.balancer === 'reuseport') {
     warn(
@@ -152,6 +156,7 @@ export async function runPrimary(config: Config): Promise<void> {
     heartbeat.stop();
     await supervisor.stop();
     await sweeper.stop();
+    await issuer.stop();
     await observability.stop();
     balancer?.destroyAll();
     await stoppedAccepting;

@@ -16,6 +16,8 @@ import { parentEndpoint } from '../ipc/endpoint';
 import type { ReadyMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openWorkerLedger } from '../ledger';
+import { readSigningKey, TicketRenderer } from '../tickets';
+import { createPublicKey } from 'node:crypto';
 import { initLogger, logLedgerEvents } from '../logging';
 import { instrumentLedger, LedgerTally, WorkerMetrics } from '../metrics';
 import { RequestTracker } from './request-tracker';
@@ -69,6 +71,11 @@ export async function runWorker(config: Config): Promise<void> {
   const listening = await Promise.race([keeper.listening.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 3000, false).unref())]);
   if (!listening) log.warn('not yet subscribed to returned-stock announcements; serving anyway');
 
+  // The primary resolved the key (made it on first start) and hands every worker the same setting.
+  if (config.ticketSigningKey === null) throw new Error('a worker needs TICKET_SIGNING_KEY, which the primary sets when it forks one');
+  const signingKey = readSigningKey(config.ticketSigningKey);
+  const renderer = new TicketRenderer({ privateKey: signingKey.privateKey, threads: config.ticketThreads, nice: config.ticketThreadNice });
+
   const app = uWS.App();
   registerRoutes(app, {
     ledger,
@@ -80,6 +87,7 @@ export async function runWorker(config: Config): Promise<void> {
     workerSlot: slot,
     clusterStats: () => rpc.request('clusterStats', [], 2000),
     track: tracker,
+    tickets: { renderer, publicKey: createPublicKey(signingKey.privateKey), publicKeyPem: signingKey.publicKeyPem, gateToken: config.gateToken },
     metrics,
     clusterMetrics: () => rpc.request<string>('clusterMetrics', [], 3000),
     metricsToken: config.metricsToken,
@@ -114,6 +122,7 @@ export async function runWorker(config: Config): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, DRAIN_LINGER_MS));
     await tracker.idle(config.shutdownTimeoutMs);
     await ledger.close();
+    await renderer.close();
     process.exit(0);
   };
 

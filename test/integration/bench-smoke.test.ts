@@ -44,6 +44,8 @@ test('bench harness: 1,000 buyers for 100 tickets in four cells, audit perfect',
     // Four of the six cells keep the smoke run short; every balancer and both ledgers appear.
     BENCH_MATRIX: 'handoff:redis,proxy:redis,reuseport:embedded,handoff:embedded',
     BENCH_MICRO: '0',
+    BENCH_TICKET_RENDERS: '50',
+    BENCH_TICKET_CHECKINS: '50',
     BENCH_METRICS_COST_SECONDS: '1',
     BENCH_BASELINE_SECONDS: '1',
     BENCH_SLICE_MS: '1000',
@@ -57,6 +59,11 @@ test('bench harness: 1,000 buyers for 100 tickets in four cells, audit perfect',
   const context = `bench log:\n${lines.join('\n')}\n\n${renderReport(results)}`;
 
   assert.equal(results.baseline.status, 'ok', context);
+  for (const tickets of results.tickets!.ledgers) {
+    assert.equal(tickets.status, 'ok', `tickets on ${tickets.ledger}: ${tickets.error}\n${context}`);
+    assert.equal(tickets.checkins!.ok, true, `tickets on ${tickets.ledger}: ${JSON.stringify(tickets.checkins)}`);
+    assert.equal(tickets.burst!.burst.ok, 50);
+  }
   assert.ok(results.baseline.load!.responses > 0, context);
   assert.equal(results.cells.length, 4);
   for (const cell of results.cells) {
