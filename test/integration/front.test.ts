@@ -39,7 +39,7 @@ for (const mode of MODES) {
     let dataDir: string;
     before(async () => {
       dataDir = mkdtempSync(join(tmpdir(), `spike-front-${mode}-`));
-      server = await startServer({ WORKERS: '2', BALANCER: mode, LEDGER: 'embedded', DATA_DIR: dataDir, JOURNAL_FSYNC: 'off' });
+      server = await startServer({ WORKERS: '2', BALANCER: mode, LEDGER: 'embedded', DATA_DIR: dataDir, JOURNAL_FSYNC: 'off' }, 60_000);
       await createSale(server, 'pipe', 1000);
     });
     after(async () => {
@@ -136,7 +136,7 @@ for (const mode of MODES) {
     const held: net.Socket[] = [];
     before(async () => {
       dataDir = mkdtempSync(join(tmpdir(), `spike-idle-${mode}-`));
-      server = await startServer({ WORKERS: '2', BALANCER: mode, LEDGER: 'embedded', DATA_DIR: dataDir, JOURNAL_FSYNC: 'off', MAX_CONNECTIONS: String(CAP), IDLE_TIMEOUT_MS: '600000' });
+      server = await startServer({ WORKERS: '2', BALANCER: mode, LEDGER: 'embedded', DATA_DIR: dataDir, JOURNAL_FSYNC: 'off', MAX_CONNECTIONS: String(CAP), IDLE_TIMEOUT_MS: '600000' }, 60_000);
     });
     after(async () => {
       for (const socket of held) socket.destroy();
@@ -179,7 +179,7 @@ describe('the idle timeout', () => {
   it('closes a connection silent for IDLE_TIMEOUT_MS, in both relaying modes', async () => {
     for (const mode of MODES) {
       const dataDir = mkdtempSync(join(tmpdir(), `spike-idlet-${mode}-`));
-      const server = await startServer({ WORKERS: '1', BALANCER: mode, LEDGER: 'embedded', DATA_DIR: dataDir, IDLE_TIMEOUT_MS: '300' });
+      const server = await startServer({ WORKERS: '1', BALANCER: mode, LEDGER: 'embedded', DATA_DIR: dataDir, IDLE_TIMEOUT_MS: '300' }, 60_000);
       try {
         const socket = net.connect(server.port, '127.0.0.1');
         const opened = Date.now();
@@ -199,7 +199,7 @@ describe('the idle timeout', () => {
 describe('the open-file limit', () => {
   it('raises the soft limit to the hard one at start-up and logs both, and derives MAX_CONNECTIONS from it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'spike-fdlimit-'));
-    const server = await startServer({ WORKERS: '1', LEDGER: 'embedded', DATA_DIR: dataDir }, 20_000, ['prlimit', '--nofile=512:4096']);
+    const server = await startServer({ WORKERS: '1', LEDGER: 'embedded', DATA_DIR: dataDir }, 60_000, ['prlimit', '--nofile=512:4096']);
     try {
       // Node itself raises the soft limit to the hard one as it starts; spike checks and logs the figure (and raises it with prlimit where a runtime did not).
       assert.match(server.output(), /open-file limit (raised from 512 to )?4096; MAX_CONNECTIONS 1920 client connections in each worker/);
