@@ -1,7 +1,7 @@
 // The global ledger: the one place that decides, atomically, whether a ticket
 // is sold. Workers talk to this interface and never know which ledger is behind it.
-import type { CancelOutcome, PayOutcome, ReserveOutcome } from './outcomes';
-import type { Actor, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleSpec } from './types';
+import type { CancelOutcome, JoinOutcome, PayOutcome, ReserveOutcome } from './outcomes';
+import type { Actor, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleSpec } from './types';
 
 export interface Ledger {
   /** Human-readable description for the start-up line, e.g. the Redis URL or data directory. */
@@ -20,6 +20,10 @@ export interface Ledger {
   cancel(orderId: string, actor: Actor, now: number): Promise<CancelOutcome>;
   /** Releases up to `limit` holds of the sale whose expiresAt <= now; returns how many. Safe to run from many places at once. */
   expireHolds(saleId: string, now: number, limit: number): Promise<number>;
+  /** Takes the buyer's one place in a queue sale's line (the same entry when they join again); O(1), one round trip. */
+  joinQueue(request: JoinRequest): Promise<JoinOutcome>;
+  /** The queue tick: moves a queue sale's serving counter and answers the line's figures; null for an open sale or none. Safe to run from many places. */
+  advanceQueue(saleId: string, now: number): Promise<QueueStatus | null>;
   /** Every sale id, for the expiry sweeper. */
   saleIds(): Promise<string[]>;
   /** A page of the sale's orders, optionally only those in one state. */

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FeedEvent, FeedPage, Ledger, Order, OrderPage, ReserveOutcome, SaleSpec } from '../../src/ledger';
 import { newOrderId } from '../../src/inventory/order-ids';
+import { admissionContract } from './admission-contract';
 
 export interface LedgerFixture {
   readonly ledger: Ledger;
@@ -167,6 +168,7 @@ export function ledgerContract(name: string, open: () => Promise<LedgerFixture>)
     });
 
     orderLifecycleContract(() => ledger);
+    admissionContract(() => ledger);
   });
 }
 

@@ -4,10 +4,10 @@
 // (apply-event.ts) and journaled, and no reply leaves before its events are on disk.
 import { LedgerUnavailableError } from '../../errors/errors';
 import type { Ledger } from '../ledger';
-import type { CancelOutcome, PayOutcome, ReserveOutcome } from '../outcomes';
-import type { Actor, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleSpec } from '../types';
+import type { CancelOutcome, JoinOutcome, PayOutcome, ReserveOutcome } from '../outcomes';
+import type { Actor, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleSpec } from '../types';
 import { applyEvent, compactHoldIndexes } from './apply-event';
-import { decideCancel, decideCreateSale, decideExpireHolds, decidePay, decideReserve, type Decision } from './decisions';
+import { decideAdvanceQueue, decideCancel, decideCreateSale, decideExpireHolds, decideJoinQueue, decidePay, decideReserve, type Decision } from './decisions';
 import { Journal, type ReplayFigures } from './journal/journal';
 import type { JournalFileOps, WriterStats } from './journal/journal-writer';
 import { auditSale, findByRequestKey, getOrder, getSale, listOrders, readFeed, saleFigures, type SaleFigures } from './queries';
@@ -102,6 +102,14 @@ export class EmbeddedLedger implements Ledger {
 
   expireHolds(saleId: string, now: number, limit: number): Promise<number> {
     return this.run(() => decideExpireHolds(this.state, saleId, now, limit));
+  }
+
+  joinQueue(request: JoinRequest): Promise<JoinOutcome> {
+    return this.run(() => decideJoinQueue(this.state, request));
+  }
+
+  advanceQueue(saleId: string, now: number): Promise<QueueStatus | null> {
+    return this.run(() => decideAdvanceQueue(this.state, saleId, now));
   }
 
   saleIds(): Promise<string[]> {
