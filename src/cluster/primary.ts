@@ -6,7 +6,8 @@ import { rmSync } from 'node:fs';
 import net from 'node:net';
 import type { Config } from '../config/config';
 import { workerEndpoint } from '../ipc/endpoint';
-import type { StockReturnedMessage } from '../ipc/messages';
+import { QueueTicker } from '../admission';
+import type { QueueStatusMessage, StockReturnedMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
 import { clusterStats } from './cluster-stats';
@@ -51,6 +52,8 @@ export async function runPrimary(config: Config): Promise<void> {
     adminToken = randomBytes(18).toString('base64url');
     log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
   }
+  // Passes and queue tickets must check on every worker: one secret for all of them.
+  const admissionSecret = config.admission.secret ?? randomBytes(32).toString('base64url');
 
   const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned } = await openPrimaryLedger(config, log, warn);
   for (const warning of await startupWarnings()) warn(warning);
@@ -66,7 +69,7 @@ export async function runPrimary(config: Config): Promise<void> {
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
     socketDir: config.socketDir,
-    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: config.socketDir, PORT: String(port) },
+    workerEnv: { ADMIN_TOKEN: adminToken, ADMISSION_SECRET: admissionSecret, SOCKET_DIR: config.socketDir, PORT: String(port) },
     crashLimit: 5,
     crashWindowMs: 30_000,
     log,
@@ -90,6 +93,18 @@ export async function runPrimary(config: Config): Promise<void> {
     }
   });
   sweeper.start();
+  const ticker = new QueueTicker(ledger, {
+    intervalMs: config.admission.tickMs,
+    saleListRefreshMs: 1000,
+    warn,
+    broadcast: (statuses) => {
+      const message: QueueStatusMessage = { spike: 'queue-status', statuses };
+      for (const slot of supervisor.slots) {
+        if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
+      }
+    },
+  });
+  ticker.start();
 
   log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`);
 
@@ -111,6 +126,7 @@ export async function runPrimary(config: Config): Promise<void> {
     const stoppedAccepting = balancer?.stopAccepting();
     await supervisor.stop();
     await sweeper.stop();
+    await ticker.stop();
     balancer?.destroyAll();
     await stoppedAccepting;
     await ledger.close();

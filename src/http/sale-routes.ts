@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { spikeError } from '../errors/errors';
 import type { OrderState } from '../ledger';
+import { clientAddress, parseAdmission } from '../admission';
 import { requireAdmin, requireJsonContentType } from './handler';
 import { answerFor, sendAnswer } from './outcome-answers';
 import { PrebuiltRefusals } from './prebuilt-refusals';
@@ -13,13 +14,18 @@ import type { RouteContext } from './route-context';
 import { checkId, checkIdempotencyKey, isValidBuyer, checkLimit, checkOrderState, checkPosition, parseSaleSpec } from './validate';
 import { feedEventToJson, orderToJson, saleToJson } from './views';
 
+const NO_PASS = { pass: '', address: '' };
+
 export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
   const { handle } = ctx;
 
-  const purchase = async (exchange: Exchange, saleId: string, userId: string, idempotencyKey: string | undefined) => {
+  const purchase = async (exchange: Exchange, saleId: string, userId: string, idempotencyKey: string | undefined, gate: { pass: string; address: string } = NO_PASS) => {
     // A client that went away before its body arrived gets no reservation made in its name.
     if (exchange.aborted) return;
-    sendAnswer(exchange, answerFor('reserve', await ctx.keeper.purchase(saleId, userId, idempotencyKey), { saleId, userId }));
+    // A queue sale sells only with a pass: one HMAC here, spent by the ledger with the reservation.
+    const sale = ctx.keeper.peekSale(saleId) ?? (await ctx.keeper.sales.get(saleId));
+    const pass = sale ? ctx.admission.checkPurchase(sale, userId, gate.pass, gate.address, Date.now()) : undefined;
+    sendAnswer(exchange, answerFor('reserve', await ctx.keeper.purchase(saleId, userId, idempotencyKey, pass), { saleId, userId }));
   };
 
   const existingSale = async (saleId: string) => {
@@ -34,7 +40,9 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const contentLength = req.getHeader('content-length');
     requireAdmin(authorization, ctx.adminToken, 'creating a sale');
     requireJsonContentType(contentType);
-    const spec = parseSaleSpec(parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength)));
+    const fields = parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength));
+    const admission = parseAdmission(fields.admission, ctx.admissionDefaults);
+    const spec = { ...parseSaleSpec(fields), ...(admission ? { admission } : {}) };
     const sale = await ctx.ledger.createSale(spec, Date.now());
     if (!sale) throw spikeError('SALE_EXISTS', { saleId: spec.id });
     ctx.keeper.sales.remember(sale);
@@ -51,11 +59,12 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const contentType = req.getHeader('content-type');
     const contentLength = req.getHeader('content-length');
     const rawKey = req.getHeader('idempotency-key');
+    const gate = { pass: req.getHeader('spike-pass'), address: clientAddress(exchange.res, req, ctx.trustProxy) };
     const body = await readBody(exchange, ctx.maxBodyBytes, contentLength);
     const saleId = checkId('sale id', rawSaleId);
     requireJsonContentType(contentType);
     const userId = checkId('userId', parseJsonObject(body).userId);
-    await purchase(exchange, saleId, userId, checkIdempotencyKey(rawKey));
+    await purchase(exchange, saleId, userId, checkIdempotencyKey(rawKey), gate);
   }));
 
   // The seed article's route, kept so its `ab` stress test runs unchanged.

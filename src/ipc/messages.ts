@@ -1,6 +1,7 @@
 // Every message that passes between spike's processes, in one union. Each
 // carries `spike: <type>`, so one guard tells ours from anything else on the
 // channel (Node's own cluster messages, say).
+import type { QueueStatus } from '../ledger';
 
 /** Worker -> primary: serving. */
 export interface ReadyMessage {
@@ -16,6 +17,12 @@ export interface ShutdownMessage {
 export interface StockReturnedMessage {
   readonly spike: 'stock-returned';
   readonly saleId: string;
+}
+
+/** Primary -> workers: the queue tick's figures of each queue sale's line. */
+export interface QueueStatusMessage {
+  readonly spike: 'queue-status';
+  readonly statuses: readonly QueueStatus[];
 }
 
 export interface RpcRequest {
@@ -39,9 +46,9 @@ export interface RpcBatch {
   readonly items: ReadonlyArray<RpcRequest | RpcResponse>;
 }
 
-export type SpikeMessage = ReadyMessage | ShutdownMessage | StockReturnedMessage | RpcRequest | RpcResponse | RpcBatch;
+export type SpikeMessage = ReadyMessage | ShutdownMessage | StockReturnedMessage | QueueStatusMessage | RpcRequest | RpcResponse | RpcBatch;
 
-const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'stock-returned', 'rpc-request', 'rpc-response', 'rpc-batch']);
+const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'stock-returned', 'queue-status', 'rpc-request', 'rpc-response', 'rpc-batch']);
 
 export function isSpikeMessage(message: unknown): message is SpikeMessage {
   return typeof message === 'object' && message !== null && TYPES.has((message as { spike?: unknown }).spike as string);

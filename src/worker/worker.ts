@@ -5,6 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import uWS from 'uWebSockets.js';
 import type { Config } from '../config/config';
+import { QueueSocket, WorkerAdmission } from '../admission';
 import { registerRoutes } from '../http/routes';
 import { StockKeeper } from '../inventory/stock-keeper';
 import { parentEndpoint } from '../ipc/endpoint';
@@ -53,6 +54,12 @@ export async function runWorker(config: Config): Promise<void> {
   const listening = await Promise.race([keeper.listening.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 3000, false).unref())]);
   if (!listening) console.error(`spike: worker ${slot}: not yet subscribed to returned-stock announcements; serving anyway`);
 
+  const admission = new WorkerAdmission(ledger, {
+    secret: config.admission.secret ?? '',
+    rateLimitPerSecond: config.admission.rateLimitPerSecond,
+    rateLimitBurst: config.admission.rateLimitBurst,
+    challengeTtlMs: config.admission.challengeSeconds * 1000,
+  });
   const app = uWS.App();
   registerRoutes(app, {
     ledger,
@@ -63,6 +70,21 @@ export async function runWorker(config: Config): Promise<void> {
     workerSlot: slot,
     clusterStats: () => rpc.request('clusterStats', [], 2000),
     track: tracker,
+    admission,
+    admissionDefaults: config.admission,
+    trustProxy: config.admission.trustProxy,
+  });
+  const queueSocket = new QueueSocket(app, admission, (saleId) => keeper!.peekSale(saleId));
+  rpc.onNotice((message) => {
+    if (message.spike !== 'queue-status') return;
+    const now = Date.now();
+    for (const status of message.statuses) {
+      const sale = keeper!.peekSale(status.saleId);
+      // A sale this worker has not read yet: read it, so the next tick can be pushed.
+      if (sale === undefined) void keeper!.sales.get(status.saleId).catch(() => {});
+      admission.board.update(status, (sale?.admission?.passSeconds ?? 120) * 1000);
+    }
+    queueSocket.publish(message.statuses, now);
   });
 
   const listenSockets: uWS.us_listen_socket[] = [];
