@@ -4,8 +4,11 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { WorkerAdmission } from '../admission/worker-admission';
 import type { AdmissionConfig } from '../config/config';
 import type { StockKeeper } from '../inventory/stock-keeper';
+import type { DashboardFeed } from '../dashboard';
 import type { Ledger } from '../ledger';
+import type { WorkerMetrics } from '../metrics';
 import type { Exchange } from './respond';
+import type { RouteTable } from './route-table';
 
 export interface Tracker {
   begin(): () => void;
@@ -32,8 +35,19 @@ export interface RouteOptions {
   readonly admissionDefaults: AdmissionConfig;
   /** Take the client address from X-Forwarded-For (TRUST_PROXY). */
   readonly trustProxy: boolean;
+  /** Absent with METRICS=off: no counting on the request path, no /metrics, no dashboard. */
+  readonly metrics?: WorkerMetrics;
+  /** The whole cluster's metrics in Prometheus text format, from the primary. */
+  readonly clusterMetrics?: () => Promise<string>;
+  /** May read /metrics besides the admin token (METRICS_TOKEN). */
+  readonly metricsToken?: string;
+  /** The figures the dashboard's WebSocket pushes, from the primary. */
+  readonly dashboardFeed?: DashboardFeed;
 }
 
 export interface RouteContext extends RouteOptions {
-  readonly handle: (run: RouteHandler) => (res: HttpResponse, req: HttpRequest) => void;
+  /** Every path and method served, for the 405 answers. */
+  readonly routes: RouteTable;
+  /** Wraps a route; `route` names it for the request metrics when it is not registered under its own pattern. */
+  readonly handle: (run: RouteHandler, route?: string) => (res: HttpResponse, req: HttpRequest) => void;
 }

@@ -12,6 +12,8 @@ import { parentEndpoint } from '../ipc/endpoint';
 import type { ReadyMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openWorkerLedger } from '../ledger';
+import { initLogger, logLedgerEvents } from '../logging';
+import { instrumentLedger, LedgerTally, WorkerMetrics } from '../metrics';
 import { RequestTracker } from './request-tracker';
 
 function listenUnix(app: uWS.TemplatedApp, path: string): Promise<uWS.us_listen_socket> {
@@ -37,11 +39,20 @@ export async function runWorker(config: Config): Promise<void> {
   const totalWeight = config.weights.reduce((sum, w) => sum + w, 0);
   const tracker = new RequestTracker();
   let keeper: StockKeeper | undefined;
+  const log = initLogger(config, slot);
+  const metrics = config.metrics
+    ? new WorkerMetrics({ worker: slot, ledgerKind: config.ledger, requests: () => tracker.requests, allowances: () => keeper?.allowanceStats() ?? {} })
+    : undefined;
 
   const rpc = new IpcRpc(parentEndpoint(), {
     workerStats: () => ({ slot, pid: process.pid, requests: tracker.requests, inFlight: tracker.inFlight, allowances: keeper?.allowanceStats() ?? {} }),
+    workerMetrics: () => metrics?.snapshot() ?? [],
   });
-  const ledger = await openWorkerLedger(config, rpc);
+  const ledger = instrumentLedger(await openWorkerLedger(config, rpc), {
+    tally: metrics?.ledger ?? new LedgerTally(),
+    slowMs: config.ledgerSlowMs,
+    watcher: logLedgerEvents(log, config.ledgerSlowMs),
+  });
   keeper = new StockKeeper(ledger, {
     weight,
     totalWeight,
@@ -52,7 +63,7 @@ export async function runWorker(config: Config): Promise<void> {
   // Serve only once returned stock will be heard; should the subscription lag, the
   // once-a-second re-check of sold-out sales still covers it, so don't wait forever.
   const listening = await Promise.race([keeper.listening.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 3000, false).unref())]);
-  if (!listening) console.error(`spike: worker ${slot}: not yet subscribed to returned-stock announcements; serving anyway`);
+  if (!listening) log.warn('not yet subscribed to returned-stock announcements; serving anyway');
 
   const admission = new WorkerAdmission(ledger, {
     secret: config.admission.secret ?? '',
@@ -70,6 +81,13 @@ export async function runWorker(config: Config): Promise<void> {
     workerSlot: slot,
     clusterStats: () => rpc.request('clusterStats', [], 2000),
     track: tracker,
+    metrics,
+    clusterMetrics: () => rpc.request<string>('clusterMetrics', [], 3000),
+    metricsToken: config.metricsToken,
+    dashboardFeed: {
+      snapshot: (fresh) => rpc.request<string>('dashboardSnapshot', [fresh === true], 3000),
+      onNudge: (push) => rpc.onNotice((message) => message.spike === 'dashboard-nudge' && push()),
+    },
     admission,
     admissionDefaults: config.admission,
     trustProxy: config.admission.trustProxy,
@@ -103,7 +121,7 @@ export async function runWorker(config: Config): Promise<void> {
     tracker.draining = true;
     for (const socket of listenSockets) uWS.us_listen_socket_close(socket);
     const drained = await tracker.idle(config.shutdownTimeoutMs);
-    if (!drained) console.error(`spike: worker ${slot} stopped with ${tracker.inFlight} request(s) unanswered after ${config.shutdownTimeoutMs} ms (${reason})`);
+    if (!drained) log.warn({ inFlight: tracker.inFlight, reason }, `worker ${slot} stopped with ${tracker.inFlight} request(s) unanswered after ${config.shutdownTimeoutMs} ms (${reason})`);
     // Requests already in flight on kept-alive connections still get a 503 with
     // "connection: close" rather than a reset, for a short moment.
     await new Promise((resolve) => setTimeout(resolve, DRAIN_LINGER_MS));
@@ -120,7 +138,7 @@ export async function runWorker(config: Config): Promise<void> {
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('disconnect', () => {
-    console.error(`spike: worker ${slot} lost its primary; finishing in-flight requests and exiting`);
+    log.warn(`worker ${slot} lost its primary; finishing in-flight requests and exiting`);
     void shutdown('the primary is gone');
   });
 

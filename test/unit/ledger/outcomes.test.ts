@@ -9,9 +9,18 @@ import { answerFor } from '../../../src/http/outcome-answers';
 import { decodeReply, OUTCOMES, type Command, type OutcomeOf } from '../../../src/ledger';
 import { LUA_DIR } from '../../../src/ledger/redis/scripts';
 
-const SCRIPT: Record<Command, string> = { reserve: 'reserveTicket-7.lua', pay: 'payOrder-5.lua', cancel: 'cancelOrder-5.lua', join: 'joinQueue-3.lua' };
+const SCRIPT: Record<Command, string> = {
+  reserve: 'reserveTicket-7.lua',
+  pay: 'payOrder-5.lua',
+  cancel: 'cancelOrder-5.lua',
+  updateSale: 'updateSale-2.lua',
+  closeSale: 'closeSale-2.lua',
+  deleteSale: 'deleteSale-6.lua',
+  join: 'joinQueue-3.lua',
+};
 const ORDER = { orderId: 's.o1', saleId: 's', userId: 'alice', state: 'reserved' as const, createdAt: 1000, expiresAt: 61_000, updatedAt: 1000 };
-const SAMPLE: Record<string, unknown> = { order: ORDER, sold: 3, total: 10, perUserLimit: 2, opensAt: 5000, closesAt: 9000, pre: 1, number: 41 };
+const SALE = { id: 's', name: 's', total: 10, sold: 3, paid: 1, perUserLimit: 2, holdSeconds: 60, opensAt: 5000, closesAt: null, createdAt: 1000 };
+const SAMPLE: Record<string, unknown> = { order: ORDER, sale: SALE, sold: 3, total: 10, perUserLimit: 2, opensAt: 5000, closesAt: 9000, orders: 4, nextReleaseAt: 61_000, pre: 1, number: 41 };
 
 function luaOf(command: Command): string {
   const own = readFileSync(join(LUA_DIR, SCRIPT[command]), 'utf8');
@@ -26,7 +35,7 @@ for (const command of Object.keys(OUTCOMES) as Command[]) {
         const byWorker = (spec as { byWorker?: true }).byWorker === true;
         assert.equal(new RegExp(`\\{'${kind}'[,}]`).test(luaOf(command)), !byWorker, `${SCRIPT[command]} ${byWorker ? 'returns' : 'never returns'} '${kind}'`);
         const fields = spec.fields as readonly string[];
-        const reply = [kind, ...fields.map((field) => (field === 'order' ? JSON.stringify(ORDER) : SAMPLE[field]))];
+        const reply = [kind, ...fields.map((field) => (field === 'order' || field === 'sale' ? JSON.stringify(SAMPLE[field]) : SAMPLE[field]))];
         const outcome = decodeReply(command, reply);
         assert.deepEqual(outcome, { kind, ...Object.fromEntries(fields.map((field) => [field, SAMPLE[field]])) });
         const answer = answerFor(command, outcome as OutcomeOf<typeof command>, { saleId: 's', userId: 'alice', orderId: 's.o1' });
