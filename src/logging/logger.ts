@@ -64,5 +64,6 @@ export function configSummary(config: Config): Record<string, unknown> {
     redisUrl: redactUrl(config.redisUrl),
     adminTokenFrom: adminToken ? 'ADMIN_TOKEN' : 'generated at start-up',
     metricsTokenSet: metricsToken !== undefined,
+    admission: { ...config.admission, secret: config.admission.secret ? '[set]' : 'generated at start-up' },
   };
 }
