@@ -29,6 +29,8 @@ export interface BenchResults {
   readonly micro: MicroResult | null;
   /** Absent in results written before the phase existed. */
   readonly metricsCost?: MetricsCostResult | null;
+  /** The waiting-room cell (bench/queue-cell.ts); absent in older results. */
+  readonly queue?: unknown;
   readonly ok: boolean;
 }
 

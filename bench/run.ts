@@ -14,6 +14,7 @@ import { runMetricsCost } from './metrics-cost';
 import { runMicro } from './micro';
 import { cellVerdicts, renderReport, type BenchResults, type MachineInfo } from './report';
 import { BenchSettingsError, loadBenchSettings, type BenchSettings } from './settings';
+import { renderQueueCell, runQueueCell } from './queue-cell';
 import { runCell } from './spike-cell';
 
 async function machineInfo(redisUrl: string): Promise<MachineInfo> {
@@ -65,6 +66,8 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     cells.push(result);
   }
   const metricsCost = settings.metricsCostSeconds > 0 ? await runMetricsCost(settings, generator, log) : null;
+  const queue = settings.queue ? await runQueueCell(settings, log).catch((error: Error) => ({ error: error.message })) : null;
+  if (queue && !('error' in queue)) log(renderQueueCell(queue));
   const micro = settings.micro ? await runMicro({ redisUrl: settings.redisUrl, timeMs: settings.microTimeMs, log }) : null;
 
   const { resultsDir: _resultsDir, ...shownSettings } = settings;
@@ -78,6 +81,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     cells,
     micro,
     metricsCost,
+    queue,
     ok: cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false),
   };
   if (options.write !== false) {

@@ -21,7 +21,7 @@ describe("the buyer's page in headless Chromium", () => {
   let page: Page;
 
   before(async () => {
-    server = await startServer({ WORKERS: '2', LEDGER: 'embedded', DATA_DIR: tempDir('spike-page-'), ADMISSION_SECRET, RATE_LIMIT_PER_SECOND: '0', QUEUE_TICK_MS: '100' });
+    server = await startServer({ WORKERS: '2', LEDGER: 'embedded', DATA_DIR: tempDir('spike-page-'), ADMISSION_SECRET, RATE_LIMIT_PER_SECOND: '0', QUEUE_TICK_MS: '100' }, 60_000);
     chromium = await startBrowser();
     page = await chromium.browser.newPage();
     // A phone's screen.
