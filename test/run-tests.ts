@@ -14,9 +14,10 @@ const KINDS: readonly Kind[] = ['unit', 'contract', 'integration'];
 
 /** What each kind needs on the PATH, and the Debian package that brings it. */
 const NEEDS: Record<Kind, Array<[binary: string, pkg: string]>> = {
-  unit: [],
-  contract: [['redis-server', 'redis-server']],
-  integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['chromium', 'chromium']],
+  // flock(1) takes DATA_DIR's and the socket directory's kernel locks.
+  unit: [['flock', 'util-linux']],
+  contract: [['redis-server', 'redis-server'], ['flock', 'util-linux']],
+  integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['chromium', 'chromium'], ['flock', 'util-linux']],
 };
 
 function onPath(binary: string): boolean {
@@ -53,7 +54,7 @@ function run(kind: Kind, env: NodeJS.ProcessEnv): Promise<number> {
     return Promise.resolve(1);
   }
   // Unit tests share nothing, so they run in parallel; the others start servers and run one file at a time.
-  const args = kind === 'unit' ? ['--test', '--test-timeout=30000', ...files] : ['--test', '--test-concurrency=1', '--test-timeout=120000', ...files];
+  const args = kind === 'unit' ? ['--test', '--test-timeout=60000', ...files] : ['--test', '--test-concurrency=1', '--test-timeout=120000', ...files];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { env, stdio: 'inherit' });
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

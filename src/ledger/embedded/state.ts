@@ -20,6 +20,8 @@ export interface SaleState {
   readonly requests: Map<string, number>;
   /** Unpaid holds by expiresAt, so expiry never scans the orders. */
   readonly holds: ExpiryHeap;
+  /** Indexes of paid orders whose ticket the issuer has not yet recorded; filled by the event that paid them. */
+  readonly ticketsDue: Set<number>;
   /** A queue sale's line; null for open sales. */
   readonly queue: QueueState | null;
 }
@@ -71,6 +73,7 @@ export function toSale(record: SaleCreated, sold: number, paid: number): Sale {
     opensAt: record.opensAt,
     closesAt: record.closesAt,
     ...(record.admission ? { admission: record.admission } : {}),
+    anonymous: record.anonymous === true,
     sold,
     paid,
     createdAt: record.createdAt,

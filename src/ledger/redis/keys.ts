@@ -3,7 +3,7 @@
 // scripts runs there.
 
 export interface SaleKeys {
-  /** {id,name,total,sold,paid,perUserLimit,holdSeconds,opensAt,closesAt,createdAt} */
+  /** {id,name,total,sold,paid,perUserLimit,holdSeconds,opensAt,closesAt,createdAt,anonymous} */
   readonly sale: string;
   /** userId -> tickets held */
   readonly buyers: string;
@@ -13,7 +13,7 @@ export interface SaleKeys {
   readonly requests: string;
   /** unpaid orderIds scored by expiresAt */
   readonly holds: string;
-  /** one stream entry per order state change */
+  /** one stream entry per order state change, ticket issued and check-in */
   readonly feed: string;
   /** queue sales: userId -> "<pre 0|1>:<number>", the buyer's one entry in line */
   readonly queueMembers: string;
@@ -21,6 +21,12 @@ export interface SaleKeys {
   readonly admitLog: string;
   /** queue sales: spent pass ids (admitted places), scored by place */
   readonly passes: string;
+  /** orderIds paid whose ticket the issuer has not yet recorded */
+  readonly ticketsDue: string;
+  /** orderId -> when the issuer recorded its ticket issued */
+  readonly ticketsIssued: string;
+  /** orderId -> "<at> <gate>" of its ticket's one admission */
+  readonly checkins: string;
 }
 
 export function saleKeys(prefix: string, saleId: string): SaleKeys {
@@ -35,6 +41,9 @@ export function saleKeys(prefix: string, saleId: string): SaleKeys {
     queueMembers: `${base}:queue`,
     admitLog: `${base}:admit-log`,
     passes: `${base}:passes`,
+    ticketsDue: `${base}:tickets-due`,
+    ticketsIssued: `${base}:tickets-issued`,
+    checkins: `${base}:checkins`,
   };
 }
 

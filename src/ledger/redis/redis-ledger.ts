@@ -1,8 +1,8 @@
 // The ledger on Redis: each decision is one Lua script over the sale's keys,
 // which share a hash tag so a Redis Cluster keeps a sale on one shard.
 import type { Ledger } from '../ledger';
-import { decodeReply, type CancelOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
-import { saleIdOfOrder, type Actor, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec } from '../types';
+import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
+import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
 import { callRedis } from './failures';
 import { challengeKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
@@ -63,10 +63,11 @@ export class RedisLedger implements Ledger {
         'opensAt', spec.opensAt ?? '',
         'closesAt', spec.closesAt ?? '',
         'createdAt', now,
+        'anonymous', spec.anonymous ? 1 : 0,
         ...(spec.admission ? ['admission', JSON.stringify(spec.admission)] : []),
       ),
     );
-    return created === 1 ? { ...spec, sold: 0, paid: 0, createdAt: now } : null;
+    return created === 1 ? { ...spec, anonymous: spec.anonymous === true, sold: 0, paid: 0, createdAt: now } : null;
   }
 
   async getSale(saleId: string): Promise<Sale | null> {
@@ -107,7 +108,7 @@ export class RedisLedger implements Ledger {
     const k = this.keys(request.saleId);
     const pass = request.pass;
     const reply = await this.call(() =>
-      this.redis.reserveTicket(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.passes, request.userId, request.requestKey, request.orderId, request.now, pass?.place ?? '', pass?.expiresAt ?? ''),
+      this.redis.reserveTicket(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, k.passes, request.userId, request.requestKey, request.orderId, request.now, pass?.place ?? '', pass?.expiresAt ?? ''),
     );
     return decodeReply('reserve', reply);
   }
@@ -131,7 +132,8 @@ export class RedisLedger implements Ledger {
   async pay(orderId: string, actor: Actor, now: number): Promise<PayOutcome> {
     const saleId = saleIdOfOrder(orderId);
     if (!saleId) return { kind: 'not_found' };
-    const reply = await this.call(() => this.redis.payOrder(...orderScriptKeys(this.keys(saleId)), orderId, actor ?? '', now, this.stockChannel));
+    const k = this.keys(saleId);
+    const reply = await this.call(() => this.redis.payOrder(...orderScriptKeys(k), k.ticketsDue, orderId, actor ?? '', now, this.stockChannel));
     return decodeReply('pay', reply);
   }
 
@@ -144,6 +146,25 @@ export class RedisLedger implements Ledger {
 
   async expireHolds(saleId: string, now: number, limit: number): Promise<number> {
     return this.call(() => this.redis.expireHolds(...orderScriptKeys(this.keys(saleId)), now, limit, this.stockChannel));
+  }
+
+  async issueTickets(saleId: string, now: number, limit: number): Promise<number> {
+    const k = this.keys(saleId);
+    return this.call(() => this.redis.issueTickets(k.orders, k.ticketsDue, k.ticketsIssued, k.feed, now, limit));
+  }
+
+  async checkIn(request: CheckInRequest): Promise<CheckInOutcome> {
+    const saleId = saleIdOfOrder(request.orderId);
+    if (!saleId) return { kind: 'unknown' };
+    const k = this.keys(saleId);
+    const reply = await this.call(() => this.redis.checkInTicket(k.orders, k.checkins, k.feed, request.orderId, request.userId, request.gate, request.now));
+    return decodeReply('checkIn', reply);
+  }
+
+  async ticketCounts(saleId: string): Promise<TicketCounts | null> {
+    const k = this.keys(saleId);
+    const reply = await this.call(() => this.redis.ticketCounts(k.sale, k.ticketsDue, k.ticketsIssued, k.checkins));
+    return reply.length === 0 ? null : { due: Number(reply[0]), issued: Number(reply[1]), checkedIn: Number(reply[2]) };
   }
 
   async audit(saleId: string): Promise<SaleAudit | null> {

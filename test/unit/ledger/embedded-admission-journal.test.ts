@@ -36,7 +36,7 @@ it('a restart brings back every join, the serving counter, spent passes and spen
 
 it('journal lines of the waiting room round-trip, and a sale line without admission still decodes', () => {
   const events = [
-    { type: 'sale_created', id: 'q', name: 'q', total: 1, perUserLimit: 1, holdSeconds: 0, opensAt: 5, closesAt: null, createdAt: 1, admission },
+    { type: 'sale_created', id: 'q', name: 'q', total: 1, perUserLimit: 1, holdSeconds: 0, opensAt: 5, closesAt: null, createdAt: 1, anonymous: false, admission },
     { type: 'ticket_reserved', saleId: 'q', userId: 'u', requestKey: 'k:1', orderId: 'q.1', createdAt: 2, passPlace: 9 },
     { type: 'queue_joined', saleId: 'q', userId: 'u', pre: true, number: 4, at: 3, challengeId: 'c', challengeExpiresAt: 99 },
     { type: 'queue_joined', saleId: 'q', userId: 'v', pre: false, number: 0, at: 3 },

@@ -7,7 +7,8 @@
   KEYS[4] requests hash  requestKey -> orderId (makes retries and Idempotency-Key replays safe)
   KEYS[5] holds zset     orderId scored by expiresAt (the expiry sweeper's index)
   KEYS[6] feed stream    one entry per order state change
-  KEYS[7] passes zset    queue sales: spent pass ids (admitted places), scored by place
+  KEYS[7] tickets-due set  orderIds paid whose ticket the issuer has not yet recorded
+  KEYS[8] passes zset    queue sales: spent pass ids (admitted places), scored by place
 
   ARGV[1] userId         already validated: 1-64 of A-Z a-z 0-9 _ -
   ARGV[2] requestKey     "k:<Idempotency-Key>" (sent by the client or made by the worker)
@@ -73,7 +74,7 @@ if fields[8] then
   if now >= tonumber(ARGV[6]) then
     return {'pass_expired'}
   end
-  if redis.call('ZSCORE', KEYS[7], passPlace) then
+  if redis.call('ZSCORE', KEYS[8], passPlace) then
     return {'pass_used'}
   end
 end
@@ -102,6 +103,8 @@ if holdSeconds > 0 then
 else
   order.state = 'paid'
   redis.call('HINCRBY', sale, 'paid', 1)
+  -- Final at once: its ticket is due, in the same step that sold it.
+  redis.call('SADD', KEYS[7], order.orderId)
 end
 local json = orderJson(order)
 sold = redis.call('HINCRBY', sale, 'sold', 1)
@@ -110,6 +113,6 @@ redis.call('HSET', KEYS[3], order.orderId, json)
 redis.call('HSET', KEYS[4], requestKey, order.orderId)
 appendFeed(KEYS[6], order)
 if fields[8] then
-  redis.call('ZADD', KEYS[7], passPlace, passPlace)
+  redis.call('ZADD', KEYS[8], passPlace, passPlace)
 end
 return {'reserved', json, sold, total}
