@@ -15,7 +15,7 @@ export interface LedgerFixture {
 
 function spec(overrides: Partial<SaleSpec> = {}): SaleSpec {
   const id = overrides.id ?? `sale-${randomBytes(5).toString('hex')}`;
-  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, ...overrides };
+  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, ...overrides };
 }
 
 function attempt(ledger: Ledger, saleId: string, userId: string, requestKey = `r:${randomBytes(8).toString('hex')}`, now = Date.now()): Promise<ReserveOutcome> {
