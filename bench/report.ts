@@ -32,6 +32,8 @@ export interface BenchResults {
   readonly tickets?: TicketBenchResults | null;
   /** Absent in results written before the phase existed. */
   readonly metricsCost?: MetricsCostResult | null;
+  /** The waiting-room cell (bench/queue-cell.ts); absent in older results. */
+  readonly queue?: unknown;
   readonly ok: boolean;
 }
 
