@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import net from 'node:net';
 import type { Config } from '../config/config';
 import { workerEndpoint } from '../ipc/endpoint';
-import type { StockReturnedMessage } from '../ipc/messages';
+import type { SaleChangedMessage, StockReturnedMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
 import { configSummary, initLogger, processLogger } from '../logging';
@@ -51,14 +51,13 @@ async function ensureDefaultSale(ledger: Ledger, config: Config): Promise<void> 
 export async function runPrimary(config: Config): Promise<void> {
   const logger = initLogger(config, 'primary');
   logger.info({ config: configSummary(config) }, 'starting');
-  let adminToken = config.adminToken;
-  if (!adminToken) {
-    adminToken = randomBytes(18).toString('base64url');
-    log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
-  }
+  // Made now (the workers need it), printed only once the server is up: a
+  // start that fails (the journal's LOCK, Redis away) prints no token to use.
+  const generatedToken = config.adminToken ? undefined : randomBytes(18).toString('base64url');
+  const adminToken = config.adminToken ?? generatedToken!;
 
   const observability = new PrimaryObservability(config, logger);
-  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned } = await openPrimaryLedger(config, log, warn, (raw) => observability.instrument(raw));
+  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, relaySaleChanged } = await openPrimaryLedger(config, log, warn, (raw) => observability.instrument(raw));
   for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
 
@@ -90,14 +89,23 @@ export async function runPrimary(config: Config): Promise<void> {
     balancer = new ProxyBalancer(supervisor.slots);
     boundPort = await balancer.listen(port, config.host);
   }
-  relayStockReturned((saleId) => {
-    const message: StockReturnedMessage = { spike: 'stock-returned', saleId };
+  const broadcast = (message: StockReturnedMessage | SaleChangedMessage) => {
     for (const slot of supervisor.slots) {
       if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
     }
-  });
+  };
+  relayStockReturned((saleId) => broadcast({ spike: 'stock-returned', saleId }));
+  relaySaleChanged((saleId) => broadcast({ spike: 'sale-changed', saleId }));
   sweeper.start();
 
+  if (config.balancer === 'reuseport') {
+    warn(
+      'BALANCER=reuseport: the workers answer the port themselves, and uWS never answers HTTP/1.0, so HTTP/1.0 clients ' +
+        '(ab, nginx without proxy_http_version 1.1) get no answer. Use an HTTP/1.1 client (wrk, autocannon, curl), or BALANCER=proxy, ' +
+        'whose primary upgrades HTTP/1.0 requests.',
+    );
+  }
+  if (generatedToken) log(`ADMIN_TOKEN was not set; generated one for this run: ${generatedToken}`);
   log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`, {
     balancer: config.balancer,
     weights: config.weights,

@@ -11,10 +11,12 @@ const STATUS_TEXT: Record<number, string> = {
   401: '401 Unauthorized',
   403: '403 Forbidden',
   404: '404 Not Found',
+  405: '405 Method Not Allowed',
   409: '409 Conflict',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
   422: '422 Unprocessable Entity',
+  429: '429 Too Many Requests',
   500: '500 Internal Server Error',
   503: '503 Service Unavailable',
 };
@@ -24,8 +26,10 @@ const STATUS_TEXT: Record<number, string> = {
  * handler (so uWS corks it by itself and no abort handler is needed). The
  * cheapest answer there is: used for buyers turned away without I/O.
  */
-export function sendPrebuilt(res: HttpResponse, status: number, body: string, workerSlot: string): void {
-  res.writeStatus(STATUS_TEXT[status] ?? String(status)).writeHeader('content-type', 'application/json').writeHeader('x-spike-worker', workerSlot).end(body);
+export function sendPrebuilt(res: HttpResponse, status: number, body: string, workerSlot: string, retryAfter?: string): void {
+  res.writeStatus(STATUS_TEXT[status] ?? String(status)).writeHeader('content-type', 'application/json').writeHeader('x-spike-worker', workerSlot);
+  if (retryAfter !== undefined) res.writeHeader('retry-after', retryAfter);
+  res.end(body);
 }
 
 /**
@@ -57,6 +61,8 @@ export class Exchange {
       // Which worker answered: for tests, the bench's split, and debugging a box.
       this.res.writeHeader('x-spike-worker', this.workerSlot);
       if (headers) for (const name in headers) this.res.writeHeader(name, headers[name]!);
+      // Every 503 and 429 says when to come back; a second is the shortest wait worth making.
+      if ((status === 503 || status === 429) && !headers?.['retry-after']) this.res.writeHeader('retry-after', '1');
       this.res.end(payload);
     });
     this.settle();

@@ -6,6 +6,7 @@ import type { DashboardFeed } from '../dashboard';
 import type { Ledger } from '../ledger';
 import type { WorkerMetrics } from '../metrics';
 import type { Exchange } from './respond';
+import type { RouteTable } from './route-table';
 
 export interface Tracker {
   begin(): () => void;
@@ -38,6 +39,8 @@ export interface RouteOptions {
 }
 
 export interface RouteContext extends RouteOptions {
+  /** Every path and method served, for the 405 answers. */
+  readonly routes: RouteTable;
   /** Wraps a route; `route` names it for the request metrics when it is not registered under its own pattern. */
   readonly handle: (run: RouteHandler, route?: string) => (res: HttpResponse, req: HttpRequest) => void;
 }

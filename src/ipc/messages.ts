@@ -18,6 +18,12 @@ export interface StockReturnedMessage {
   readonly saleId: string;
 }
 
+/** Primary -> workers: the sale was changed, closed or deleted; re-read it now (embedded ledger; Redis uses pub/sub). */
+export interface SaleChangedMessage {
+  readonly spike: 'sale-changed';
+  readonly saleId: string;
+}
+
 /** Primary -> workers: a worker went down or came up; push the dashboard's figures now. */
 export interface DashboardNudgeMessage {
   readonly spike: 'dashboard-nudge';
@@ -44,9 +50,9 @@ export interface RpcBatch {
   readonly items: ReadonlyArray<RpcRequest | RpcResponse>;
 }
 
-export type SpikeMessage = ReadyMessage | ShutdownMessage | StockReturnedMessage | DashboardNudgeMessage | RpcRequest | RpcResponse | RpcBatch;
+export type SpikeMessage = ReadyMessage | ShutdownMessage | StockReturnedMessage | SaleChangedMessage | DashboardNudgeMessage | RpcRequest | RpcResponse | RpcBatch;
 
-const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'stock-returned', 'dashboard-nudge', 'rpc-request', 'rpc-response', 'rpc-batch']);
+const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'stock-returned', 'sale-changed', 'dashboard-nudge', 'rpc-request', 'rpc-response', 'rpc-batch']);
 
 export function isSpikeMessage(message: unknown): message is SpikeMessage {
   return typeof message === 'object' && message !== null && TYPES.has((message as { spike?: unknown }).spike as string);

@@ -37,6 +37,8 @@ export interface PrimaryLedger {
    * Redis workers hear pub/sub directly, so nothing is relayed).
    */
   relayStockReturned(broadcast: (saleId: string) => void): void;
+  /** The same for changed, closed or deleted sales. */
+  relaySaleChanged(broadcast: (saleId: string) => void): void;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function openPrimaryLedger(
       sweeper: sweeper(ledger),
       startupWarnings: async () => [],
       relayStockReturned: (broadcast) => void bare.onStockReturned(broadcast),
+      relaySaleChanged: (broadcast) => void bare.onSaleChanged(broadcast),
     };
   }
   const redis = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false });
@@ -75,6 +78,7 @@ export async function openPrimaryLedger(
     sweeper: sweeper(ledger),
     startupWarnings: () => durabilityWarnings(redis.redis),
     relayStockReturned: () => {},
+    relaySaleChanged: () => {},
   };
 }
 

@@ -26,7 +26,7 @@ interface WorkerStats {
   pid: number | null;
   connections: number | null;
   restarts: number;
-  outages: Array<{ downAt: number; upAt: number | null; connectionsAtDown: number; connectionsAtUp: number | null }>;
+  outages: Array<{ downAt: string; upAt: string | null; downForMs: number | null; connectionsAtDown: number; connectionsAtUp: number | null }>;
 }
 
 async function workers(server: RunningServer): Promise<WorkerStats[]> {
@@ -109,8 +109,10 @@ describe('a worker SIGKILLed in the middle of a sell-out', () => {
     assert.equal(back.restarts, 1);
     const outage = back.outages.at(-1)!;
     assert.ok(outage.upAt !== null);
+    assert.match(outage.downAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'outage times are ISO 8601');
+    assert.equal(outage.downForMs, Date.parse(outage.upAt) - Date.parse(outage.downAt));
     assert.equal(outage.connectionsAtUp, outage.connectionsAtDown, 'the balancer gave the dead worker no connection while it was down');
-    console.log(`# worker restart: serving again ${outage.upAt! - outage.downAt} ms after SIGKILL; ${failedAtSocket} requests were cut at the socket`);
+    console.log(`# worker restart: serving again ${outage.downForMs} ms after SIGKILL; ${failedAtSocket} requests were cut at the socket`);
   });
 });
 

@@ -38,3 +38,8 @@ export function salesIndexKey(prefix: string): string {
 export function stockReturnedChannel(prefix: string): string {
   return `${prefix}:stock-returned`;
 }
+
+/** The pub/sub channel on which the sale scripts announce a changed (or deleted) sale: workers re-read it at once. */
+export function saleChangedChannel(prefix: string): string {
+  return `${prefix}:sale-changed`;
+}
