@@ -23,9 +23,10 @@ function fakeLedger(behaviour: { delayMs?: number; fail?: () => Error | null }) 
       this.closed = true;
     },
     async onStockReturned() {},
+    async onSaleChanged() {},
   };
   // The commands these tests do not call answer null.
-  const rest = ['createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel', 'saleIds', 'listOrders', 'readFeed', 'audit'];
+  const rest = ['createSale', 'getSale', 'listSales', 'updateSale', 'closeSale', 'deleteSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel', 'saleIds', 'listOrders', 'readFeed', 'audit'];
   return Object.assign(inner, Object.fromEntries(rest.map((name) => [name, async () => null])));
 }
 
@@ -74,6 +75,16 @@ describe('instrumentLedger', () => {
     await assert.rejects(ledger.ping(), /bug/);
     assert.deepEqual(events, []);
     assert.equal(tally.errors.get('error'), 1);
+  });
+
+  it('passes every ledger command through, timed', async () => {
+    const tally = new LedgerTally();
+    const ledger = instrumentLedger(fakeLedger({}) as unknown as Ledger, { tally, slowMs: 1000, watcher: watch().watcher });
+    await ledger.updateSale('s', {}, Date.now());
+    await ledger.deleteSale('s');
+    await ledger.onSaleChanged(() => {});
+    assert.equal(tally.command('updateSale').count, 1);
+    assert.equal(tally.command('deleteSale').count, 1);
   });
 
   it('tells how many holds each sweep released, and leaves the inner ledger its own state', async () => {
