@@ -131,7 +131,7 @@ export function renderReport(results: BenchResults): string {
     const l = cell.load!;
     out.push(`${cell.cell} (${cell.ledgerDescription}; ${cell.workers} workers, weights ${cell.weights?.join(',')}, LOCAL_BUFFER ${cell.localBuffer})`);
     out.push(
-      `  requests: ${n(l.sent)} buyers sent, ${n(l.responses)} answered (${n(cell.answers!.bought)} × 201 bought, ${n(cell.answers!.soldOut)} × 409 sold out), ` +
+      `  requests: ${n(l.sent)} sent, ${n(l.responses)} answered (${n(cell.answers!.bought)} × 201 bought, ${n(cell.answers!.soldOut)} × 409 sold out or at the buyer's limit; ${n(l.repeats ?? 0)} from repeat buyers), ` +
         `${n(l.abandoned)} in flight when a slice ended, stopped by ${cell.stoppedBy}; ${l.slices} slices, ${(l.loadMs / 1000).toFixed(1)} s load in ${(l.wallMs / 1000).toFixed(1)} s wall`,
     );
     const e = l.errors;
@@ -152,7 +152,7 @@ export function renderReport(results: BenchResults): string {
     if (cell.ledgerCalls) {
       const c = cell.ledgerCalls;
       out.push(
-        `  ledger calls (${c.source}): ${n(c.calls)} ${c.ok ? '≤' : '>'} bound ${n(c.bound)} = ${n(c.tickets)} tickets + ${c.workers} workers × ${c.localBuffer} buffer + ${c.roundingUnits} rounding + ${n(c.extendedUnits)} extended units (${c.extensions} extensions)` +
+        `  ledger calls (${c.source}): ${n(c.calls)} ${c.ok ? '≤' : '>'} bound ${n(c.bound)} = ${n(c.tickets)} tickets + ${c.workers} workers × ${c.localBuffer} buffer + ${c.roundingUnits} rounding + ${n(c.extendedUnits)} extended units (${c.extensions} extensions) + ${n(c.repeats ?? 0)} repeat buyers` +
           (c.note ? `; ${c.note}` : ''),
       );
     } else {

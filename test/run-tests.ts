@@ -14,9 +14,10 @@ const KINDS: readonly Kind[] = ['unit', 'contract', 'integration'];
 
 /** What each kind needs on the PATH, and the Debian package that brings it. */
 const NEEDS: Record<Kind, Array<[binary: string, pkg: string]>> = {
-  unit: [],
-  contract: [['redis-server', 'redis-server']],
-  integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['chromium', 'chromium']],
+  // flock(1) takes DATA_DIR's and the socket directory's kernel locks.
+  unit: [['flock', 'util-linux']],
+  contract: [['redis-server', 'redis-server'], ['flock', 'util-linux']],
+  integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['chromium', 'chromium'], ['flock', 'util-linux']],
 };
 
 function onPath(binary: string): boolean {

@@ -1,7 +1,9 @@
 // Every environment variable spike reads, validated once at start-up and
 // frozen into one typed object. A bad value stops the start; nothing is clamped.
+import { existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BuyerAuthConfig, BuyerAuthMode } from '../auth/buyer-auth';
 import { bool, ConfigError, integer, matching, oneOf, text, type Env } from './env';
 
 export { ConfigError } from './env';
@@ -52,6 +54,13 @@ export interface Config {
   readonly ledgerSlowMs: number;
   /** In a worker: its slot, set by the primary when it forks the worker (SPIKE_WORKER_SLOT); null in the primary. */
   readonly workerSlot: number | null;
+  readonly buyerAuth: BuyerAuthConfig;
+  /** How often the primary pings each worker over IPC. */
+  readonly heartbeatIntervalMs: number;
+  /** A worker silent this long gets no new connections until it answers. */
+  readonly workerUnresponsiveMs: number;
+  /** A worker silent this long is killed and restarted. */
+  readonly workerHangRestartMs: number;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -86,6 +95,27 @@ function ledgerFrom(env: Env): LedgerKind {
   return env.REDIS_URL ? 'redis' : 'embedded';
 }
 
+const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+function buyerAuthFrom(env: Env): BuyerAuthConfig {
+  const mode = oneOf<BuyerAuthMode>(env, 'BUYER_AUTH', ['none', 'hmac', 'jwt'], 'none');
+  const secret = text(env, 'BUYER_AUTH_SECRET', '');
+  const keyFile = text(env, 'BUYER_AUTH_JWT_KEY', '');
+  const jwt = {
+    keyFile,
+    algorithm: oneOf(env, 'BUYER_AUTH_JWT_ALG', JWT_ALGORITHMS, 'RS256'),
+    issuer: text(env, 'BUYER_AUTH_JWT_ISSUER', '') || undefined,
+    audience: text(env, 'BUYER_AUTH_JWT_AUDIENCE', '') || undefined,
+  };
+  if (mode === 'hmac' && secret.length < 32) {
+    throw new ConfigError('BUYER_AUTH_SECRET', secret === '' ? '' : '<hidden>', 'BUYER_AUTH=hmac needs a secret of at least 32 characters, shared with the login that signs the tokens');
+  }
+  if (mode === 'jwt' && (keyFile === '' || !existsSync(keyFile))) {
+    throw new ConfigError('BUYER_AUTH_JWT_KEY', keyFile, 'BUYER_AUTH=jwt needs the path of a PEM public key or a JWKS JSON file that exists');
+  }
+  return { mode, secret: secret || undefined, jwt: mode === 'jwt' ? jwt : undefined };
+}
+
 function workerSlotFrom(env: Env, workers: number): number | null {
   if (env.SPIKE_WORKER_SLOT === undefined || env.SPIKE_WORKER_SLOT === '') return null;
   return integer(env, 'SPIKE_WORKER_SLOT', 0, 0, workers - 1);
@@ -93,6 +123,15 @@ function workerSlotFrom(env: Env, workers: number): number | null {
 
 export function loadConfig(env: Env = process.env): Config {
   const { workers, weights } = workersAndWeights(env);
+  const heartbeatIntervalMs = integer(env, 'HEARTBEAT_INTERVAL_MS', 250, 10, 60_000);
+  const workerUnresponsiveMs = integer(env, 'WORKER_UNRESPONSIVE_MS', 1000, 20, 600_000);
+  const workerHangRestartMs = integer(env, 'WORKER_HANG_RESTART_MS', 10_000, 40, 3_600_000);
+  if (workerUnresponsiveMs < 2 * heartbeatIntervalMs) {
+    throw new ConfigError('WORKER_UNRESPONSIVE_MS', String(workerUnresponsiveMs), `expected at least twice HEARTBEAT_INTERVAL_MS (${heartbeatIntervalMs}), or every worker would look silent between two pings`);
+  }
+  if (workerHangRestartMs <= workerUnresponsiveMs) {
+    throw new ConfigError('WORKER_HANG_RESTART_MS', String(workerHangRestartMs), `expected more than WORKER_UNRESPONSIVE_MS (${workerUnresponsiveMs}): a silent worker is first taken out of the rotation, and killed only later`);
+  }
   const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
   if (adminToken !== undefined && adminToken.length < 8) throw new ConfigError('ADMIN_TOKEN', '<hidden>', 'expected at least 8 characters');
   const metricsToken = env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN;
@@ -120,7 +159,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultSaleHoldSeconds: integer(env, 'DEFAULT_SALE_HOLD_SECONDS', 900, 0, 86_400),
     holdSweepMs: integer(env, 'HOLD_SWEEP_MS', 250, 10, 60_000),
     maxBodyBytes: 4096,
-    // The default names the primary's pid; the primary hands the resolved path to its workers.
+    // Unset, the primary makes its own fresh directory (openSocketDir) and hands that path to its workers.
     socketDir: socketDir || join(tmpdir(), `spike-${process.pid}`),
     socketDirIsDefault: socketDir === '',
     dataDir: text(env, 'DATA_DIR', './data'),
@@ -133,5 +172,9 @@ export function loadConfig(env: Env = process.env): Config {
     logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
     ledgerSlowMs: integer(env, 'LEDGER_SLOW_MS', 100, 1, 600_000),
     workerSlot: workerSlotFrom(env, workers),
+    buyerAuth: Object.freeze(buyerAuthFrom(env)),
+    heartbeatIntervalMs,
+    workerUnresponsiveMs,
+    workerHangRestartMs,
   });
 }

@@ -86,6 +86,18 @@ export const ERRORS = {
     when: 'an admin route without the right Authorization: Bearer token',
     message: '{what} needs the header Authorization: Bearer <ADMIN_TOKEN>',
   },
+  BUYER_UNAUTHORIZED: {
+    status: 401,
+    code: 'buyer_unauthorized',
+    when: "BUYER_AUTH is on and the buyer's token is missing, forged or malformed, or names another buyer than the request does",
+    message: '{reason}',
+  },
+  BUYER_TOKEN_EXPIRED: {
+    status: 401,
+    code: 'buyer_token_expired',
+    when: "BUYER_AUTH is on and the buyer's token is past its exp; the site's login issues a fresh one",
+    message: 'the buyer token expired at {expiredAt}; log in again for a fresh one',
+  },
   SALE_NOT_FOUND: { status: 404, code: 'sale_not_found', when: 'no sale has this id', message: 'no sale has id "{saleId}"' },
   ORDER_NOT_FOUND: { status: 404, code: 'order_not_found', when: 'no order has this id', message: 'no order has id "{orderId}"' },
   ROUTE_NOT_FOUND: { status: 404, code: 'route_not_found', when: 'no route matches the path', message: 'no route for {method} {url}' },

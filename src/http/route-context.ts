@@ -1,6 +1,7 @@
 // What every route module gets: the ledger, the stock keeper, settings, and
 // `handle`, the wrapper each route runs in.
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { BuyerAuth } from '../auth/buyer-auth';
 import type { StockKeeper } from '../inventory/stock-keeper';
 import type { DashboardFeed } from '../dashboard';
 import type { Ledger } from '../ledger';
@@ -21,6 +22,8 @@ export interface RouteOptions {
   readonly ledger: Ledger;
   readonly keeper: StockKeeper;
   readonly adminToken: string;
+  /** Who the buyer is: the userId a request names (BUYER_AUTH=none), or a signed token's. */
+  readonly buyerAuth: BuyerAuth;
   readonly defaultSaleId: string;
   readonly maxBodyBytes: number;
   readonly workerSlot: number;

@@ -18,6 +18,7 @@ export function saleToJson(sale: Sale, now = Date.now()) {
     holdSeconds: sale.holdSeconds,
     opensAt: iso(sale.opensAt),
     closesAt: iso(sale.closesAt),
+    anonymous: sale.anonymous,
     status: saleStatus(sale, now),
   };
 }

@@ -11,7 +11,7 @@ import { durabilityWarnings } from './redis/durability';
 import { RedisLedger } from './redis/redis-ledger';
 import { ledgerHandlers, remoteLedger } from './remote-ledger';
 
-export type { Ledger } from './ledger';
+export { LEDGER_COMMANDS, type Ledger, type LedgerCommand } from './ledger';
 export * from './types';
 export * from './outcomes';
 export * from './sale-rules';

@@ -57,3 +57,20 @@ export interface Ledger {
   close(): Promise<void>;
 }
 
+
+/**
+ * Every command of the Ledger: the methods that ask the ledger something.
+ * The embedded ledger's IPC client and server and the metrics' timing
+ * decorator are all derived from this one list.
+ */
+export const LEDGER_COMMANDS = [
+  'createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel',
+  'expireHolds', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
+  'listSales', 'updateSale', 'closeSale', 'deleteSale',
+] as const satisfies ReadonlyArray<keyof Ledger>;
+export type LedgerCommand = (typeof LEDGER_COMMANDS)[number];
+/** The members every wrapper must pass through itself: what the ledger is, and its announcements. */
+export type LedgerLocalMember = 'description' | 'onStockReturned' | 'onSaleChanged' | 'close';
+/** Fails to compile when a Ledger member is neither a command nor local: a new method must be listed. */
+const everyMemberListed: [Exclude<keyof Ledger, LedgerCommand | LedgerLocalMember>] extends [never] ? true : never = true;
+void everyMemberListed;

@@ -11,9 +11,12 @@ export interface SaleSpec {
   /** Epoch milliseconds, or null for "always". */
   readonly opensAt: number | null;
   readonly closesAt: number | null;
+  /** GET /buy/ticket without ?user (every request a new anonymous buyer) is allowed only on such a sale; absent: false. */
+  readonly anonymous?: boolean;
 }
 
 export interface Sale extends SaleSpec {
+  readonly anonymous: boolean;
   /** Tickets taken: held for payment plus paid. remaining = total - sold. */
   readonly sold: number;
   /** Of those, paid (or final at once when holdSeconds is 0). reserved = sold - paid. */

@@ -4,6 +4,9 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import uWS from 'uWebSockets.js';
+import { openBuyerAuth } from '../auth/buyer-auth';
+import { workerSocketPath } from '../cluster/socket-dir';
+import { answerHeartbeats } from '../cluster/worker-heartbeat';
 import type { Config } from '../config/config';
 import { registerRoutes } from '../http/routes';
 import { StockKeeper } from '../inventory/stock-keeper';
@@ -69,6 +72,7 @@ export async function runWorker(config: Config): Promise<void> {
     ledger,
     keeper,
     adminToken: config.adminToken!,
+    buyerAuth: await openBuyerAuth(config.buyerAuth),
     defaultSaleId: config.defaultSaleId,
     maxBodyBytes: config.maxBodyBytes,
     workerSlot: slot,
@@ -85,7 +89,7 @@ export async function runWorker(config: Config): Promise<void> {
 
   const listenSockets: uWS.us_listen_socket[] = [];
   if (config.balancer === 'proxy') {
-    listenSockets.push(await listenUnix(app, `${config.socketDir}/worker-${slot}.sock`));
+    listenSockets.push(await listenUnix(app, workerSocketPath(config.socketDir, slot)));
   } else {
     // One listen socket per unit of weight: the kernel spreads connections
     // evenly over the sockets of a SO_REUSEPORT group, so the split follows the weights.
@@ -121,5 +125,6 @@ export async function runWorker(config: Config): Promise<void> {
   });
 
   const ready: ReadyMessage = { spike: 'ready' };
+  answerHeartbeats();
   process.send!(ready);
 }

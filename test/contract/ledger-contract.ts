@@ -261,6 +261,31 @@ function orderLifecycleContract(ledgerOf: () => Ledger): void {
       assert.equal(await ledger.expireHolds(s.id, T + 5000, 100), 0);
     });
 
+    it('an expired order, swept or expired by a late cancel, releases its ticket once: cancelling or paying it again changes nothing', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 1, holdSeconds: 1 });
+      await ledger.createSale(s, T);
+      const swept = await reserveOk(ledger, s.id, 'alice', T);
+      assert.equal(await ledger.expireHolds(s.id, T + 1000, 10), 1);
+      const bob = await reserveOk(ledger, s.id, 'bob', T + 1001);
+      for (const actor of ['alice', null]) {
+        const again = await ledger.cancel(swept.order.orderId, actor, T + 1002);
+        assert.equal(again.kind, 'expired');
+        assert.equal((again as { order: Order }).order.updatedAt, T + 1000, 'the order is left as it was');
+      }
+      assert.equal((await ledger.pay(swept.order.orderId, 'alice', T + 1003)).kind, 'expired');
+      // Cancelled by a late cancel (overdue, not swept): released once too.
+      const late = await ledger.cancel(bob.order.orderId, 'bob', T + 2001);
+      assert.equal(late.kind, 'expired');
+      assert.equal((await ledger.cancel(bob.order.orderId, 'bob', T + 2002)).kind, 'expired');
+      const audit = (await ledger.audit(s.id))!;
+      assert.equal(audit.sold, 0, `a released ticket was released again: ${JSON.stringify(audit)}`);
+      assert.deepEqual(audit.orders, { reserved: 0, paid: 0, expired: 2, cancelled: 0 });
+      assert.equal(audit.buyers, 0);
+      assert.equal((await reserveOk(ledger, s.id, 'carol', T + 2003)).sold, 1);
+      assert.equal((await attempt(ledger, s.id, 'dave', undefined, T + 2004)).kind, 'sold_out', 'one ticket, sold once');
+    });
+
     it('cancelling: refused to another buyer; the buyer or an admin releases the ticket; paid orders stay paid', async () => {
       const ledger = ledgerOf();
       const s = spec({ total: 2, holdSeconds: 60 });

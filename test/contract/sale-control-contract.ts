@@ -49,7 +49,7 @@ export function saleControlContract(ledgerOf: () => Ledger): void {
       const changes = { name: 'Train G1234 (moved)', total: 12, perUserLimit: 2, holdSeconds: 30, closesAt: T + 3_600_000 };
       let outcome: unknown;
       assert.ok(await heard(ledger, s.id, async () => (outcome = await ledger.updateSale(s.id, changes, T + 5))), 'the change was announced');
-      const expected: Sale = { ...s, ...changes, sold: 0, paid: 0, createdAt: T };
+      const expected: Sale = { ...s, ...changes, anonymous: false, sold: 0, paid: 0, createdAt: T };
       assert.deepEqual(outcome, { kind: 'updated', sale: expected });
       assert.deepEqual(await ledger.getSale(s.id), expected);
       assert.deepEqual(saleEvents(await wholeFeed(ledger, s.id)), [{ change: 'updated', changes, at: T + 5 }]);

@@ -43,6 +43,7 @@ export function decideCreateSale(state: LedgerState, spec: SaleSpec, now: number
     opensAt: spec.opensAt ?? null,
     closesAt: spec.closesAt ?? null,
     createdAt: now,
+    anonymous: spec.anonymous === true,
   };
   return { result: toSale(event, 0, 0), events: [event] };
 }

@@ -47,6 +47,7 @@ export function toSale(record: SaleCreated, sold: number, paid: number): Sale {
     holdSeconds: record.holdSeconds,
     opensAt: record.opensAt,
     closesAt: record.closesAt,
+    anonymous: record.anonymous === true,
     sold,
     paid,
     createdAt: record.createdAt,

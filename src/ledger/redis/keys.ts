@@ -3,7 +3,7 @@
 // scripts runs there.
 
 export interface SaleKeys {
-  /** {id,name,total,sold,paid,perUserLimit,holdSeconds,opensAt,closesAt,createdAt} */
+  /** {id,name,total,sold,paid,perUserLimit,holdSeconds,opensAt,closesAt,createdAt,anonymous} */
   readonly sale: string;
   /** userId -> tickets held */
   readonly buyers: string;

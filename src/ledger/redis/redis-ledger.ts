@@ -63,9 +63,10 @@ export class RedisLedger implements Ledger {
         'opensAt', spec.opensAt ?? '',
         'closesAt', spec.closesAt ?? '',
         'createdAt', now,
+        'anonymous', spec.anonymous ? 1 : 0,
       ),
     );
-    return created === 1 ? { ...spec, sold: 0, paid: 0, createdAt: now } : null;
+    return created === 1 ? { ...spec, anonymous: spec.anonymous === true, sold: 0, paid: 0, createdAt: now } : null;
   }
 
   async getSale(saleId: string): Promise<Sale | null> {

@@ -15,6 +15,7 @@ export function saleFromHash(fields: Record<string, string>): Sale | null {
     opensAt: fields.opensAt ? Number(fields.opensAt) : null,
     closesAt: fields.closesAt ? Number(fields.closesAt) : null,
     createdAt: Number(fields.createdAt),
+    anonymous: fields.anonymous === '1',
   };
 }
 

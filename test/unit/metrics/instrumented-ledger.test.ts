@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LedgerUnavailableError } from '../../../src/errors/errors';
-import type { Ledger } from '../../../src/ledger';
+import { LEDGER_COMMANDS, type Ledger } from '../../../src/ledger';
 import { instrumentLedger, LedgerTally } from '../../../src/metrics';
 
 function fakeLedger(behaviour: { delayMs?: number; fail?: () => Error | null }) {
@@ -26,7 +26,7 @@ function fakeLedger(behaviour: { delayMs?: number; fail?: () => Error | null }) 
     async onSaleChanged() {},
   };
   // The commands these tests do not call answer null.
-  const rest = ['createSale', 'getSale', 'listSales', 'updateSale', 'closeSale', 'deleteSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel', 'saleIds', 'listOrders', 'readFeed', 'audit'];
+  const rest = LEDGER_COMMANDS.filter((name) => !(name in inner));
   return Object.assign(inner, Object.fromEntries(rest.map((name) => [name, async () => null])));
 }
 

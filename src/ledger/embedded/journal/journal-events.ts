@@ -15,6 +15,8 @@ export interface SaleCreated {
   readonly opensAt: number | null;
   readonly closesAt: number | null;
   readonly createdAt: number;
+  /** Journals from before it existed lack it: false. */
+  readonly anonymous?: boolean;
 }
 
 /**
@@ -94,8 +96,8 @@ const TAGS = {
 export function encodeEvent(event: JournalEvent): string {
   switch (event.type) {
     case 'sale_created':
-      // holdSeconds goes last so that a journal written before it existed still decodes.
-      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds]);
+      // Fields added later go last, so that a journal written before them still decodes.
+      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds, event.anonymous ? 1 : 0]);
     case 'ticket_reserved':
       return JSON.stringify([TAGS.ticket_reserved, event.saleId, event.userId, event.requestKey, event.orderId, event.createdAt]);
     case 'order_paid':
@@ -156,6 +158,7 @@ export function decodeEvent(text: string): JournalEvent {
         closesAt: numOrNull(fields[6]),
         createdAt: num(fields[7]),
         holdSeconds: fields.length > 8 ? num(fields[8]) : 0,
+        anonymous: fields.length > 9 ? num(fields[9]) === 1 : false,
       };
     case TAGS.ticket_reserved:
       return { type: 'ticket_reserved', saleId: str(fields[1]), userId: str(fields[2]), requestKey: str(fields[3]), orderId: str(fields[4]), createdAt: num(fields[5]) };
