@@ -1,4 +1,5 @@
 // The table a person reads at the end of `npm run bench`.
+import type { TicketBenchResults } from './tickets';
 import type { BaselineResult } from './baseline';
 import type { MetricsCostResult } from './metrics-cost';
 import type { MicroResult } from './micro';
@@ -7,7 +8,7 @@ import type { BenchSettings } from './settings';
 import type { CellResult } from './spike-cell';
 
 export const SEED_ARTICLE_RPS = 4276;
-export const TARGET_RATIO: Record<string, number> = { proxy: 0.4, reuseport: 0.7 };
+export const TARGET_RATIO: Record<string, number> = { handoff: 0.5, proxy: 0.4, reuseport: 0.7 };
 
 export interface MachineInfo {
   readonly cpu: string;
@@ -27,6 +28,8 @@ export interface BenchResults {
   readonly baseline: BaselineResult;
   readonly cells: CellResult[];
   readonly micro: MicroResult | null;
+  /** The tickets section (bench/tickets.ts), when it ran. */
+  readonly tickets?: TicketBenchResults | null;
   /** Absent in results written before the phase existed. */
   readonly metricsCost?: MetricsCostResult | null;
   readonly ok: boolean;

@@ -10,11 +10,13 @@ import { renderChart } from './chart';
 import { AutocannonGenerator } from './load/autocannon-generator';
 import type { LoadGenerator } from './load/slice';
 import { WrkGenerator } from './load/wrk-generator';
+import { renderFront, runFrontBench } from './front-bench';
 import { runMetricsCost } from './metrics-cost';
 import { runMicro } from './micro';
 import { cellVerdicts, renderReport, type BenchResults, type MachineInfo } from './report';
-import { BenchSettingsError, loadBenchSettings, type BenchSettings } from './settings';
+import { BenchSettingsError, loadBenchSettings, loadFrontSettings, type BenchSettings } from './settings';
 import { runCell } from './spike-cell';
+import { renderTicketsReport, runTicketsBench } from './tickets';
 
 async function machineInfo(redisUrl: string): Promise<MachineInfo> {
   let redisVersion: string | null = null;
@@ -66,6 +68,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
   }
   const metricsCost = settings.metricsCostSeconds > 0 ? await runMetricsCost(settings, generator, log) : null;
   const micro = settings.micro ? await runMicro({ redisUrl: settings.redisUrl, timeMs: settings.microTimeMs, log }) : null;
+  const tickets = settings.ticketSection ? await runTicketsBench({ settings, generator, log }) : null;
 
   const { resultsDir: _resultsDir, ...shownSettings } = settings;
   const results: BenchResults = {
@@ -78,13 +81,14 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     cells,
     micro,
     metricsCost,
-    ok: cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false),
+    tickets,
+    ok: (tickets?.ledgers.every((l) => l.status === 'ok' && l.checkins?.ok === true) ?? true) && cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false),
   };
   if (options.write !== false) {
     mkdirSync(settings.resultsDir, { recursive: true });
     writeFileSync(join(settings.resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(settings.resultsDir, 'latest.svg'), renderChart(results));
-    writeFileSync(join(settings.resultsDir, 'latest.txt'), `${renderReport(results)}\n`);
+    writeFileSync(join(settings.resultsDir, 'latest.txt'), `${renderReport(results)}${tickets ? renderTicketsReport(tickets) : ''}\n`);
     log(`wrote ${join(settings.resultsDir, 'latest.json')}, latest.txt and latest.svg`);
   }
   return results;
@@ -103,6 +107,15 @@ async function main(): Promise<void> {
   }
   const results = await runBench({ settings });
   console.log(renderReport(results));
+  // The front per balancer mode (ab, Connection: close, keep-alive, the seed's Go service); BENCH_FRONT=0 skips it.
+  if (settings.front) {
+    const front = await runFrontBench(loadFrontSettings(), (line) => console.error(line));
+    const table = renderFront(front);
+    console.log(`\n${table}`);
+    writeFileSync(join(settings.resultsDir, 'front.json'), `${JSON.stringify({ at: new Date().toISOString(), ...front }, null, 2)}\n`);
+    writeFileSync(join(settings.resultsDir, 'front.txt'), `${table}\n`);
+  }
+  if (results.tickets) console.log(renderTicketsReport(results.tickets));
   // Exit 1 when a cell failed its audit or could not run; missed speed targets are reported, not failed.
   process.exit(results.ok ? 0 : 1);
 }

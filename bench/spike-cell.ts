@@ -228,9 +228,9 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
       failedStatuses,
     };
 
-    // Per-worker split: the primary counts connections in proxy mode; in
+    // Per-worker split: the primary counts connections in handoff and proxy modes; in
     // reuseport mode the kernel spreads connections, seen as requests served.
-    const by = cell.balancer === 'proxy' ? 'connections' : 'requests';
+    const by = cell.balancer === 'reuseport' ? 'requests' : 'connections';
     const counts = after.workers.map((w) => (by === 'connections' ? (w.connections ?? 0) - (before.workers[w.slot]?.connections ?? 0) : (w.requests ?? 0) - (before.workers[w.slot]?.requests ?? 0)));
     const countSum = counts.reduce((a, b) => a + b, 0);
     const weightSum = after.workers.reduce((a, w) => a + w.weight, 0);

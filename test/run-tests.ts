@@ -54,7 +54,7 @@ function run(kind: Kind, env: NodeJS.ProcessEnv): Promise<number> {
     return Promise.resolve(1);
   }
   // Unit tests share nothing, so they run in parallel; the others start servers and run one file at a time.
-  const args = kind === 'unit' ? ['--test', '--test-timeout=30000', ...files] : ['--test', '--test-concurrency=1', '--test-timeout=120000', ...files];
+  const args = kind === 'unit' ? ['--test', '--test-timeout=60000', ...files] : ['--test', '--test-concurrency=1', '--test-timeout=120000', ...files];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { env, stdio: 'inherit' });
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

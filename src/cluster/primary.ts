@@ -1,6 +1,6 @@
 // The primary process: opens the ledger through its door, makes sure the
 // default sale exists, forks and supervises the workers, balances connections
-// in proxy mode, relays returned stock, and runs the graceful shutdown.
+// (handoff, proxy), relays returned stock, and runs the graceful shutdown.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { openBuyerAuth } from '../auth/buyer-auth';
@@ -9,10 +9,11 @@ import { workerEndpoint } from '../ipc/endpoint';
 import type { SaleChangedMessage, StockReturnedMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
+import { resolveSigningKey, TicketIssuer } from '../tickets';
 import { configSummary, initLogger, processLogger } from '../logging';
 import { clusterStats } from './cluster-stats';
+import { createBalancer, raiseOpenFileLimit, type Balancer } from './front';
 import { PrimaryObservability } from './observability';
-import { ProxyBalancer } from './proxy-balancer';
 import { openSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
 import { WorkerHeartbeat } from './worker-heartbeat';
@@ -71,11 +72,14 @@ export async function runPrimary(config: Config): Promise<void> {
   const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, relaySaleChanged } = await openPrimaryLedger(config, log, warn, (raw) => observability.instrument(raw));
   for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
+  const signingKey = resolveSigningKey(config.ticketSigningKey, config.dataDir, log);
+  const issuer = new TicketIssuer(ledger, { intervalMs: config.ticketIssueMs, batch: 500, saleListRefreshMs: 500, warn });
 
   const socketDir = openSocketDir(config.socketDirIsDefault ? undefined : config.socketDir);
+  raiseOpenFileLimit(config, log);
   const port = config.balancer === 'reuseport' && config.port === 0 ? await freePort(config.host) : config.port;
 
-  let balancer: ProxyBalancer | undefined;
+  let balancer: Balancer | undefined;
   const workerRpc = new Map<WorkerSlot, IpcRpc>();
   const stats = () =>
     clusterStats({ balancer: config.balancer, ledgerDescription: ledger.description, sweeper, slots: supervisor.slots, rpcOf: (slot) => workerRpc.get(slot), countsConnections: balancer !== undefined });
@@ -83,7 +87,7 @@ export async function runPrimary(config: Config): Promise<void> {
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
     socketDir: socketDir.path,
-    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: socketDir.path, PORT: String(port) },
+    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: socketDir.path, PORT: String(port), TICKET_SIGNING_KEY: signingKey.setting },
     crashLimit: CRASH_LIMIT,
     crashWindowMs: CRASH_WINDOW_MS,
     log,
@@ -105,10 +109,8 @@ export async function runPrimary(config: Config): Promise<void> {
   if (supervisor.readyCount() === 0) throw new Error('no worker came up; see the errors above');
 
   let boundPort = port;
-  if (config.balancer === 'proxy') {
-    balancer = new ProxyBalancer(supervisor.slots);
-    boundPort = await balancer.listen(port, config.host);
-  }
+  balancer = createBalancer(config, supervisor.slots);
+  if (balancer) boundPort = await balancer.listen(port, config.host);
   const broadcast = (message: StockReturnedMessage | SaleChangedMessage) => {
     for (const slot of supervisor.slots) {
       if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
@@ -117,12 +119,13 @@ export async function runPrimary(config: Config): Promise<void> {
   relayStockReturned((saleId) => broadcast({ spike: 'stock-returned', saleId }));
   relaySaleChanged((saleId) => broadcast({ spike: 'sale-changed', saleId }));
   sweeper.start();
+  issuer.start();
 
   if (config.balancer === 'reuseport') {
     warn(
       'BALANCER=reuseport: the workers answer the port themselves, and uWS never answers HTTP/1.0, so HTTP/1.0 clients ' +
-        '(ab, nginx without proxy_http_version 1.1) get no answer. Use an HTTP/1.1 client (wrk, autocannon, curl), or BALANCER=proxy, ' +
-        'whose primary upgrades HTTP/1.0 requests.',
+        '(ab, nginx without proxy_http_version 1.1) get no answer. Use an HTTP/1.1 client (wrk, autocannon, curl), or BALANCER=handoff or proxy, ' +
+        'whose relay upgrades HTTP/1.0 requests.',
     );
   }
   if (generatedToken) log(`ADMIN_TOKEN was not set; generated one for this run: ${generatedToken}`);
@@ -153,6 +156,7 @@ export async function runPrimary(config: Config): Promise<void> {
     heartbeat.stop();
     await supervisor.stop();
     await sweeper.stop();
+    await issuer.stop();
     await observability.stop();
     balancer?.destroyAll();
     await stoppedAccepting;

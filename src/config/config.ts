@@ -8,7 +8,7 @@ import { bool, ConfigError, integer, matching, oneOf, text, type Env } from './e
 
 export { ConfigError } from './env';
 
-export type BalancerMode = 'proxy' | 'reuseport';
+export type BalancerMode = 'handoff' | 'proxy' | 'reuseport';
 export type LedgerKind = 'redis' | 'embedded';
 export type JournalFsync = 'batch' | 'off';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -42,6 +42,20 @@ export interface Config {
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
   readonly shutdownTimeoutMs: number;
+  /** A client connection silent this long, with no answer pending, is closed (handoff, proxy). */
+  readonly idleTimeoutMs: number;
+  /** Client connections one relaying process holds; undefined: derived from its open-file limit. */
+  readonly maxConnections: number | undefined;
+  /** The tickets' Ed25519 signing key: a PEM, or a path to one; null: DATA_DIR/ticket-signing-key.pem, made on first start. */
+  readonly ticketSigningKey: string | null;
+  /** Render threads per worker (piscina); 0 signs and renders on the worker's own thread. */
+  readonly ticketThreads: number;
+  /** How much lower the render threads' CPU priority is than the event loops' (Linux nice, per thread). */
+  readonly ticketThreadNice: number;
+  /** How often the primary records due tickets as issued. */
+  readonly ticketIssueMs: number;
+  /** The gate devices' bearer token for POST /api/checkins; unset: only the admin token checks tickets in. */
+  readonly gateToken: string | undefined;
   /** Off: no /metrics, no dashboard, and no counting on the request path (for the bench's comparison). */
   readonly metrics: boolean;
   /** A token that may read /metrics but not act as admin; undefined: the admin token. */
@@ -137,13 +151,15 @@ export function loadConfig(env: Env = process.env): Config {
   const metricsToken = env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN;
   if (metricsToken !== undefined && metricsToken.length < 8) throw new ConfigError('METRICS_TOKEN', '<hidden>', 'expected at least 8 characters');
   const socketDir = text(env, 'SOCKET_DIR', '');
+  const gateToken = env.GATE_TOKEN === '' ? undefined : env.GATE_TOKEN;
+  if (gateToken !== undefined && gateToken.length < 8) throw new ConfigError('GATE_TOKEN', '<hidden>', 'expected at least 8 characters');
 
   return Object.freeze({
     host: text(env, 'HOST', '0.0.0.0'),
     port: integer(env, 'PORT', 3005, 0, 65535),
     workers,
     weights: Object.freeze(weights),
-    balancer: oneOf<BalancerMode>(env, 'BALANCER', ['proxy', 'reuseport'], 'proxy'),
+    balancer: oneOf<BalancerMode>(env, 'BALANCER', ['handoff', 'proxy', 'reuseport'], 'handoff'),
     ledger: ledgerFrom(env),
     redisUrl: matching(env, 'REDIS_URL', /^rediss?:\/\//, 'expected a redis:// or rediss:// URL', 'redis://127.0.0.1:6379'),
     redisCluster: bool(env, 'REDIS_CLUSTER', false),
@@ -165,6 +181,13 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: text(env, 'DATA_DIR', './data'),
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    maxConnections: env.MAX_CONNECTIONS ? integer(env, 'MAX_CONNECTIONS', 0, 1, 10_000_000) : undefined,
+    ticketSigningKey: text(env, 'TICKET_SIGNING_KEY', '') || null,
+    ticketThreads: integer(env, 'TICKET_THREADS', 1, 0, 64),
+    ticketThreadNice: integer(env, 'TICKET_THREAD_NICE', 10, 0, 19),
+    ticketIssueMs: integer(env, 'TICKET_ISSUE_MS', 250, 10, 600_000),
+    gateToken,
     metrics: bool(env, 'METRICS', true),
     metricsToken,
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),

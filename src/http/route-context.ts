@@ -5,6 +5,7 @@ import type { BuyerAuth } from '../auth/buyer-auth';
 import type { StockKeeper } from '../inventory/stock-keeper';
 import type { DashboardFeed } from '../dashboard';
 import type { Ledger } from '../ledger';
+import type { TicketDesk } from './ticket-routes';
 import type { WorkerMetrics } from '../metrics';
 import type { Exchange } from './respond';
 import type { RouteTable } from './route-table';
@@ -29,6 +30,8 @@ export interface RouteOptions {
   readonly workerSlot: number;
   /** Asks the primary for the balancer's per-worker figures. */
   readonly clusterStats: () => Promise<unknown>;
+  /** Signing, rendering and checking tickets. */
+  readonly tickets: TicketDesk;
   /** Counts every request and tracks in-flight ones for graceful shutdown. */
   readonly track: Tracker;
   /** Absent with METRICS=off: no counting on the request path, no /metrics, no dashboard. */

@@ -175,8 +175,9 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const saleId = checkId('sale id', req.getParameter(0));
     const audit = await ctx.ledger.audit(saleId);
     if (!audit) throw spikeError('SALE_NOT_FOUND', { saleId });
+    const tickets = await ctx.ledger.ticketCounts(saleId);
     const consistent = audit.sold === audit.orders.reserved + audit.orders.paid && audit.paid === audit.orders.paid && audit.sold <= audit.total && audit.buyersOverLimit === 0;
-    exchange.sendJson(200, { saleId, ...audit, remaining: audit.total - audit.sold, consistent });
+    exchange.sendJson(200, { saleId, ...audit, remaining: audit.total - audit.sold, consistent, tickets });
   }));
 
   app.get('/api/sales/:id/feed', handle(async (exchange, req) => {

@@ -1,7 +1,7 @@
 // The global ledger: the one place that decides, atomically, whether a ticket
 // is sold. Workers talk to this interface and never know which ledger is behind it.
-import type { CancelOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from './outcomes';
-import type { Actor, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec } from './types';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from './outcomes';
+import type { Actor, CheckInRequest, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from './types';
 
 export interface Ledger {
   /** Human-readable description for the start-up line, e.g. the Redis URL or data directory. */
@@ -32,6 +32,17 @@ export interface Ledger {
   cancel(orderId: string, actor: Actor, now: number): Promise<CancelOutcome>;
   /** Releases up to `limit` holds of the sale whose expiresAt <= now; returns how many. Safe to run from many places at once. */
   expireHolds(saleId: string, now: number, limit: number): Promise<number>;
+  /**
+   * Records up to `limit` of the sale's due tickets (orders paid since their
+   * ticket was last recorded) as issued, each with a ticket_issued feed event;
+   * returns how many. Every paid order's ticket is due from the same atomic
+   * step that paid it, and each is issued exactly once, however many issuers run.
+   */
+  issueTickets(saleId: string, now: number, limit: number): Promise<number>;
+  /** Admits a paid order's ticket once, atomically: the first check-in wins, later ones hear when and where it was used. */
+  checkIn(request: CheckInRequest): Promise<CheckInOutcome>;
+  /** The sale's tickets due, issued and checked in; null for no such sale. */
+  ticketCounts(saleId: string): Promise<TicketCounts | null>;
   /** Every sale id, for the expiry sweeper. */
   saleIds(): Promise<string[]>;
   /** A page of the sale's orders, optionally only those in one state. */
@@ -67,6 +78,7 @@ export const LEDGER_COMMANDS = [
   'createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel',
   'expireHolds', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
   'listSales', 'updateSale', 'closeSale', 'deleteSale',
+  'issueTickets', 'checkIn', 'ticketCounts',
 ] as const satisfies ReadonlyArray<keyof Ledger>;
 export type LedgerCommand = (typeof LEDGER_COMMANDS)[number];
 /** The members every wrapper must pass through itself: what the ledger is, and its announcements. */

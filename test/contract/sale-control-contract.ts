@@ -11,7 +11,7 @@ const T = 1_800_000_000_000;
 
 function spec(overrides: Partial<SaleSpec> = {}): SaleSpec {
   const id = overrides.id ?? `ctl-${randomBytes(5).toString('hex')}`;
-  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, ...overrides };
+  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, ...overrides };
 }
 
 function attempt(ledger: Ledger, saleId: string, userId: string, now = T): Promise<ReserveOutcome> {

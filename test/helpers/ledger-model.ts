@@ -211,7 +211,7 @@ async function readWholeFeed(ledger: Ledger, saleId: string): Promise<unknown[]>
     const page = await ledger.readFeed(saleId, after, 50);
     if (page.events.length === 0) return events;
     // The model changes no sale after creating it, so the feed holds order events only.
-    events.push(...page.events.map((event) => ('orderId' in event ? { orderId: event.orderId, userId: event.userId, state: event.state, at: event.at } : event)));
+    events.push(...page.events.map((event) => ('state' in event ? { orderId: event.orderId, userId: event.userId, state: event.state, at: event.at } : event)));
     after = page.last;
   }
 }

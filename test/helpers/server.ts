@@ -19,7 +19,7 @@ export interface RunningServer {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `wrap` runs the server under another command, e.g. ['unshare', '--pid', '--fork'] for a PID namespace of its own. */
+/** `wrap` runs the server under another command, e.g. ['unshare', '--pid', '--fork'] for a PID namespace of its own, or ['prlimit', '--nofile=512:4096']. */
 export async function startServer(env: Record<string, string>, startTimeoutMs = 20_000, wrap: readonly string[] = []): Promise<RunningServer> {
   const [command, ...args] = [...wrap, process.execPath, MAIN];
   const child = spawn(command!, args, {

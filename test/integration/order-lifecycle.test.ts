@@ -242,7 +242,8 @@ for (const ledger of LEDGERS) {
         const page = await request(`${server.url}/api/sales/churn/feed${query}`, { headers: admin });
         assert.equal(page.status, 200, page.text);
         if (page.body.events.length === 0) break;
-        events.push(...page.body.events);
+        // Order state changes only: paid orders' tickets add ticket_issued events between them.
+        events.push(...page.body.events.filter((e: { type: string }) => e.type === 'order'));
         after = page.body.last;
       }
       assert.equal(new Set(events.map((e) => e.id)).size, events.length, 'no event twice');

@@ -79,7 +79,9 @@ describe('a frozen worker', () => {
       }, 15_000, 'the frozen worker to be replaced');
       assert.notEqual(restarted, victim);
       assert.match(server.output(), new RegExp(`worker 0 \\(pid ${victim}\\) has not answered for \\d+ ms; killing it so it is restarted`));
-      await eventually(async () => (await probe(server, 2000))?.headers['x-spike-worker'] === '0', 10_000, 'the new worker 0 serving');
+      await eventually(async () => (await probe(server, 2000))?.headers['x-spike-worker'] === '0', 10_000, 'the new worker 0 serving').catch((error: Error) => {
+        throw new Error(`${error.message}; server output:\n${server.output().slice(-3000)}`);
+      });
     } finally {
       try {
         process.kill(victim!, 'SIGCONT');

@@ -20,6 +20,8 @@ export interface SaleState {
   readonly requests: Map<string, number>;
   /** Unpaid holds by expiresAt, so expiry never scans the orders. */
   readonly holds: ExpiryHeap;
+  /** Indexes of paid orders whose ticket the issuer has not yet recorded; filled by the event that paid them. */
+  readonly ticketsDue: Set<number>;
 }
 
 export interface LedgerState {

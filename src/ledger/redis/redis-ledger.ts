@@ -1,8 +1,8 @@
 // The ledger on Redis: each decision is one Lua script over the sale's keys,
 // which share a hash tag so a Redis Cluster keeps a sale on one shard.
 import type { Ledger } from '../ledger';
-import { decodeReply, type CancelOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
-import { saleIdOfOrder, type Actor, type FeedPage, type Order, type OrderPage, type OrderState, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec } from '../types';
+import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
+import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type Order, type OrderPage, type OrderState, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
 import { callRedis } from './failures';
 import { saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
@@ -105,14 +105,15 @@ export class RedisLedger implements Ledger {
 
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
     const k = this.keys(request.saleId);
-    const reply = await this.call(() => this.redis.reserveTicket(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, request.userId, request.requestKey, request.orderId, request.now));
+    const reply = await this.call(() => this.redis.reserveTicket(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, request.userId, request.requestKey, request.orderId, request.now));
     return decodeReply('reserve', reply);
   }
 
   async pay(orderId: string, actor: Actor, now: number): Promise<PayOutcome> {
     const saleId = saleIdOfOrder(orderId);
     if (!saleId) return { kind: 'not_found' };
-    const reply = await this.call(() => this.redis.payOrder(...orderScriptKeys(this.keys(saleId)), orderId, actor ?? '', now, this.stockChannel));
+    const k = this.keys(saleId);
+    const reply = await this.call(() => this.redis.payOrder(...orderScriptKeys(k), k.ticketsDue, orderId, actor ?? '', now, this.stockChannel));
     return decodeReply('pay', reply);
   }
 
@@ -125,6 +126,25 @@ export class RedisLedger implements Ledger {
 
   async expireHolds(saleId: string, now: number, limit: number): Promise<number> {
     return this.call(() => this.redis.expireHolds(...orderScriptKeys(this.keys(saleId)), now, limit, this.stockChannel));
+  }
+
+  async issueTickets(saleId: string, now: number, limit: number): Promise<number> {
+    const k = this.keys(saleId);
+    return this.call(() => this.redis.issueTickets(k.orders, k.ticketsDue, k.ticketsIssued, k.feed, now, limit));
+  }
+
+  async checkIn(request: CheckInRequest): Promise<CheckInOutcome> {
+    const saleId = saleIdOfOrder(request.orderId);
+    if (!saleId) return { kind: 'unknown' };
+    const k = this.keys(saleId);
+    const reply = await this.call(() => this.redis.checkInTicket(k.orders, k.checkins, k.feed, request.orderId, request.userId, request.gate, request.now));
+    return decodeReply('checkIn', reply);
+  }
+
+  async ticketCounts(saleId: string): Promise<TicketCounts | null> {
+    const k = this.keys(saleId);
+    const reply = await this.call(() => this.redis.ticketCounts(k.sale, k.ticketsDue, k.ticketsIssued, k.checkins));
+    return reply.length === 0 ? null : { due: Number(reply[0]), issued: Number(reply[1]), checkedIn: Number(reply[2]) };
   }
 
   async audit(saleId: string): Promise<SaleAudit | null> {

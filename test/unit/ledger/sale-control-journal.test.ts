@@ -58,7 +58,7 @@ describe('a restart after sale changes', () => {
       assert.deepEqual(await ledger.getSale('g'), sale);
       assert.deepEqual(sale, { id: 'g', name: 'moved', total: 3, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: T + 3, anonymous: false, sold: 2, paid: 1, createdAt: T });
       assert.deepEqual(await ledger.readFeed('g', null, 100), feed);
-      assert.deepEqual(feed.events.map((e) => ('orderId' in e ? e.state : e.change)), ['reserved', 'updated', 'paid', 'closed']);
+      assert.deepEqual(feed.events.map((e) => ('state' in e ? e.state : 'change' in e ? e.change : e.ticket)), ['reserved', 'updated', 'paid', 'closed']);
       assert.equal((await ledger.getOrder('g.a'))!.expiresAt, T + 60_000, 'the first hold keeps its expiry');
       assert.equal((await ledger.getOrder('g.b'))!.state, 'paid');
       assert.equal(await ledger.getSale('gone'), null);
