@@ -61,6 +61,19 @@ export function cellVerdicts(cell: CellResult, baselineRps: number | null): Arra
   return verdicts;
 }
 
+/** The metrics-cost phase's lines of the report. */
+export function renderMetricsCost(cost: MetricsCostResult): string[] {
+  const out = ['metrics cost on the sold-out refusal (GET /buy/ticket, reuseport, embedded; rounds interleaved)'];
+  if (cost.error) {
+    out.push(`  FAILED: ${cost.error.split('\n')[0]}`);
+    return out;
+  }
+  out.push(`  best rounds: METRICS=on ${n(cost.bestOnRps)} req/s, METRICS=off ${n(cost.bestOffRps)} req/s: ratio ${cost.bestRatio.toFixed(3)}, target >= 0.95 ${cost.ok ? 'met' : 'MISSED'}`);
+  out.push(`  medians: on ${n(cost.onRps)}, off ${n(cost.offRps)} req/s: ratio ${cost.ratio.toFixed(3)} (${cost.rounds.length / 2} rounds each)`);
+  out.push(`  rounds: ${cost.rounds.map((r) => `${r.metrics} ${n(r.rps)}`).join(', ')}`);
+  return out;
+}
+
 export function renderReport(results: BenchResults): string {
   const out: string[] = [];
   const s = results.settings;
@@ -176,17 +189,7 @@ export function renderReport(results: BenchResults): string {
     out.push('');
   }
 
-  if (results.metricsCost) {
-    const cost = results.metricsCost;
-    out.push('metrics cost on the sold-out refusal (GET /buy/ticket, reuseport, embedded; rounds interleaved)');
-    if (cost.error) out.push(`  FAILED: ${cost.error.split('\n')[0]}`);
-    else {
-      out.push(`  best rounds: METRICS=on ${n(cost.bestOnRps)} req/s, METRICS=off ${n(cost.bestOffRps)} req/s: ratio ${cost.bestRatio.toFixed(3)}, target >= 0.95 ${cost.ok ? 'met' : 'MISSED'}`);
-      out.push(`  medians: on ${n(cost.onRps)}, off ${n(cost.offRps)} req/s: ratio ${cost.ratio.toFixed(3)} (${cost.rounds.length / 2} rounds each)`);
-      out.push(`  rounds: ${cost.rounds.map((r) => `${r.metrics} ${n(r.rps)}`).join(', ')}`);
-    }
-    out.push('');
-  }
+  if (results.metricsCost) out.push(...renderMetricsCost(results.metricsCost), '');
 
   if (results.micro) {
     out.push('micro-benchmarks (tinybench)');
