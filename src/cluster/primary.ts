@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import net from 'node:net';
 import type { Config } from '../config/config';
 import { workerEndpoint } from '../ipc/endpoint';
-import type { StockReturnedMessage } from '../ipc/messages';
+import type { StockReturnedMessage, TopologyMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
 import { clusterStats } from './cluster-stats';
@@ -52,7 +52,7 @@ export async function runPrimary(config: Config): Promise<void> {
     log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
   }
 
-  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned } = await openPrimaryLedger(config, log, warn);
+  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, topology } = await openPrimaryLedger(config, log, warn);
   for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
 
@@ -62,7 +62,7 @@ export async function runPrimary(config: Config): Promise<void> {
   let balancer: ProxyBalancer | undefined;
   const workerRpc = new Map<WorkerSlot, IpcRpc>();
   const stats = () =>
-    clusterStats({ balancer: config.balancer, ledgerDescription: ledger.description, sweeper, slots: supervisor.slots, rpcOf: (slot) => workerRpc.get(slot), countsConnections: balancer !== undefined });
+    clusterStats({ balancer: config.balancer, ledgerDescription: ledger.description, sweeper, slots: supervisor.slots, rpcOf: (slot) => workerRpc.get(slot), countsConnections: balancer !== undefined, topology: topology.current() });
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
     socketDir: config.socketDir,
@@ -71,10 +71,18 @@ export async function runPrimary(config: Config): Promise<void> {
     crashWindowMs: 30_000,
     log,
     onFork: (worker, slot) => {
-      workerRpc.set(slot, new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats }));
+      workerRpc.set(slot, new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats, topology: () => topology.current() }));
     },
   });
 
+  // Joins the boxes sharing this ledger before any worker sizes an allowance.
+  await topology.start((view) => {
+    log(`topology: ${view.boxes} box(es), total weight ${view.totalWeight}`);
+    const message: TopologyMessage = { spike: 'topology', ...view };
+    for (const slot of supervisor.slots) {
+      if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
+    }
+  });
   await supervisor.start();
   if (supervisor.readyCount() === 0) throw new Error('no worker came up; see the errors above');
 
@@ -111,6 +119,7 @@ export async function runPrimary(config: Config): Promise<void> {
     const stoppedAccepting = balancer?.stopAccepting();
     await supervisor.stop();
     await sweeper.stop();
+    await topology.stop();
     balancer?.destroyAll();
     await stoppedAccepting;
     await ledger.close();

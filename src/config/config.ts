@@ -31,6 +31,8 @@ export interface Config {
   readonly defaultSaleTotal: number;
   readonly defaultSaleHoldSeconds: number;
   readonly holdSweepMs: number;
+  /** How often a box renews its entry in the shared Redis; a silent box drops out after two of these. */
+  readonly boxHeartbeatMs: number;
   readonly maxBodyBytes: number;
   readonly socketDir: string;
   /** SOCKET_DIR was left unset, so the directory is this primary's own temp dir (and dead primaries' may be cleaned). */
@@ -95,6 +97,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultSaleTotal: integer(env, 'DEFAULT_SALE_TOTAL', 10_000, 0, 1_000_000_000),
     defaultSaleHoldSeconds: integer(env, 'DEFAULT_SALE_HOLD_SECONDS', 900, 0, 86_400),
     holdSweepMs: integer(env, 'HOLD_SWEEP_MS', 250, 10, 60_000),
+    boxHeartbeatMs: integer(env, 'BOX_HEARTBEAT_MS', 1000, 50, 60_000),
     maxBodyBytes: 4096,
     // The default names the primary's pid; the primary hands the resolved path to its workers.
     socketDir: socketDir || join(tmpdir(), `spike-${process.pid}`),

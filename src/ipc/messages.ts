@@ -18,6 +18,13 @@ export interface StockReturnedMessage {
   readonly saleId: string;
 }
 
+/** Primary -> workers: the live boxes' total weight changed (a box joined, left or stopped heartbeating). */
+export interface TopologyMessage {
+  readonly spike: 'topology';
+  readonly boxes: number;
+  readonly totalWeight: number;
+}
+
 export interface RpcRequest {
   readonly spike: 'rpc-request';
   readonly id: number;
@@ -39,9 +46,9 @@ export interface RpcBatch {
   readonly items: ReadonlyArray<RpcRequest | RpcResponse>;
 }
 
-export type SpikeMessage = ReadyMessage | ShutdownMessage | StockReturnedMessage | RpcRequest | RpcResponse | RpcBatch;
+export type SpikeMessage = ReadyMessage | ShutdownMessage | StockReturnedMessage | TopologyMessage | RpcRequest | RpcResponse | RpcBatch;
 
-const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'stock-returned', 'rpc-request', 'rpc-response', 'rpc-batch']);
+const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'stock-returned', 'topology', 'rpc-request', 'rpc-response', 'rpc-batch']);
 
 export function isSpikeMessage(message: unknown): message is SpikeMessage {
   return typeof message === 'object' && message !== null && TYPES.has((message as { spike?: unknown }).spike as string);

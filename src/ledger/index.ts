@@ -8,7 +8,9 @@ import { EmbeddedLedger, embeddedDescription } from './embedded/embedded-ledger'
 import { HoldSweeper } from './hold-sweeper';
 import type { Ledger } from './ledger';
 import { durabilityWarnings } from './redis/durability';
+import { RedisBoxRegistry } from './redis/box-registry';
 import { RedisLedger } from './redis/redis-ledger';
+import { singleBox, type Topology } from './topology';
 import { ledgerHandlers, remoteLedger } from './remote-ledger';
 
 export type { Ledger } from './ledger';
@@ -16,10 +18,11 @@ export * from './types';
 export * from './outcomes';
 export * from './sale-rules';
 export type { HoldSweeper } from './hold-sweeper';
+export type { Topology, TopologyView } from './topology';
 
 type LedgerConfig = Pick<
   Config,
-  'ledger' | 'dataDir' | 'journalFsync' | 'redisUrl' | 'redisCluster' | 'redisPrefix' | 'redisAutoPipelining' | 'ledgerTimeoutMs' | 'holdSweepMs'
+  'ledger' | 'dataDir' | 'journalFsync' | 'redisUrl' | 'redisCluster' | 'redisPrefix' | 'redisAutoPipelining' | 'ledgerTimeoutMs' | 'holdSweepMs' | 'boxHeartbeatMs' | 'weights'
 >;
 
 /** What the primary holds: the ledger, and the parts of running it that depend on its kind. */
@@ -37,10 +40,13 @@ export interface PrimaryLedger {
    * Redis workers hear pub/sub directly, so nothing is relayed).
    */
   relayStockReturned(broadcast: (saleId: string) => void): void;
+  /** The boxes sharing this ledger and their weights (this box alone on the embedded ledger). */
+  readonly topology: Topology;
 }
 
 export async function openPrimaryLedger(config: LedgerConfig, log: (line: string) => void, warn: (line: string) => void): Promise<PrimaryLedger> {
-  const sweeper = (ledger: Ledger) => new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, saleListRefreshMs: 500, warn });
+  const boxWeight = config.weights.reduce((sum, w) => sum + w, 0);
+  const sweeper = (ledger: Ledger) => new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, fullPassMs: 30_000, warn });
   if (config.ledger === 'embedded') {
     const ledger = EmbeddedLedger.open({ dataDir: config.dataDir, fsync: config.journalFsync, log, warn });
     return {
@@ -49,6 +55,7 @@ export async function openPrimaryLedger(config: LedgerConfig, log: (line: string
       sweeper: sweeper(ledger),
       startupWarnings: async () => [],
       relayStockReturned: (broadcast) => void ledger.onStockReturned(broadcast),
+      topology: singleBox(boxWeight),
     };
   }
   const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false });
@@ -63,6 +70,7 @@ export async function openPrimaryLedger(config: LedgerConfig, log: (line: string
     sweeper: sweeper(ledger),
     startupWarnings: () => durabilityWarnings(ledger.redis),
     relayStockReturned: () => {},
+    topology: new RedisBoxRegistry(ledger.redis, { prefix: config.redisPrefix, weight: boxWeight, heartbeatMs: config.boxHeartbeatMs, warn }),
   };
 }
 

@@ -20,6 +20,12 @@ export interface Ledger {
   cancel(orderId: string, actor: Actor, now: number): Promise<CancelOutcome>;
   /** Releases up to `limit` holds of the sale whose expiresAt <= now; returns how many. Safe to run from many places at once. */
   expireHolds(saleId: string, now: number, limit: number): Promise<number>;
+  /**
+   * Sales that may have holds due by `now`, at most `limit`, from an index of
+   * sales with pending holds: the sweeper asks this every tick, so its cost
+   * follows the sales with holds, not every sale there is.
+   */
+  dueSales(now: number, limit: number): Promise<string[]>;
   /** Every sale id, for the expiry sweeper. */
   saleIds(): Promise<string[]>;
   /** A page of the sale's orders, optionally only those in one state. */

@@ -9,7 +9,7 @@ import type { Ledger } from './ledger';
 /** Every Ledger method that crosses IPC; the rest are local to each side. */
 export const REMOTE_LEDGER_METHODS = [
   'createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel',
-  'expireHolds', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
+  'expireHolds', 'dueSales', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
 ] as const satisfies ReadonlyArray<keyof Ledger>;
 type RemoteMethod = (typeof REMOTE_LEDGER_METHODS)[number];
 type LocalMember = 'description' | 'onStockReturned' | 'close';

@@ -9,6 +9,7 @@ import { registerRoutes } from '../http/routes';
 import { StockKeeper } from '../inventory/stock-keeper';
 import { parentEndpoint } from '../ipc/endpoint';
 import type { ReadyMessage } from '../ipc/messages';
+import type { TopologyView } from '../ledger';
 import { IpcRpc } from '../ipc/rpc';
 import { openWorkerLedger } from '../ledger';
 import { RequestTracker } from './request-tracker';
@@ -33,17 +34,24 @@ export async function runWorker(config: Config): Promise<void> {
   if (config.workerSlot === null) throw new Error('a worker needs SPIKE_WORKER_SLOT, which the primary sets when it forks one');
   const slot = config.workerSlot;
   const weight = config.weights[slot]!;
-  const totalWeight = config.weights.reduce((sum, w) => sum + w, 0);
   const tracker = new RequestTracker();
   let keeper: StockKeeper | undefined;
 
   const rpc = new IpcRpc(parentEndpoint(), {
     workerStats: () => ({ slot, pid: process.pid, requests: tracker.requests, inFlight: tracker.inFlight, allowances: keeper?.allowanceStats() ?? {} }),
   });
+  // The total weight is every live box's, from the primary's registry, and it
+  // moves as boxes come and go; the gates read it at each (re)fill.
+  let topology = await rpc.request<TopologyView>('topology', [], 5000);
+  rpc.onNotice((message) => {
+    if (message.spike === 'topology') topology = message;
+  });
   const ledger = await openWorkerLedger(config, rpc);
   keeper = new StockKeeper(ledger, {
     weight,
-    totalWeight,
+    get totalWeight() {
+      return topology.totalWeight;
+    },
     localBuffer: config.localBuffer,
     allowanceRefreshMs: config.allowanceRefreshMs,
     saleViewTtlMs: config.saleViewTtlMs,

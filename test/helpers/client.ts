@@ -62,9 +62,17 @@ export interface CrowdOptions {
   readonly onReply?: (reply: Reply, done: number) => void;
 }
 
+/**
+ * Kept-alive sockets idle this long are closed by the client, well before
+ * uWS's own 10 s idle close: reusing a socket the server is closing at that
+ * very moment resets the request (the usual keep-alive race), which a loaded
+ * machine makes likely once sockets sit idle near the server's limit.
+ */
+const IDLE_SOCKET_MS = 4000;
+
 /** Fires count requests with at most `concurrency` in flight at once; returns every reply in order. */
 export async function crowd(options: CrowdOptions): Promise<Reply[]> {
-  const agent = options.freshConnections ? undefined : new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const agent = options.freshConnections ? undefined : new http.Agent({ keepAlive: true, maxSockets: options.concurrency, timeout: IDLE_SOCKET_MS });
   const replies: Reply[] = new Array(options.count);
   let next = 0;
   let finished = 0;

@@ -5,7 +5,7 @@ import { decodeReply, type CancelOutcome, type PayOutcome, type ReserveOutcome }
 import { saleIdOfOrder, type Actor, type FeedPage, type Order, type OrderPage, type OrderState, type ReserveRequest, type Sale, type SaleAudit, type SaleSpec } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
 import { callRedis } from './failures';
-import { saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
+import { holdsDueKey, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash } from './rows';
 import { defineScripts } from './scripts';
 
@@ -31,10 +31,14 @@ export class RedisLedger implements Ledger {
   private subscriber: RedisClient | undefined;
   private subscribed: Promise<void> | undefined;
   private readonly stockListeners: Array<(saleId: string) => void> = [];
+  private readonly holdsDue: string;
+  /** Sales this connection has put in the holds-due index since it opened. */
+  private readonly indexedSales = new Set<string>();
 
   constructor(private readonly options: RedisLedgerOptions) {
     this.prefix = options.prefix;
     this.stockChannel = stockReturnedChannel(options.prefix);
+    this.holdsDue = holdsDueKey(options.prefix);
     this.description = `redis${options.cluster ? ' cluster' : ''} ${options.url} (prefix ${options.prefix})`;
     this.redis = createClient(options);
     // Errors surface per command as 503s; the connection-level event only needs to not crash us.
@@ -73,7 +77,24 @@ export class RedisLedger implements Ledger {
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
     const k = this.keys(request.saleId);
     const reply = await this.call(() => this.redis.reserveTicket(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, request.userId, request.requestKey, request.orderId, request.now));
-    return decodeReply('reserve', reply);
+    const outcome = decodeReply('reserve', reply);
+    if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
+    return outcome;
+  }
+
+  /**
+   * Puts the sale in the holds-due index, once per connection: once there, the
+   * sweeper keeps its score at or before the earliest hold that can fall due
+   * (see expireHolds-5.lua), so later holds need no write. A failure is not
+   * the buyer's: the order stands, and the next reservation tries again.
+   */
+  private async indexHolds(saleId: string, expiresAt: number): Promise<void> {
+    try {
+      await this.redis.zadd(this.holdsDue, 'LT', expiresAt, saleId);
+      this.indexedSales.add(saleId);
+    } catch {
+      // Left unmarked; the sweeper's periodic full pass also restores the entry.
+    }
   }
 
   async pay(orderId: string, actor: Actor, now: number): Promise<PayOutcome> {
@@ -91,7 +112,15 @@ export class RedisLedger implements Ledger {
   }
 
   async expireHolds(saleId: string, now: number, limit: number): Promise<number> {
-    return this.call(() => this.redis.expireHolds(...orderScriptKeys(this.keys(saleId)), now, limit, this.stockChannel));
+    const [released, nextDue] = await this.call(() => this.redis.expireHolds(...orderScriptKeys(this.keys(saleId)), now, limit, this.stockChannel));
+    // Written after the script, never before: a hold made in between expires
+    // no sooner than the script's now + holdSeconds, which nextDue covers.
+    await this.call(() => (nextDue < 0 ? this.redis.zrem(this.holdsDue, saleId) : this.redis.zadd(this.holdsDue, nextDue, saleId)));
+    return released;
+  }
+
+  async dueSales(now: number, limit: number): Promise<string[]> {
+    return this.call(() => this.redis.zrangebyscore(this.holdsDue, '-inf', now, 'LIMIT', 0, limit));
   }
 
   async audit(saleId: string): Promise<SaleAudit | null> {

@@ -18,7 +18,7 @@ declare module 'ioredis' {
     reserveTicket(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, userId: string, requestKey: string, orderId: string, now: number): Result<OutcomeReply, Context>;
     payOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
     cancelOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
-    expireHolds(sale: string, buyers: string, orders: string, holds: string, feed: string, now: number, limit: number, channel: string): Result<number, Context>;
+    expireHolds(sale: string, buyers: string, orders: string, holds: string, feed: string, now: number, limit: number, channel: string): Result<[number, number], Context>;
     createSale(sale: string, ...fieldsAndValues: (string | number)[]): Result<0 | 1, Context>;
     auditSale(sale: string, orders: string, buyers: string): Result<number[], Context>;
   }
