@@ -5,15 +5,22 @@ import { join } from 'node:path';
 
 const README = join(__dirname, '..', '..', '..', 'README.md');
 
-/** The text from a heading line (e.g. "## Errors") to the next heading of the same or higher level. */
+/** The text from a heading line (e.g. "## Errors") to the next heading of the same or higher level, code blocks included. */
 export function readmeSection(heading: string): string {
-  const text = readFileSync(README, 'utf8');
-  const start = text.indexOf(`\n${heading}\n`);
+  const lines = readFileSync(README, 'utf8').split('\n');
+  const start = lines.indexOf(heading);
   if (start === -1) throw new Error(`the README has no "${heading}" section`);
-  const level = heading.split(' ')[0]!;
-  const rest = text.slice(start + heading.length + 2);
-  const next = rest.search(new RegExp(`^#{1,${level.length}} `, 'm'));
-  return next === -1 ? rest : rest.slice(0, next);
+  const level = heading.split(' ')[0]!.length;
+  let inFence = false;
+  let end = start + 1;
+  for (; end < lines.length; end++) {
+    const line = lines[end]!;
+    if (line.startsWith('```')) inFence = !inFence;
+    const hashes = /^(#{1,6}) /.exec(line);
+    // "# a comment" inside a shell block is no heading.
+    if (!inFence && hashes && hashes[1]!.length <= level) break;
+  }
+  return lines.slice(start + 1, end).join('\n');
 }
 
 /** The cells of every body row of the markdown tables in the text (header and rule rows left out). */
