@@ -140,6 +140,17 @@ export class PrivateRedisCluster {
     return byNode;
   }
 
+  /** One CLUSTER INFO figure summed over the live nodes (e.g. cluster_stats_messages_publish_sent). */
+  async clusterInfoSum(field: string): Promise<number> {
+    let sum = 0;
+    for (const node of this.nodes) {
+      if (!node.running) continue;
+      const match = new RegExp(`^${field}:(\\d+)`, 'm').exec(await cli(node.port, 'cluster', 'info'));
+      sum += match ? Number(match[1]) : 0;
+    }
+    return sum;
+  }
+
   async resetStats(): Promise<void> {
     for (const node of this.nodes) if (node.running) await cli(node.port, 'config', 'resetstat');
   }
