@@ -22,6 +22,9 @@ export interface Config {
   readonly redisCluster: boolean;
   readonly redisPrefix: string;
   readonly redisAutoPipelining: boolean;
+  /** After a reservation, WAIT for this many replicas to confirm it before answering 201 (0: do not wait). */
+  readonly redisWaitReplicas: number;
+  readonly redisWaitTimeoutMs: number;
   readonly ledgerTimeoutMs: number;
   readonly localBuffer: number;
   readonly saleViewTtlMs: number;
@@ -88,6 +91,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisCluster: bool(env, 'REDIS_CLUSTER', false),
     redisPrefix: matching(env, 'REDIS_PREFIX', /^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ - . :', 'spike'),
     redisAutoPipelining: bool(env, 'REDIS_AUTO_PIPELINING', false),
+    redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', 0, 0, 16),
+    redisWaitTimeoutMs: integer(env, 'REDIS_WAIT_TIMEOUT_MS', 500, 1, 60_000),
     ledgerTimeoutMs: integer(env, 'LEDGER_TIMEOUT_MS', 1000, 10, 60_000),
     localBuffer: integer(env, 'LOCAL_BUFFER', 10, 0, 1_000_000),
     saleViewTtlMs: integer(env, 'SALE_VIEW_TTL_MS', 100, 0, 60_000),

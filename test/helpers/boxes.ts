@@ -78,3 +78,80 @@ export async function assertSoldExactly(ledger: RedisLedger, prefix: string, sal
   assert.equal(held.reduce((sum, n) => sum + Number(n), 0), audit.sold, 'tickets held by buyers != sold');
   return audit;
 }
+
+export interface FloodAttempt {
+  readonly buyer: number;
+  readonly box: number;
+  readonly status: number;
+  readonly at: number;
+  readonly code?: string;
+  readonly orderId?: string;
+  readonly replayed?: boolean;
+}
+
+export interface FloodResult {
+  readonly attempts: FloodAttempt[];
+  /** The last answer each buyer got. */
+  readonly final: FloodAttempt[];
+  /** Every order id a buyer was ever told it had (201), by buyer. */
+  readonly acknowledged: Map<number, string>;
+}
+
+/**
+ * Distinct buyers spread over the boxes, each with its own Idempotency-Key.
+ * A buyer whose connection broke, or who got a 503, retries with the same key
+ * on the next live box, as the API asks, until it gets a definite answer.
+ * `onProgress` runs after each definite answer (to kill something midway).
+ */
+export async function flood(options: {
+  readonly boxes: Box[];
+  readonly saleId: string;
+  readonly buyers: number;
+  readonly concurrency: number;
+  readonly tag: string;
+  readonly retryForMs?: number;
+  readonly live?: (box: number) => boolean;
+  readonly onProgress?: (answered: number) => void;
+}): Promise<FloodResult> {
+  const { boxes, saleId, tag } = options;
+  const live = options.live ?? (() => true);
+  const attempts: FloodAttempt[] = [];
+  const final: FloodAttempt[] = new Array(options.buyers);
+  const acknowledged = new Map<number, string>();
+  let next = 0;
+  let answered = 0;
+  const lane = async () => {
+    while (next < options.buyers) {
+      const buyer = next++;
+      const deadline = Date.now() + (options.retryForMs ?? 30_000);
+      for (let turn = 0; ; turn++) {
+        let box = (buyer + turn) % boxes.length;
+        for (let k = 0; k < boxes.length && !live(box); k++) box = (box + 1) % boxes.length;
+        let attempt: FloodAttempt;
+        try {
+          const reply = await request(`${boxes[box]!.url}/api/sales/${saleId}/purchases`, {
+            method: 'POST',
+            headers: { 'idempotency-key': `${tag}-${buyer}` },
+            body: { userId: `${tag}-u${buyer}` },
+            timeoutMs: 10_000,
+          });
+          attempt = { buyer, box, status: reply.status, at: Date.now(), code: reply.body?.error?.code, orderId: reply.body?.orderId, replayed: reply.headers['idempotent-replayed'] === 'true' };
+        } catch (error) {
+          attempt = { buyer, box, status: 0, at: Date.now(), code: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
+        }
+        attempts.push(attempt);
+        if (attempt.status === 201) acknowledged.set(buyer, attempt.orderId!);
+        const definite = attempt.status !== 0 && attempt.status !== 503;
+        if (definite || Date.now() > deadline) {
+          final[buyer] = attempt;
+          break;
+        }
+        // A client's back-off before retrying, not a wait for a condition.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      options.onProgress?.(++answered);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, lane));
+  return { attempts, final, acknowledged };
+}

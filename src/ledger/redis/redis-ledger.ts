@@ -4,10 +4,12 @@ import type { Ledger } from '../ledger';
 import { decodeReply, type CancelOutcome, type PayOutcome, type ReserveOutcome } from '../outcomes';
 import { saleIdOfOrder, type Actor, type FeedPage, type Order, type OrderPage, type OrderState, type ReserveRequest, type Sale, type SaleAudit, type SaleSpec } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
+import { Cluster } from 'ioredis';
+import { LedgerUnavailableError } from '../../errors/errors';
 import { callRedis } from './failures';
 import { holdsDueKey, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash } from './rows';
-import { defineScripts } from './scripts';
+import { defineScripts, type OutcomeReply } from './scripts';
 
 export interface RedisLedgerOptions {
   readonly url: string;
@@ -16,6 +18,9 @@ export interface RedisLedgerOptions {
   readonly prefix: string;
   readonly timeoutMs: number;
   readonly autoPipelining: boolean;
+  /** WAIT for this many replicas after each reservation; below that, the buyer gets a 503 with the retry key. */
+  readonly waitReplicas?: number;
+  readonly waitTimeoutMs?: number;
 }
 
 /** The five keys every order script takes, in its header's order. */
@@ -76,10 +81,39 @@ export class RedisLedger implements Ledger {
 
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
     const k = this.keys(request.saleId);
-    const reply = await this.call(() => this.redis.reserveTicket(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, request.userId, request.requestKey, request.orderId, request.now));
+    const args: Parameters<RedisClient['reserveTicket']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, request.userId, request.requestKey, request.orderId, request.now];
+    const reply = this.options.waitReplicas ? await this.reserveAndWait(args) : await this.call(() => this.redis.reserveTicket(...args));
     const outcome = decodeReply('reserve', reply);
     if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
     return outcome;
+  }
+
+  /**
+   * The reservation and a WAIT in one pipeline: a keyless WAIT follows the
+   * script's key to the sale's master, on the connection that wrote, so it
+   * counts that write's replicas. Replication is asynchronous; this is how an
+   * acknowledged order survives a failover. An order (new or replayed) the
+   * replicas did not confirm in time is answered 503: the retry with the same
+   * key finds it, or makes it, once they do.
+   */
+  private async reserveAndWait(args: Parameters<RedisClient['reserveTicket']>): Promise<OutcomeReply> {
+    const want = this.options.waitReplicas!;
+    const timeoutMs = this.options.waitTimeoutMs ?? 500;
+    const results = await this.call(async () => {
+      const replies = await this.redis.pipeline().reserveTicket(...args).wait(want, timeoutMs).exec();
+      const [[scriptError, reply], [waitError, acked]] = replies as [[Error | null, OutcomeReply], [Error | null, number]];
+      if (scriptError) {
+        // A pipeline of writes is not redirected by ioredis: learn the new slot owner for the retry.
+        if (/^(MOVED|ASK)\b/.test(scriptError.message) && this.redis instanceof Cluster) this.redis.refreshSlotsCache();
+        throw scriptError;
+      }
+      return { reply, acked: waitError ? 0 : acked };
+    });
+    const kind = results.reply[0];
+    if ((kind === 'reserved' || kind === 'replayed') && results.acked < want) {
+      throw new LedgerUnavailableError(`the ledger at ${this.options.url} took the order but ${results.acked} of ${want} replica(s) confirmed it within ${timeoutMs} ms (REDIS_WAIT_REPLICAS)`);
+    }
+    return results.reply;
   }
 
   /**
