@@ -18,7 +18,7 @@ const NEEDS: Record<Kind, Array<[binary: string, pkg: string]>> = {
   contract: [['redis-server', 'redis-server']],
   integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils']],
   // Several boxes on a private Redis Cluster of their own, behind a real nginx.
-  cluster: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['nginx', 'nginx']],
+  cluster: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['nginx', 'nginx'], ['haproxy', 'haproxy']],
 };
 
 function onPath(binary: string): boolean {
