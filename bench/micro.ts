@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { SmoothWeightedRoundRobin } from '../src/cluster/smooth-wrr';
 import { LocalAllowance } from '../src/inventory/local-allowance';
+import { HttpTally, OUTCOME, PurchaseTally } from '../src/metrics';
 import { RedisLedger } from '../src/ledger/redis/redis-ledger';
 import { dropPrefix } from './redis-admin';
 
@@ -64,6 +65,14 @@ export async function runMicro(options: { redisUrl: string; timeMs: number; log:
     });
     bench.add('local allowance take', () => {
       allowance.take();
+    });
+    // What METRICS=on adds to each sold-out refusal of GET /buy/ticket (src/http/sale-routes.ts).
+    const row = new PurchaseTally().row('bench');
+    const route = new HttpTally().route('GET /buy/ticket');
+    bench.add('metrics bookkeeping of one sold-out refusal', () => {
+      const started = performance.now();
+      row[OUTCOME.sold_out]!++;
+      route.answered(409, (performance.now() - started) / 1000);
     });
     await bench.run();
     for (const task of bench.tasks) tasks.push(fromTiny(task as unknown as TinyTask));

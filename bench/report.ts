@@ -1,5 +1,6 @@
 // The table a person reads at the end of `npm run bench`.
 import type { BaselineResult } from './baseline';
+import type { MetricsCostResult } from './metrics-cost';
 import type { MicroResult } from './micro';
 import type { LoadSummary } from './load/phase';
 import type { BenchSettings } from './settings';
@@ -26,6 +27,8 @@ export interface BenchResults {
   readonly baseline: BaselineResult;
   readonly cells: CellResult[];
   readonly micro: MicroResult | null;
+  /** Absent in results written before the phase existed. */
+  readonly metricsCost?: MetricsCostResult | null;
   readonly ok: boolean;
 }
 
@@ -165,6 +168,18 @@ export function renderReport(results: BenchResults): string {
     }
     const verdicts = cellVerdicts(cell, baseRps);
     out.push(`  targets: ${verdicts.map((v) => `${v.ok ? 'met' : 'MISSED'}: ${v.name}`).join('; ')}`);
+    out.push('');
+  }
+
+  if (results.metricsCost) {
+    const cost = results.metricsCost;
+    out.push('metrics cost on the sold-out refusal (GET /buy/ticket, reuseport, embedded; rounds interleaved)');
+    if (cost.error) out.push(`  FAILED: ${cost.error.split('\n')[0]}`);
+    else {
+      out.push(`  best rounds: METRICS=on ${n(cost.bestOnRps)} req/s, METRICS=off ${n(cost.bestOffRps)} req/s: ratio ${cost.bestRatio.toFixed(3)}, target >= 0.95 ${cost.ok ? 'met' : 'MISSED'}`);
+      out.push(`  medians: on ${n(cost.onRps)}, off ${n(cost.offRps)} req/s: ratio ${cost.ratio.toFixed(3)} (${cost.rounds.length / 2} rounds each)`);
+      out.push(`  rounds: ${cost.rounds.map((r) => `${r.metrics} ${n(r.rps)}`).join(', ')}`);
+    }
     out.push('');
   }
 

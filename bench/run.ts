@@ -10,6 +10,7 @@ import { renderChart } from './chart';
 import { AutocannonGenerator } from './load/autocannon-generator';
 import type { LoadGenerator } from './load/slice';
 import { WrkGenerator } from './load/wrk-generator';
+import { runMetricsCost } from './metrics-cost';
 import { runMicro } from './micro';
 import { cellVerdicts, renderReport, type BenchResults, type MachineInfo } from './report';
 import { BenchSettingsError, loadBenchSettings, type BenchSettings } from './settings';
@@ -63,6 +64,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     if (result.status !== 'ok') log(`  ${result.cell} FAILED: ${result.error?.split('\n')[0]}`);
     cells.push(result);
   }
+  const metricsCost = settings.metricsCostSeconds > 0 ? await runMetricsCost(settings, generator, log) : null;
   const micro = settings.micro ? await runMicro({ redisUrl: settings.redisUrl, timeMs: settings.microTimeMs, log }) : null;
 
   const { resultsDir: _resultsDir, ...shownSettings } = settings;
@@ -75,6 +77,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     baseline,
     cells,
     micro,
+    metricsCost,
     ok: cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false),
   };
   if (options.write !== false) {

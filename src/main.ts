@@ -2,19 +2,21 @@
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config/config';
 import { runPrimary } from './cluster/primary';
+import { processLogger } from './logging';
 import { runWorker } from './worker/worker';
 
-function fail(error: unknown, exitCode: number): never {
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`spike: ${message}`);
-  process.exit(exitCode);
-}
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 let config;
 try {
   config = loadConfig();
 } catch (error) {
-  fail(error, error instanceof ConfigError ? 2 : 1);
+  // No configuration, so no logger yet: one plain line for the person starting it.
+  console.error(`spike: ${messageOf(error)}`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
 }
 
-(cluster.isPrimary ? runPrimary(config) : runWorker(config)).catch((error) => fail(error, 1));
+(cluster.isPrimary ? runPrimary(config) : runWorker(config)).catch((error) => {
+  processLogger().fatal({ err: error }, messageOf(error));
+  process.exit(1);
+});

@@ -16,7 +16,7 @@ const KINDS: readonly Kind[] = ['unit', 'contract', 'integration', 'cluster'];
 const NEEDS: Record<Kind, Array<[binary: string, pkg: string]>> = {
   unit: [],
   contract: [['redis-server', 'redis-server']],
-  integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils']],
+  integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['chromium', 'chromium']],
   // Several boxes on a private Redis Cluster of their own, behind a real nginx.
   cluster: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['nginx', 'nginx'], ['haproxy', 'haproxy']],
 };

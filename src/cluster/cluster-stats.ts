@@ -3,7 +3,7 @@
 // live worker reports about itself over IPC.
 import type { IpcRpc } from '../ipc/rpc';
 import type { HoldSweeper, TopologyView } from '../ledger';
-import type { WorkerSlot } from './supervisor';
+import type { Outage, WorkerSlot } from './supervisor';
 
 /** What a worker reports about itself (answered by its `workerStats` IPC handler). */
 export interface WorkerSelfReport {
@@ -27,6 +27,18 @@ export interface ClusterStatsSources {
   readonly topology: TopologyView;
 }
 
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Times as ISO 8601 like every other time field of the API, and how long the worker was down (null while it still is). */
+function outageToJson(outage: Outage) {
+  return {
+    downAt: iso(outage.downAt),
+    upAt: iso(outage.upAt),
+    downForMs: outage.upAt === null ? null : outage.upAt - outage.downAt,
+    connectionsAtDown: outage.connectionsAtDown,
+    connectionsAtUp: outage.connectionsAtUp,
+  };
+}
 
 export async function clusterStats(sources: ClusterStatsSources) {
   const workers = await Promise.all(
@@ -40,7 +52,7 @@ export async function clusterStats(sources: ClusterStatsSources) {
         pid: slot.worker?.process.pid ?? null,
         connections: sources.countsConnections ? slot.connections : null,
         restarts: slot.restarts,
-        outages: slot.outages,
+        outages: slot.outages.map(outageToJson),
         requests: own?.requests ?? null,
         inFlight: own?.inFlight ?? null,
         allowances: own?.allowances ?? null,

@@ -6,16 +6,19 @@ import { rmSync } from 'node:fs';
 import net from 'node:net';
 import type { Config } from '../config/config';
 import { workerEndpoint } from '../ipc/endpoint';
-import type { StockReturnedMessage, TopologyMessage } from '../ipc/messages';
+import type { SaleChangedMessage, StockReturnedMessage, TopologyMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
+import { configSummary, initLogger, processLogger } from '../logging';
 import { clusterStats } from './cluster-stats';
+import { PrimaryObservability } from './observability';
 import { ProxyBalancer } from './proxy-balancer';
 import { prepareSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
 
-const log = (line: string) => console.log(`spike: ${line}`);
-const warn = (line: string) => console.warn(`spike: WARNING: ${line}`);
+// One JSON line per event (src/logging); the messages keep the words tests and the bench wait for.
+const log = (line: string, fields: Record<string, unknown> = {}, level: 'info' | 'warn' | 'error' = 'info') => processLogger()[level](fields, line);
+const warn = (line: string) => processLogger().warn(line);
 
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,17 +45,19 @@ async function ensureDefaultSale(ledger: Ledger, config: Config): Promise<void> 
     Date.now(),
   );
   const sale = created ?? (await ledger.getSale(config.defaultSaleId))!;
-  log(`default sale "${sale.id}": ${created ? 'created' : 'found'}, ${sale.total - sale.sold} of ${sale.total} tickets left`);
+  log(`default sale ${sale.id}: ${created ? 'created' : 'found'}, ${sale.total - sale.sold} of ${sale.total} tickets left`, { sale: sale.id, total: sale.total, sold: sale.sold });
 }
 
 export async function runPrimary(config: Config): Promise<void> {
-  let adminToken = config.adminToken;
-  if (!adminToken) {
-    adminToken = randomBytes(18).toString('base64url');
-    log(`ADMIN_TOKEN was not set; generated one for this run: ${adminToken}`);
-  }
+  const logger = initLogger(config, 'primary');
+  logger.info({ config: configSummary(config) }, 'starting');
+  // Made now (the workers need it), printed only once the server is up: a
+  // start that fails (the journal's LOCK, Redis away) prints no token to use.
+  const generatedToken = config.adminToken ? undefined : randomBytes(18).toString('base64url');
+  const adminToken = config.adminToken ?? generatedToken!;
 
-  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, topology } = await openPrimaryLedger(config, log, warn);
+  const observability = new PrimaryObservability(config, logger);
+  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, relaySaleChanged, topology } = await openPrimaryLedger(config, log, warn, (raw) => observability.instrument(raw));
   for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
 
@@ -71,9 +76,10 @@ export async function runPrimary(config: Config): Promise<void> {
     crashWindowMs: 30_000,
     log,
     onFork: (worker, slot) => {
-      workerRpc.set(slot, new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats, topology: () => topology.current() }));
+      workerRpc.set(slot, new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats, ...observability.ipcHandlers, topology: () => topology.current() }));
     },
   });
+  await observability.start({ ledger, slots: () => supervisor.slots, rpcOf: (slot) => workerRpc.get(slot) });
 
   // Joins the boxes sharing this ledger before any worker sizes an allowance.
   await topology.start((view) => {
@@ -91,15 +97,30 @@ export async function runPrimary(config: Config): Promise<void> {
     balancer = new ProxyBalancer(supervisor.slots);
     boundPort = await balancer.listen(port, config.host);
   }
-  relayStockReturned((saleId) => {
-    const message: StockReturnedMessage = { spike: 'stock-returned', saleId };
+  const broadcast = (message: StockReturnedMessage | SaleChangedMessage) => {
     for (const slot of supervisor.slots) {
       if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
     }
-  });
+  };
+  relayStockReturned((saleId) => broadcast({ spike: 'stock-returned', saleId }));
+  relaySaleChanged((saleId) => broadcast({ spike: 'sale-changed', saleId }));
   sweeper.start();
 
-  log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`);
+  if (config.balancer === 'reuseport') {
+    warn(
+      'BALANCER=reuseport: the workers answer the port themselves, and uWS never answers HTTP/1.0, so HTTP/1.0 clients ' +
+        '(ab, nginx without proxy_http_version 1.1) get no answer. Use an HTTP/1.1 client (wrk, autocannon, curl), or BALANCER=proxy, ' +
+        'whose primary upgrades HTTP/1.0 requests.',
+    );
+  }
+  if (generatedToken) log(`ADMIN_TOKEN was not set; generated one for this run: ${generatedToken}`);
+  log(`${config.balancer} balancer, weights ${config.weights.join(',')}, ledger ${ledger.description}, listening on http://${config.host}:${boundPort}`, {
+    balancer: config.balancer,
+    weights: config.weights,
+    ledger: ledger.description,
+    host: config.host,
+    port: boundPort,
+  });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -120,6 +141,7 @@ export async function runPrimary(config: Config): Promise<void> {
     await supervisor.stop();
     await sweeper.stop();
     await topology.stop();
+    await observability.stop();
     balancer?.destroyAll();
     await stoppedAccepting;
     await ledger.close();

@@ -3,14 +3,15 @@
 // unix socket. uWS cannot adopt a handed-over socket, so a byte pipe is the
 // way for the primary to decide where each connection goes.
 import net from 'node:net';
-import { SpikeError } from '../errors/errors';
+import { spikeError } from '../errors/errors';
 import { classifyHead, rewriteHttp10 } from './http10-upgrade';
 import { SmoothWeightedRoundRobin } from './smooth-wrr';
 import type { WorkerSlot } from './supervisor';
 
 function noWorkerResponse(): string {
-  const body = JSON.stringify(new SpikeError('NO_WORKER', 'no worker is ready to serve; retry shortly').toJSON());
-  return `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+  const body = JSON.stringify(spikeError('NO_WORKER').toJSON());
+  // Like every 503, it says when to come back: a worker is restarted within about a second.
+  return `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 export class ProxyBalancer {

@@ -37,7 +37,8 @@ export interface SupervisorOptions {
   readonly workerEnv: Record<string, string>;
   readonly crashLimit: number;
   readonly crashWindowMs: number;
-  readonly log: (line: string) => void;
+  /** Worker events, with the slot and process as fields (`level` warn for deaths). */
+  readonly log: (line: string, fields?: Record<string, unknown>, level?: 'info' | 'warn' | 'error') => void;
   /** Called for every process forked, first starts and restarts alike. */
   readonly onFork?: (worker: Worker, slot: WorkerSlot) => void;
 }
@@ -116,7 +117,7 @@ export class Supervisor {
     this.options.onFork?.(worker, slot);
     // A message sent as the worker dies fails with ERR_IPC_CHANNEL_CLOSED; its 'exit' handles the rest.
     worker.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ERR_IPC_CHANNEL_CLOSED') this.options.log(`worker ${slot.index}: ${error.message}`);
+      if (error.code !== 'ERR_IPC_CHANNEL_CLOSED') this.options.log(`worker ${slot.index}: ${error.message}`, { slot: slot.index, err: error.message }, 'warn');
     });
     worker.on('message', (message: unknown) => {
       if (isSpikeMessage(message) && message.spike === 'ready' && slot.worker === worker) {
@@ -126,9 +127,9 @@ export class Supervisor {
         if (outage && outage.upAt === null) {
           outage.upAt = Date.now();
           outage.connectionsAtUp = slot.connections;
-          this.options.log(`worker ${slot.index} back (pid ${worker.process.pid}) ${outage.upAt - outage.downAt} ms after it died`);
+          this.options.log(`worker ${slot.index} back (pid ${worker.process.pid}) ${outage.upAt - outage.downAt} ms after it died`, { slot: slot.index, workerPid: worker.process.pid, restarts: slot.restarts, downMs: outage.upAt - outage.downAt });
         } else {
-          this.options.log(`worker ${slot.index} ready (pid ${worker.process.pid}, weight ${slot.weight})`);
+          this.options.log(`worker ${slot.index} ready (pid ${worker.process.pid}, weight ${slot.weight})`, { slot: slot.index, workerPid: worker.process.pid, weight: slot.weight });
         }
         this.notifyReady();
       }
@@ -154,13 +155,13 @@ export class Supervisor {
     const how = signal ? `signal ${signal}` : `code ${code}`;
     if (slot.crashTimes.length >= this.options.crashLimit) {
       slot.state = 'failed';
-      this.options.log(`worker ${slot.index} died (${how}) ${slot.crashTimes.length} times in ${this.options.crashWindowMs / 1000} s; leaving it down, the other workers keep serving`);
+      this.options.log(`worker ${slot.index} died (${how}) ${slot.crashTimes.length} times in ${this.options.crashWindowMs / 1000} s; leaving it down, the other workers keep serving`, { slot: slot.index, code, signal, crashes: slot.crashTimes.length }, 'error');
       this.notifyReady();
       return;
     }
     slot.state = 'down';
     const delay = restartDelayMs(slot.crashTimes.length);
-    this.options.log(`worker ${slot.index} died (${how}); restarting in ${delay} ms`);
+    this.options.log(`worker ${slot.index} died (${how}); restarting in ${delay} ms`, { slot: slot.index, code, signal, restartInMs: delay }, 'warn');
     setTimeout(() => {
       if (this.stopping) return;
       slot.restarts++;

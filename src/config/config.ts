@@ -9,6 +9,8 @@ export { ConfigError } from './env';
 export type BalancerMode = 'proxy' | 'reuseport';
 export type LedgerKind = 'redis' | 'embedded';
 export type JournalFsync = 'batch' | 'off';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type LogFormat = 'json' | 'pretty';
 
 export interface Config {
   readonly host: string;
@@ -43,23 +45,43 @@ export interface Config {
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
   readonly shutdownTimeoutMs: number;
+  /** Off: no /metrics, no dashboard, and no counting on the request path (for the bench's comparison). */
+  readonly metrics: boolean;
+  /** A token that may read /metrics but not act as admin; undefined: the admin token. */
+  readonly metricsToken: string | undefined;
+  /** 0: none; else a localhost-only port serving /metrics without a token. */
+  readonly metricsPort: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Ledger calls slower than this are logged. */
+  readonly ledgerSlowMs: number;
   /** In a worker: its slot, set by the primary when it forks the worker (SPIKE_WORKER_SLOT); null in the primary. */
   readonly workerSlot: number | null;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-function weightsFrom(env: Env, workers: number): number[] {
+/**
+ * WORKERS and WORKER_WEIGHTS together: weights alone set the worker count
+ * (one worker per weight); WORKERS alone gives that many workers of weight 1;
+ * both must agree.
+ */
+function workersAndWeights(env: Env): { workers: number; weights: number[] } {
   const raw = env.WORKER_WEIGHTS;
-  if (raw === undefined || raw === '') return Array.from({ length: workers }, () => 1);
+  if (raw === undefined || raw === '') {
+    const workers = integer(env, 'WORKERS', availableParallelism(), 1, 64);
+    return { workers, weights: Array.from({ length: workers }, () => 1) };
+  }
   const parts = raw.split(',').map((part) => part.trim());
   if (!parts.every((part) => /^\d+$/.test(part) && Number(part) >= 1 && Number(part) <= 100)) {
     throw new ConfigError('WORKER_WEIGHTS', raw, 'expected a comma-separated list of integers from 1 to 100, e.g. 1,2,3,4');
   }
+  if (parts.length > 64) throw new ConfigError('WORKER_WEIGHTS', raw, `expected at most 64 weights (one per worker), got ${parts.length}`);
+  const workers = integer(env, 'WORKERS', parts.length, 1, 64);
   if (parts.length !== workers) {
-    throw new ConfigError('WORKER_WEIGHTS', raw, `expected ${workers} weights, one per worker (WORKERS=${workers})`);
+    throw new ConfigError('WORKER_WEIGHTS', raw, `expected ${workers} weights, one per worker (WORKERS=${workers}); or leave WORKERS unset and the weights set the count`);
   }
-  return parts.map(Number);
+  return { workers, weights: parts.map(Number) };
 }
 
 /** The ledger rule: LEDGER wins; otherwise a set REDIS_URL means Redis, and no REDIS_URL means embedded. */
@@ -75,16 +97,18 @@ function workerSlotFrom(env: Env, workers: number): number | null {
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const workers = integer(env, 'WORKERS', availableParallelism(), 1, 64);
+  const { workers, weights } = workersAndWeights(env);
   const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
   if (adminToken !== undefined && adminToken.length < 8) throw new ConfigError('ADMIN_TOKEN', '<hidden>', 'expected at least 8 characters');
+  const metricsToken = env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN;
+  if (metricsToken !== undefined && metricsToken.length < 8) throw new ConfigError('METRICS_TOKEN', '<hidden>', 'expected at least 8 characters');
   const socketDir = text(env, 'SOCKET_DIR', '');
 
   return Object.freeze({
     host: text(env, 'HOST', '0.0.0.0'),
     port: integer(env, 'PORT', 3005, 0, 65535),
     workers,
-    weights: Object.freeze(weightsFrom(env, workers)),
+    weights: Object.freeze(weights),
     balancer: oneOf<BalancerMode>(env, 'BALANCER', ['proxy', 'reuseport'], 'proxy'),
     ledger: ledgerFrom(env),
     redisUrl: matching(env, 'REDIS_URL', /^rediss?:\/\//, 'expected a redis:// or rediss:// URL', 'redis://127.0.0.1:6379'),
@@ -110,6 +134,12 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: text(env, 'DATA_DIR', './data'),
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    metrics: bool(env, 'METRICS', true),
+    metricsToken,
+    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
+    logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
+    ledgerSlowMs: integer(env, 'LEDGER_SLOW_MS', 100, 1, 600_000),
     workerSlot: workerSlotFrom(env, workers),
   });
 }

@@ -15,6 +15,42 @@ export interface ErrorSpec {
 
 export const ERRORS = {
   SOLD_OUT: { status: 409, code: 'sold_out', when: 'every ticket of the sale is taken', message: 'sale "{saleId}" is sold out' },
+  SOLD_OUT_HOLDS_PENDING: {
+    status: 409,
+    code: 'sold_out',
+    when: 'every ticket is taken but some are only held for payment; the body\'s nextReleaseAt says when the next hold runs out',
+    message: 'sale "{saleId}" is sold out for now: some tickets are only held for payment and go back on sale if unpaid; the next hold runs out at {nextReleaseAt}',
+  },
+  TOTAL_BELOW_SOLD: {
+    status: 409,
+    code: 'total_below_sold',
+    when: 'PATCH /api/sales/:id with a total below the tickets already sold (held or paid)',
+    message: '{sold} ticket(s) of sale "{saleId}" are already sold (held or paid); total may shrink only down to that',
+  },
+  ALREADY_OPEN: {
+    status: 409,
+    code: 'already_open',
+    when: 'PATCH /api/sales/:id changing opensAt of a sale that has opened',
+    message: 'sale "{saleId}" opened at {opensAt}; its opensAt can no longer change (close it with POST /api/sales/{saleId}/close)',
+  },
+  LIMIT_IN_USE: {
+    status: 409,
+    code: 'limit_in_use',
+    when: 'PATCH /api/sales/:id lowering perUserLimit once tickets are sold',
+    message: 'tickets of sale "{saleId}" are already sold under perUserLimit {perUserLimit}; it may grow but not shrink now',
+  },
+  INVALID_WINDOW: {
+    status: 409,
+    code: 'invalid_window',
+    when: "PATCH /api/sales/:id that would leave closesAt at or before opensAt (the sale's current value for the one not sent)",
+    message: 'closesAt ({closesAt}) must be after opensAt ({opensAt})',
+  },
+  SALE_HAS_ORDERS: {
+    status: 409,
+    code: 'sale_has_orders',
+    when: 'DELETE /api/sales/:id of a sale that has orders; close it instead',
+    message: 'sale "{saleId}" has {orders} order(s) and cannot be deleted; close it with POST /api/sales/{saleId}/close',
+  },
   LIMIT_REACHED: {
     status: 409,
     code: 'limit_reached',
@@ -52,13 +88,38 @@ export const ERRORS = {
   },
   SALE_NOT_FOUND: { status: 404, code: 'sale_not_found', when: 'no sale has this id', message: 'no sale has id "{saleId}"' },
   ORDER_NOT_FOUND: { status: 404, code: 'order_not_found', when: 'no order has this id', message: 'no order has id "{orderId}"' },
-  ROUTE_NOT_FOUND: { status: 404, code: 'route_not_found', when: 'no route matches the method and path', message: 'no route for {method} {url}' },
+  ROUTE_NOT_FOUND: { status: 404, code: 'route_not_found', when: 'no route matches the path', message: 'no route for {method} {url}' },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    code: 'method_not_allowed',
+    when: 'the path exists but not with this method; the Allow header lists the methods it takes',
+    message: '{url} takes {allow}, not {method}',
+  },
   INVALID_JSON: { status: 400, code: 'invalid_json', when: 'the body is not a JSON object', message: '{reason}' },
   INVALID_FIELD: {
     status: 400,
     code: 'invalid_field',
     when: 'a field is missing, of the wrong type or out of range; the message names it',
     message: '{field} must be {allowed}',
+  },
+  UNKNOWN_FIELD: {
+    status: 400,
+    code: 'invalid_field',
+    when: 'the body has a field the route does not take; the message names it',
+    message: 'unknown field "{field}"; this body takes {known}',
+  },
+  UNKNOWN_FIELD_NEAR: {
+    status: 400,
+    code: 'invalid_field',
+    when: 'the body has a field the route does not take, close to one it does; the message suggests it',
+    message: 'unknown field "{field}": did you mean {suggestion}? This body takes {known}',
+  },
+  NOTHING_TO_CHANGE: { status: 400, code: 'invalid_field', when: 'PATCH /api/sales/:id with no field to change', message: 'send at least one of {fields}' },
+  BODY_MISSING: {
+    status: 400,
+    code: 'body_missing',
+    when: 'a route that needs a JSON body got none',
+    message: 'the body is empty; send a JSON object such as {example}',
   },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
@@ -93,8 +154,10 @@ function fill(template: string, values: Record<string, string | number>): string
 export class SpikeError extends Error {
   readonly status: number;
   readonly code: string;
-  /** Extra response headers, e.g. the Idempotency-Key to retry a 503 with. */
+  /** Extra response headers, e.g. the Idempotency-Key to retry a 503 with, or Retry-After. */
   headers: Record<string, string> | undefined;
+  /** Extra fields of the error object a client can act on, e.g. nextReleaseAt. */
+  details: Record<string, string | number> | undefined;
 
   constructor(readonly errorName: ErrorName, message: string) {
     super(message);
@@ -104,7 +167,13 @@ export class SpikeError extends Error {
   }
 
   toJSON(): { error: { code: string; message: string } } {
-    return { error: { code: this.code, message: this.message } };
+    return { error: { code: this.code, message: this.message, ...this.details } };
+  }
+
+  /** Adds response headers; returns this, for chaining at the throw site. */
+  withHeaders(headers: Record<string, string>): this {
+    this.headers = { ...this.headers, ...headers };
+    return this;
   }
 }
 

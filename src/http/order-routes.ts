@@ -22,7 +22,7 @@ export function registerOrderRoutes(app: TemplatedApp, ctx: RouteContext): void 
     const body = await readBody(exchange, ctx.maxBodyBytes, req.getHeader('content-length'));
     if (admin && body.length === 0) return { orderId, actor: null };
     requireJsonContentType(contentType);
-    const fields = parseJsonObject(body);
+    const fields = parseJsonObject(body, '{"userId":"alice"}', ['userId']);
     if (admin && fields.userId === undefined) return { orderId, actor: null };
     return { orderId, actor: checkId('userId', fields.userId) };
   };

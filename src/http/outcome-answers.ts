@@ -1,7 +1,8 @@
 // A ledger outcome as an HTTP answer, by the one outcome table
 // (src/ledger/outcomes.ts): a success's status and whether it replays an
 // earlier request, or the SpikeError a refusal names, with its message filled
-// from the outcome and the request.
+// from the outcome and the request, and the headers and fields a client can
+// act on (Retry-After, nextReleaseAt).
 import { isoTime, spikeErrorFrom, type SpikeError } from '../errors/errors';
 import { outcomeSpec, type Command, type Order, type OutcomeOf } from '../ledger';
 import type { Exchange } from './respond';
@@ -16,20 +17,41 @@ export interface OutcomeContext {
 
 export type Answer = { readonly status: number; readonly order: Order; readonly replayed: boolean } | { readonly error: SpikeError };
 
-export function answerFor<C extends Command>(command: C, outcome: OutcomeOf<C>, context: OutcomeContext): Answer {
+/** Whole seconds from now until `at`, at least 1: the Retry-After a client should wait. */
+export function secondsUntil(at: number, now: number): number {
+  return Math.max(1, Math.ceil((at - now) / 1000));
+}
+
+/** The SpikeError a refusal names, or undefined for a success. */
+export function refusalFor<C extends Command>(command: C, outcome: OutcomeOf<C>, context: OutcomeContext, now = Date.now()): SpikeError | undefined {
   const spec = outcomeSpec(command, outcome.kind as string)!;
+  if (spec.error === undefined) return undefined;
   const fields = outcome as Record<string, unknown> & { order?: Order };
-  if (spec.error === undefined) return { status: spec.status!, order: fields.order!, replayed: spec.replayed === true };
   const values: Record<string, string | number> = { ...context };
   const order = fields.order;
   if (order) {
     values.orderId = order.orderId;
     values.expiredAt = isoTime(order.expiresAt ?? order.updatedAt);
   }
-  if (typeof fields.perUserLimit === 'number') values.perUserLimit = fields.perUserLimit;
-  if (typeof fields.opensAt === 'number') values.opensAt = isoTime(fields.opensAt);
-  if (typeof fields.closesAt === 'number') values.closesAt = isoTime(fields.closesAt);
-  return { error: spikeErrorFrom(spec.error, values) };
+  for (const count of ['perUserLimit', 'sold', 'orders'] as const) if (typeof fields[count] === 'number') values[count] = fields[count];
+  for (const time of ['opensAt', 'closesAt'] as const) if (typeof fields[time] === 'number') values[time] = isoTime(fields[time]);
+  const nextReleaseAt = typeof fields.nextReleaseAt === 'number' && fields.nextReleaseAt > 0 ? fields.nextReleaseAt : null;
+  if (nextReleaseAt !== null) values.nextReleaseAt = isoTime(nextReleaseAt);
+  const error = spikeErrorFrom(nextReleaseAt !== null && spec.errorWhileHeld ? spec.errorWhileHeld : spec.error, values);
+  if (nextReleaseAt !== null) {
+    // Polite clients come back when a held ticket may return, not before.
+    error.details = { nextReleaseAt: isoTime(nextReleaseAt) };
+    error.withHeaders({ 'retry-after': String(secondsUntil(nextReleaseAt, now)) });
+  }
+  if (spec.error === 'NOT_OPEN' && typeof fields.opensAt === 'number') error.withHeaders({ 'retry-after': String(secondsUntil(fields.opensAt, now)) });
+  return error;
+}
+
+export function answerFor<C extends Command>(command: C, outcome: OutcomeOf<C>, context: OutcomeContext): Answer {
+  const error = refusalFor(command, outcome, context);
+  if (error) return { error };
+  const spec = outcomeSpec(command, outcome.kind as string)!;
+  return { status: spec.status!, order: (outcome as { order?: Order }).order!, replayed: spec.replayed === true };
 }
 
 /** Sends a success as the order (marked when it replays an earlier request); throws a refusal for the handler to send. */

@@ -1,6 +1,7 @@
 // Reading a request body from uWS: bounded in size (413, not an
 // out-of-memory crash) and parsed as one JSON object.
 import { spikeError } from '../errors/errors';
+import { checkKnownFields } from './known-fields';
 import type { Exchange } from './respond';
 
 /** Collects the body; rejects with 413 as soon as it passes maxBytes. */
@@ -27,7 +28,18 @@ export function readBody(exchange: Exchange, maxBytes: number, contentLength: st
   });
 }
 
-export function parseJsonObject(body: Buffer): Record<string, unknown> {
+/**
+ * The body as one JSON object. `example` is what the route takes, shown when
+ * the body is empty; `known` (when given) are the only fields it may have.
+ */
+export function parseJsonObject(body: Buffer, example = '{"userId":"alice"}', known?: readonly string[]): Record<string, unknown> {
+  if (body.length === 0 || body.toString('utf8').trim() === '') throw spikeError('BODY_MISSING', { example });
+  const object = parseObject(body);
+  if (known) checkKnownFields(object, known);
+  return object;
+}
+
+function parseObject(body: Buffer): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));

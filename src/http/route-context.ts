@@ -2,8 +2,11 @@
 // `handle`, the wrapper each route runs in.
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { StockKeeper } from '../inventory/stock-keeper';
+import type { DashboardFeed } from '../dashboard';
 import type { Ledger } from '../ledger';
+import type { WorkerMetrics } from '../metrics';
 import type { Exchange } from './respond';
+import type { RouteTable } from './route-table';
 
 export interface Tracker {
   begin(): () => void;
@@ -25,8 +28,19 @@ export interface RouteOptions {
   readonly clusterStats: () => Promise<unknown>;
   /** Counts every request and tracks in-flight ones for graceful shutdown. */
   readonly track: Tracker;
+  /** Absent with METRICS=off: no counting on the request path, no /metrics, no dashboard. */
+  readonly metrics?: WorkerMetrics;
+  /** The whole cluster's metrics in Prometheus text format, from the primary. */
+  readonly clusterMetrics?: () => Promise<string>;
+  /** May read /metrics besides the admin token (METRICS_TOKEN). */
+  readonly metricsToken?: string;
+  /** The figures the dashboard's WebSocket pushes, from the primary. */
+  readonly dashboardFeed?: DashboardFeed;
 }
 
 export interface RouteContext extends RouteOptions {
-  readonly handle: (run: RouteHandler) => (res: HttpResponse, req: HttpRequest) => void;
+  /** Every path and method served, for the 405 answers. */
+  readonly routes: RouteTable;
+  /** Wraps a route; `route` names it for the request metrics when it is not registered under its own pattern. */
+  readonly handle: (run: RouteHandler, route?: string) => (res: HttpResponse, req: HttpRequest) => void;
 }

@@ -2,18 +2,27 @@
 // before its first await (uWS frees the request object then), and answers
 // through an Exchange, which corks and respects client aborts.
 import type { TemplatedApp } from 'uWebSockets.js';
+import { labellingApp } from '../metrics';
+import { registerDashboardRoutes } from '../dashboard';
 import { makeHandler } from './handler';
+import { registerMetricsRoutes } from './metrics-routes';
 import { registerOrderRoutes } from './order-routes';
 import type { RouteContext, RouteOptions } from './route-context';
+import { recordRoutes, RouteTable } from './route-table';
 import { registerSaleRoutes } from './sale-routes';
 import { registerSystemRoutes } from './system-routes';
 
 export type { RouteOptions } from './route-context';
 
-export function registerRoutes(app: TemplatedApp, options: RouteOptions): void {
-  const ctx: RouteContext = { ...options, handle: makeHandler(options.track, options.workerSlot) };
+export function registerRoutes(uwsApp: TemplatedApp, options: RouteOptions): void {
+  const routes = new RouteTable();
+  const ctx: RouteContext = { ...options, handle: makeHandler(options.track, options.workerSlot, options.metrics?.http), routes };
+  // With metrics on, every route's requests are counted under its pattern; every pattern is recorded for the 405 answers.
+  const app = recordRoutes(options.metrics ? labellingApp(uwsApp) : uwsApp, routes);
   registerSaleRoutes(app, ctx);
   registerOrderRoutes(app, ctx);
-  // Last: it holds the catch-all.
+  if (options.metrics && options.clusterMetrics) registerMetricsRoutes(app, ctx);
+  if (options.metrics && options.dashboardFeed) registerDashboardRoutes(app, ctx, options.dashboardFeed);
+  // Last: it holds the catch-all, which answers 405 for a known path from the table.
   registerSystemRoutes(app, ctx);
 }

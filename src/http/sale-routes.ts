@@ -1,25 +1,39 @@
-// Sales: create (admin), read (from the per-worker view), buy, and the admin
-// views of a sale's orders and order feed.
+// Sales: create, list, change, close and delete (admin), read (from the
+// per-worker view), buy, and the admin views of a sale's orders and order feed.
 import { randomBytes } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
-import { spikeError } from '../errors/errors';
+import { performance } from 'node:perf_hooks';
+import { LedgerUnavailableError, spikeError } from '../errors/errors';
 import type { OrderState } from '../ledger';
+import { OUTCOME, outcomeIndex } from '../metrics';
 import { requireAdmin, requireJsonContentType } from './handler';
-import { answerFor, sendAnswer } from './outcome-answers';
+import { answerFor, refusalFor, sendAnswer } from './outcome-answers';
 import { PrebuiltRefusals } from './prebuilt-refusals';
 import { parseJsonObject, readBody } from './read-body';
 import { sendPrebuilt, type Exchange } from './respond';
 import type { RouteContext } from './route-context';
-import { checkId, checkIdempotencyKey, isValidBuyer, checkLimit, checkOrderState, checkPosition, parseSaleSpec } from './validate';
+import { parseSaleChanges, parseSaleSpec, SALE_CHANGE_FIELDS, SALE_FIELDS } from './sale-input';
+import { checkId, checkIdempotencyKey, isValidBuyer, checkLimit, checkOrderState, checkPosition, checkSaleCursor } from './validate';
 import { feedEventToJson, orderToJson, saleToJson } from './views';
 
 export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
   const { handle } = ctx;
 
+  const purchases = ctx.metrics?.purchases;
   const purchase = async (exchange: Exchange, saleId: string, userId: string, idempotencyKey: string | undefined) => {
     // A client that went away before its body arrived gets no reservation made in its name.
     if (exchange.aborted) return;
-    sendAnswer(exchange, answerFor('reserve', await ctx.keeper.purchase(saleId, userId, idempotencyKey), { saleId, userId }));
+    let outcome;
+    try {
+      outcome = await ctx.keeper.purchase(saleId, userId, idempotencyKey);
+    } catch (error) {
+      if (purchases && error instanceof LedgerUnavailableError) purchases.add(saleId, OUTCOME.unavailable);
+      throw error;
+    }
+    // A made-up sale id (not_found) is not counted: it must not become a label.
+    const counted = purchases ? outcomeIndex(outcome.kind) : undefined;
+    if (counted !== undefined) purchases!.add(saleId, counted);
+    sendAnswer(exchange, answerFor('reserve', outcome, { saleId, userId }));
   };
 
   const existingSale = async (saleId: string) => {
@@ -34,11 +48,58 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const contentLength = req.getHeader('content-length');
     requireAdmin(authorization, ctx.adminToken, 'creating a sale');
     requireJsonContentType(contentType);
-    const spec = parseSaleSpec(parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength)));
+    const spec = parseSaleSpec(parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength), '{"id":"G1234","total":500}', SALE_FIELDS));
     const sale = await ctx.ledger.createSale(spec, Date.now());
     if (!sale) throw spikeError('SALE_EXISTS', { saleId: spec.id });
     ctx.keeper.sales.remember(sale);
     exchange.sendJson(201, saleToJson(sale), { location: `/api/sales/${sale.id}` });
+  }));
+
+  app.get('/api/sales', handle(async (exchange, req) => {
+    requireAdmin(req.getHeader('authorization'), ctx.adminToken, 'listing sales');
+    const cursor = checkSaleCursor(req.getQuery('cursor') ?? '');
+    const limit = checkLimit(req.getQuery('limit') ?? '', 100, 1000);
+    const page = await ctx.ledger.listSales(cursor, limit);
+    exchange.sendJson(200, { sales: page.sales.map((sale) => saleToJson(sale)), cursor: page.cursor });
+  }));
+
+  // Every change below is atomic in the ledger, which announces it to every
+  // worker; this worker also takes the ledger's answer as its view at once.
+  app.patch('/api/sales/:id', handle(async (exchange, req) => {
+    const rawSaleId = req.getParameter(0);
+    const authorization = req.getHeader('authorization');
+    const contentType = req.getHeader('content-type');
+    const contentLength = req.getHeader('content-length');
+    requireAdmin(authorization, ctx.adminToken, 'changing a sale');
+    const saleId = checkId('sale id', rawSaleId);
+    requireJsonContentType(contentType);
+    const changes = parseSaleChanges(parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength), '{"total":600}', SALE_CHANGE_FIELDS));
+    const outcome = await ctx.ledger.updateSale(saleId, changes, Date.now());
+    const refusal = refusalFor('updateSale', outcome, { saleId });
+    if (refusal || outcome.kind !== 'updated') throw refusal;
+    ctx.keeper.sales.remember(outcome.sale);
+    void ctx.keeper.saleChanged(saleId);
+    exchange.sendJson(200, saleToJson(outcome.sale));
+  }));
+
+  app.post('/api/sales/:id/close', handle(async (exchange, req) => {
+    requireAdmin(req.getHeader('authorization'), ctx.adminToken, 'closing a sale');
+    const saleId = checkId('sale id', req.getParameter(0));
+    const outcome = await ctx.ledger.closeSale(saleId, Date.now());
+    const refusal = refusalFor('closeSale', outcome, { saleId });
+    if (refusal || outcome.kind === 'not_found') throw refusal;
+    ctx.keeper.sales.remember(outcome.sale);
+    exchange.sendJson(200, saleToJson(outcome.sale), outcome.kind === 'already_closed' ? { 'idempotent-replayed': 'true' } : undefined);
+  }));
+
+  app.del('/api/sales/:id', handle(async (exchange, req) => {
+    requireAdmin(req.getHeader('authorization'), ctx.adminToken, 'deleting a sale');
+    const saleId = checkId('sale id', req.getParameter(0));
+    const outcome = await ctx.ledger.deleteSale(saleId);
+    const refusal = refusalFor('deleteSale', outcome, { saleId });
+    if (refusal) throw refusal;
+    void ctx.keeper.saleChanged(saleId);
+    exchange.sendJson(200, { id: saleId, deleted: true });
   }));
 
   app.get('/api/sales/:id', handle(async (exchange, req) => {
@@ -54,7 +115,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const body = await readBody(exchange, ctx.maxBodyBytes, contentLength);
     const saleId = checkId('sale id', rawSaleId);
     requireJsonContentType(contentType);
-    const userId = checkId('userId', parseJsonObject(body).userId);
+    const userId = checkId('userId', parseJsonObject(body, '{"userId":"alice"}', ['userId']).userId);
     await purchase(exchange, saleId, userId, checkIdempotencyKey(rawKey));
   }));
 
@@ -64,16 +125,24 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const rawKey = req.getHeader('idempotency-key');
     const userId = user === '' ? `anon-${randomBytes(9).toString('base64url')}` : checkId('user', user);
     await purchase(exchange, ctx.defaultSaleId, userId, checkIdempotencyKey(rawKey));
-  });
+  }, 'GET /buy/ticket');
   const workerHeader = String(ctx.workerSlot);
   const refusals = new PrebuiltRefusals(ctx.keeper);
+  // The fast refusal's counts: plain numbers held here, read only when scraped.
+  const buyTicketTally = ctx.metrics?.http.route('GET /buy/ticket');
+  const defaultSaleRow = purchases?.row(ctx.defaultSaleId);
   app.get('/buy/ticket', (res, req) => {
     // Past the stock, a buyer is turned away here: no ledger call, no promise, no error object.
     if (!ctx.track.draining && req.getHeader('idempotency-key') === '') {
+      const started = buyTicketTally ? performance.now() : 0;
       const refusal = refusals.for(ctx.defaultSaleId, Date.now());
       if (refusal && isValidBuyer(req.getQuery('user'))) {
         ctx.track.count();
-        sendPrebuilt(res, refusal.status, refusal.body, workerHeader);
+        sendPrebuilt(res, refusal.status, refusal.body, workerHeader, PrebuiltRefusals.retryAfter(refusal, Date.now()));
+        if (buyTicketTally) {
+          defaultSaleRow![refusal.status === 409 ? OUTCOME.sold_out : OUTCOME.not_open]!++;
+          buyTicketTally.answered(refusal.status, (performance.now() - started) / 1000);
+        }
         return;
       }
     }

@@ -23,6 +23,10 @@ export function registerSystemRoutes(app: TemplatedApp, ctx: RouteContext): void
   }));
 
   app.any('/*', handle((_exchange, req) => {
-    throw spikeError('ROUTE_NOT_FOUND', { method: req.getMethod().toUpperCase(), url: req.getUrl() });
+    const method = req.getMethod().toUpperCase();
+    const url = req.getUrl();
+    const allow = ctx.routes.allowed(url);
+    if (allow.length === 0) throw spikeError('ROUTE_NOT_FOUND', { method, url });
+    throw spikeError('METHOD_NOT_ALLOWED', { method, url: url.slice(0, 200), allow: allow.join(', ') }).withHeaders({ allow: allow.join(', ') });
   }));
 }

@@ -1,16 +1,13 @@
 // Turning untrusted input into typed values; every failure names the field
 // and says what would be accepted.
 import { spikeError } from '../errors/errors';
-import type { OrderState, SaleSpec } from '../ledger';
+import type { OrderState } from '../ledger';
 
 const ORDER_STATES: readonly OrderState[] = ['reserved', 'paid', 'expired', 'cancelled'];
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
-const MAX_TOTAL = 1_000_000_000;
-/** A buyer has 15 minutes to pay unless the sale says otherwise. */
-const DEFAULT_HOLD_SECONDS = 900;
 
-function invalid(field: string, allowed: string) {
+export function invalid(field: string, allowed: string) {
   return spikeError('INVALID_FIELD', { field, allowed });
 }
 
@@ -34,43 +31,6 @@ export function checkIdempotencyKey(value: string): string | undefined {
   return value;
 }
 
-function integerField(body: Record<string, unknown>, field: string, min: number, max: number, fallback?: number): number {
-  const value = body[field];
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(field, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-/** Accepts an ISO 8601 string or epoch milliseconds; absent or null means no bound. */
-function timeField(body: Record<string, unknown>, field: string): number | null {
-  const value = body[field];
-  if (value === undefined || value === null) return null;
-  const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : NaN;
-  if (!Number.isInteger(ms) || ms < 0 || ms > 8.64e15) {
-    throw invalid(field, 'an ISO 8601 date-time string or epoch milliseconds');
-  }
-  return ms;
-}
-
-export function parseSaleSpec(body: Record<string, unknown>): SaleSpec {
-  const id = checkId('id', body.id);
-  const name = body.name === undefined ? id : body.name;
-  if (typeof name !== 'string' || name.length < 1 || name.length > 200) {
-    throw invalid('name', 'a string of 1-200 characters');
-  }
-  const total = integerField(body, 'total', 0, MAX_TOTAL);
-  const perUserLimit = integerField(body, 'perUserLimit', 1, 1000, 1);
-  const holdSeconds = integerField(body, 'holdSeconds', 0, 86_400, DEFAULT_HOLD_SECONDS);
-  const opensAt = timeField(body, 'opensAt');
-  const closesAt = timeField(body, 'closesAt');
-  if (opensAt !== null && closesAt !== null && closesAt <= opensAt) {
-    throw invalid('closesAt', 'later than opensAt');
-  }
-  return { id, name, total, perUserLimit, holdSeconds, opensAt, closesAt };
-}
-
 /** Order ids are "<saleId>.<random>". */
 export function checkOrderId(value: string): string {
   if (!/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{1,32}$/.test(value)) {
@@ -91,6 +51,13 @@ export function checkOrderState(value: string): OrderState | undefined {
 export function checkPosition(field: string, value: string): string | null {
   if (value === '') return null;
   if (!/^[0-9-]{1,40}$/.test(value)) throw invalid(field, 'the value an earlier page returned');
+  return value;
+}
+
+/** A sale listing's cursor: an opaque token an earlier page returned. */
+export function checkSaleCursor(value: string): string | null {
+  if (value === '') return null;
+  if (!ID.test(value)) throw invalid('cursor', 'the value an earlier page returned');
   return value;
 }
 

@@ -1,6 +1,6 @@
 // How sales, orders and feed events look on the wire: times as ISO 8601,
 // derived figures (remaining, reserved, status) computed here.
-import { remainingStock, saleStatus, type FeedEvent, type Order, type Sale } from '../ledger';
+import { isOrderEvent, remainingStock, saleStatus, type FeedEvent, type Order, type Sale, type SaleChanges } from '../ledger';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -34,6 +34,16 @@ export function orderToJson(order: Order) {
   };
 }
 
+/** The fields a sale change set, with its times as ISO 8601 like everywhere else. */
+function changesToJson(changes: SaleChanges) {
+  const json: Record<string, unknown> = { ...changes };
+  if (changes.opensAt !== undefined) json.opensAt = iso(changes.opensAt);
+  if (changes.closesAt !== undefined) json.closesAt = iso(changes.closesAt);
+  return json;
+}
+
+/** An order's change `{type:"order", orderId, userId, state, at}`, or the sale's own `{type:"sale", change, changes, at}`. */
 export function feedEventToJson(event: FeedEvent) {
-  return { id: event.id, orderId: event.orderId, userId: event.userId, state: event.state, at: iso(event.at) };
+  if (isOrderEvent(event)) return { id: event.id, type: 'order', orderId: event.orderId, userId: event.userId, state: event.state, at: iso(event.at) };
+  return { id: event.id, type: 'sale', change: event.change, changes: changesToJson(event.changes), at: iso(event.at) };
 }

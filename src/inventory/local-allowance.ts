@@ -51,6 +51,11 @@ export class LocalAllowance {
     this.units++;
   }
 
+  /** The sale changed (a new total, say): the allowance becomes this share, up or down. It only bounds calls; the ledger guards the stock. */
+  resize(units: number): void {
+    this.units = Math.max(0, units);
+  }
+
   extend(units: number): void {
     this.units += units;
     this.extendedUnits += units;

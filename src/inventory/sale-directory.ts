@@ -25,6 +25,12 @@ export class SaleDirectory {
     return this.entries.get(saleId)?.sale;
   }
 
+  /** A read that starts after now (not one already in flight, which may predate a change): for a sale announced as changed. */
+  async reload(saleId: string): Promise<Sale | null> {
+    await this.entries.get(saleId)?.loading?.catch(() => {});
+    return this.refresh(saleId);
+  }
+
   refresh(saleId: string): Promise<Sale | null> {
     let entry = this.entries.get(saleId);
     if (entry?.loading) return entry.loading;

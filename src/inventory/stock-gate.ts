@@ -23,6 +23,8 @@ export class StockGate {
   private refilling: Promise<void> | undefined;
   /** Reservations sent to the ledger for this sale, for the bench's ledger-call audit. */
   reserveCalls = 0;
+  /** From the ledger's last sold_out: when its earliest pending hold runs out (0: none pending). */
+  nextReleaseAt = 0;
 
   constructor(sale: Sale, private readonly share: GateShare) {
     const remaining = remainingStock(sale);
@@ -43,6 +45,19 @@ export class StockGate {
     if (this.allowance.take()) return true;
     if (!this.trustsSoldOut(now)) await this.refill(sales, saleId);
     return this.allowance.take();
+  }
+
+  /**
+   * The sale was changed (total grown or shrunk, reopened): the allowance
+   * becomes this worker's share of the new remaining, and the sold-out mark
+   * follows what the ledger just said.
+   */
+  follow(sale: Sale): void {
+    const remaining = remainingStock(sale);
+    this.allowance.clearSoldOut();
+    this.allowance.resize(this.shareOf(remaining));
+    this.nextReleaseAt = 0;
+    if (remaining === 0) this.allowance.markSoldOut();
   }
 
   private shareOf(remaining: number): number {

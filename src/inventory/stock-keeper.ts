@@ -22,17 +22,39 @@ export interface AllowanceStats {
 }
 
 /** Refusals a worker can give from memory alone, without I/O or allocation. */
-export type QuickRefusal = 'sold_out' | 'not_open';
+export type QuickRefusal = 'sold_out' | 'not_open' | 'closed';
 
 export class StockKeeper {
   readonly sales: SaleDirectory;
   private readonly gates = new Map<string, StockGate>();
-  /** Resolves once returned-stock announcements reach this keeper; the worker waits for it before serving. */
+  /** Resolves once returned-stock and sale-changed announcements reach this keeper; the worker waits for it before serving. */
   readonly listening: Promise<void>;
 
   constructor(private readonly ledger: Ledger, private readonly options: StockKeeperOptions) {
     this.sales = new SaleDirectory(ledger, options.saleViewTtlMs);
-    this.listening = ledger.onStockReturned((saleId) => this.stockReturned(saleId));
+    this.listening = Promise.all([
+      ledger.onStockReturned((saleId) => this.stockReturned(saleId)),
+      ledger.onSaleChanged((saleId) => void this.saleChanged(saleId)),
+    ]).then(() => undefined);
+  }
+
+  /**
+   * The sale itself changed (new total, times, closed, deleted): re-read it
+   * now, and size this worker's allowance to the new remaining. The ledger's
+   * own check guards the stock meanwhile; this only keeps the worker's view,
+   * and so its cheap refusals, in step.
+   */
+  async saleChanged(saleId: string): Promise<void> {
+    let fresh: Sale | null;
+    try {
+      fresh = await this.sales.reload(saleId);
+    } catch {
+      // The ledger is away: the view's next TTL re-read catches up.
+      this.sales.invalidate(saleId);
+      return;
+    }
+    if (!fresh) this.gates.delete(saleId);
+    else this.gates.get(saleId)?.follow(fresh);
   }
 
   /** Tickets of the sale went back on sale somewhere: this worker may sell them again. */
@@ -52,14 +74,19 @@ export class StockKeeper {
     const sale = this.sales.peek(saleId);
     if (!sale) return undefined;
     const window = saleWindow(sale, now);
-    if (window === 'not_open') return 'not_open';
-    if (window === 'closed') return undefined;
+    if (window !== 'open') return window;
     return this.gates.get(saleId)?.trustsSoldOut(now) ? 'sold_out' : undefined;
   }
 
-  /** The cached sale, for building answers; never I/O. */
+  /** The cached sale, for building answers; never waits for I/O. */
   peekSale(saleId: string): Sale | null | undefined {
     return this.sales.peek(saleId);
+  }
+
+  /** When the sale's earliest pending hold runs out, as the ledger last said; 0 when none is known pending. */
+  nextReleaseAt(saleId: string, now: number): number {
+    const at = this.gates.get(saleId)?.nextReleaseAt ?? 0;
+    return at > now ? at : 0;
   }
 
   async purchase(saleId: string, userId: string, idempotencyKey?: string): Promise<ReserveOutcome> {
@@ -96,10 +123,19 @@ export class StockKeeper {
         break;
       case 'sold_out':
         gate.allowance.markSoldOut();
+        gate.nextReleaseAt = outcome.nextReleaseAt;
         this.sales.noteSold(saleId, outcome.total);
         break;
       case 'not_found':
         this.gates.delete(saleId);
+        break;
+      case 'closed':
+      case 'not_open':
+        // The ledger knows the sale's times better than this worker's view: a
+        // change whose announcement was missed. Re-read it, so the next buyers
+        // are answered here again.
+        gate.allowance.giveBack();
+        this.sales.refresh(saleId).catch(() => {});
         break;
       default:
         // Nothing was sold: replayed, limit_reached, key_reused, not_open, closed.
@@ -130,7 +166,7 @@ export class StockKeeper {
       if (order) return order.userId === userId ? { kind: 'replayed', order } : { kind: 'key_reused' };
     }
     if (saleWindow(sale, now) === 'closed') return { kind: 'closed', closesAt: sale.closesAt! };
-    return { kind: 'sold_out', total: sale.total };
+    return { kind: 'sold_out', total: sale.total, nextReleaseAt: this.nextReleaseAt(sale.id, now) };
   }
 
   private gateFor(sale: Sale): StockGate {

@@ -25,6 +25,17 @@ export interface TopologyMessage {
   readonly totalWeight: number;
 }
 
+/** Primary -> workers: the sale was changed, closed or deleted; re-read it now (embedded ledger; Redis uses pub/sub). */
+export interface SaleChangedMessage {
+  readonly spike: 'sale-changed';
+  readonly saleId: string;
+}
+
+/** Primary -> workers: a worker went down or came up; push the dashboard's figures now. */
+export interface DashboardNudgeMessage {
+  readonly spike: 'dashboard-nudge';
+}
+
 export interface RpcRequest {
   readonly spike: 'rpc-request';
   readonly id: number;
@@ -46,9 +57,9 @@ export interface RpcBatch {
   readonly items: ReadonlyArray<RpcRequest | RpcResponse>;
 }
 
-export type SpikeMessage = ReadyMessage | ShutdownMessage | StockReturnedMessage | TopologyMessage | RpcRequest | RpcResponse | RpcBatch;
+export type SpikeMessage = ReadyMessage | ShutdownMessage | StockReturnedMessage | SaleChangedMessage | DashboardNudgeMessage | TopologyMessage | RpcRequest | RpcResponse | RpcBatch;
 
-const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'stock-returned', 'topology', 'rpc-request', 'rpc-response', 'rpc-batch']);
+const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'stock-returned', 'sale-changed', 'dashboard-nudge', 'topology', 'rpc-request', 'rpc-response', 'rpc-batch']);
 
 export function isSpikeMessage(message: unknown): message is SpikeMessage {
   return typeof message === 'object' && message !== null && TYPES.has((message as { spike?: unknown }).spike as string);

@@ -40,37 +40,53 @@ export interface PrimaryLedger {
    * Redis workers hear pub/sub directly, so nothing is relayed).
    */
   relayStockReturned(broadcast: (saleId: string) => void): void;
+  /** The same for changed, closed or deleted sales. */
+  relaySaleChanged(broadcast: (saleId: string) => void): void;
   /** The boxes sharing this ledger and their weights (this box alone on the embedded ledger). */
   readonly topology: Topology;
 }
 
-export async function openPrimaryLedger(config: LedgerConfig, log: (line: string) => void, warn: (line: string) => void): Promise<PrimaryLedger> {
+/**
+ * `instrument` may wrap the ledger the primary and its sweeper use (the
+ * metrics' timing decorator); the workers' IPC handlers keep the bare one,
+ * since each worker times its own calls.
+ */
+export async function openPrimaryLedger(
+  config: LedgerConfig,
+  log: (line: string) => void,
+  warn: (line: string) => void,
+  instrument: (ledger: Ledger) => Ledger = (ledger) => ledger,
+): Promise<PrimaryLedger> {
   const boxWeight = config.weights.reduce((sum, w) => sum + w, 0);
   const sweeper = (ledger: Ledger) => new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, fullPassMs: 30_000, warn });
   if (config.ledger === 'embedded') {
-    const ledger = EmbeddedLedger.open({ dataDir: config.dataDir, fsync: config.journalFsync, log, warn });
+    const bare = EmbeddedLedger.open({ dataDir: config.dataDir, fsync: config.journalFsync, log, warn });
+    const ledger = instrument(bare);
     return {
       ledger,
-      ipcHandlers: ledgerHandlers(ledger),
+      ipcHandlers: ledgerHandlers(bare),
       sweeper: sweeper(ledger),
       startupWarnings: async () => [],
-      relayStockReturned: (broadcast) => void ledger.onStockReturned(broadcast),
+      relayStockReturned: (broadcast) => void bare.onStockReturned(broadcast),
+      relaySaleChanged: (broadcast) => void bare.onSaleChanged(broadcast),
       topology: singleBox(boxWeight),
     };
   }
-  const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false });
+  const redis = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false });
   try {
-    await ledger.connect(3000);
+    await redis.connect(3000);
   } catch (error) {
     throw new Error(`${(error as Error).message}. Start Redis there, point REDIS_URL at one, or run without Redis: LEDGER=embedded`);
   }
+  const ledger = instrument(redis);
   return {
     ledger,
     ipcHandlers: {},
     sweeper: sweeper(ledger),
-    startupWarnings: () => durabilityWarnings(ledger.redis),
+    startupWarnings: () => durabilityWarnings(redis.redis),
     relayStockReturned: () => {},
-    topology: new RedisBoxRegistry(ledger.redis, { prefix: config.redisPrefix, weight: boxWeight, heartbeatMs: config.boxHeartbeatMs, warn }),
+    relaySaleChanged: () => {},
+    topology: new RedisBoxRegistry(redis.redis, { prefix: config.redisPrefix, weight: boxWeight, heartbeatMs: config.boxHeartbeatMs, warn }),
   };
 }
 

@@ -1,7 +1,7 @@
 // The global ledger: the one place that decides, atomically, whether a ticket
 // is sold. Workers talk to this interface and never know which ledger is behind it.
-import type { CancelOutcome, PayOutcome, ReserveOutcome } from './outcomes';
-import type { Actor, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleSpec } from './types';
+import type { CancelOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from './outcomes';
+import type { Actor, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec } from './types';
 
 export interface Ledger {
   /** Human-readable description for the start-up line, e.g. the Redis URL or data directory. */
@@ -9,6 +9,18 @@ export interface Ledger {
   /** Creates a sale; resolves null when one with this id already exists. */
   createSale(spec: SaleSpec, now: number): Promise<Sale | null>;
   getSale(saleId: string): Promise<Sale | null>;
+  /** A page of sales; pass the cursor back for the next page until it is null. */
+  listSales(cursor: string | null, limit: number): Promise<SalePage>;
+  /**
+   * Changes a sale's settings atomically with every purchase (total never
+   * below sold; a passed opensAt stays), records the change in the sale's feed
+   * and announces it to onSaleChanged listeners.
+   */
+  updateSale(saleId: string, changes: SaleChanges, now: number): Promise<UpdateSaleOutcome>;
+  /** closesAt becomes now: every purchase from here on is refused. In the feed and announced. */
+  closeSale(saleId: string, now: number): Promise<CloseSaleOutcome>;
+  /** Removes a sale that has no order, with its feed; announced. */
+  deleteSale(saleId: string): Promise<DeleteSaleOutcome>;
   /** The atomic reservation: sale open, stock left, buyer under the limit, request key unused. */
   reserve(request: ReserveRequest): Promise<ReserveOutcome>;
   getOrder(orderId: string): Promise<Order | null>;
@@ -40,6 +52,12 @@ export interface Ledger {
    * be heard (for Redis: once the subscription is in place).
    */
   onStockReturned(listener: (saleId: string) => void): Promise<void>;
+  /**
+   * Calls the listener with a sale id whenever the sale itself changed
+   * (updated, closed, deleted), so each worker re-reads it at once. Resolves
+   * once announcements made from then on will be heard.
+   */
+  onSaleChanged(listener: (saleId: string) => void): Promise<void>;
   /** Throws when the ledger cannot serve. */
   ping(): Promise<void>;
   close(): Promise<void>;

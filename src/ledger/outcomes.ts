@@ -5,12 +5,17 @@
 // outcome types below are derived from the table, so adding an outcome means
 // one entry here, one in the script, one in the embedded decision.
 import type { ErrorName } from '../errors/errors';
-import type { Order } from './types';
+import type { Order, Sale } from './types';
 
 /** The payload fields an outcome may carry, and their types. */
 interface FieldTypes {
   readonly order: Order;
+  readonly sale: Sale;
   readonly sold: number;
+  /** Orders a sale has (any state); a sale with any cannot be deleted. */
+  readonly orders: number;
+  /** When the earliest pending hold expires, epoch ms; 0 when no hold is pending. */
+  readonly nextReleaseAt: number;
   readonly total: number;
   readonly perUserLimit: number;
   readonly opensAt: number;
@@ -26,13 +31,15 @@ interface OutcomeSpec {
   /** The request repeated one that already succeeded: same answer, marked as a replay. */
   readonly replayed?: true;
   readonly error?: ErrorName;
+  /** The error instead of `error` when the outcome's nextReleaseAt is set (held tickets may come back). */
+  readonly errorWhileHeld?: ErrorName;
 }
 
 export const OUTCOMES = {
   reserve: {
     reserved: { fields: ['order', 'sold', 'total'], status: 201 },
     replayed: { fields: ['order'], status: 201, replayed: true },
-    sold_out: { fields: ['total'], error: 'SOLD_OUT' },
+    sold_out: { fields: ['total', 'nextReleaseAt'], error: 'SOLD_OUT', errorWhileHeld: 'SOLD_OUT_HOLDS_PENDING' },
     limit_reached: { fields: ['perUserLimit'], error: 'LIMIT_REACHED' },
     key_reused: { fields: [], error: 'IDEMPOTENCY_KEY_REUSED' },
     not_found: { fields: [], error: 'SALE_NOT_FOUND' },
@@ -55,6 +62,24 @@ export const OUTCOMES = {
     forbidden: { fields: [], error: 'NOT_ORDER_OWNER' },
     not_found: { fields: [], error: 'ORDER_NOT_FOUND' },
   },
+  updateSale: {
+    updated: { fields: ['sale'], status: 200 },
+    not_found: { fields: [], error: 'SALE_NOT_FOUND' },
+    total_below_sold: { fields: ['sold'], error: 'TOTAL_BELOW_SOLD' },
+    already_open: { fields: ['opensAt'], error: 'ALREADY_OPEN' },
+    limit_in_use: { fields: ['perUserLimit'], error: 'LIMIT_IN_USE' },
+    bad_window: { fields: ['opensAt', 'closesAt'], error: 'INVALID_WINDOW' },
+  },
+  closeSale: {
+    closed: { fields: ['sale'], status: 200 },
+    already_closed: { fields: ['sale'], status: 200, replayed: true },
+    not_found: { fields: [], error: 'SALE_NOT_FOUND' },
+  },
+  deleteSale: {
+    deleted: { fields: [], status: 200 },
+    has_orders: { fields: ['orders'], error: 'SALE_HAS_ORDERS' },
+    not_found: { fields: [], error: 'SALE_NOT_FOUND' },
+  },
 } as const satisfies Record<string, Record<string, OutcomeSpec>>;
 
 export type Command = keyof typeof OUTCOMES;
@@ -68,6 +93,9 @@ export type OutcomeOf<C extends Command> = {
 export type ReserveOutcome = OutcomeOf<'reserve'>;
 export type PayOutcome = OutcomeOf<'pay'>;
 export type CancelOutcome = OutcomeOf<'cancel'>;
+export type UpdateSaleOutcome = OutcomeOf<'updateSale'>;
+export type CloseSaleOutcome = OutcomeOf<'closeSale'>;
+export type DeleteSaleOutcome = OutcomeOf<'deleteSale'>;
 
 export function outcomeSpec(command: Command, kind: string): OutcomeSpec | undefined {
   return Object.hasOwn(OUTCOMES[command], kind) ? (OUTCOMES[command] as Record<string, OutcomeSpec>)[kind] : undefined;
@@ -84,7 +112,8 @@ export function decodeReply<C extends Command>(command: C, reply: readonly unkno
   const outcome: Record<string, unknown> = { kind };
   spec.fields.forEach((field, i) => {
     const raw = reply[i + 1];
-    outcome[field] = field === 'order' ? (JSON.parse(String(raw)) as Order) : Number(raw);
+    // Orders and sales come as JSON (see includes/orders.lua and includes/sales.lua); every other field is a number.
+    outcome[field] = field === 'order' || field === 'sale' ? JSON.parse(String(raw)) : Number(raw);
   });
   return outcome as OutcomeOf<C>;
 }

@@ -10,9 +10,10 @@ import type { Ledger } from './ledger';
 export const REMOTE_LEDGER_METHODS = [
   'createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel',
   'expireHolds', 'dueSales', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
+  'listSales', 'updateSale', 'closeSale', 'deleteSale',
 ] as const satisfies ReadonlyArray<keyof Ledger>;
 type RemoteMethod = (typeof REMOTE_LEDGER_METHODS)[number];
-type LocalMember = 'description' | 'onStockReturned' | 'close';
+type LocalMember = 'description' | 'onStockReturned' | 'onSaleChanged' | 'close';
 /** Fails to compile when a Ledger method is neither remote nor local: a new method must be listed. */
 const everyMethodListed: [Exclude<keyof Ledger, RemoteMethod | LocalMember>] extends [never] ? true : never = true;
 void everyMethodListed;
@@ -36,9 +37,10 @@ export interface RemoteLedgerOptions {
  */
 export function remoteLedger(rpc: IpcRpc, options: RemoteLedgerOptions): Ledger {
   const stockListeners: Array<(saleId: string) => void> = [];
+  const saleListeners: Array<(saleId: string) => void> = [];
   rpc.onNotice((message) => {
-    if (message.spike !== 'stock-returned') return;
-    for (const notify of stockListeners) notify(message.saleId);
+    if (message.spike === 'stock-returned') for (const notify of stockListeners) notify(message.saleId);
+    if (message.spike === 'sale-changed') for (const notify of saleListeners) notify(message.saleId);
   });
 
   const call = async (method: string, args: unknown[]): Promise<unknown> => {
@@ -66,6 +68,10 @@ export function remoteLedger(rpc: IpcRpc, options: RemoteLedgerOptions): Ledger 
      */
     async onStockReturned(listener) {
       stockListeners.push(listener);
+    },
+    /** The same for changed sales (sale-changed messages); one missed is covered by the sale view's TTL re-read. */
+    async onSaleChanged(listener) {
+      saleListeners.push(listener);
     },
     /** The channel belongs to the worker, not to this ledger; nothing to close. */
     async close() {},

@@ -41,13 +41,45 @@ export interface Order {
 }
 
 /** One state change of one order, as the order feed delivers it. */
-export interface FeedEvent {
+export interface OrderFeedEvent {
   /** Position in the sale's feed; pass it back as `after` to read on. */
   readonly id: string;
   readonly orderId: string;
   readonly userId: string;
   readonly state: OrderState;
   readonly at: number;
+}
+
+/** What an operator may change on a sale (PATCH /api/sales/:id); absent fields stay. Times are epoch ms, null for no bound. */
+export interface SaleChanges {
+  readonly name?: string;
+  readonly total?: number;
+  readonly perUserLimit?: number;
+  /** Applies to orders made from now on; holds already made keep their expiresAt. */
+  readonly holdSeconds?: number;
+  readonly opensAt?: number | null;
+  readonly closesAt?: number | null;
+}
+
+/** A change to the sale itself, in the sale's feed between its orders' changes. */
+export interface SaleFeedEvent {
+  readonly id: string;
+  /** `updated` by PATCH (the fields it set), `closed` by POST .../close (closesAt). */
+  readonly change: 'updated' | 'closed';
+  readonly changes: SaleChanges;
+  readonly at: number;
+}
+
+export type FeedEvent = OrderFeedEvent | SaleFeedEvent;
+
+export function isOrderEvent(event: FeedEvent): event is OrderFeedEvent {
+  return 'orderId' in event;
+}
+
+export interface SalePage {
+  readonly sales: readonly Sale[];
+  /** Pass back to read the next page; null when there is none. */
+  readonly cursor: string | null;
 }
 
 export interface ReserveRequest {

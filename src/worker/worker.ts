@@ -12,6 +12,8 @@ import type { ReadyMessage } from '../ipc/messages';
 import type { TopologyView } from '../ledger';
 import { IpcRpc } from '../ipc/rpc';
 import { openWorkerLedger } from '../ledger';
+import { initLogger, logLedgerEvents } from '../logging';
+import { instrumentLedger, LedgerTally, WorkerMetrics } from '../metrics';
 import { RequestTracker } from './request-tracker';
 
 function listenUnix(app: uWS.TemplatedApp, path: string): Promise<uWS.us_listen_socket> {
@@ -36,9 +38,19 @@ export async function runWorker(config: Config): Promise<void> {
   const weight = config.weights[slot]!;
   const tracker = new RequestTracker();
   let keeper: StockKeeper | undefined;
+  const log = initLogger(config, slot);
+  const metrics = config.metrics
+    ? new WorkerMetrics({ worker: slot, ledgerKind: config.ledger, requests: () => tracker.requests, allowances: () => keeper?.allowanceStats() ?? {} })
+    : undefined;
 
   const rpc = new IpcRpc(parentEndpoint(), {
     workerStats: () => ({ slot, pid: process.pid, requests: tracker.requests, inFlight: tracker.inFlight, allowances: keeper?.allowanceStats() ?? {} }),
+    workerMetrics: () => metrics?.snapshot() ?? [],
+  });
+  const ledger = instrumentLedger(await openWorkerLedger(config, rpc), {
+    tally: metrics?.ledger ?? new LedgerTally(),
+    slowMs: config.ledgerSlowMs,
+    watcher: logLedgerEvents(log, config.ledgerSlowMs),
   });
   // The total weight is every live box's, from the primary's registry, and it
   // moves as boxes come and go; the gates read it at each (re)fill.
@@ -46,7 +58,6 @@ export async function runWorker(config: Config): Promise<void> {
   rpc.onNotice((message) => {
     if (message.spike === 'topology') topology = message;
   });
-  const ledger = await openWorkerLedger(config, rpc);
   keeper = new StockKeeper(ledger, {
     weight,
     get totalWeight() {
@@ -59,7 +70,7 @@ export async function runWorker(config: Config): Promise<void> {
   // Serve only once returned stock will be heard; should the subscription lag, the
   // once-a-second re-check of sold-out sales still covers it, so don't wait forever.
   const listening = await Promise.race([keeper.listening.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 3000, false).unref())]);
-  if (!listening) console.error(`spike: worker ${slot}: not yet subscribed to returned-stock announcements; serving anyway`);
+  if (!listening) log.warn('not yet subscribed to returned-stock announcements; serving anyway');
 
   const app = uWS.App();
   registerRoutes(app, {
@@ -71,6 +82,13 @@ export async function runWorker(config: Config): Promise<void> {
     workerSlot: slot,
     clusterStats: () => rpc.request('clusterStats', [], 2000),
     track: tracker,
+    metrics,
+    clusterMetrics: () => rpc.request<string>('clusterMetrics', [], 3000),
+    metricsToken: config.metricsToken,
+    dashboardFeed: {
+      snapshot: (fresh) => rpc.request<string>('dashboardSnapshot', [fresh === true], 3000),
+      onNudge: (push) => rpc.onNotice((message) => message.spike === 'dashboard-nudge' && push()),
+    },
   });
 
   const listenSockets: uWS.us_listen_socket[] = [];
@@ -89,7 +107,7 @@ export async function runWorker(config: Config): Promise<void> {
     tracker.draining = true;
     for (const socket of listenSockets) uWS.us_listen_socket_close(socket);
     const drained = await tracker.idle(config.shutdownTimeoutMs);
-    if (!drained) console.error(`spike: worker ${slot} stopped with ${tracker.inFlight} request(s) unanswered after ${config.shutdownTimeoutMs} ms (${reason})`);
+    if (!drained) log.warn({ inFlight: tracker.inFlight, reason }, `worker ${slot} stopped with ${tracker.inFlight} request(s) unanswered after ${config.shutdownTimeoutMs} ms (${reason})`);
     // Requests already in flight on kept-alive connections still get a 503 with
     // "connection: close" rather than a reset, for a short moment.
     await new Promise((resolve) => setTimeout(resolve, DRAIN_LINGER_MS));
@@ -106,7 +124,7 @@ export async function runWorker(config: Config): Promise<void> {
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('disconnect', () => {
-    console.error(`spike: worker ${slot} lost its primary; finishing in-flight requests and exiting`);
+    log.warn(`worker ${slot} lost its primary; finishing in-flight requests and exiting`);
     void shutdown('the primary is gone');
   });
 

@@ -81,7 +81,7 @@ describe('embedded ledger: the primary is SIGKILLed mid-sale', () => {
 
     server = await startServer(env);
     const second = server;
-    const found = /default sale "crash": found, (\d+) of 600 tickets left/.exec(second.output());
+    const found = /default sale crash: found, (\d+) of 600 tickets left/.exec(second.output());
     assert.ok(found, second.output());
     const sale = await request(`${second.url}/api/sales/${SALE}`);
     const soldAtRestart = sale.body.sold as number;

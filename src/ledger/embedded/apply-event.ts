@@ -4,7 +4,7 @@
 // one DATA_DIR, a hand-edited file) stops the start with a precise message.
 import type { OrderState } from '../types';
 import { ExpiryHeap } from './expiry-heap';
-import type { JournalEvent, OrderTransition } from './journal/journal-events';
+import type { JournalEvent, OrderTransition, SaleChange } from './journal/journal-events';
 import { OrderTable } from './order-table';
 import { locate, type LedgerState } from './state';
 
@@ -17,7 +17,7 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
         sold: 0,
         paid: 0,
         buyers: new Map(),
-        orders: new OrderTable(event.id, event.holdSeconds * 1000),
+        orders: new OrderTable(event.id),
         requests: new Map(),
         holds: new ExpiryHeap(),
       });
@@ -32,7 +32,8 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
       if (sale.sold >= total) throw new Error(`order ${event.orderId} would oversell sale "${event.saleId}": ${sale.sold} of ${total} tickets are already taken`);
       const held = sale.buyers.get(event.userId) ?? 0;
       if (held >= perUserLimit) throw new Error(`order ${event.orderId} would give buyer "${event.userId}" ${held + 1} tickets of sale "${event.saleId}", over its perUserLimit of ${perUserLimit}`);
-      const index = sale.orders.add(event.orderId, event.userId, event.createdAt);
+      // The sale's holdSeconds at this point of the journal: a later change applies to later orders only.
+      const index = sale.orders.add(event.orderId, event.userId, event.createdAt, sale.record.holdSeconds * 1000);
       sale.sold++;
       sale.buyers.set(event.userId, held + 1);
       sale.requests.set(event.requestKey, index);
@@ -47,6 +48,32 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
       return applyTransition(state, event, 'cancelled');
     case 'order_expired':
       return applyTransition(state, event, 'expired');
+    case 'sale_updated':
+    case 'sale_closed':
+    case 'sale_deleted':
+      return applySaleChange(state, event);
+  }
+}
+
+function applySaleChange(state: LedgerState, event: SaleChange): void {
+  const sale = state.sales.get(event.saleId);
+  if (!sale) throw new Error(`sale "${event.saleId}" cannot be changed (${event.type}): it does not exist`);
+  switch (event.type) {
+    case 'sale_updated': {
+      const record = { ...sale.record, ...event.changes };
+      if (record.total < sale.sold) throw new Error(`sale "${event.saleId}" cannot get total ${record.total}: ${sale.sold} tickets are already taken`);
+      sale.record = record;
+      sale.orders.addSaleEvent({ change: 'updated', changes: event.changes, at: event.at });
+      return;
+    }
+    case 'sale_closed':
+      sale.record = { ...sale.record, closesAt: event.at };
+      sale.orders.addSaleEvent({ change: 'closed', changes: { closesAt: event.at }, at: event.at });
+      return;
+    case 'sale_deleted':
+      if (sale.orders.size > 0) throw new Error(`sale "${event.saleId}" cannot be deleted: it has ${sale.orders.size} order(s)`);
+      state.sales.delete(event.saleId);
+      return;
   }
 }
 

@@ -2,9 +2,9 @@
 // says what to answer and which events make the answer true, without changing
 // anything. Semantics match the Lua scripts in ../redis/lua exactly; the
 // outcome names are the table in ../outcomes.ts.
-import type { CancelOutcome, PayOutcome, ReserveOutcome } from '../outcomes';
+import type { CancelOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
 import { remainingStock, saleWindow } from '../sale-rules';
-import type { Actor, Order, ReserveRequest, Sale, SaleSpec } from '../types';
+import type { Actor, Order, ReserveRequest, Sale, SaleChanges, SaleSpec } from '../types';
 import type { JournalEvent, OrderTransition, SaleCreated, TicketReserved } from './journal/journal-events';
 import { locate, toSale, type LedgerState, type SaleState } from './state';
 
@@ -14,6 +14,8 @@ export interface Decision<T> {
   readonly events: readonly JournalEvent[];
   /** The sale whose stock grew; announced to onStockReturned listeners once the events are durable. */
   readonly stockReturned?: string;
+  /** The sale that was changed, closed or deleted; announced to onSaleChanged listeners once durable. */
+  readonly saleChanged?: string;
 }
 
 const nothing = <T>(result: T): Decision<T> => ({ result, events: [] });
@@ -60,7 +62,7 @@ export function decideReserve(state: LedgerState, request: ReserveRequest): Deci
   const window = saleWindow(sale.record, request.now);
   if (window === 'closed') return nothing({ kind: 'closed', closesAt: closesAt! });
   if (window === 'not_open') return nothing({ kind: 'not_open', opensAt: opensAt! });
-  if (remainingStock({ total, sold: sale.sold }) === 0) return nothing({ kind: 'sold_out', total });
+  if (remainingStock({ total, sold: sale.sold }) === 0) return nothing({ kind: 'sold_out', total, nextReleaseAt: nextReleaseAt(sale) });
   if ((sale.buyers.get(request.userId) ?? 0) >= perUserLimit) return nothing({ kind: 'limit_reached', perUserLimit });
 
   const event: TicketReserved = {
@@ -140,4 +142,56 @@ export function decideExpireHolds(state: LedgerState, saleId: string, now: numbe
     if (sale.orders.isOverdue(index, now)) events.push({ type: 'order_expired', orderId: sale.orders.orderId(index), at: now });
   }
   return { result: events.length, events, stockReturned: events.length > 0 ? saleId : undefined };
+}
+
+/**
+ * When the earliest pending hold runs out, 0 when none is pending: the expiry
+ * heap's top, once the entries of orders paid or cancelled meanwhile are
+ * dropped from it (upkeep of the index, as expireHolds does; no state changes).
+ */
+function nextReleaseAt(sale: SaleState): number {
+  const holds = sale.holds;
+  while (holds.size > 0 && sale.orders.state(holds.peekIndex()) !== 'reserved') holds.pop();
+  return holds.size > 0 ? holds.peekAt() : 0;
+}
+
+/** The same checks, in the same order, as updateSale-2.lua. */
+export function decideUpdateSale(state: LedgerState, saleId: string, changes: SaleChanges, now: number): Decision<UpdateSaleOutcome> {
+  const sale = state.sales.get(saleId);
+  if (!sale) return nothing({ kind: 'not_found' });
+  const record = sale.record;
+  for (const field of ['total', 'perUserLimit', 'holdSeconds'] as const) if (changes[field] !== undefined) wholeNumber(field, changes[field]);
+  if (changes.total !== undefined && changes.total < sale.sold) return nothing({ kind: 'total_below_sold', sold: sale.sold });
+  let { opensAt, closesAt } = record;
+  if (changes.opensAt !== undefined) {
+    if (opensAt === null || now >= opensAt) return nothing({ kind: 'already_open', opensAt: opensAt ?? record.createdAt });
+    opensAt = changes.opensAt;
+  }
+  if (changes.perUserLimit !== undefined && changes.perUserLimit < record.perUserLimit && sale.sold > 0) return nothing({ kind: 'limit_in_use', perUserLimit: record.perUserLimit });
+  if (changes.closesAt !== undefined) closesAt = changes.closesAt;
+  if (opensAt !== null && closesAt !== null && closesAt <= opensAt) return nothing({ kind: 'bad_window', opensAt, closesAt });
+  return {
+    result: { kind: 'updated', sale: toSale({ ...record, ...changes }, sale.sold, sale.paid) },
+    events: [{ type: 'sale_updated', saleId, changes, at: now }],
+    saleChanged: saleId,
+  };
+}
+
+export function decideCloseSale(state: LedgerState, saleId: string, now: number): Decision<CloseSaleOutcome> {
+  const sale = state.sales.get(saleId);
+  if (!sale) return nothing({ kind: 'not_found' });
+  const { closesAt } = sale.record;
+  if (closesAt !== null && closesAt <= now) return nothing({ kind: 'already_closed', sale: toSale(sale.record, sale.sold, sale.paid) });
+  return {
+    result: { kind: 'closed', sale: toSale({ ...sale.record, closesAt: now }, sale.sold, sale.paid) },
+    events: [{ type: 'sale_closed', saleId, at: now }],
+    saleChanged: saleId,
+  };
+}
+
+export function decideDeleteSale(state: LedgerState, saleId: string, now: number): Decision<DeleteSaleOutcome> {
+  const sale = state.sales.get(saleId);
+  if (!sale) return nothing({ kind: 'not_found' });
+  if (sale.orders.size > 0) return nothing({ kind: 'has_orders', orders: sale.orders.size });
+  return { result: { kind: 'deleted' }, events: [{ type: 'sale_deleted', saleId, at: now }], saleChanged: saleId };
 }

@@ -4,13 +4,13 @@
 // (apply-event.ts) and journaled, and no reply leaves before its events are on disk.
 import { LedgerUnavailableError } from '../../errors/errors';
 import type { Ledger } from '../ledger';
-import type { CancelOutcome, PayOutcome, ReserveOutcome } from '../outcomes';
-import type { Actor, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleSpec } from '../types';
+import type { CancelOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
+import type { Actor, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec } from '../types';
 import { applyEvent, compactHoldIndexes } from './apply-event';
-import { decideCancel, decideCreateSale, decideExpireHolds, decidePay, decideReserve, type Decision } from './decisions';
+import { decideCancel, decideCloseSale, decideCreateSale, decideDeleteSale, decideExpireHolds, decidePay, decideReserve, decideUpdateSale, type Decision } from './decisions';
 import { Journal, type ReplayFigures } from './journal/journal';
 import type { JournalFileOps, WriterStats } from './journal/journal-writer';
-import { auditSale, findByRequestKey, getOrder, getSale, listOrders, readFeed, saleFigures, type SaleFigures } from './queries';
+import { auditSale, findByRequestKey, getOrder, getSale, listOrders, listSales, readFeed, saleFigures, type SaleFigures } from './queries';
 import { emptyState, type LedgerState } from './state';
 
 export interface EmbeddedLedgerOptions {
@@ -37,6 +37,7 @@ export function embeddedDescription(dataDir: string, fsync: 'batch' | 'off'): st
 export class EmbeddedLedger implements Ledger {
   readonly description: string;
   private readonly stockListeners: Array<(saleId: string) => void> = [];
+  private readonly saleListeners: Array<(saleId: string) => void> = [];
   private readonly warn: (line: string) => void;
 
   private constructor(
@@ -78,6 +79,22 @@ export class EmbeddedLedger implements Ledger {
 
   getSale(saleId: string): Promise<Sale | null> {
     return this.read(getSale(this.state, saleId));
+  }
+
+  listSales(cursor: string | null, limit: number): Promise<SalePage> {
+    return this.read(listSales(this.state, cursor, limit));
+  }
+
+  updateSale(saleId: string, changes: SaleChanges, now: number): Promise<UpdateSaleOutcome> {
+    return this.run(() => decideUpdateSale(this.state, saleId, changes, now));
+  }
+
+  closeSale(saleId: string, now: number): Promise<CloseSaleOutcome> {
+    return this.run(() => decideCloseSale(this.state, saleId, now));
+  }
+
+  deleteSale(saleId: string): Promise<DeleteSaleOutcome> {
+    return this.run(() => decideDeleteSale(this.state, saleId, Date.now()));
   }
 
   reserve(request: ReserveRequest): Promise<ReserveOutcome> {
@@ -134,6 +151,10 @@ export class EmbeddedLedger implements Ledger {
     this.stockListeners.push(listener);
   }
 
+  async onSaleChanged(listener: (saleId: string) => void): Promise<void> {
+    this.saleListeners.push(listener);
+  }
+
   async ping(): Promise<void> {
     this.checkHealthy();
   }
@@ -152,16 +173,17 @@ export class EmbeddedLedger implements Ledger {
       void this.journal.append(event);
     }
     const result = await this.read(decision.result);
-    if (decision.stockReturned !== undefined) this.announce(decision.stockReturned);
+    if (decision.stockReturned !== undefined) this.announce(this.stockListeners, decision.stockReturned, 'returned-stock');
+    if (decision.saleChanged !== undefined) this.announce(this.saleListeners, decision.saleChanged, 'sale-changed');
     return result;
   }
 
-  private announce(saleId: string): void {
-    for (const listener of this.stockListeners) {
+  private announce(listeners: ReadonlyArray<(saleId: string) => void>, saleId: string, what: string): void {
+    for (const listener of listeners) {
       try {
         listener(saleId);
       } catch (error) {
-        this.warn(`a returned-stock listener failed for sale "${saleId}": ${(error as Error).message}`);
+        this.warn(`a ${what} listener failed for sale "${saleId}": ${(error as Error).message}`);
       }
     }
   }

@@ -35,6 +35,11 @@ export class ExpiryHeap {
     return this.length > 0 ? this.at[0]! : Infinity;
   }
 
+  /** The order index of the earliest entry; only when size > 0. */
+  peekIndex(): number {
+    return this.index[0]!;
+  }
+
   /** Removes the earliest entry and returns its order index. */
   pop(): number {
     if (this.length === 0) throw new RangeError('pop from an empty expiry heap');

@@ -1,30 +1,35 @@
 // One sale's orders in the embedded ledger, stored column-wise (a million
 // orders cost a few typed arrays, not a million objects), with the sale's
-// order feed derived from them.
-import type { FeedEvent, Order, OrderState } from '../types';
+// order feed derived from them (with the sale's own changes in between).
+import type { FeedEvent, Order, OrderState, SaleFeedEvent } from '../types';
 import { grown } from './grown';
 
 const STATES: readonly OrderState[] = ['reserved', 'paid', 'expired', 'cancelled'];
 const CODE: Readonly<Record<OrderState, number>> = { reserved: 0, paid: 1, expired: 2, cancelled: 3 };
+/** A feed entry with this bit set is a change to the sale itself: the rest is its number in saleEvents. */
+const SALE_EVENT = 0x8000_0000;
 
 export class OrderTable {
   private readonly ids: string[] = [];
   private readonly users: string[] = [];
   private created = new Float64Array(16);
   private updated = new Float64Array(16);
+  /** expiresAt per order, NaN for an order made final at once (the sale's holdSeconds may change between orders). */
+  private expires = new Float64Array(16);
   private states = new Uint8Array(16);
   private readonly byId = new Map<string, number>();
   /**
    * The feed, one entry per state change: index * 2 for an order's creation,
    * index * 2 + 1 for its one later change. Every change after creation is
    * final (reserved -> paid | expired | cancelled), so the entry's state and
-   * time are the order's own and need not be stored twice.
+   * time are the order's own and need not be stored twice. Changes to the
+   * sale itself are rare and kept as objects, their entries flagged SALE_EVENT.
    */
   private feed = new Uint32Array(16);
   private feedLength = 0;
+  private readonly saleEvents: Array<Omit<SaleFeedEvent, 'id'>> = [];
 
-  /** holdMs 0: orders are created paid, with no hold. */
-  constructor(readonly saleId: string, private readonly holdMs: number) {}
+  constructor(readonly saleId: string) {}
 
   get size(): number {
     return this.ids.length;
@@ -34,17 +39,19 @@ export class OrderTable {
     return this.feedLength;
   }
 
-  /** Adds a new order and its creation to the feed; returns its index. */
-  add(orderId: string, userId: string, createdAt: number): number {
+  /** Adds a new order and its creation to the feed; returns its index. holdMs 0: the order is paid at once, with no hold. */
+  add(orderId: string, userId: string, createdAt: number, holdMs: number): number {
     const index = this.ids.length;
     this.ids.push(orderId);
     this.users.push(userId);
     this.created = grown(this.created, index + 1);
     this.updated = grown(this.updated, index + 1);
+    this.expires = grown(this.expires, index + 1);
     this.states = grown(this.states, index + 1);
     this.created[index] = createdAt;
     this.updated[index] = createdAt;
-    this.states[index] = this.holdMs > 0 ? CODE.reserved : CODE.paid;
+    this.expires[index] = holdMs > 0 ? createdAt + holdMs : NaN;
+    this.states[index] = holdMs > 0 ? CODE.reserved : CODE.paid;
     this.byId.set(orderId, index);
     this.appendFeed(index * 2);
     return index;
@@ -74,12 +81,13 @@ export class OrderTable {
   }
 
   expiresAt(index: number): number | null {
-    return this.holdMs > 0 ? this.created[index]! + this.holdMs : null;
+    const at = this.expires[index]!;
+    return Number.isNaN(at) ? null : at;
   }
 
-  /** Due for expiry: still held and its time is up (the Lua scripts' isOverdue). */
+  /** Due for expiry: still held and its time is up (the Lua scripts' isOverdue). NaN compares false. */
   isOverdue(index: number, now: number): boolean {
-    return this.states[index] === CODE.reserved && this.holdMs > 0 && now >= this.created[index]! + this.holdMs;
+    return this.states[index] === CODE.reserved && now >= this.expires[index]!;
   }
 
   order(index: number): Order {
@@ -99,16 +107,24 @@ export class OrderTable {
     return { ...this.order(index), state, updatedAt: at };
   }
 
+  /** Records a change to the sale itself in the feed, in order with the orders' changes. */
+  addSaleEvent(event: Omit<SaleFeedEvent, 'id'>): void {
+    this.appendFeed(SALE_EVENT | this.saleEvents.length);
+    this.saleEvents.push(event);
+  }
+
   /** The feed event at 0-based position; its id is position + 1. */
   feedEvent(position: number): FeedEvent {
     const entry = this.feed[position]!;
+    const id = String(position + 1);
+    if (entry & SALE_EVENT) return { id, ...this.saleEvents[entry & ~SALE_EVENT]! };
     const index = entry >>> 1;
     const created = (entry & 1) === 0;
     return {
-      id: String(position + 1),
+      id,
       orderId: this.ids[index]!,
       userId: this.users[index]!,
-      state: created ? (this.holdMs > 0 ? 'reserved' : 'paid') : this.state(index),
+      state: created ? (Number.isNaN(this.expires[index]!) ? 'paid' : 'reserved') : this.state(index),
       at: created ? this.created[index]! : this.updated[index]!,
     };
   }
@@ -125,6 +141,8 @@ export class OrderTable {
   }
 
   private appendFeed(entry: number): void {
+    // Order entries are index * 2 (+ 1); past 2^30 orders they would collide with the SALE_EVENT bit.
+    if (this.ids.length >= SALE_EVENT / 2) throw new RangeError(`sale "${this.saleId}" cannot hold more than ${SALE_EVENT / 2} orders`);
     this.feed = grown(this.feed, this.feedLength + 1);
     this.feed[this.feedLength++] = entry;
   }

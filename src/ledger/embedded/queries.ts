@@ -1,11 +1,19 @@
 // Reads of the embedded ledger's state: sales, orders, pages of orders, the
 // feed, the audit, and the figures a diagnostics reader may check.
-import type { FeedEvent, FeedPage, Order, OrderPage, OrderState, Sale, SaleAudit } from '../types';
+import type { FeedEvent, FeedPage, Order, OrderPage, OrderState, Sale, SaleAudit, SalePage } from '../types';
 import { locate, toSale, type LedgerState } from './state';
 
 export function getSale(state: LedgerState, saleId: string): Sale | null {
   const sale = state.sales.get(saleId);
   return sale ? toSale(sale.record, sale.sold, sale.paid) : null;
+}
+
+/** Sales in id order; the cursor is the last id of the previous page, so a sale deleted meanwhile shifts nothing. */
+export function listSales(state: LedgerState, cursor: string | null, limit: number): SalePage {
+  const ids = [...state.sales.keys()].filter((id) => cursor === null || id > cursor).sort();
+  const page = ids.slice(0, Math.max(1, Math.floor(limit)));
+  const sales = page.map((id) => getSale(state, id)!);
+  return { sales, cursor: ids.length > page.length ? page.at(-1)! : null };
 }
 
 export function getOrder(state: LedgerState, orderId: string): Order | null {

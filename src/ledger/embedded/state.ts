@@ -8,7 +8,8 @@ import type { ExpiryHeap } from './expiry-heap';
 import type { OrderTable } from './order-table';
 
 export interface SaleState {
-  readonly record: SaleCreated;
+  /** The sale's settings; replaced (never mutated) when an operator changes them. */
+  record: SaleCreated;
   /** Tickets taken (held + paid); remaining = total - sold. */
   sold: number;
   paid: number;

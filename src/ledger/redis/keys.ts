@@ -49,6 +49,11 @@ export function stockReturnedChannel(prefix: string): string {
   return `${prefix}:stock-returned`;
 }
 
+/** The pub/sub channel on which the sale scripts announce a changed (or deleted) sale: workers re-read it at once. */
+export function saleChangedChannel(prefix: string): string {
+  return `${prefix}:sale-changed`;
+}
+
 /**
  * The boxes sharing this Redis: one key per box holding its weight, with a
  * TTL its heartbeat renews, and the set of their ids. They share the hash tag

@@ -1,13 +1,13 @@
 // The ledger on Redis: each decision is one Lua script over the sale's keys,
 // which share a hash tag so a Redis Cluster keeps a sale on one shard.
 import type { Ledger } from '../ledger';
-import { decodeReply, type CancelOutcome, type PayOutcome, type ReserveOutcome } from '../outcomes';
-import { saleIdOfOrder, type Actor, type FeedPage, type Order, type OrderPage, type OrderState, type ReserveRequest, type Sale, type SaleAudit, type SaleSpec } from '../types';
+import { decodeReply, type CancelOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
+import { saleIdOfOrder, type Actor, type FeedPage, type Order, type OrderPage, type OrderState, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
 import { Cluster } from 'ioredis';
 import { LedgerUnavailableError } from '../../errors/errors';
 import { callRedis } from './failures';
-import { holdsDueKey, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
+import { holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash } from './rows';
 import { defineScripts, type OutcomeReply } from './scripts';
 
@@ -33,9 +33,10 @@ export class RedisLedger implements Ledger {
   readonly redis: RedisClient;
   private readonly prefix: string;
   private readonly stockChannel: string;
+  private readonly saleChannel: string;
   private subscriber: RedisClient | undefined;
-  private subscribed: Promise<void> | undefined;
-  private readonly stockListeners: Array<(saleId: string) => void> = [];
+  /** Per channel: its listeners, and the subscription they wait for. */
+  private readonly channels = new Map<string, { listeners: Array<(saleId: string) => void>; subscribed: Promise<void> }>();
   private readonly holdsDue: string;
   /** Sales this connection has put in the holds-due index since it opened. */
   private readonly indexedSales = new Set<string>();
@@ -44,6 +45,7 @@ export class RedisLedger implements Ledger {
     this.prefix = options.prefix;
     this.stockChannel = stockReturnedChannel(options.prefix);
     this.holdsDue = holdsDueKey(options.prefix);
+    this.saleChannel = saleChangedChannel(options.prefix);
     this.description = `redis${options.cluster ? ' cluster' : ''} ${options.url} (prefix ${options.prefix})`;
     this.redis = createClient(options);
     // Errors surface per command as 503s; the connection-level event only needs to not crash us.
@@ -77,6 +79,36 @@ export class RedisLedger implements Ledger {
 
   async getSale(saleId: string): Promise<Sale | null> {
     return saleFromHash(await this.call(() => this.redis.hgetall(this.keys(saleId).sale)));
+  }
+
+  async listSales(cursor: string | null, limit: number): Promise<SalePage> {
+    const [next, ids] = await this.call(() => this.redis.sscan(salesIndexKey(this.prefix), cursor ?? '0', 'COUNT', limit));
+    // An id whose sale is gone (deleted, the index not yet told) is skipped.
+    const sales = (await Promise.all(ids.map((id) => this.getSale(id)))).filter((sale): sale is Sale => sale !== null);
+    sales.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { sales, cursor: next === '0' ? null : next };
+  }
+
+  async updateSale(saleId: string, changes: SaleChanges, now: number): Promise<UpdateSaleOutcome> {
+    const k = this.keys(saleId);
+    const pairs: (string | number)[] = [];
+    for (const [field, value] of Object.entries(changes)) if (value !== undefined) pairs.push(field, value ?? '');
+    const reply = await this.call(() => this.redis.updateSale(k.sale, k.feed, now, this.saleChannel, JSON.stringify(changes), ...pairs));
+    return decodeReply('updateSale', reply);
+  }
+
+  async closeSale(saleId: string, now: number): Promise<CloseSaleOutcome> {
+    const k = this.keys(saleId);
+    return decodeReply('closeSale', await this.call(() => this.redis.closeSale(k.sale, k.feed, now, this.saleChannel)));
+  }
+
+  async deleteSale(saleId: string): Promise<DeleteSaleOutcome> {
+    const k = this.keys(saleId);
+    const outcome = decodeReply('deleteSale', await this.call(() => this.redis.deleteSale(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, this.saleChannel)));
+    // After the script: in a Redis Cluster the index is on another shard. An id
+    // left behind by a failure here is skipped by listSales and harmless to the sweeper.
+    if (outcome.kind === 'deleted') await this.call(() => this.redis.srem(salesIndexKey(this.prefix), saleId));
+    return outcome;
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
@@ -183,19 +215,36 @@ export class RedisLedger implements Ledger {
   }
 
   onStockReturned(listener: (saleId: string) => void): Promise<void> {
-    this.stockListeners.push(listener);
-    if (this.subscribed) return this.subscribed;
-    // A subscribed connection can run nothing else, so it is a second one.
-    // If it misses a message while down, the workers' periodic re-read of a
-    // sold-out sale still finds the returned stock.
-    const subscriber = createSubscriber(this.options);
-    subscriber.on('message', (_channel: string, saleId: string) => {
-      for (const notify of this.stockListeners) notify(saleId);
-    });
-    this.subscriber = subscriber;
+    return this.listen(this.stockChannel, listener);
+  }
+
+  onSaleChanged(listener: (saleId: string) => void): Promise<void> {
+    return this.listen(this.saleChannel, listener);
+  }
+
+  /**
+   * A subscribed connection can run nothing else, so announcements come over
+   * a second one, shared by both channels. If it misses a message while down,
+   * the workers' periodic re-reads (a sold-out sale each second, the sale
+   * view every SALE_VIEW_TTL_MS) still catch up.
+   */
+  private listen(channel: string, listener: (saleId: string) => void): Promise<void> {
+    const known = this.channels.get(channel);
+    if (known) {
+      known.listeners.push(listener);
+      return known.subscribed;
+    }
+    if (!this.subscriber) {
+      const subscriber = createSubscriber(this.options);
+      subscriber.on('message', (from: string, saleId: string) => {
+        for (const notify of this.channels.get(from)?.listeners ?? []) notify(saleId);
+      });
+      this.subscriber = subscriber;
+    }
     // ioredis re-subscribes by itself after a reconnect.
-    this.subscribed = subscriber.subscribe(this.stockChannel).then(() => undefined);
-    return this.subscribed;
+    const subscribed = this.subscriber.subscribe(channel).then(() => undefined);
+    this.channels.set(channel, { listeners: [listener], subscribed });
+    return subscribed;
   }
 
   async getOrder(orderId: string): Promise<Order | null> {

@@ -1,6 +1,6 @@
 // Redis rows as ledger values: the sale hash, order JSON, feed stream entries,
 // and the audit script's reply.
-import type { FeedEvent, Order, OrderState, Sale, SaleAudit } from '../types';
+import type { FeedEvent, Order, OrderState, Sale, SaleAudit, SaleChanges } from '../types';
 
 export function saleFromHash(fields: Record<string, string>): Sale | null {
   if (!fields.id) return null;
@@ -25,6 +25,8 @@ export function orderFromJson(json: string | number | undefined): Order {
 export function feedEventFromEntry([id, flat]: [string, string[]]): FeedEvent {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
+  // A change to the sale itself (includes/sales.lua's appendSaleFeed) has `change` and no order.
+  if (f.change !== undefined) return { id, change: f.change as 'updated' | 'closed', changes: JSON.parse(f.changes ?? '{}') as SaleChanges, at: Number(f.at) };
   return { id, orderId: f.orderId!, userId: f.userId!, state: f.state as OrderState, at: Number(f.at) };
 }
 

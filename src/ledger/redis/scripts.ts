@@ -21,6 +21,9 @@ declare module 'ioredis' {
     expireHolds(sale: string, buyers: string, orders: string, holds: string, feed: string, now: number, limit: number, channel: string): Result<[number, number], Context>;
     createSale(sale: string, ...fieldsAndValues: (string | number)[]): Result<0 | 1, Context>;
     auditSale(sale: string, orders: string, buyers: string): Result<number[], Context>;
+    updateSale(sale: string, feed: string, now: number, channel: string, changesJson: string, ...fieldsAndValues: (string | number)[]): Result<OutcomeReply, Context>;
+    closeSale(sale: string, feed: string, now: number, channel: string): Result<OutcomeReply, Context>;
+    deleteSale(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, channel: string): Result<OutcomeReply, Context>;
   }
 }
 

@@ -27,6 +27,15 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ WORKERS: '3', WORKER_WEIGHTS: '1,2,3,4' }), /WORKER_WEIGHTS="1,2,3,4" is not valid: expected 3 weights/);
   });
 
+  it('WORKER_WEIGHTS alone sets the number of workers; WORKERS alone gives weight 1 each', () => {
+    const weighted = loadConfig({ WORKER_WEIGHTS: '1,2,3' });
+    assert.equal(weighted.workers, 3);
+    assert.deepEqual(weighted.weights, [1, 2, 3]);
+    assert.deepEqual(loadConfig({ WORKERS: '2' }).weights, [1, 1]);
+    assert.equal(loadConfig({ WORKERS: '2', WORKER_WEIGHTS: '5,1' }).workers, 2);
+    assert.throws(() => loadConfig({ WORKER_WEIGHTS: Array(65).fill('1').join(',') }), /WORKER_WEIGHTS=.* at most 64/);
+  });
+
   it('names the variable, the value and what is allowed', () => {
     assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT="eighty" is not valid: expected an integer from 0 to 65535/);
     assert.throws(() => loadConfig({ BALANCER: 'nginx' }), /BALANCER="nginx" is not valid: expected one of proxy, reuseport/);

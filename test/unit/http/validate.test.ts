@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SpikeError } from '../../../src/errors/errors';
-import { checkId, checkIdempotencyKey, checkLimit, checkOrderId, checkOrderState, checkPosition, isValidBuyer, parseSaleSpec } from '../../../src/http/validate';
+import { parseSaleSpec } from '../../../src/http/sale-input';
+import { checkId, checkIdempotencyKey, checkLimit, checkOrderId, checkOrderState, checkPosition, isValidBuyer } from '../../../src/http/validate';
 
 function refused(run: () => unknown, code: string, message: RegExp): void {
   assert.throws(run, (error: unknown) => {
@@ -55,7 +56,7 @@ describe('parseSaleSpec', () => {
     ['holdSeconds past a day', { id: 'g', total: 1, holdSeconds: 86_401 }, /^holdSeconds must be an integer from 0 to 86400/],
     ['an empty name', { id: 'g', total: 1, name: '' }, /^name must be a string of 1-200 characters/],
     ['a name that is not a string', { id: 'g', total: 1, name: 7 }, /^name must be/],
-    ['a time that is no time', { id: 'g', total: 1, opensAt: 'tomorrow' }, /^opensAt must be an ISO 8601 date-time string or epoch milliseconds/],
+    ['a time that is no time', { id: 'g', total: 1, opensAt: 'tomorrow' }, /^opensAt must be epoch milliseconds .* or an ISO 8601 date-time with a timezone/],
     ['a negative epoch', { id: 'g', total: 1, closesAt: -5 }, /^closesAt must be/],
     ['a window that ends before it starts', { id: 'g', total: 1, opensAt: '2030-01-02T00:00:00Z', closesAt: '2030-01-01T00:00:00Z' }, /^closesAt must be later than opensAt/],
   ];

@@ -31,6 +31,15 @@ describe('orderToJson and feedEventToJson', () => {
   it('write times as ISO 8601, and no expiry as null', () => {
     const order = { orderId: 's.x', saleId: 's', userId: 'u', state: 'paid' as const, createdAt: T, expiresAt: null, updatedAt: T + 1 };
     assert.deepEqual(orderToJson(order), { ...order, createdAt: '2030-01-01T00:00:00.000Z', expiresAt: null, updatedAt: '2030-01-01T00:00:00.001Z' });
-    assert.deepEqual(feedEventToJson({ id: '1', orderId: 's.x', userId: 'u', state: 'reserved', at: T }), { id: '1', orderId: 's.x', userId: 'u', state: 'reserved', at: '2030-01-01T00:00:00.000Z' });
+    assert.deepEqual(feedEventToJson({ id: '1', orderId: 's.x', userId: 'u', state: 'reserved', at: T }), { id: '1', type: 'order', orderId: 's.x', userId: 'u', state: 'reserved', at: '2030-01-01T00:00:00.000Z' });
+  });
+  it('a change to the sale itself is a "sale" event with the fields it set, times as ISO 8601', () => {
+    assert.deepEqual(feedEventToJson({ id: '2', change: 'updated', changes: { total: 600, opensAt: T, closesAt: null }, at: T + 1 }), {
+      id: '2',
+      type: 'sale',
+      change: 'updated',
+      changes: { total: 600, opensAt: '2030-01-01T00:00:00.000Z', closesAt: null },
+      at: '2030-01-01T00:00:00.001Z',
+    });
   });
 });

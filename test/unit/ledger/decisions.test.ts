@@ -32,13 +32,13 @@ describe('decideReserve', () => {
     assert.deepEqual(run(state, reserve(state, 'a', 'k:a2')), { kind: 'limit_reached', perUserLimit: 1 });
     const second = run(state, reserve(state, 'b'));
     assert.equal(second.kind === 'reserved' && second.sold, 2);
-    assert.deepEqual(run(state, reserve(state, 'c')), { kind: 'sold_out', total: 2 });
+    assert.deepEqual(run(state, reserve(state, 'c')), { kind: 'sold_out', total: 2, nextReleaseAt: T + 60_000 }, 'the earliest hold runs out then');
     assert.equal(saleFigures(state, 's')!.sold, 2);
   });
 
   it('a total of 0 is sold out from the start; a replay beats every refusal', () => {
     const empty = stateWith({ total: 0 });
-    assert.deepEqual(reserve(empty, 'a').result, { kind: 'sold_out', total: 0 });
+    assert.deepEqual(reserve(empty, 'a').result, { kind: 'sold_out', total: 0, nextReleaseAt: 0 });
     const state = stateWith({ total: 1, closesAt: T + 10 });
     const first = run(state, reserve(state, 'a'));
     assert.equal(first.kind, 'reserved');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EmbeddedLedger } from '../../../src/ledger/embedded/embedded-ledger';
 import { LIST_SCAN_BUDGET } from '../../../src/ledger/embedded/queries';
-import type { FeedEvent, Order, ReserveOutcome, SaleSpec } from '../../../src/ledger';
+import type { OrderFeedEvent, Order, ReserveOutcome, SaleSpec } from '../../../src/ledger';
 import { JOURNAL_FILE } from '../../../src/ledger/embedded/journal/journal';
 import { encodeFrame, FILE_MAGIC } from '../../../src/ledger/embedded/journal/journal-format';
 
@@ -34,12 +34,12 @@ async function reserve(ledger: EmbeddedLedger, saleId: string, userId: string, n
   return (outcome as Extract<ReserveOutcome, { kind: 'reserved' }>).order;
 }
 
-async function wholeFeed(ledger: EmbeddedLedger, saleId: string, after: string | null = null): Promise<FeedEvent[]> {
-  const events: FeedEvent[] = [];
+async function wholeFeed(ledger: EmbeddedLedger, saleId: string, after: string | null = null): Promise<OrderFeedEvent[]> {
+  const events: OrderFeedEvent[] = [];
   for (;;) {
     const page = await ledger.readFeed(saleId, after, 3);
     if (page.events.length === 0) return events;
-    events.push(...page.events);
+    events.push(...(page.events as OrderFeedEvent[]));
     after = page.last;
   }
 }

@@ -1,6 +1,8 @@
 // The typed events the embedded ledger journals, one per state change, and
 // their compact on-disk form. A new command adds an event here, a codec
-// entry, and a case in the ledger's applyEvent.
+// entry, and a case in the ledger's applyEvent. Tags are only ever added, and
+// fields only ever appended, so every older journal still decodes.
+import type { SaleChanges } from '../../types';
 
 export interface SaleCreated {
   readonly type: 'sale_created';
@@ -48,7 +50,31 @@ export interface OrderExpired {
 }
 
 export type OrderTransition = OrderPaid | OrderCancelled | OrderExpired;
-export type JournalEvent = SaleCreated | TicketReserved | OrderTransition;
+
+/** PATCH /api/sales/:id: the fields it set (times in epoch ms, null for no bound). */
+export interface SaleUpdated {
+  readonly type: 'sale_updated';
+  readonly saleId: string;
+  readonly changes: SaleChanges;
+  readonly at: number;
+}
+
+/** POST /api/sales/:id/close: closesAt becomes `at`. */
+export interface SaleClosed {
+  readonly type: 'sale_closed';
+  readonly saleId: string;
+  readonly at: number;
+}
+
+/** DELETE /api/sales/:id of a sale with no order; the id may be used again after it. */
+export interface SaleDeleted {
+  readonly type: 'sale_deleted';
+  readonly saleId: string;
+  readonly at: number;
+}
+
+export type SaleChange = SaleUpdated | SaleClosed | SaleDeleted;
+export type JournalEvent = SaleCreated | TicketReserved | OrderTransition | SaleChange;
 
 /**
  * Each event is stored as a JSON array led by a one-letter tag: about half the
@@ -60,6 +86,9 @@ const TAGS = {
   order_paid: 'P',
   order_cancelled: 'C',
   order_expired: 'E',
+  sale_updated: 'U',
+  sale_closed: 'X',
+  sale_deleted: 'D',
 } as const satisfies Record<JournalEvent['type'], string>;
 
 export function encodeEvent(event: JournalEvent): string {
@@ -73,6 +102,11 @@ export function encodeEvent(event: JournalEvent): string {
     case 'order_cancelled':
     case 'order_expired':
       return JSON.stringify([TAGS[event.type], event.orderId, event.at]);
+    case 'sale_updated':
+      return JSON.stringify([TAGS.sale_updated, event.saleId, event.changes, event.at]);
+    case 'sale_closed':
+    case 'sale_deleted':
+      return JSON.stringify([TAGS[event.type], event.saleId, event.at]);
   }
 }
 
@@ -87,6 +121,20 @@ const num = (value: unknown): number => {
   return value;
 };
 const numOrNull = (value: unknown): number | null => (value === null ? null : num(value));
+
+/** A SaleUpdated's changes: only the known fields, each of its type. */
+function changesOf(value: unknown): SaleChanges {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EventDecodeError(`expected an object of sale changes, got ${JSON.stringify(value)}`);
+  const raw = value as Record<string, unknown>;
+  const changes: Record<string, unknown> = {};
+  for (const [field, v] of Object.entries(raw)) {
+    if (field === 'name') changes.name = str(v);
+    else if (field === 'total' || field === 'perUserLimit' || field === 'holdSeconds') changes[field] = num(v);
+    else if (field === 'opensAt' || field === 'closesAt') changes[field] = numOrNull(v);
+    else throw new EventDecodeError(`unknown sale field ${JSON.stringify(field)}`);
+  }
+  return changes as SaleChanges;
+}
 
 export function decodeEvent(text: string): JournalEvent {
   let fields: unknown;
@@ -117,6 +165,12 @@ export function decodeEvent(text: string): JournalEvent {
       return { type: 'order_cancelled', orderId: str(fields[1]), at: num(fields[2]) };
     case TAGS.order_expired:
       return { type: 'order_expired', orderId: str(fields[1]), at: num(fields[2]) };
+    case TAGS.sale_updated:
+      return { type: 'sale_updated', saleId: str(fields[1]), changes: changesOf(fields[2]), at: num(fields[3]) };
+    case TAGS.sale_closed:
+      return { type: 'sale_closed', saleId: str(fields[1]), at: num(fields[2]) };
+    case TAGS.sale_deleted:
+      return { type: 'sale_deleted', saleId: str(fields[1]), at: num(fields[2]) };
     default:
       throw new EventDecodeError(`unknown event tag ${JSON.stringify(fields[0])}`);
   }

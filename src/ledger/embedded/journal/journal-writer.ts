@@ -2,6 +2,7 @@
 // written and synced wait and go out together as the next batch, so a burst
 // costs one fsync per batch rather than one per record.
 import { fdatasync, write } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 
 /** The two file operations the writer needs; a test can inject a slow or lying disk. */
@@ -42,7 +43,12 @@ function newBatch(): Batch {
   return { frames: [], done, resolve, reject };
 }
 
+/** Told of every batch written: its records and the seconds its write and fsync took (metrics hook). */
+export type BatchObserver = (records: number, seconds: number) => void;
+
 export class JournalWriter {
+  /** One per process, like the journal itself: set by the primary's metrics, read at each batch. */
+  static observer: BatchObserver | undefined;
   /** The batch taking new records; it is written once the one in flight is durable. */
   private open: Batch | null = null;
   private inFlight: Batch | null = null;
@@ -97,6 +103,7 @@ export class JournalWriter {
     while (this.open && !this.failure) {
       const batch = (this.inFlight = this.open);
       this.open = null;
+      const started = performance.now();
       try {
         const bytes = batch.frames.length === 1 ? batch.frames[0]! : Buffer.concat(batch.frames);
         let written = 0;
@@ -107,6 +114,7 @@ export class JournalWriter {
         }
         this.stats.batches++;
         this.stats.bytes += bytes.length;
+        JournalWriter.observer?.(batch.frames.length, (performance.now() - started) / 1000);
         this.inFlight = null;
         batch.resolve();
       } catch (error) {

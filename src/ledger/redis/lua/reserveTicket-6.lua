@@ -17,7 +17,8 @@
   `reserve` table of src/ledger/outcomes.ts:
     {'reserved', orderJson, sold, total}  state "reserved" with a hold, or "paid" when holdSeconds is 0
     {'replayed', orderJson}               this requestKey already made an order
-    {'sold_out', total}                   sold == total
+    {'sold_out', total, nextReleaseAt}    sold >= total; nextReleaseAt is the earliest pending
+                                          hold's expiresAt (the holds zset's first entry), 0 when none
     {'limit_reached', perUserLimit}       the buyer already holds perUserLimit tickets
     {'not_found'}                         no such sale
     {'not_open', opensAt}                 not open yet
@@ -59,8 +60,10 @@ end
 local total = tonumber(fields[1])
 local sold = tonumber(fields[2])
 -- The seed checked total >= sold and so sold total + 1; strictly less is right.
+-- >=, not ==: an operator may lower total down to sold, never below, but be safe.
 if sold >= total then
-  return {'sold_out', total}
+  local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+  return {'sold_out', total, tonumber(first[2] or '0')}
 end
 
 local perUserLimit = tonumber(fields[3])

@@ -1,0 +1,27 @@
+--[[
+  Deletes a sale that has no order, with every key it has. A sale with any
+  order (in any state) is kept: orders are records a buyer may come back to.
+  The sale index (<prefix>:sales) lives on another shard in a Redis Cluster,
+  so the caller removes the id from it after this script.
+
+  KEYS[1] sale hash   KEYS[2] buyers hash   KEYS[3] orders hash
+  KEYS[4] requests hash   KEYS[5] holds zset   KEYS[6] feed stream
+
+  ARGV[1] channel     where to announce that the sale changed
+
+  Returns {outcome, ...fields}, the `deleteSale` table of src/ledger/outcomes.ts:
+    {'deleted'}
+    {'has_orders', orders}   the sale has this many orders; nothing changed
+    {'not_found'}            no such sale
+]]
+local id = redis.call('HGET', KEYS[1], 'id')
+if not id then
+  return {'not_found'}
+end
+local orders = redis.call('HLEN', KEYS[3])
+if orders > 0 then
+  return {'has_orders', orders}
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+redis.call('PUBLISH', ARGV[1], id)
+return {'deleted'}

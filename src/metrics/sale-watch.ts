@@ -1,0 +1,100 @@
+// The primary's eye on every sale: reads each sale's counters from the ledger
+// a few times a second, for the spike_sale_tickets gauge and the dashboard,
+// and logs a sale's life (created, opened, sold out, closed) with its figures.
+import type { Ledger, Sale } from '../ledger';
+import type { Logger } from '../logging/logger';
+
+/** More sales than this are not watched: labels stay bounded, and a scrape stays cheap. */
+const MAX_SALES = 200;
+
+export interface WatchedSale extends Sale {
+  /** When the watch first saw a ticket of this sale taken (epoch ms), or null. */
+  readonly firstSoldAt: number | null;
+  /** When the watch first saw it with nothing left, or null while tickets remain. */
+  readonly soldOutAt: number | null;
+}
+
+interface Seen {
+  sale: Sale;
+  firstSoldAt: number | null;
+  soldOutAt: number | null;
+  open: boolean;
+  closed: boolean;
+}
+
+function figures(sale: Sale) {
+  return { sale: sale.id, total: sale.total, sold: sale.sold, paid: sale.paid, reserved: sale.sold - sale.paid, remaining: sale.total - sale.sold };
+}
+
+export class SaleWatch {
+  private readonly seen = new Map<string, Seen>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private started = false;
+
+  constructor(private readonly ledger: Ledger, private readonly log: Logger, private readonly intervalMs = 500) {}
+
+  /** Reads once (sales that exist at start-up are "found", not "created"), then keeps reading. */
+  async start(): Promise<void> {
+    await this.poll().catch(() => {});
+    this.started = true;
+    this.timer = setInterval(() => {
+      this.running ??= this.poll()
+        .catch(() => {})
+        .finally(() => (this.running = undefined));
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  sales(): WatchedSale[] {
+    return [...this.seen.values()].map((s) => ({ ...s.sale, firstSoldAt: s.firstSoldAt, soldOutAt: s.soldOutAt }));
+  }
+
+  /** Reads every sale's counters now, for a scrape that must agree with the ledger. */
+  async refresh(): Promise<void> {
+    await (this.running ??= this.poll().finally(() => (this.running = undefined)));
+  }
+
+  private async poll(): Promise<void> {
+    const ids = (await this.ledger.saleIds()).sort().slice(0, MAX_SALES);
+    const sales = await Promise.all(ids.map((id) => this.ledger.getSale(id)));
+    const now = Date.now();
+    for (const sale of sales) if (sale) this.observe(sale, now);
+  }
+
+  private observe(sale: Sale, now: number): void {
+    let seen = this.seen.get(sale.id);
+    const open = (sale.opensAt === null || now >= sale.opensAt) && !(sale.closesAt !== null && now >= sale.closesAt);
+    if (!seen) {
+      seen = { sale, firstSoldAt: sale.sold > 0 ? now : null, soldOutAt: null, open: false, closed: false };
+      this.seen.set(sale.id, seen);
+      this.log.info({ ...figures(sale), opensAt: sale.opensAt, closesAt: sale.closesAt }, this.started ? `sale ${sale.id} created` : `sale ${sale.id} found`);
+    }
+    seen.sale = sale;
+    if (open && !seen.open) {
+      seen.open = true;
+      this.log.info(figures(sale), `sale ${sale.id} open`);
+    }
+    if (sale.sold > 0 && seen.firstSoldAt === null) seen.firstSoldAt = now;
+    const soldOut = sale.total > 0 && sale.sold >= sale.total;
+    if (soldOut && seen.soldOutAt === null) {
+      seen.soldOutAt = now;
+      const sellOutMs = seen.firstSoldAt === null ? null : now - seen.firstSoldAt;
+      this.log.info({ ...figures(sale), sellOutMs }, `sale ${sale.id} sold out${sellOutMs === null ? '' : ` about ${(sellOutMs / 1000).toFixed(1)} s after its first ticket`}`);
+    } else if (!soldOut && seen.soldOutAt !== null) {
+      // Expired holds and cancellations put tickets back on sale.
+      seen.soldOutAt = null;
+      this.log.info(figures(sale), `sale ${sale.id} has tickets again`);
+    }
+    if (sale.closesAt !== null && now >= sale.closesAt && !seen.closed) {
+      seen.closed = true;
+      seen.open = false;
+      this.log.info(figures(sale), `sale ${sale.id} closed`);
+    }
+  }
+}

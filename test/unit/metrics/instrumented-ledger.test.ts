@@ -1,0 +1,88 @@
+// The instrumented ledger over a stand-in ledger: every call timed by
+// command, errors counted by kind, slow calls and outages reported once, and
+// the inner ledger's own state left alone.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LedgerUnavailableError } from '../../../src/errors/errors';
+import type { Ledger } from '../../../src/ledger';
+import { instrumentLedger, LedgerTally } from '../../../src/metrics';
+
+function fakeLedger(behaviour: { delayMs?: number; fail?: () => Error | null }) {
+  const inner = {
+    closed: false,
+    description: 'fake ledger',
+    async ping() {
+      if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
+      const error = behaviour.fail?.();
+      if (error) throw error;
+    },
+    async expireHolds(_saleId: string, _now: number, limit: number) {
+      return Math.min(limit, 3);
+    },
+    async close() {
+      this.closed = true;
+    },
+    async onStockReturned() {},
+  };
+  // The commands these tests do not call answer null.
+  const rest = ['createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel', 'saleIds', 'listOrders', 'readFeed', 'audit'];
+  return Object.assign(inner, Object.fromEntries(rest.map((name) => [name, async () => null])));
+}
+
+function watch() {
+  const events: string[] = [];
+  return {
+    events,
+    watcher: {
+      slowCall: (command: string, ms: number) => events.push(`slow ${command} ${ms >= 30}`),
+      outage: (command: string) => events.push(`outage ${command}`),
+      recovered: (_ms: number, failed: number) => events.push(`recovered ${failed}`),
+    },
+  };
+}
+
+describe('instrumentLedger', () => {
+  it('times calls by command and reports a slow one', async () => {
+    const tally = new LedgerTally();
+    const { events, watcher } = watch();
+    const ledger = instrumentLedger(fakeLedger({ delayMs: 40 }) as unknown as Ledger, { tally, slowMs: 30, watcher });
+    await ledger.ping();
+    assert.equal(tally.command('ping').count, 1);
+    assert.ok(tally.command('ping').sum >= 0.03, String(tally.command('ping').sum));
+    assert.deepEqual(events, ['slow ping true']);
+    assert.equal(ledger.description, 'fake ledger');
+  });
+
+  it('reports an outage once, counts every failed call, and reports the recovery', async () => {
+    const tally = new LedgerTally();
+    const { events, watcher } = watch();
+    let down = true;
+    const ledger = instrumentLedger(fakeLedger({ fail: () => (down ? new LedgerUnavailableError('no answer') : null) }) as unknown as Ledger, { tally, slowMs: 1000, watcher });
+    for (let i = 0; i < 3; i++) await assert.rejects(ledger.ping(), LedgerUnavailableError);
+    down = false;
+    await ledger.ping();
+    await ledger.ping();
+    assert.deepEqual(events, ['outage ping', 'recovered 3']);
+    assert.equal(tally.errors.get('unavailable'), 3);
+    assert.equal(tally.command('ping').count, 5);
+  });
+
+  it('counts other errors as kind "error" without calling it an outage', async () => {
+    const tally = new LedgerTally();
+    const { events, watcher } = watch();
+    const ledger = instrumentLedger(fakeLedger({ fail: () => new Error('bug') }) as unknown as Ledger, { tally, slowMs: 1000, watcher });
+    await assert.rejects(ledger.ping(), /bug/);
+    assert.deepEqual(events, []);
+    assert.equal(tally.errors.get('error'), 1);
+  });
+
+  it('tells how many holds each sweep released, and leaves the inner ledger its own state', async () => {
+    const released: Array<[string, number]> = [];
+    const inner = fakeLedger({});
+    const ledger = instrumentLedger(inner as unknown as Ledger, { tally: new LedgerTally(), slowMs: 1000, watcher: watch().watcher, holdsExpired: (sale, n) => released.push([sale, n]) });
+    assert.equal(await ledger.expireHolds('s1', Date.now(), 500), 3);
+    assert.deepEqual(released, [['s1', 3]]);
+    await ledger.close();
+    assert.equal(inner.closed, true);
+  });
+});
