@@ -16,7 +16,7 @@ export interface LedgerWatcher {
 }
 
 /** Commands that are timed; everything else (description, onStockReturned, close) passes through. */
-const TIMED = ['createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel', 'expireHolds', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping'] as const;
+const TIMED = ['createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel', 'expireHolds', 'dueSales', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping'] as const;
 
 export interface InstrumentOptions {
   readonly tally: LedgerTally;
@@ -69,6 +69,7 @@ export function instrumentLedger(inner: Ledger, options: InstrumentOptions): Led
       return inner.description;
     },
     onStockReturned: (listener: (saleId: string) => void) => inner.onStockReturned(listener),
+    onSaleChanged: (listener: (saleId: string) => void) => inner.onSaleChanged(listener),
     close: () => inner.close(),
   } as unknown as Record<string, unknown>;
   for (const command of TIMED) wrapped[command] = time(command, (inner[command] as (...args: unknown[]) => Promise<unknown>).bind(inner));
