@@ -6,6 +6,7 @@ import { cpus, totalmem, release, type } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { runBaseline } from './baseline';
+import { renderClusterCell, runClusterCell, type ClusterCellResult } from './cluster-cell';
 import { renderChart } from './chart';
 import { AutocannonGenerator } from './load/autocannon-generator';
 import type { LoadGenerator } from './load/slice';
@@ -47,7 +48,7 @@ export interface RunOptions {
   readonly baseline?: boolean;
 }
 
-export async function runBench(options: RunOptions): Promise<BenchResults> {
+export async function runBench(options: RunOptions): Promise<BenchResults & { cluster: ClusterCellResult | null }> {
   const { settings } = options;
   const log = options.log ?? ((line: string) => console.error(line));
   const started = performance.now();
@@ -65,10 +66,11 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     cells.push(result);
   }
   const metricsCost = settings.metricsCostSeconds > 0 ? await runMetricsCost(settings, generator, log) : null;
+  const cluster = settings.cluster ? await runClusterCell(settings, generator, log) : null;
   const micro = settings.micro ? await runMicro({ redisUrl: settings.redisUrl, timeMs: settings.microTimeMs, log }) : null;
 
   const { resultsDir: _resultsDir, ...shownSettings } = settings;
-  const results: BenchResults = {
+  const results: BenchResults & { cluster: ClusterCellResult | null } = {
     startedAt,
     durationSeconds: (performance.now() - started) / 1000,
     machine,
@@ -78,16 +80,28 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     cells,
     micro,
     metricsCost,
-    ok: cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false),
+    cluster,
+    ok:
+      cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false) &&
+      (cluster?.variants.every((v) => v.status === 'ok' && v.audit?.ok === true) ?? true),
   };
   if (options.write !== false) {
     mkdirSync(settings.resultsDir, { recursive: true });
     writeFileSync(join(settings.resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(settings.resultsDir, 'latest.svg'), renderChart(results));
-    writeFileSync(join(settings.resultsDir, 'latest.txt'), `${renderReport(results)}\n`);
+    writeFileSync(join(settings.resultsDir, 'latest.txt'), `${fullReport(results)}\n`);
     log(`wrote ${join(settings.resultsDir, 'latest.json')}, latest.txt and latest.svg`);
   }
   return results;
+}
+
+/** The table, then the cluster cell beside the single-box Redis cells' selling rates. */
+function fullReport(results: BenchResults & { cluster: ClusterCellResult | null }): string {
+  if (!results.cluster) return renderReport(results);
+  const single = results.cells
+    .filter((c) => c.ledger === 'redis' && c.status === 'ok')
+    .map((c) => ({ cell: c.cell, ticketsPerSecond: c.soldOutAtMs ? (results.settings.tickets * 1000) / c.soldOutAtMs : null }));
+  return `${renderReport(results)}\n\n${renderClusterCell(results.cluster, single)}`;
 }
 
 async function main(): Promise<void> {
@@ -102,7 +116,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const results = await runBench({ settings });
-  console.log(renderReport(results));
+  console.log(fullReport(results));
   // Exit 1 when a cell failed its audit or could not run; missed speed targets are reported, not failed.
   process.exit(results.ok ? 0 : 1);
 }

@@ -32,6 +32,8 @@ export interface BenchSettings {
   readonly microTimeMs: number;
   /** Seconds per round of the metrics-cost phase (METRICS=on against off on the sold-out path); 0 skips it. */
   readonly metricsCostSeconds: number;
+  /** Run the `cluster` cell (three boxes on a private Redis Cluster, without and with WAIT). */
+  readonly cluster: boolean;
   readonly resultsDir: string;
   /** When set, the server runs with node --cpu-prof and writes its profiles under this directory, one folder per cell. */
   readonly cpuProfDir: string | null;
@@ -104,6 +106,7 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     micro: micro === '1',
     microTimeMs: integer(env, 'BENCH_MICRO_TIME_MS', 500, 50, 60_000),
     metricsCostSeconds: integer(env, 'BENCH_METRICS_COST_SECONDS', 4, 0, 600),
+    cluster: oneOf(env, 'BENCH_CLUSTER', ['0', '1'], '1') === '1',
     resultsDir: text(env, 'BENCH_RESULTS_DIR', join(__dirname, '..', '..', 'bench', 'results')),
     cpuProfDir: text(env, 'BENCH_CPU_PROF_DIR', '') || null,
     serverEnv: Object.freeze(serverEnv),
