@@ -25,7 +25,7 @@ function fakeLedger(behaviour: { delayMs?: number; fail?: () => Error | null }) 
     async onStockReturned() {},
   };
   // The commands these tests do not call answer null.
-  const rest = ['createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel', 'saleIds', 'listOrders', 'readFeed', 'audit'];
+  const rest = ['createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel', 'dueSales', 'saleIds', 'listOrders', 'readFeed', 'audit'];
   return Object.assign(inner, Object.fromEntries(rest.map((name) => [name, async () => null])));
 }
 
