@@ -1,6 +1,7 @@
 // The audit: after the spike, read the ledger's own state (Redis hashes, or the
 // embedded ledger's journal) and check the invariants of DESIGN.md: sold equals
-// tickets, one order per ticket, no buyer over the limit, no oversell.
+// tickets, one order per ticket, no buyer over the limit, no oversell; and hold
+// the 201s the load generator heard against the orders the ledger made.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
@@ -27,6 +28,19 @@ export interface Audit {
   readonly ok: boolean;
 }
 
+/** What the load generator heard, to hold against the orders the ledger made. */
+export interface HeardAnswers {
+  /** 201s: buyers told they have a ticket. */
+  readonly bought: number;
+  /** The order ids those 201s named, when the generator reads bodies (wrk does; autocannon does not). */
+  readonly orderIds: readonly string[] | null;
+  /**
+   * Requests whose answer is unknown: abandoned in flight when a slice ended,
+   * timed out, or answered 5xx. Each may or may not have made an order.
+   */
+  readonly unknown: number;
+}
+
 function check(name: string, ok: boolean, detail: string): AuditCheck {
   return { name, ok, detail };
 }
@@ -37,6 +51,8 @@ interface Tally {
   perUserLimit: number;
   orders: number;
   distinctOrderIds: number;
+  /** Every order id the ledger holds for the sale. */
+  orderIds: Set<string>;
   /** userId -> orders held, from the orders themselves. */
   ordersPerUser: Map<string, number>;
   /** From the buyers hash (Redis) or null. */
@@ -44,7 +60,33 @@ interface Tally {
   requestKeys: number | null;
 }
 
-function judge(source: string, tickets: number, tally: Tally): Audit {
+/**
+ * Every 201 names an order the ledger holds (a "yes" the ledger lost fails
+ * here), and every order was answered 201 or is one of the unknown answers
+ * (an order nobody was told about, beyond what abandoned and failed requests
+ * explain, fails here).
+ */
+function answerChecks(tally: Tally, heard: HeardAnswers): AuditCheck[] {
+  const unanswered = tally.orders - heard.bought;
+  const checks = [
+    check('every 201 has an order', unanswered >= 0, `${heard.bought} answered 201, ${tally.orders} orders in the ledger`),
+    check('every order was answered 201 or is unknown', unanswered <= heard.unknown, `${Math.max(0, unanswered)} orders without a 201; ${heard.unknown} answers unknown (abandoned in flight, timed out or 5xx)`),
+  ];
+  if (heard.orderIds) {
+    const missing = heard.orderIds.filter((id) => !tally.orderIds.has(id));
+    const distinct = new Set(heard.orderIds).size;
+    checks.push(
+      check(
+        'every 201 names an order the ledger holds, once',
+        missing.length === 0 && distinct === heard.orderIds.length && heard.orderIds.length === heard.bought,
+        `${heard.orderIds.length} order ids read from ${heard.bought} 201s, ${distinct} distinct, ${missing.length} unknown to the ledger${missing.length ? ` (${missing.slice(0, 3).join(', ')})` : ''}`,
+      ),
+    );
+  }
+  return checks;
+}
+
+function judge(source: string, tickets: number, tally: Tally, heard?: HeardAnswers): Audit {
   let maxPerBuyer = 0;
   let duplicateBuyers = 0;
   for (const count of tally.ordersPerUser.values()) {
@@ -66,6 +108,7 @@ function judge(source: string, tickets: number, tally: Tally): Audit {
   if (tally.requestKeys !== null) {
     checks.push(check('one request key per order', tally.requestKeys === tally.orders, `${tally.requestKeys} request keys`));
   }
+  if (heard) checks.push(...answerChecks(tally, heard));
   return {
     source,
     total: tally.total,
@@ -91,7 +134,7 @@ async function scanHash(redis: Redis, key: string, each: (field: string, value: 
 }
 
 /** Reads the sale's four hashes (keys as in src/ledger/redis/redis-ledger.ts). */
-export async function auditRedis(redis: Redis, prefix: string, saleId: string, tickets: number): Promise<Audit> {
+export async function auditRedis(redis: Redis, prefix: string, saleId: string, tickets: number, heard?: HeardAnswers): Promise<Audit> {
   const base = `${prefix}:{${saleId}}`;
   const sale = await redis.hgetall(`${base}:sale`);
   const tally: Tally = {
@@ -100,6 +143,7 @@ export async function auditRedis(redis: Redis, prefix: string, saleId: string, t
     perUserLimit: Number(sale.perUserLimit ?? 1),
     orders: 0,
     distinctOrderIds: 0,
+    orderIds: new Set(),
     ordersPerUser: new Map(),
     buyersHash: { entries: 0, sum: 0, max: 0 },
     requestKeys: await redis.hlen(`${base}:requests`),
@@ -109,6 +153,7 @@ export async function auditRedis(redis: Redis, prefix: string, saleId: string, t
     tally.distinctOrderIds++; // hash fields are unique
     const order = JSON.parse(json) as { userId: string; orderId: string };
     if (order.orderId !== orderId) tally.distinctOrderIds--;
+    tally.orderIds.add(orderId);
     tally.ordersPerUser.set(order.userId, (tally.ordersPerUser.get(order.userId) ?? 0) + 1);
   });
   await scanHash(redis, `${base}:buyers`, (_user, held) => {
@@ -117,7 +162,7 @@ export async function auditRedis(redis: Redis, prefix: string, saleId: string, t
     tally.buyersHash!.sum += n;
     if (n > tally.buyersHash!.max) tally.buyersHash!.max = n;
   });
-  return judge(`redis hashes ${base}:{sale,orders,buyers,requests}`, tickets, tally);
+  return judge(`redis hashes ${base}:{sale,orders,buyers,requests}`, tickets, tally, heard);
 }
 
 /**
@@ -125,11 +170,11 @@ export async function auditRedis(redis: Redis, prefix: string, saleId: string, t
  * without the ledger's code for applying events, and counts what it holds.
  * Run it after the server stopped, so every record is on disk.
  */
-export function auditJournal(dataDir: string, saleId: string, tickets: number): Audit {
+export function auditJournal(dataDir: string, saleId: string, tickets: number, heard?: HeardAnswers): Audit {
   const file = join(dataDir, 'ledger.journal');
   if (!existsSync(file)) throw new Error(`no journal at ${file}`);
-  const tally: Tally = { total: 0, sold: 0, perUserLimit: 1, orders: 0, distinctOrderIds: 0, ordersPerUser: new Map(), buyersHash: null, requestKeys: 0 };
   const orderIds = new Set<string>();
+  const tally: Tally = { total: 0, sold: 0, perUserLimit: 1, orders: 0, distinctOrderIds: 0, orderIds, ordersPerUser: new Map(), buyersHash: null, requestKeys: 0 };
   const requestKeys = new Set<string>();
   const buyerOf = new Map<string, string>();
   let released = 0;
@@ -156,7 +201,7 @@ export function auditJournal(dataDir: string, saleId: string, tickets: number): 
   tally.sold = tally.orders - released;
   tally.distinctOrderIds = orderIds.size;
   tally.requestKeys = requestKeys.size;
-  const audit = judge(`journal ${file} (${read.records} records${read.torn ? ', torn tail' : ''})`, tickets, tally);
+  const audit = judge(`journal ${file} (${read.records} records${read.torn ? ', torn tail' : ''})`, tickets, tally, heard);
   return audit;
 }
 

@@ -1,4 +1,5 @@
 // The table a person reads at the end of `npm run bench`.
+import type { TicketBenchResults } from './tickets';
 import type { BaselineResult } from './baseline';
 import type { MetricsCostResult } from './metrics-cost';
 import type { MicroResult } from './micro';
@@ -7,7 +8,7 @@ import type { BenchSettings } from './settings';
 import type { CellResult } from './spike-cell';
 
 export const SEED_ARTICLE_RPS = 4276;
-export const TARGET_RATIO: Record<string, number> = { proxy: 0.4, reuseport: 0.7 };
+export const TARGET_RATIO: Record<string, number> = { handoff: 0.5, proxy: 0.4, reuseport: 0.7 };
 
 export interface MachineInfo {
   readonly cpu: string;
@@ -27,6 +28,8 @@ export interface BenchResults {
   readonly baseline: BaselineResult;
   readonly cells: CellResult[];
   readonly micro: MicroResult | null;
+  /** The tickets section (bench/tickets.ts), when it ran. */
+  readonly tickets?: TicketBenchResults | null;
   /** Absent in results written before the phase existed. */
   readonly metricsCost?: MetricsCostResult | null;
   readonly ok: boolean;
@@ -118,7 +121,7 @@ export function renderReport(results: BenchResults): string {
     const l = cell.load!;
     out.push(`${cell.cell} (${cell.ledgerDescription}; ${cell.workers} workers, weights ${cell.weights?.join(',')}, LOCAL_BUFFER ${cell.localBuffer})`);
     out.push(
-      `  requests: ${n(l.sent)} buyers sent, ${n(l.responses)} answered (${n(cell.answers!.bought)} × 201 bought, ${n(cell.answers!.soldOut)} × 409 sold out), ` +
+      `  requests: ${n(l.sent)} sent, ${n(l.responses)} answered (${n(cell.answers!.bought)} × 201 bought, ${n(cell.answers!.soldOut)} × 409 sold out or at the buyer's limit; ${n(l.repeats ?? 0)} from repeat buyers), ` +
         `${n(l.abandoned)} in flight when a slice ended, stopped by ${cell.stoppedBy}; ${l.slices} slices, ${(l.loadMs / 1000).toFixed(1)} s load in ${(l.wallMs / 1000).toFixed(1)} s wall`,
     );
     const e = l.errors;
@@ -139,7 +142,7 @@ export function renderReport(results: BenchResults): string {
     if (cell.ledgerCalls) {
       const c = cell.ledgerCalls;
       out.push(
-        `  ledger calls (${c.source}): ${n(c.calls)} ${c.ok ? '≤' : '>'} bound ${n(c.bound)} = ${n(c.tickets)} tickets + ${c.workers} workers × ${c.localBuffer} buffer + ${c.roundingUnits} rounding + ${n(c.extendedUnits)} extended units (${c.extensions} extensions)` +
+        `  ledger calls (${c.source}): ${n(c.calls)} ${c.ok ? '≤' : '>'} bound ${n(c.bound)} = ${n(c.tickets)} tickets + ${c.workers} workers × ${c.localBuffer} buffer + ${c.roundingUnits} rounding + ${n(c.extendedUnits)} extended units (${c.extensions} extensions) + ${n(c.repeats ?? 0)} repeat buyers` +
           (c.note ? `; ${c.note}` : ''),
       );
     } else {

@@ -11,11 +11,13 @@ import { renderChart } from './chart';
 import { AutocannonGenerator } from './load/autocannon-generator';
 import type { LoadGenerator } from './load/slice';
 import { WrkGenerator } from './load/wrk-generator';
+import { renderFront, runFrontBench } from './front-bench';
 import { runMetricsCost } from './metrics-cost';
 import { runMicro } from './micro';
 import { cellVerdicts, renderReport, type BenchResults, type MachineInfo } from './report';
-import { BenchSettingsError, loadBenchSettings, type BenchSettings } from './settings';
+import { BenchSettingsError, loadBenchSettings, loadFrontSettings, type BenchSettings } from './settings';
 import { runCell } from './spike-cell';
+import { renderTicketsReport, runTicketsBench } from './tickets';
 
 async function machineInfo(redisUrl: string): Promise<MachineInfo> {
   let redisVersion: string | null = null;
@@ -68,6 +70,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults & { cl
   const metricsCost = settings.metricsCostSeconds > 0 ? await runMetricsCost(settings, generator, log) : null;
   const cluster = settings.cluster ? await runClusterCell(settings, generator, log) : null;
   const micro = settings.micro ? await runMicro({ redisUrl: settings.redisUrl, timeMs: settings.microTimeMs, log }) : null;
+  const tickets = settings.ticketSection ? await runTicketsBench({ settings, generator, log }) : null;
 
   const { resultsDir: _resultsDir, ...shownSettings } = settings;
   const results: BenchResults & { cluster: ClusterCellResult | null } = {
@@ -81,7 +84,9 @@ export async function runBench(options: RunOptions): Promise<BenchResults & { cl
     micro,
     metricsCost,
     cluster,
+    tickets,
     ok:
+      (tickets?.ledgers.every((l) => l.status === 'ok' && l.checkins?.ok === true) ?? true) &&
       cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false) &&
       (cluster?.variants.every((v) => v.status === 'ok' && v.audit?.ok === true) ?? true),
   };
@@ -89,7 +94,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults & { cl
     mkdirSync(settings.resultsDir, { recursive: true });
     writeFileSync(join(settings.resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(settings.resultsDir, 'latest.svg'), renderChart(results));
-    writeFileSync(join(settings.resultsDir, 'latest.txt'), `${fullReport(results)}\n`);
+    writeFileSync(join(settings.resultsDir, 'latest.txt'), `${fullReport(results)}${tickets ? renderTicketsReport(tickets) : ''}\n`);
     log(`wrote ${join(settings.resultsDir, 'latest.json')}, latest.txt and latest.svg`);
   }
   return results;
@@ -117,6 +122,15 @@ async function main(): Promise<void> {
   }
   const results = await runBench({ settings });
   console.log(fullReport(results));
+  // The front per balancer mode (ab, Connection: close, keep-alive, the seed's Go service); BENCH_FRONT=0 skips it.
+  if (settings.front) {
+    const front = await runFrontBench(loadFrontSettings(), (line) => console.error(line));
+    const table = renderFront(front);
+    console.log(`\n${table}`);
+    writeFileSync(join(settings.resultsDir, 'front.json'), `${JSON.stringify({ at: new Date().toISOString(), ...front }, null, 2)}\n`);
+    writeFileSync(join(settings.resultsDir, 'front.txt'), `${table}\n`);
+  }
+  if (results.tickets) console.log(renderTicketsReport(results.tickets));
   // Exit 1 when a cell failed its audit or could not run; missed speed targets are reported, not failed.
   process.exit(results.ok ? 0 : 1);
 }

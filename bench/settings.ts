@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, integer, oneOf, text, type Env } from '../src/config/env';
 
-export type Balancer = 'proxy' | 'reuseport';
+export type Balancer = 'handoff' | 'proxy' | 'reuseport';
 export type LedgerKind = 'redis' | 'embedded';
 export type GeneratorKind = 'wrk' | 'autocannon';
 
@@ -28,8 +28,16 @@ export interface BenchSettings {
   readonly baselineSeconds: number;
   readonly timeoutSeconds: number;
   readonly redisUrl: string;
+  /** Run the front cells (npm run bench:front) after the matrix. */
+  readonly front: boolean;
   readonly micro: boolean;
   readonly microTimeMs: number;
+  /** Run the tickets section (bench/tickets.ts). */
+  readonly ticketSection: boolean;
+  /** QR renders in the tickets section's burst. */
+  readonly ticketRenders: number;
+  /** Tickets the tickets section checks in (each several times). */
+  readonly ticketCheckins: number;
   /** Seconds per round of the metrics-cost phase (METRICS=on against off on the sold-out path); 0 skips it. */
   readonly metricsCostSeconds: number;
   /** Run the `cluster` cell (three boxes on a private Redis Cluster, without and with WAIT). */
@@ -45,8 +53,10 @@ export interface BenchSettings {
 export { ConfigError as BenchSettingsError };
 
 export const ALL_CELLS: readonly Cell[] = [
+  { balancer: 'handoff', ledger: 'redis' },
   { balancer: 'proxy', ledger: 'redis' },
   { balancer: 'reuseport', ledger: 'redis' },
+  { balancer: 'handoff', ledger: 'embedded' },
   { balancer: 'proxy', ledger: 'embedded' },
   { balancer: 'reuseport', ledger: 'embedded' },
 ];
@@ -61,8 +71,8 @@ function matrixFrom(env: Env): Cell[] {
   const cells: Cell[] = [];
   for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
     const [balancer, ledger] = part.split(':');
-    if ((balancer !== 'proxy' && balancer !== 'reuseport') || (ledger !== 'redis' && ledger !== 'embedded')) {
-      throw new ConfigError('BENCH_MATRIX', raw, 'expected "all" or a comma-separated list of <proxy|reuseport>:<redis|embedded>, e.g. proxy:redis,reuseport:embedded');
+    if ((balancer !== 'handoff' && balancer !== 'proxy' && balancer !== 'reuseport') || (ledger !== 'redis' && ledger !== 'embedded')) {
+      throw new ConfigError('BENCH_MATRIX', raw, 'expected "all" or a comma-separated list of <handoff|proxy|reuseport>:<redis|embedded>, e.g. handoff:redis,reuseport:embedded');
     }
     if (!cells.some((c) => c.balancer === balancer && c.ledger === ledger)) cells.push({ balancer, ledger });
   }
@@ -103,12 +113,44 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     baselineSeconds: integer(env, 'BENCH_BASELINE_SECONDS', 5, 1, 600),
     timeoutSeconds: integer(env, 'BENCH_TIMEOUT_SECONDS', 2, 1, 60),
     redisUrl,
+    front: oneOf(env, 'BENCH_FRONT', ['0', '1'], '1') === '1',
     micro: micro === '1',
     microTimeMs: integer(env, 'BENCH_MICRO_TIME_MS', 500, 50, 60_000),
+    ticketSection: oneOf(env, 'BENCH_TICKET_SECTION', ['0', '1'], '1') === '1',
+    ticketRenders: integer(env, 'BENCH_TICKET_RENDERS', 2000, 10, 1_000_000),
+    ticketCheckins: integer(env, 'BENCH_TICKET_CHECKINS', 2000, 10, 1_000_000),
     metricsCostSeconds: integer(env, 'BENCH_METRICS_COST_SECONDS', 4, 0, 600),
     cluster: oneOf(env, 'BENCH_CLUSTER', ['0', '1'], '1') === '1',
     resultsDir: text(env, 'BENCH_RESULTS_DIR', join(__dirname, '..', '..', 'bench', 'results')),
     cpuProfDir: text(env, 'BENCH_CPU_PROF_DIR', '') || null,
     serverEnv: Object.freeze(serverEnv),
   });
+}
+
+/** The front cells' settings (bench/front-bench.ts). */
+export interface FrontSettings {
+  readonly abRequests: number;
+  readonly wrkSeconds: number;
+  readonly connections: number;
+  readonly redisUrl: string;
+  /** The seed's Go service (build.sh, main.go): ../shared/seed-peer beside the checkout, or one level further up from a worktree. */
+  readonly seedPeer: string;
+  readonly resultsDir: string;
+}
+
+function defaultSeedPeer(): string {
+  const root = join(__dirname, '..', '..');
+  const candidates = [join(root, '..', 'shared', 'seed-peer'), join(root, '..', '..', 'shared', 'seed-peer')];
+  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
+}
+
+export function loadFrontSettings(env: Env = process.env): FrontSettings {
+  return {
+    abRequests: integer(env, 'BENCH_FRONT_AB_REQUESTS', 10_000, 100, 10_000_000),
+    wrkSeconds: integer(env, 'BENCH_FRONT_SECONDS', 5, 1, 600),
+    connections: integer(env, 'BENCH_CONNECTIONS', 100, 1, 10_000),
+    redisUrl: text(env, 'BENCH_REDIS_URL', env.REDIS_URL || 'redis://127.0.0.1:6379'),
+    seedPeer: text(env, 'BENCH_SEED_PEER', defaultSeedPeer()),
+    resultsDir: text(env, 'BENCH_RESULTS_DIR', join(__dirname, '..', '..', 'bench', 'results')),
+  };
 }

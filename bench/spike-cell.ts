@@ -10,12 +10,15 @@ import Redis from 'ioredis';
 import { loadConfig } from '../src/config/config';
 import { hotFunctions, type HotFunction } from './cpu-profile';
 import { dropPrefix, scriptCalls } from './redis-admin';
-import { auditJournal, auditRedis, withApiSold, type Audit } from './audit';
+import { auditJournal, auditRedis, withApiSold, type Audit, type HeardAnswers } from './audit';
 import { runPhase, summarise, type LoadSummary } from './load/phase';
 import { totalCpuMs } from './load/proc-cpu';
 import type { LoadGenerator, SliceResult } from './load/slice';
 import { getJson, startServerProcess, tail, type ServerProcess } from './server-process';
 import { cellName, type BenchSettings, type Cell } from './settings';
+
+/** Percent of requests that come from a buyer already sent (a second click), so the per-buyer limit is exercised under load. */
+export const REPEAT_BUYERS_PERCENT = 3;
 
 export interface SeriesPoint {
   /** Seconds after the cell's load began (middle of the slice). */
@@ -43,6 +46,8 @@ export interface LedgerCalls {
   readonly roundingUnits: number;
   readonly extensions: number;
   readonly extendedUnits: number;
+  /** Requests from repeat buyers: each may cost a reservation call that the ledger refuses at the buyer's limit. */
+  readonly repeats: number;
   readonly bound: number;
   readonly ok: boolean;
   readonly note: string;
@@ -188,6 +193,7 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
       connections: settings.connections,
       threads: settings.threads,
       timeoutSeconds: settings.timeoutSeconds,
+      repeatPercent: REPEAT_BUYERS_PERCENT,
       soldOut: async () => (await soldNow()) >= settings.tickets,
       onSlice: (s, i) => log(`  slice ${i + 1} [${s.phase}] ${s.responses.toLocaleString('en-US')} responses in ${(s.durationMs / 1000).toFixed(2)} s = ${Math.round((s.responses * 1000) / Math.max(1, s.durationMs)).toLocaleString('en-US')} req/s, p99 ${(summarise([s]).latencyUs.p99 / 1000).toFixed(2)} ms`),
     });
@@ -222,9 +228,9 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
       failedStatuses,
     };
 
-    // Per-worker split: the primary counts connections in proxy mode; in
+    // Per-worker split: the primary counts connections in handoff and proxy modes; in
     // reuseport mode the kernel spreads connections, seen as requests served.
-    const by = cell.balancer === 'proxy' ? 'connections' : 'requests';
+    const by = cell.balancer === 'reuseport' ? 'requests' : 'connections';
     const counts = after.workers.map((w) => (by === 'connections' ? (w.connections ?? 0) - (before.workers[w.slot]?.connections ?? 0) : (w.requests ?? 0) - (before.workers[w.slot]?.requests ?? 0)));
     const countSum = counts.reduce((a, b) => a + b, 0);
     const weightSum = after.workers.reduce((a, w) => a + w.weight, 0);
@@ -245,7 +251,9 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     }
     const weights = after.workers.map((w) => w.weight);
     const roundingUnits = weights.reduce((s, w) => s + Math.ceil((settings.tickets * w) / weightSum), 0) - settings.tickets;
-    const bound = settings.tickets + weights.length * config.localBuffer + roundingUnits + extendedUnits;
+    // A repeat buyer may reach the ledger and be refused at the limit, which hands the unit back: one call beyond the allowance each.
+    const repeats = result.load.repeats;
+    const bound = settings.tickets + weights.length * config.localBuffer + roundingUnits + extendedUnits + repeats;
     let calls: number | null = null;
     let source = '';
     let note = '';
@@ -261,7 +269,7 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     }
     result.ledgerCalls = calls === null
       ? null
-      : { source, calls, tickets: settings.tickets, workers: weights.length, localBuffer: config.localBuffer, roundingUnits, extensions, extendedUnits, bound, ok: calls <= bound, note };
+      : { source, calls, tickets: settings.tickets, workers: weights.length, localBuffer: config.localBuffer, roundingUnits, extensions, extendedUnits, repeats, bound, ok: calls <= bound, note };
     result.cpu = {
       serverMs: serverCpu,
       primaryMs: primaryCpu,
@@ -270,15 +278,21 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
       wallMs: run.wallMs,
     };
 
-    // The audit reads the ledger's own state.
+    // The audit reads the ledger's own state, and holds the 201s against its orders.
+    const serverFailures = Object.entries(statuses).filter(([s]) => Number(s) >= 500).reduce((sum, [, count]) => sum + count, 0);
+    const heard: HeardAnswers = {
+      bought: result.answers.bought,
+      orderIds: run.slices.every((s) => s.boughtOrderIds) ? run.slices.flatMap((s) => s.boughtOrderIds!) : null,
+      unknown: result.load.abandoned + result.load.errors.timeout + serverFailures,
+    };
     const apiSold = (await getJson<{ sold: number }>(saleUrl).catch(() => null))?.sold ?? null;
     try {
       if (cell.ledger === 'redis') {
-        result.audit = withApiSold(await auditRedis(redis, prefix, saleId, settings.tickets), apiSold);
+        result.audit = withApiSold(await auditRedis(redis, prefix, saleId, settings.tickets, heard), apiSold);
       } else {
         // The journal is complete once the primary has drained and closed it.
         await server.stop();
-        result.audit = withApiSold(auditJournal(dataDir, saleId, settings.tickets), apiSold);
+        result.audit = withApiSold(auditJournal(dataDir, saleId, settings.tickets, heard), apiSold);
       }
     } catch (error) {
       result.audit = null;

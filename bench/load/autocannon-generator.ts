@@ -17,6 +17,9 @@ export class AutocannonGenerator implements LoadGenerator {
     const url = new URL(request.url);
     if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`the bench only loads loopback addresses, not ${url.hostname}`);
     let sent = 0;
+    // As bench/lua/buyers.lua: new ids count up; repeatPercent of requests reuse one of them.
+    let fresh = 0;
+    let repeats = 0;
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     return new Promise((resolve, reject) => {
@@ -33,7 +36,14 @@ export class AutocannonGenerator implements LoadGenerator {
               method: 'GET',
               setupRequest: (req) => {
                 sent++;
-                return { ...req, path: `${request.pathPrefix}${request.firstId + sent}` };
+                let id: number;
+                if (fresh > 0 && Math.random() * 100 < (request.repeatPercent ?? 0)) {
+                  repeats++;
+                  id = request.firstId + 1 + Math.floor(Math.random() * fresh);
+                } else {
+                  id = request.firstId + ++fresh;
+                }
+                return { ...req, path: `${request.pathPrefix}${id}` };
               },
             },
           ],
@@ -55,6 +65,7 @@ export class AutocannonGenerator implements LoadGenerator {
             // the load ended with the last response, not at that tick.
             durationMs: (lastResponseAt || performance.now()) - started,
             sent,
+            repeats,
             responses: result.requests.total,
             statuses,
             errors: { connect: Math.max(0, result.errors - result.timeouts), read: 0, write: 0, timeout: result.timeouts },

@@ -15,6 +15,8 @@ export interface PhaseOptions {
   readonly connections: number;
   readonly threads: number;
   readonly timeoutSeconds: number;
+  /** Percent of requests that reuse an earlier buyer id (see SliceRequest). */
+  readonly repeatPercent?: number;
   /** Resolves true once the sale is sold out; slices before that are "selling". */
   readonly soldOut?: () => Promise<boolean>;
   /** Label for every slice when there is no soldOut probe. */
@@ -54,6 +56,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseRun> {
       threads: options.threads,
       durationMs: Math.max(50, Math.min(options.sliceMs, options.maxMs - elapsed())),
       timeoutSeconds: options.timeoutSeconds,
+      repeatPercent: options.repeatPercent,
       stopWhen: selling ? probe : undefined,
     };
     const startMs = elapsed();
@@ -77,6 +80,8 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseRun> {
 export interface LoadSummary {
   readonly slices: number;
   readonly sent: number;
+  /** Of the requests sent, those that reused an earlier buyer id. */
+  readonly repeats: number;
   readonly responses: number;
   /** Sent but unanswered when a slice ended: the generator hung up, no error on either side. */
   readonly abandoned: number;
@@ -125,6 +130,7 @@ export function summarise(slices: readonly SliceResult[], wallMs?: number): Load
   const statuses: Record<string, number> = {};
   const errors = { connect: 0, read: 0, write: 0, timeout: 0 };
   let sent = 0;
+  let repeats = 0;
   let responses = 0;
   let loadMs = 0;
   let cpu = 0;
@@ -132,6 +138,7 @@ export function summarise(slices: readonly SliceResult[], wallMs?: number): Load
   let max = 0;
   for (const slice of slices) {
     sent += slice.sent;
+    repeats += slice.repeats ?? 0;
     responses += slice.responses;
     loadMs += slice.durationMs;
     cpu += slice.cpuMs;
@@ -147,6 +154,7 @@ export function summarise(slices: readonly SliceResult[], wallMs?: number): Load
   return {
     slices: slices.length,
     sent,
+    repeats,
     responses,
     abandoned: Math.max(0, sent - responses - errors.timeout),
     loadMs,

@@ -16,8 +16,12 @@ export interface SliceResult {
   endMs: number;
   /** Time the generator itself says it was loading the server. */
   durationMs: number;
-  /** Distinct buyer ids handed to the server (sent or being sent). */
+  /** Requests handed to the server (sent or being sent), repeat buyers included. */
   sent: number;
+  /** Of those, requests that reused a buyer id sent earlier (a generator without repeats leaves it out). */
+  repeats?: number;
+  /** The order id of every 201, read from its body (a generator that reads no bodies leaves it out). */
+  boughtOrderIds?: string[];
   /** Complete responses received. */
   responses: number;
   statuses: Record<string, number>;
@@ -38,6 +42,8 @@ export interface SliceRequest {
   readonly firstId: number;
   /** Stop after this many requests (0: no limit). */
   readonly quota: number;
+  /** Percent of requests that reuse an earlier buyer id of the slice, so the per-buyer limit is exercised (0: every buyer new). */
+  readonly repeatPercent?: number;
   readonly connections: number;
   readonly threads: number;
   readonly durationMs: number;

@@ -41,6 +41,7 @@ export class WrkGenerator implements LoadGenerator {
       String(request.quota),
       String(strideFor(request)),
       String(request.threads),
+      String(request.repeatPercent ?? 0),
     ];
     return new Promise((resolve, reject) => {
       const child = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -95,7 +96,7 @@ export class WrkGenerator implements LoadGenerator {
           return;
         }
         const raw = JSON.parse(line) as {
-          durationUs: number; responses: number; sent: number; statuses: Record<string, number>;
+          durationUs: number; responses: number; sent: number; repeats: number; boughtOrderIds: string[]; statuses: Record<string, number>;
           errors: { connect: number; read: number; write: number; status: number; timeout: number };
           latency: { min: number; max: number; mean: number; quantiles: [number, number][] };
         };
@@ -104,6 +105,8 @@ export class WrkGenerator implements LoadGenerator {
           endMs: 0,
           durationMs: raw.durationUs / 1000,
           sent: raw.sent,
+          repeats: raw.repeats,
+          boughtOrderIds: raw.boughtOrderIds,
           responses: raw.responses,
           statuses: raw.statuses,
           errors: { connect: raw.errors.connect, read: raw.errors.read, write: raw.errors.write, timeout: raw.errors.timeout },

@@ -1,20 +1,26 @@
 // The primary process: opens the ledger through its door, makes sure the
 // default sale exists, forks and supervises the workers, balances connections
-// in proxy mode, relays returned stock, and runs the graceful shutdown.
+// (handoff, proxy), relays returned stock, and runs the graceful shutdown.
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import net from 'node:net';
+import { openBuyerAuth } from '../auth/buyer-auth';
 import type { Config } from '../config/config';
 import { workerEndpoint } from '../ipc/endpoint';
 import type { SaleChangedMessage, StockReturnedMessage, TopologyMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
+import { resolveSigningKey, TicketIssuer } from '../tickets';
 import { configSummary, initLogger, processLogger } from '../logging';
 import { clusterStats } from './cluster-stats';
+import { createBalancer, raiseOpenFileLimit, type Balancer } from './front';
 import { PrimaryObservability } from './observability';
-import { ProxyBalancer } from './proxy-balancer';
-import { prepareSocketDir } from './socket-dir';
+import { openSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
+import { WorkerHeartbeat } from './worker-heartbeat';
+
+/** A slot whose worker dies this often within the window is left down ('failed'). */
+const CRASH_LIMIT = 5;
+const CRASH_WINDOW_MS = 30_000;
 
 // One JSON line per event (src/logging); the messages keep the words tests and the bench wait for.
 const log = (line: string, fields: Record<string, unknown> = {}, level: 'info' | 'warn' | 'error' = 'info') => processLogger()[level](fields, line);
@@ -41,6 +47,8 @@ async function ensureDefaultSale(ledger: Ledger, config: Config): Promise<void> 
       holdSeconds: config.defaultSaleHoldSeconds,
       opensAt: null,
       closesAt: null,
+      // The seed's `ab` test buys without ?user: one anonymous buyer per request.
+      anonymous: true,
     },
     Date.now(),
   );
@@ -56,27 +64,42 @@ export async function runPrimary(config: Config): Promise<void> {
   const generatedToken = config.adminToken ? undefined : randomBytes(18).toString('base64url');
   const adminToken = config.adminToken ?? generatedToken!;
 
+  // Once here, so a bad key stops the start instead of every worker.
+  await openBuyerAuth(config.buyerAuth);
+  if (config.buyerAuth.mode === 'none') warn("BUYER_AUTH=none: a buyer is whoever the request says (userId, ?user=); anyone can pay, cancel or read any buyer's orders. Set BUYER_AUTH=hmac or jwt for a real sale");
+  else log(`buyer identity: BUYER_AUTH=${config.buyerAuth.mode}, a signed bearer token names the buyer`);
   const observability = new PrimaryObservability(config, logger);
   const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, relaySaleChanged, topology } = await openPrimaryLedger(config, log, warn, (raw) => observability.instrument(raw));
   for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
+  const signingKey = resolveSigningKey(config.ticketSigningKey, config.dataDir, log);
+  const issuer = new TicketIssuer(ledger, { intervalMs: config.ticketIssueMs, batch: 500, saleListRefreshMs: 500, warn });
 
-  prepareSocketDir(config.socketDir, config.socketDirIsDefault);
+  const socketDir = openSocketDir(config.socketDirIsDefault ? undefined : config.socketDir);
+  raiseOpenFileLimit(config, log);
   const port = config.balancer === 'reuseport' && config.port === 0 ? await freePort(config.host) : config.port;
 
-  let balancer: ProxyBalancer | undefined;
+  let balancer: Balancer | undefined;
   const workerRpc = new Map<WorkerSlot, IpcRpc>();
   const stats = () =>
     clusterStats({ balancer: config.balancer, ledgerDescription: ledger.description, sweeper, slots: supervisor.slots, rpcOf: (slot) => workerRpc.get(slot), countsConnections: balancer !== undefined, topology: topology.current() });
+  const heartbeat = new WorkerHeartbeat({ intervalMs: config.heartbeatIntervalMs, unresponsiveMs: config.workerUnresponsiveMs, restartAfterMs: config.workerHangRestartMs, log });
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
-    socketDir: config.socketDir,
-    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: config.socketDir, PORT: String(port) },
-    crashLimit: 5,
-    crashWindowMs: 30_000,
+    socketDir: socketDir.path,
+    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: socketDir.path, PORT: String(port), TICKET_SIGNING_KEY: signingKey.setting },
+    crashLimit: CRASH_LIMIT,
+    crashWindowMs: CRASH_WINDOW_MS,
     log,
     onFork: (worker, slot) => {
       workerRpc.set(slot, new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats, ...observability.ipcHandlers, topology: () => topology.current() }));
+      heartbeat.watch(worker, slot);
+    },
+    // Serving nothing but 503s forever helps nobody: exit non-zero so systemd or Kubernetes restarts spike.
+    onAllFailed: () => {
+      log(`every worker slot has failed (each died ${CRASH_LIMIT} times within ${CRASH_WINDOW_MS / 1000} s); exiting with code 1 so the process manager restarts spike`, {}, 'error');
+      supervisor.killAll();
+      process.exit(1);
     },
   });
   await observability.start({ ledger, slots: () => supervisor.slots, rpcOf: (slot) => workerRpc.get(slot) });
@@ -90,13 +113,12 @@ export async function runPrimary(config: Config): Promise<void> {
     }
   });
   await supervisor.start();
+  heartbeat.start(supervisor.slots);
   if (supervisor.readyCount() === 0) throw new Error('no worker came up; see the errors above');
 
   let boundPort = port;
-  if (config.balancer === 'proxy') {
-    balancer = new ProxyBalancer(supervisor.slots);
-    boundPort = await balancer.listen(port, config.host);
-  }
+  balancer = createBalancer(config, supervisor.slots);
+  if (balancer) boundPort = await balancer.listen(port, config.host);
   const broadcast = (message: StockReturnedMessage | SaleChangedMessage) => {
     for (const slot of supervisor.slots) {
       if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
@@ -105,12 +127,13 @@ export async function runPrimary(config: Config): Promise<void> {
   relayStockReturned((saleId) => broadcast({ spike: 'stock-returned', saleId }));
   relaySaleChanged((saleId) => broadcast({ spike: 'sale-changed', saleId }));
   sweeper.start();
+  issuer.start();
 
   if (config.balancer === 'reuseport') {
     warn(
       'BALANCER=reuseport: the workers answer the port themselves, and uWS never answers HTTP/1.0, so HTTP/1.0 clients ' +
-        '(ab, nginx without proxy_http_version 1.1) get no answer. Use an HTTP/1.1 client (wrk, autocannon, curl), or BALANCER=proxy, ' +
-        'whose primary upgrades HTTP/1.0 requests.',
+        '(ab, nginx without proxy_http_version 1.1) get no answer. Use an HTTP/1.1 client (wrk, autocannon, curl), or BALANCER=handoff or proxy, ' +
+        'whose relay upgrades HTTP/1.0 requests.',
     );
   }
   if (generatedToken) log(`ADMIN_TOKEN was not set; generated one for this run: ${generatedToken}`);
@@ -138,14 +161,16 @@ export async function runPrimary(config: Config): Promise<void> {
     }, config.shutdownTimeoutMs + 2000);
     force.unref();
     const stoppedAccepting = balancer?.stopAccepting();
+    heartbeat.stop();
     await supervisor.stop();
     await sweeper.stop();
+    await issuer.stop();
     await topology.stop();
     await observability.stop();
     balancer?.destroyAll();
     await stoppedAccepting;
     await ledger.close();
-    rmSync(config.socketDir, { recursive: true, force: true });
+    socketDir.close();
     log('stopped');
     process.exit(0);
   };

@@ -1,9 +1,9 @@
 // Forks the workers, knows which are ready, restarts the ones that die (with
 // backoff), and gives up on one that keeps crashing so the rest keep serving.
 import cluster, { type Worker } from 'node:cluster';
-import { join } from 'node:path';
 import { isSpikeMessage, type ShutdownMessage } from '../ipc/messages';
 import type { WeightedPeer } from './smooth-wrr';
+import { workerSocketPath } from './socket-dir';
 
 export type SlotState = 'starting' | 'ready' | 'down' | 'failed' | 'stopped';
 
@@ -41,6 +41,8 @@ export interface SupervisorOptions {
   readonly log: (line: string, fields?: Record<string, unknown>, level?: 'info' | 'warn' | 'error') => void;
   /** Called for every process forked, first starts and restarts alike. */
   readonly onFork?: (worker: Worker, slot: WorkerSlot) => void;
+  /** Called once every slot has failed for good: nothing is left to serve. */
+  readonly onAllFailed?: () => void;
 }
 
 /** Backoff before restarting a worker that died for the n-th time within the crash window: 100 ms, doubling, at most 5 s. */
@@ -57,7 +59,7 @@ export class Supervisor {
     this.slots = options.weights.map((weight, index) => ({
       index,
       weight,
-      socketPath: join(options.socketDir, `worker-${index}.sock`),
+      socketPath: workerSocketPath(options.socketDir, index),
       state: 'starting' as SlotState,
       available: false,
       worker: undefined,
@@ -157,6 +159,7 @@ export class Supervisor {
       slot.state = 'failed';
       this.options.log(`worker ${slot.index} died (${how}) ${slot.crashTimes.length} times in ${this.options.crashWindowMs / 1000} s; leaving it down, the other workers keep serving`, { slot: slot.index, code, signal, crashes: slot.crashTimes.length }, 'error');
       this.notifyReady();
+      if (this.slots.every((each) => each.state === 'failed')) this.options.onAllFailed?.();
       return;
     }
     slot.state = 'down';

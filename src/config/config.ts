@@ -1,12 +1,14 @@
 // Every environment variable spike reads, validated once at start-up and
 // frozen into one typed object. A bad value stops the start; nothing is clamped.
+import { existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BuyerAuthConfig, BuyerAuthMode } from '../auth/buyer-auth';
 import { bool, ConfigError, integer, matching, oneOf, text, type Env } from './env';
 
 export { ConfigError } from './env';
 
-export type BalancerMode = 'proxy' | 'reuseport';
+export type BalancerMode = 'handoff' | 'proxy' | 'reuseport';
 export type LedgerKind = 'redis' | 'embedded';
 export type JournalFsync = 'batch' | 'off';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -45,6 +47,20 @@ export interface Config {
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
   readonly shutdownTimeoutMs: number;
+  /** A client connection silent this long, with no answer pending, is closed (handoff, proxy). */
+  readonly idleTimeoutMs: number;
+  /** Client connections one relaying process holds; undefined: derived from its open-file limit. */
+  readonly maxConnections: number | undefined;
+  /** The tickets' Ed25519 signing key: a PEM, or a path to one; null: DATA_DIR/ticket-signing-key.pem, made on first start. */
+  readonly ticketSigningKey: string | null;
+  /** Render threads per worker (piscina); 0 signs and renders on the worker's own thread. */
+  readonly ticketThreads: number;
+  /** How much lower the render threads' CPU priority is than the event loops' (Linux nice, per thread). */
+  readonly ticketThreadNice: number;
+  /** How often the primary records due tickets as issued. */
+  readonly ticketIssueMs: number;
+  /** The gate devices' bearer token for POST /api/checkins; unset: only the admin token checks tickets in. */
+  readonly gateToken: string | undefined;
   /** Off: no /metrics, no dashboard, and no counting on the request path (for the bench's comparison). */
   readonly metrics: boolean;
   /** A token that may read /metrics but not act as admin; undefined: the admin token. */
@@ -57,6 +73,13 @@ export interface Config {
   readonly ledgerSlowMs: number;
   /** In a worker: its slot, set by the primary when it forks the worker (SPIKE_WORKER_SLOT); null in the primary. */
   readonly workerSlot: number | null;
+  readonly buyerAuth: BuyerAuthConfig;
+  /** How often the primary pings each worker over IPC. */
+  readonly heartbeatIntervalMs: number;
+  /** A worker silent this long gets no new connections until it answers. */
+  readonly workerUnresponsiveMs: number;
+  /** A worker silent this long is killed and restarted. */
+  readonly workerHangRestartMs: number;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -91,6 +114,27 @@ function ledgerFrom(env: Env): LedgerKind {
   return env.REDIS_URL ? 'redis' : 'embedded';
 }
 
+const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+function buyerAuthFrom(env: Env): BuyerAuthConfig {
+  const mode = oneOf<BuyerAuthMode>(env, 'BUYER_AUTH', ['none', 'hmac', 'jwt'], 'none');
+  const secret = text(env, 'BUYER_AUTH_SECRET', '');
+  const keyFile = text(env, 'BUYER_AUTH_JWT_KEY', '');
+  const jwt = {
+    keyFile,
+    algorithm: oneOf(env, 'BUYER_AUTH_JWT_ALG', JWT_ALGORITHMS, 'RS256'),
+    issuer: text(env, 'BUYER_AUTH_JWT_ISSUER', '') || undefined,
+    audience: text(env, 'BUYER_AUTH_JWT_AUDIENCE', '') || undefined,
+  };
+  if (mode === 'hmac' && secret.length < 32) {
+    throw new ConfigError('BUYER_AUTH_SECRET', secret === '' ? '' : '<hidden>', 'BUYER_AUTH=hmac needs a secret of at least 32 characters, shared with the login that signs the tokens');
+  }
+  if (mode === 'jwt' && (keyFile === '' || !existsSync(keyFile))) {
+    throw new ConfigError('BUYER_AUTH_JWT_KEY', keyFile, 'BUYER_AUTH=jwt needs the path of a PEM public key or a JWKS JSON file that exists');
+  }
+  return { mode, secret: secret || undefined, jwt: mode === 'jwt' ? jwt : undefined };
+}
+
 function workerSlotFrom(env: Env, workers: number): number | null {
   if (env.SPIKE_WORKER_SLOT === undefined || env.SPIKE_WORKER_SLOT === '') return null;
   return integer(env, 'SPIKE_WORKER_SLOT', 0, 0, workers - 1);
@@ -98,18 +142,29 @@ function workerSlotFrom(env: Env, workers: number): number | null {
 
 export function loadConfig(env: Env = process.env): Config {
   const { workers, weights } = workersAndWeights(env);
+  const heartbeatIntervalMs = integer(env, 'HEARTBEAT_INTERVAL_MS', 250, 10, 60_000);
+  const workerUnresponsiveMs = integer(env, 'WORKER_UNRESPONSIVE_MS', 1000, 20, 600_000);
+  const workerHangRestartMs = integer(env, 'WORKER_HANG_RESTART_MS', 10_000, 40, 3_600_000);
+  if (workerUnresponsiveMs < 2 * heartbeatIntervalMs) {
+    throw new ConfigError('WORKER_UNRESPONSIVE_MS', String(workerUnresponsiveMs), `expected at least twice HEARTBEAT_INTERVAL_MS (${heartbeatIntervalMs}), or every worker would look silent between two pings`);
+  }
+  if (workerHangRestartMs <= workerUnresponsiveMs) {
+    throw new ConfigError('WORKER_HANG_RESTART_MS', String(workerHangRestartMs), `expected more than WORKER_UNRESPONSIVE_MS (${workerUnresponsiveMs}): a silent worker is first taken out of the rotation, and killed only later`);
+  }
   const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
   if (adminToken !== undefined && adminToken.length < 8) throw new ConfigError('ADMIN_TOKEN', '<hidden>', 'expected at least 8 characters');
   const metricsToken = env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN;
   if (metricsToken !== undefined && metricsToken.length < 8) throw new ConfigError('METRICS_TOKEN', '<hidden>', 'expected at least 8 characters');
   const socketDir = text(env, 'SOCKET_DIR', '');
+  const gateToken = env.GATE_TOKEN === '' ? undefined : env.GATE_TOKEN;
+  if (gateToken !== undefined && gateToken.length < 8) throw new ConfigError('GATE_TOKEN', '<hidden>', 'expected at least 8 characters');
 
   return Object.freeze({
     host: text(env, 'HOST', '0.0.0.0'),
     port: integer(env, 'PORT', 3005, 0, 65535),
     workers,
     weights: Object.freeze(weights),
-    balancer: oneOf<BalancerMode>(env, 'BALANCER', ['proxy', 'reuseport'], 'proxy'),
+    balancer: oneOf<BalancerMode>(env, 'BALANCER', ['handoff', 'proxy', 'reuseport'], 'handoff'),
     ledger: ledgerFrom(env),
     redisUrl: matching(env, 'REDIS_URL', /^rediss?:\/\//, 'expected a redis:// or rediss:// URL', 'redis://127.0.0.1:6379'),
     redisCluster: bool(env, 'REDIS_CLUSTER', false),
@@ -128,12 +183,19 @@ export function loadConfig(env: Env = process.env): Config {
     holdSweepMs: integer(env, 'HOLD_SWEEP_MS', 250, 10, 60_000),
     boxHeartbeatMs: integer(env, 'BOX_HEARTBEAT_MS', 1000, 50, 60_000),
     maxBodyBytes: 4096,
-    // The default names the primary's pid; the primary hands the resolved path to its workers.
+    // Unset, the primary makes its own fresh directory (openSocketDir) and hands that path to its workers.
     socketDir: socketDir || join(tmpdir(), `spike-${process.pid}`),
     socketDirIsDefault: socketDir === '',
     dataDir: text(env, 'DATA_DIR', './data'),
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    maxConnections: env.MAX_CONNECTIONS ? integer(env, 'MAX_CONNECTIONS', 0, 1, 10_000_000) : undefined,
+    ticketSigningKey: text(env, 'TICKET_SIGNING_KEY', '') || null,
+    ticketThreads: integer(env, 'TICKET_THREADS', 1, 0, 64),
+    ticketThreadNice: integer(env, 'TICKET_THREAD_NICE', 10, 0, 19),
+    ticketIssueMs: integer(env, 'TICKET_ISSUE_MS', 250, 10, 600_000),
+    gateToken,
     metrics: bool(env, 'METRICS', true),
     metricsToken,
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
@@ -141,5 +203,9 @@ export function loadConfig(env: Env = process.env): Config {
     logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
     ledgerSlowMs: integer(env, 'LEDGER_SLOW_MS', 100, 1, 600_000),
     workerSlot: workerSlotFrom(env, workers),
+    buyerAuth: Object.freeze(buyerAuthFrom(env)),
+    heartbeatIntervalMs,
+    workerUnresponsiveMs,
+    workerHangRestartMs,
   });
 }

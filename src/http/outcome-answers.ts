@@ -7,12 +7,14 @@ import { isoTime, spikeErrorFrom, type SpikeError } from '../errors/errors';
 import { outcomeSpec, type Command, type Order, type OutcomeOf } from '../ledger';
 import type { Exchange } from './respond';
 import { orderToJson } from './views';
+import { ticketIdOf } from '../tickets';
 
 /** What the request named, for the messages: the sale, the buyer, the order. */
 export interface OutcomeContext {
   readonly saleId?: string;
   readonly userId?: string;
   readonly orderId?: string;
+  readonly ticketId?: string;
 }
 
 export type Answer = { readonly status: number; readonly order: Order; readonly replayed: boolean } | { readonly error: SpikeError };
@@ -35,6 +37,13 @@ export function refusalFor<C extends Command>(command: C, outcome: OutcomeOf<C>,
   }
   for (const count of ['perUserLimit', 'sold', 'orders'] as const) if (typeof fields[count] === 'number') values[count] = fields[count];
   for (const time of ['opensAt', 'closesAt'] as const) if (typeof fields[time] === 'number') values[time] = isoTime(fields[time]);
+  // A check-in refused: when and where the ticket was used, or why it no longer admits.
+  if (typeof fields.at === 'number') values.usedAt = isoTime(fields.at);
+  if (typeof fields.gate === 'string') values.gate = fields.gate;
+  if (command === 'checkIn') {
+    values.reason = order ? `its order is ${order.state}` : 'its order no longer exists';
+    if (values.orderId !== undefined) values.ticketId ??= ticketIdOf(String(values.orderId));
+  }
   const nextReleaseAt = typeof fields.nextReleaseAt === 'number' && fields.nextReleaseAt > 0 ? fields.nextReleaseAt : null;
   if (nextReleaseAt !== null) values.nextReleaseAt = isoTime(nextReleaseAt);
   const error = spikeErrorFrom(nextReleaseAt !== null && spec.errorWhileHeld ? spec.errorWhileHeld : spec.error, values);

@@ -1,9 +1,11 @@
 // What every route module gets: the ledger, the stock keeper, settings, and
 // `handle`, the wrapper each route runs in.
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { BuyerAuth } from '../auth/buyer-auth';
 import type { StockKeeper } from '../inventory/stock-keeper';
 import type { DashboardFeed } from '../dashboard';
 import type { Ledger } from '../ledger';
+import type { TicketDesk } from './ticket-routes';
 import type { WorkerMetrics } from '../metrics';
 import type { Exchange } from './respond';
 import type { RouteTable } from './route-table';
@@ -21,11 +23,15 @@ export interface RouteOptions {
   readonly ledger: Ledger;
   readonly keeper: StockKeeper;
   readonly adminToken: string;
+  /** Who the buyer is: the userId a request names (BUYER_AUTH=none), or a signed token's. */
+  readonly buyerAuth: BuyerAuth;
   readonly defaultSaleId: string;
   readonly maxBodyBytes: number;
   readonly workerSlot: number;
   /** Asks the primary for the balancer's per-worker figures. */
   readonly clusterStats: () => Promise<unknown>;
+  /** Signing, rendering and checking tickets. */
+  readonly tickets: TicketDesk;
   /** Counts every request and tracks in-flight ones for graceful shutdown. */
   readonly track: Tracker;
   /** Absent with METRICS=off: no counting on the request path, no /metrics, no dashboard. */

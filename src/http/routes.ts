@@ -11,6 +11,7 @@ import type { RouteContext, RouteOptions } from './route-context';
 import { recordRoutes, RouteTable } from './route-table';
 import { registerSaleRoutes } from './sale-routes';
 import { registerSystemRoutes } from './system-routes';
+import { registerTicketRoutes } from './ticket-routes';
 
 export type { RouteOptions } from './route-context';
 
@@ -21,6 +22,7 @@ export function registerRoutes(uwsApp: TemplatedApp, options: RouteOptions): voi
   const app = recordRoutes(options.metrics ? labellingApp(uwsApp) : uwsApp, routes);
   registerSaleRoutes(app, ctx);
   registerOrderRoutes(app, ctx);
+  registerTicketRoutes(app, ctx);
   if (options.metrics && options.clusterMetrics) registerMetricsRoutes(app, ctx);
   if (options.metrics && options.dashboardFeed) registerDashboardRoutes(app, ctx, options.dashboardFeed);
   // Last: it holds the catch-all, which answers 405 for a known path from the table.

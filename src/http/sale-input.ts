@@ -11,7 +11,7 @@ const MAX_TOTAL = 1_000_000_000;
 /** A buyer has 15 minutes to pay unless the sale says otherwise. */
 const DEFAULT_HOLD_SECONDS = 900;
 
-export const SALE_FIELDS = ['id', 'name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt'] as const;
+export const SALE_FIELDS = ['id', 'name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt', 'anonymous'] as const;
 /** Everything but the id, which names the sale in the path. */
 export const SALE_CHANGE_FIELDS = ['name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt'] as const;
 
@@ -49,7 +49,15 @@ export function parseSaleSpec(body: Record<string, unknown>, now = Date.now()): 
     holdSeconds: body.holdSeconds === undefined ? DEFAULT_HOLD_SECONDS : integer('holdSeconds', body.holdSeconds),
     opensAt,
     closesAt,
+    anonymous: anonymous(body.anonymous),
   };
+}
+
+/** GET /buy/ticket without ?user sells to a new buyer per request only on a sale that says so. */
+function anonymous(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalid('anonymous', 'true or false');
+  return value;
 }
 
 /**

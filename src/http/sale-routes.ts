@@ -75,10 +75,8 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireJsonContentType(contentType);
     const changes = parseSaleChanges(parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength), '{"total":600}', SALE_CHANGE_FIELDS));
     const outcome = await ctx.ledger.updateSale(saleId, changes, Date.now());
-    const refusal = refusalFor('updateSale', outcome, { saleId });
-    if (refusal || outcome.kind !== 'updated') throw refusal;
-    ctx.keeper.sales.remember(outcome.sale);
-    void ctx.keeper.saleChanged(saleId);
+    if (outcome.kind !== 'updated') throw refusalFor('updateSale', outcome, { saleId })!;
+    ctx.keeper.adopt(outcome.sale);
     exchange.sendJson(200, saleToJson(outcome.sale));
   }));
 
@@ -86,9 +84,8 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireAdmin(req.getHeader('authorization'), ctx.adminToken, 'closing a sale');
     const saleId = checkId('sale id', req.getParameter(0));
     const outcome = await ctx.ledger.closeSale(saleId, Date.now());
-    const refusal = refusalFor('closeSale', outcome, { saleId });
-    if (refusal || outcome.kind === 'not_found') throw refusal;
-    ctx.keeper.sales.remember(outcome.sale);
+    if (outcome.kind === 'not_found') throw refusalFor('closeSale', outcome, { saleId })!;
+    ctx.keeper.adopt(outcome.sale);
     exchange.sendJson(200, saleToJson(outcome.sale), outcome.kind === 'already_closed' ? { 'idempotent-replayed': 'true' } : undefined);
   }));
 
@@ -96,8 +93,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireAdmin(req.getHeader('authorization'), ctx.adminToken, 'deleting a sale');
     const saleId = checkId('sale id', req.getParameter(0));
     const outcome = await ctx.ledger.deleteSale(saleId);
-    const refusal = refusalFor('deleteSale', outcome, { saleId });
-    if (refusal) throw refusal;
+    if (outcome.kind !== 'deleted') throw refusalFor('deleteSale', outcome, { saleId })!;
     void ctx.keeper.saleChanged(saleId);
     exchange.sendJson(200, { id: saleId, deleted: true });
   }));
@@ -112,10 +108,11 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const contentType = req.getHeader('content-type');
     const contentLength = req.getHeader('content-length');
     const rawKey = req.getHeader('idempotency-key');
+    const authorization = req.getHeader('authorization');
     const body = await readBody(exchange, ctx.maxBodyBytes, contentLength);
     const saleId = checkId('sale id', rawSaleId);
     requireJsonContentType(contentType);
-    const userId = checkId('userId', parseJsonObject(body, '{"userId":"alice"}', ['userId']).userId);
+    const userId = checkId('userId', await ctx.buyerAuth.identify(authorization, parseJsonObject(body, '{"userId":"alice"}', ['userId']).userId));
     await purchase(exchange, saleId, userId, checkIdempotencyKey(rawKey));
   }));
 
@@ -123,8 +120,18 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
   const buyTicket = handle(async (exchange, req) => {
     const user = req.getQuery('user') ?? '';
     const rawKey = req.getHeader('idempotency-key');
-    const userId = user === '' ? `anon-${randomBytes(9).toString('base64url')}` : checkId('user', user);
-    await purchase(exchange, ctx.defaultSaleId, userId, checkIdempotencyKey(rawKey));
+    const authorization = req.getHeader('authorization');
+    const idempotencyKey = checkIdempotencyKey(rawKey);
+    let userId: string;
+    if (user === '' && (ctx.buyerAuth.mode === 'none' || authorization === '')) {
+      // One new buyer per request: only where the sale says so, or one client could take it all.
+      const sale = await existingSale(ctx.defaultSaleId);
+      if (!sale.anonymous) throw spikeError('INVALID_FIELD', { field: 'user', allowed: `given: sale "${sale.id}" was not created with anonymous: true, so /buy/ticket needs ?user=<buyer id>` });
+      userId = `anon-${randomBytes(9).toString('base64url')}`;
+    } else {
+      userId = checkId('user', await ctx.buyerAuth.identify(authorization, user === '' ? undefined : user));
+    }
+    await purchase(exchange, ctx.defaultSaleId, userId, idempotencyKey);
   }, 'GET /buy/ticket');
   const workerHeader = String(ctx.workerSlot);
   const refusals = new PrebuiltRefusals(ctx.keeper);
@@ -136,7 +143,10 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     if (!ctx.track.draining && req.getHeader('idempotency-key') === '') {
       const started = buyTicketTally ? performance.now() : 0;
       const refusal = refusals.for(ctx.defaultSaleId, Date.now());
-      if (refusal && isValidBuyer(req.getQuery('user'))) {
+      const user = req.getQuery('user');
+      // Only where the slow path would not refuse first: a token to check, or an anonymous buyer the sale does not take.
+      const wouldServe = ctx.buyerAuth.mode === 'none' && (user ? isValidBuyer(user) : ctx.keeper.sales.peek(ctx.defaultSaleId)?.anonymous === true);
+      if (refusal && wouldServe) {
         ctx.track.count();
         sendPrebuilt(res, refusal.status, refusal.body, workerHeader, PrebuiltRefusals.retryAfter(refusal, Date.now()));
         if (buyTicketTally) {
@@ -165,8 +175,9 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const saleId = checkId('sale id', req.getParameter(0));
     const audit = await ctx.ledger.audit(saleId);
     if (!audit) throw spikeError('SALE_NOT_FOUND', { saleId });
+    const tickets = await ctx.ledger.ticketCounts(saleId);
     const consistent = audit.sold === audit.orders.reserved + audit.orders.paid && audit.paid === audit.orders.paid && audit.sold <= audit.total && audit.buyersOverLimit === 0;
-    exchange.sendJson(200, { saleId, ...audit, remaining: audit.total - audit.sold, consistent });
+    exchange.sendJson(200, { saleId, ...audit, remaining: audit.total - audit.sold, consistent, tickets });
   }));
 
   app.get('/api/sales/:id/feed', handle(async (exchange, req) => {

@@ -1,6 +1,6 @@
 // How sales, orders and feed events look on the wire: times as ISO 8601,
 // derived figures (remaining, reserved, status) computed here.
-import { isOrderEvent, remainingStock, saleStatus, type FeedEvent, type Order, type Sale, type SaleChanges } from '../ledger';
+import { isOrderEvent, isTicketEvent, remainingStock, saleStatus, type FeedEvent, type Order, type Sale, type SaleChanges } from '../ledger';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -18,6 +18,7 @@ export function saleToJson(sale: Sale, now = Date.now()) {
     holdSeconds: sale.holdSeconds,
     opensAt: iso(sale.opensAt),
     closesAt: iso(sale.closesAt),
+    anonymous: sale.anonymous,
     status: saleStatus(sale, now),
   };
 }
@@ -45,5 +46,9 @@ function changesToJson(changes: SaleChanges) {
 /** An order's change `{type:"order", orderId, userId, state, at}`, or the sale's own `{type:"sale", change, changes, at}`. */
 export function feedEventToJson(event: FeedEvent) {
   if (isOrderEvent(event)) return { id: event.id, type: 'order', orderId: event.orderId, userId: event.userId, state: event.state, at: iso(event.at) };
+  if (isTicketEvent(event)) {
+    const json = { id: event.id, type: event.ticket, orderId: event.orderId, userId: event.userId, at: iso(event.at) };
+    return event.gate === undefined ? json : { ...json, gate: event.gate };
+  }
   return { id: event.id, type: 'sale', change: event.change, changes: changesToJson(event.changes), at: iso(event.at) };
 }

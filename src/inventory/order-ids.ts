@@ -12,7 +12,11 @@ export function newRetryKey(): string {
   return `auto-${randomBytes(12).toString('base64url')}`;
 }
 
-/** The ledger's name for an attempt: the Idempotency-Key (the client's or one made for it) under its own prefix. */
-export function requestKeyOf(idempotencyKey: string): string {
-  return `k:${idempotencyKey}`;
+/**
+ * The ledger's name for an attempt: the Idempotency-Key (the client's or one
+ * made for it) scoped to its buyer, so one buyer sending another's key makes a
+ * purchase of its own: it can neither read the other's order nor squat the key.
+ */
+export function requestKeyOf(userId: string, idempotencyKey: string): string {
+  return `k:${userId}:${idempotencyKey}`;
 }

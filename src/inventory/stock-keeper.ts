@@ -38,6 +38,12 @@ export class StockKeeper {
     ]).then(() => undefined);
   }
 
+  /** This worker made the change and holds the ledger's answer: its view and allowance follow at once, with no read. */
+  adopt(sale: Sale): void {
+    this.sales.remember(sale);
+    this.gates.get(sale.id)?.follow(sale);
+  }
+
   /**
    * The sale itself changed (new total, times, closed, deleted): re-read it
    * now, and size this worker's allowance to the new remaining. The ledger's
@@ -105,7 +111,7 @@ export class StockKeeper {
     gate.reserveCalls++;
     let outcome: ReserveOutcome;
     try {
-      outcome = await this.ledger.reserve({ saleId, userId, requestKey: requestKeyOf(retryKey), orderId: newOrderId(saleId), now });
+      outcome = await this.ledger.reserve({ saleId, userId, requestKey: requestKeyOf(userId, retryKey), orderId: newOrderId(saleId), now });
     } catch (error) {
       gate.allowance.giveBack();
       if (error instanceof LedgerUnavailableError) {
@@ -162,7 +168,7 @@ export class StockKeeper {
    */
   private async answerWithoutStock(sale: Sale, userId: string, idempotencyKey: string | undefined, now: number): Promise<ReserveOutcome> {
     if (idempotencyKey) {
-      const order = await this.ledger.findByRequestKey(sale.id, requestKeyOf(idempotencyKey));
+      const order = await this.ledger.findByRequestKey(sale.id, requestKeyOf(userId, idempotencyKey));
       if (order) return order.userId === userId ? { kind: 'replayed', order } : { kind: 'key_reused' };
     }
     if (saleWindow(sale, now) === 'closed') return { kind: 'closed', closesAt: sale.closesAt! };

@@ -12,6 +12,18 @@ export interface ShutdownMessage {
   readonly spike: 'shutdown';
 }
 
+/** Primary -> worker: are you alive? Answered by a PongMessage with the same seq. */
+export interface PingMessage {
+  readonly spike: 'ping';
+  readonly seq: number;
+}
+
+/** Worker -> primary: the answer to a ping, sent from the worker's event loop. */
+export interface PongMessage {
+  readonly spike: 'pong';
+  readonly seq: number;
+}
+
 /** Primary -> workers: tickets of the sale went back on sale (embedded ledger; Redis uses pub/sub). */
 export interface StockReturnedMessage {
   readonly spike: 'stock-returned';
@@ -57,9 +69,9 @@ export interface RpcBatch {
   readonly items: ReadonlyArray<RpcRequest | RpcResponse>;
 }
 
-export type SpikeMessage = ReadyMessage | ShutdownMessage | StockReturnedMessage | SaleChangedMessage | DashboardNudgeMessage | TopologyMessage | RpcRequest | RpcResponse | RpcBatch;
+export type SpikeMessage = ReadyMessage | ShutdownMessage | PingMessage | PongMessage | StockReturnedMessage | SaleChangedMessage | DashboardNudgeMessage | TopologyMessage | RpcRequest | RpcResponse | RpcBatch;
 
-const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'stock-returned', 'sale-changed', 'dashboard-nudge', 'topology', 'rpc-request', 'rpc-response', 'rpc-batch']);
+const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'ping', 'pong', 'stock-returned', 'sale-changed', 'dashboard-nudge', 'topology', 'rpc-request', 'rpc-response', 'rpc-batch']);
 
 export function isSpikeMessage(message: unknown): message is SpikeMessage {
   return typeof message === 'object' && message !== null && TYPES.has((message as { spike?: unknown }).spike as string);

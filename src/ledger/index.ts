@@ -13,7 +13,7 @@ import { RedisLedger } from './redis/redis-ledger';
 import { singleBox, type Topology } from './topology';
 import { ledgerHandlers, remoteLedger } from './remote-ledger';
 
-export type { Ledger } from './ledger';
+export { LEDGER_COMMANDS, type Ledger, type LedgerCommand } from './ledger';
 export * from './types';
 export * from './outcomes';
 export * from './sale-rules';

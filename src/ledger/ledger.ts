@@ -1,7 +1,7 @@
 // The global ledger: the one place that decides, atomically, whether a ticket
 // is sold. Workers talk to this interface and never know which ledger is behind it.
-import type { CancelOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from './outcomes';
-import type { Actor, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec } from './types';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from './outcomes';
+import type { Actor, CheckInRequest, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from './types';
 
 export interface Ledger {
   /** Human-readable description for the start-up line, e.g. the Redis URL or data directory. */
@@ -38,6 +38,17 @@ export interface Ledger {
    * follows the sales with holds, not every sale there is.
    */
   dueSales(now: number, limit: number): Promise<string[]>;
+  /**
+   * Records up to `limit` of the sale's due tickets (orders paid since their
+   * ticket was last recorded) as issued, each with a ticket_issued feed event;
+   * returns how many. Every paid order's ticket is due from the same atomic
+   * step that paid it, and each is issued exactly once, however many issuers run.
+   */
+  issueTickets(saleId: string, now: number, limit: number): Promise<number>;
+  /** Admits a paid order's ticket once, atomically: the first check-in wins, later ones hear when and where it was used. */
+  checkIn(request: CheckInRequest): Promise<CheckInOutcome>;
+  /** The sale's tickets due, issued and checked in; null for no such sale. */
+  ticketCounts(saleId: string): Promise<TicketCounts | null>;
   /** Every sale id, for the expiry sweeper. */
   saleIds(): Promise<string[]>;
   /** A page of the sale's orders, optionally only those in one state. */
@@ -63,3 +74,21 @@ export interface Ledger {
   close(): Promise<void>;
 }
 
+
+/**
+ * Every command of the Ledger: the methods that ask the ledger something.
+ * The embedded ledger's IPC client and server and the metrics' timing
+ * decorator are all derived from this one list.
+ */
+export const LEDGER_COMMANDS = [
+  'createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel',
+  'expireHolds', 'dueSales', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
+  'listSales', 'updateSale', 'closeSale', 'deleteSale',
+  'issueTickets', 'checkIn', 'ticketCounts',
+] as const satisfies ReadonlyArray<keyof Ledger>;
+export type LedgerCommand = (typeof LEDGER_COMMANDS)[number];
+/** The members every wrapper must pass through itself: what the ledger is, and its announcements. */
+export type LedgerLocalMember = 'description' | 'onStockReturned' | 'onSaleChanged' | 'close';
+/** Fails to compile when a Ledger member is neither a command nor local: a new method must be listed. */
+const everyMemberListed: [Exclude<keyof Ledger, LedgerCommand | LedgerLocalMember>] extends [never] ? true : never = true;
+void everyMemberListed;

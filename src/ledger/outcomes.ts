@@ -20,6 +20,10 @@ interface FieldTypes {
   readonly perUserLimit: number;
   readonly opensAt: number;
   readonly closesAt: number;
+  /** When a ticket was checked in (admitted now, or used before). */
+  readonly at: number;
+  /** The gate that admitted the ticket. */
+  readonly gate: string;
 }
 export type OutcomeField = keyof FieldTypes;
 
@@ -62,6 +66,14 @@ export const OUTCOMES = {
     forbidden: { fields: [], error: 'NOT_ORDER_OWNER' },
     not_found: { fields: [], error: 'ORDER_NOT_FOUND' },
   },
+  checkIn: {
+    admitted: { fields: ['order', 'at', 'gate'], status: 200 },
+    already_used: { fields: ['order', 'at', 'gate'], error: 'TICKET_ALREADY_USED' },
+    /** The order is no longer paid (cancelled, expired): its ticket admits no one. */
+    revoked: { fields: ['order'], error: 'TICKET_REVOKED' },
+    /** A well-signed ticket whose order the ledger does not hold for that buyer (its sale was deleted, or another deployment's key). */
+    unknown: { fields: [], error: 'TICKET_REVOKED' },
+  },
   updateSale: {
     updated: { fields: ['sale'], status: 200 },
     not_found: { fields: [], error: 'SALE_NOT_FOUND' },
@@ -93,6 +105,7 @@ export type OutcomeOf<C extends Command> = {
 export type ReserveOutcome = OutcomeOf<'reserve'>;
 export type PayOutcome = OutcomeOf<'pay'>;
 export type CancelOutcome = OutcomeOf<'cancel'>;
+export type CheckInOutcome = OutcomeOf<'checkIn'>;
 export type UpdateSaleOutcome = OutcomeOf<'updateSale'>;
 export type CloseSaleOutcome = OutcomeOf<'closeSale'>;
 export type DeleteSaleOutcome = OutcomeOf<'deleteSale'>;
@@ -112,8 +125,8 @@ export function decodeReply<C extends Command>(command: C, reply: readonly unkno
   const outcome: Record<string, unknown> = { kind };
   spec.fields.forEach((field, i) => {
     const raw = reply[i + 1];
-    // Orders and sales come as JSON (see includes/orders.lua and includes/sales.lua); every other field is a number.
-    outcome[field] = field === 'order' || field === 'sale' ? JSON.parse(String(raw)) : Number(raw);
+    // Orders and sales come as JSON (see includes/orders.lua and includes/sales.lua), a gate as its id; every other field is a number.
+    outcome[field] = field === 'order' || field === 'sale' ? JSON.parse(String(raw)) : field === 'gate' ? String(raw) : Number(raw);
   });
   return outcome as OutcomeOf<C>;
 }

@@ -1,28 +1,18 @@
 // A worker's view of a ledger that lives in the primary (the embedded one):
-// every call is one request over IPC, derived from one list of the Ledger's
-// methods. The primary serves the same list (ledgerHandlers).
+// every call is one request over IPC, derived from the Ledger's one list of
+// commands (LEDGER_COMMANDS). The primary serves the same list (ledgerHandlers).
 import { ERRORS, LedgerUnavailableError } from '../errors/errors';
 import { RemoteError, RpcTimeoutError, type IpcRpc, type RpcHandler } from '../ipc/rpc';
 import { remoteMethods, serveMethods } from '../ipc/remote-methods';
-import type { Ledger } from './ledger';
+import { LEDGER_COMMANDS, type Ledger, type LedgerCommand } from './ledger';
 
-/** Every Ledger method that crosses IPC; the rest are local to each side. */
-export const REMOTE_LEDGER_METHODS = [
-  'createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel',
-  'expireHolds', 'dueSales', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
-  'listSales', 'updateSale', 'closeSale', 'deleteSale',
-] as const satisfies ReadonlyArray<keyof Ledger>;
-type RemoteMethod = (typeof REMOTE_LEDGER_METHODS)[number];
-type LocalMember = 'description' | 'onStockReturned' | 'onSaleChanged' | 'close';
-/** Fails to compile when a Ledger method is neither remote nor local: a new method must be listed. */
-const everyMethodListed: [Exclude<keyof Ledger, RemoteMethod | LocalMember>] extends [never] ? true : never = true;
-void everyMethodListed;
+type RemoteMethod = LedgerCommand;
 
 const PREFIX = 'ledger';
 
 /** The primary's side: handlers that serve its ledger to the workers. */
 export function ledgerHandlers(ledger: Ledger): Record<string, RpcHandler> {
-  return serveMethods<Ledger, RemoteMethod>(PREFIX, REMOTE_LEDGER_METHODS, ledger);
+  return serveMethods<Ledger, RemoteMethod>(PREFIX, LEDGER_COMMANDS, ledger);
 }
 
 export interface RemoteLedgerOptions {
@@ -59,7 +49,7 @@ export function remoteLedger(rpc: IpcRpc, options: RemoteLedgerOptions): Ledger 
   };
 
   return {
-    ...remoteMethods<Ledger, RemoteMethod>(PREFIX, REMOTE_LEDGER_METHODS, call),
+    ...remoteMethods<Ledger, RemoteMethod>(PREFIX, LEDGER_COMMANDS, call),
     description: options.description,
     /**
      * The primary relays returned stock as stock-returned messages. One

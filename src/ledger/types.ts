@@ -11,9 +11,12 @@ export interface SaleSpec {
   /** Epoch milliseconds, or null for "always". */
   readonly opensAt: number | null;
   readonly closesAt: number | null;
+  /** GET /buy/ticket without ?user (every request a new anonymous buyer) is allowed only on such a sale; absent: false. */
+  readonly anonymous?: boolean;
 }
 
 export interface Sale extends SaleSpec {
+  readonly anonymous: boolean;
   /** Tickets taken: held for payment plus paid. remaining = total - sold. */
   readonly sold: number;
   /** Of those, paid (or final at once when holdSeconds is 0). reserved = sold - paid. */
@@ -70,10 +73,44 @@ export interface SaleFeedEvent {
   readonly at: number;
 }
 
-export type FeedEvent = OrderFeedEvent | SaleFeedEvent;
+/** A paid order's ticket recorded as issued, or admitted at a gate, in the sale's feed between its orders' changes. */
+export interface TicketFeedEvent {
+  readonly id: string;
+  /** ticket_issued: the issuer recorded the ticket (`at` is when it did); checked_in: a gate admitted it. */
+  readonly ticket: 'ticket_issued' | 'checked_in';
+  readonly orderId: string;
+  readonly userId: string;
+  readonly at: number;
+  /** The gate that admitted the ticket (checked_in only). */
+  readonly gate?: string;
+}
 
+export type FeedEvent = OrderFeedEvent | SaleFeedEvent | TicketFeedEvent;
+
+/** An order's state change (ticket events name an order too, but carry no state). */
 export function isOrderEvent(event: FeedEvent): event is OrderFeedEvent {
-  return 'orderId' in event;
+  return 'state' in event;
+}
+
+export function isTicketEvent(event: FeedEvent): event is TicketFeedEvent {
+  return 'ticket' in event;
+}
+
+/** Where a sale's tickets stand: due (paid, not yet recorded issued), issued, checked in. */
+export interface TicketCounts {
+  readonly due: number;
+  readonly issued: number;
+  readonly checkedIn: number;
+}
+
+/** A ticket's check-in as the ledger records it. */
+export interface CheckInRequest {
+  readonly orderId: string;
+  /** The buyer the signed ticket names; must be the order's. */
+  readonly userId: string;
+  /** The gate's id: 1-64 of A-Z a-z 0-9 _ -. */
+  readonly gate: string;
+  readonly now: number;
 }
 
 export interface SalePage {

@@ -58,11 +58,14 @@ export function redactUrl(url: string): string {
 
 /** The configuration as logged at start-up: every setting, no secret. */
 export function configSummary(config: Config): Record<string, unknown> {
-  const { adminToken, metricsToken, ...rest } = config;
+  const { adminToken, metricsToken, gateToken, ticketSigningKey, ...rest } = config;
   return {
     ...rest,
     redisUrl: redactUrl(config.redisUrl),
     adminTokenFrom: adminToken ? 'ADMIN_TOKEN' : 'generated at start-up',
     metricsTokenSet: metricsToken !== undefined,
+    gateTokenSet: gateToken !== undefined,
+    // A PEM is the private key itself: only where it comes from is logged.
+    ticketSigningKeyFrom: ticketSigningKey === null ? 'DATA_DIR' : ticketSigningKey.trimStart().startsWith('-----BEGIN') ? 'TICKET_SIGNING_KEY (a PEM)' : ticketSigningKey,
   };
 }

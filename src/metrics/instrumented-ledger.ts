@@ -3,7 +3,7 @@
 // itself knows nothing of metrics or logs.
 import { performance } from 'node:perf_hooks';
 import { LedgerUnavailableError } from '../errors/errors';
-import type { Ledger } from '../ledger';
+import { LEDGER_COMMANDS, type Ledger } from '../ledger';
 import type { LedgerTally } from './tallies';
 
 export interface LedgerWatcher {
@@ -15,8 +15,6 @@ export interface LedgerWatcher {
   recovered(outageMs: number, failedCalls: number): void;
 }
 
-/** Commands that are timed; everything else (description, onStockReturned, close) passes through. */
-const TIMED = ['createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel', 'expireHolds', 'dueSales', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping'] as const;
 
 export interface InstrumentOptions {
   readonly tally: LedgerTally;
@@ -64,6 +62,7 @@ export function instrumentLedger(inner: Ledger, options: InstrumentOptions): Led
 
   // A plain object delegating to the inner ledger, never a subclass or prototype
   // trick: the inner ledger's own state must stay on the inner ledger.
+  // Every command is timed (the Ledger's one list of them); the local members pass through.
   const wrapped = {
     get description() {
       return inner.description;
@@ -72,7 +71,7 @@ export function instrumentLedger(inner: Ledger, options: InstrumentOptions): Led
     onSaleChanged: (listener: (saleId: string) => void) => inner.onSaleChanged(listener),
     close: () => inner.close(),
   } as unknown as Record<string, unknown>;
-  for (const command of TIMED) wrapped[command] = time(command, (inner[command] as (...args: unknown[]) => Promise<unknown>).bind(inner));
+  for (const command of LEDGER_COMMANDS) wrapped[command] = time(command, (inner[command] as (...args: unknown[]) => Promise<unknown>).bind(inner));
   if (options.holdsExpired) {
     const expireHolds = wrapped.expireHolds as Ledger['expireHolds'];
     wrapped.expireHolds = async (saleId: string, now: number, limit: number) => {

@@ -1,10 +1,15 @@
 // A worker process: one uWS app serving the HTTP API, one local allowance
 // per sale, one connection to the ledger. It listens where the balancer mode
-// says: a private unix socket (proxy) or the public port itself (reuseport).
+// says: a private unix socket (handoff, proxy) or the public port itself (reuseport).
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import uWS from 'uWebSockets.js';
+import { openBuyerAuth } from '../auth/buyer-auth';
+import { workerSocketPath } from '../cluster/socket-dir';
+import { answerHeartbeats } from '../cluster/worker-heartbeat';
 import type { Config } from '../config/config';
+import { connectionGuard } from '../cluster/front';
+import { receiveHandoffs } from '../cluster/handoff-receiver';
 import { registerRoutes } from '../http/routes';
 import { StockKeeper } from '../inventory/stock-keeper';
 import { parentEndpoint } from '../ipc/endpoint';
@@ -12,6 +17,8 @@ import type { ReadyMessage } from '../ipc/messages';
 import type { TopologyView } from '../ledger';
 import { IpcRpc } from '../ipc/rpc';
 import { openWorkerLedger } from '../ledger';
+import { readSigningKey, TicketRenderer } from '../tickets';
+import { createPublicKey } from 'node:crypto';
 import { initLogger, logLedgerEvents } from '../logging';
 import { instrumentLedger, LedgerTally, WorkerMetrics } from '../metrics';
 import { RequestTracker } from './request-tracker';
@@ -72,16 +79,23 @@ export async function runWorker(config: Config): Promise<void> {
   const listening = await Promise.race([keeper.listening.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 3000, false).unref())]);
   if (!listening) log.warn('not yet subscribed to returned-stock announcements; serving anyway');
 
+  // The primary resolved the key (made it on first start) and hands every worker the same setting.
+  if (config.ticketSigningKey === null) throw new Error('a worker needs TICKET_SIGNING_KEY, which the primary sets when it forks one');
+  const signingKey = readSigningKey(config.ticketSigningKey);
+  const renderer = new TicketRenderer({ privateKey: signingKey.privateKey, threads: config.ticketThreads, nice: config.ticketThreadNice });
+
   const app = uWS.App();
   registerRoutes(app, {
     ledger,
     keeper,
     adminToken: config.adminToken!,
+    buyerAuth: await openBuyerAuth(config.buyerAuth),
     defaultSaleId: config.defaultSaleId,
     maxBodyBytes: config.maxBodyBytes,
     workerSlot: slot,
     clusterStats: () => rpc.request('clusterStats', [], 2000),
     track: tracker,
+    tickets: { renderer, publicKey: createPublicKey(signingKey.privateKey), publicKeyPem: signingKey.publicKeyPem, gateToken: config.gateToken },
     metrics,
     clusterMetrics: () => rpc.request<string>('clusterMetrics', [], 3000),
     metricsToken: config.metricsToken,
@@ -92,8 +106,11 @@ export async function runWorker(config: Config): Promise<void> {
   });
 
   const listenSockets: uWS.us_listen_socket[] = [];
-  if (config.balancer === 'proxy') {
-    listenSockets.push(await listenUnix(app, `${config.socketDir}/worker-${slot}.sock`));
+  if (config.balancer !== 'reuseport') {
+    const socketPath = workerSocketPath(config.socketDir, slot);
+    listenSockets.push(await listenUnix(app, socketPath));
+    // handoff: the primary sends this worker client connections, which it relays to its own listener.
+    if (config.balancer === 'handoff') receiveHandoffs(socketPath, `localhost:${config.port}`, connectionGuard(config));
   } else {
     // One listen socket per unit of weight: the kernel spreads connections
     // evenly over the sockets of a SO_REUSEPORT group, so the split follows the weights.
@@ -113,6 +130,7 @@ export async function runWorker(config: Config): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, DRAIN_LINGER_MS));
     await tracker.idle(config.shutdownTimeoutMs);
     await ledger.close();
+    await renderer.close();
     process.exit(0);
   };
 
@@ -129,5 +147,6 @@ export async function runWorker(config: Config): Promise<void> {
   });
 
   const ready: ReadyMessage = { spike: 'ready' };
+  answerHeartbeats();
   process.send!(ready);
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { isOrderEvent, type FeedEvent, type FeedPage, type Ledger, type Order, type OrderPage, type ReserveOutcome, type SaleSpec } from '../../src/ledger';
+import { isOrderEvent, isTicketEvent, type CheckInOutcome, type FeedEvent, type FeedPage, type Ledger, type Order, type OrderPage, type ReserveOutcome, type SaleSpec } from '../../src/ledger';
 import { newOrderId } from '../../src/inventory/order-ids';
 import { saleControlContract } from './sale-control-contract';
 
@@ -14,7 +14,7 @@ export interface LedgerFixture {
 
 function spec(overrides: Partial<SaleSpec> = {}): SaleSpec {
   const id = overrides.id ?? `sale-${randomBytes(5).toString('hex')}`;
-  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, ...overrides };
+  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, ...overrides };
 }
 
 function attempt(ledger: Ledger, saleId: string, userId: string, requestKey = `r:${randomBytes(8).toString('hex')}`, now = Date.now()): Promise<ReserveOutcome> {
@@ -168,6 +168,7 @@ export function ledgerContract(name: string, open: () => Promise<LedgerFixture>)
     });
 
     orderLifecycleContract(() => ledger);
+    ticketContract(() => ledger);
     saleControlContract(() => ledger);
   });
 }
@@ -281,6 +282,31 @@ function orderLifecycleContract(ledgerOf: () => Ledger): void {
       assert.equal(late.kind, 'expired');
       assert.equal((await ledger.getSale(s.id))!.sold, 0);
       assert.equal(await ledger.expireHolds(s.id, T + 5000, 100), 0);
+    });
+
+    it('an expired order, swept or expired by a late cancel, releases its ticket once: cancelling or paying it again changes nothing', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 1, holdSeconds: 1 });
+      await ledger.createSale(s, T);
+      const swept = await reserveOk(ledger, s.id, 'alice', T);
+      assert.equal(await ledger.expireHolds(s.id, T + 1000, 10), 1);
+      const bob = await reserveOk(ledger, s.id, 'bob', T + 1001);
+      for (const actor of ['alice', null]) {
+        const again = await ledger.cancel(swept.order.orderId, actor, T + 1002);
+        assert.equal(again.kind, 'expired');
+        assert.equal((again as { order: Order }).order.updatedAt, T + 1000, 'the order is left as it was');
+      }
+      assert.equal((await ledger.pay(swept.order.orderId, 'alice', T + 1003)).kind, 'expired');
+      // Cancelled by a late cancel (overdue, not swept): released once too.
+      const late = await ledger.cancel(bob.order.orderId, 'bob', T + 2001);
+      assert.equal(late.kind, 'expired');
+      assert.equal((await ledger.cancel(bob.order.orderId, 'bob', T + 2002)).kind, 'expired');
+      const audit = (await ledger.audit(s.id))!;
+      assert.equal(audit.sold, 0, `a released ticket was released again: ${JSON.stringify(audit)}`);
+      assert.deepEqual(audit.orders, { reserved: 0, paid: 0, expired: 2, cancelled: 0 });
+      assert.equal(audit.buyers, 0);
+      assert.equal((await reserveOk(ledger, s.id, 'carol', T + 2003)).sold, 1);
+      assert.equal((await attempt(ledger, s.id, 'dave', undefined, T + 2004)).kind, 'sold_out', 'one ticket, sold once');
     });
 
     it('cancelling: refused to another buyer; the buyer or an admin releases the ticket; paid orders stay paid', async () => {
@@ -426,6 +452,85 @@ function orderLifecycleContract(ledgerOf: () => Ledger): void {
       assert.equal((await collect('reserved')).length, 15);
       assert.ok((await collect('reserved')).every((o) => o.state === 'reserved'));
       assert.equal((await collect('cancelled')).length, 0);
+    });
+  });
+}
+
+/** Tickets: due atomically with payment, issued once, checked in once, refused when the order no longer stands. */
+function ticketContract(ledgerOf: () => Ledger): void {
+  describe('tickets', () => {
+    const T = 1_800_000_000_000;
+
+    it('a ticket is due from the payment (or the final-at-once purchase); issuers record each once, with one feed event', async () => {
+      const ledger = ledgerOf();
+      const held = spec({ total: 20, holdSeconds: 60 });
+      await ledger.createSale(held, T);
+      const orders = await Promise.all(Array.from({ length: 12 }, (_, i) => reserveOk(ledger, held.id, `tk-${i}`, T)));
+      assert.deepEqual(await ledger.ticketCounts(held.id), { due: 0, issued: 0, checkedIn: 0 }, 'nothing is due before payment');
+      for (const r of orders.slice(0, 10)) assert.equal((await ledger.pay(r.order.orderId, null, T + 5)).kind, 'paid');
+      await ledger.pay(orders[0]!.order.orderId, null, T + 6); // paying twice makes no second ticket
+      assert.deepEqual(await ledger.ticketCounts(held.id), { due: 10, issued: 0, checkedIn: 0 });
+      // Four issuers at once, in small batches: every ticket issued exactly once.
+      const drain = async () => {
+        let total = 0;
+        for (let n = await ledger.issueTickets(held.id, T + 100, 3); n > 0; n = await ledger.issueTickets(held.id, T + 100, 3)) total += n;
+        return total;
+      };
+      const issued = await Promise.all([drain(), drain(), drain(), drain()]);
+      assert.equal(issued.reduce((a, b) => a + b, 0), 10);
+      assert.equal(await ledger.issueTickets(held.id, T + 200, 100), 0);
+      assert.deepEqual(await ledger.ticketCounts(held.id), { due: 0, issued: 10, checkedIn: 0 });
+      const events: FeedEvent[] = (await ledger.readFeed(held.id, null, 1000)).events as FeedEvent[];
+      const issuedEvents = events.filter(isTicketEvent).filter((e) => e.ticket === 'ticket_issued');
+      assert.equal(issuedEvents.length, 10);
+      assert.deepEqual(new Set(issuedEvents.map((e) => e.orderId)), new Set(orders.slice(0, 10).map((r) => r.order.orderId)));
+      assert.ok(issuedEvents.every((e) => e.at === T + 100 && e.gate === undefined));
+
+      const final = spec({ total: 5, holdSeconds: 0 });
+      await ledger.createSale(final, T);
+      await reserveOk(ledger, final.id, 'now-buyer', T);
+      assert.deepEqual(await ledger.ticketCounts(final.id), { due: 1, issued: 0, checkedIn: 0 });
+      assert.equal(await ledger.issueTickets(final.id, T + 1, 10), 1);
+      assert.equal(await ledger.ticketCounts('never-created'), null);
+    });
+
+    it('checks a ticket in once: 50 gates at once admit it once, the rest hear when and where', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 5, holdSeconds: 0 });
+      await ledger.createSale(s, T);
+      const r = await reserveOk(ledger, s.id, 'fan', T);
+      const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => ledger.checkIn({ orderId: r.order.orderId, userId: 'fan', gate: `gate-${i}`, now: T + 1000 + i })));
+      const admitted = outcomes.filter((o) => o.kind === 'admitted');
+      assert.equal(admitted.length, 1);
+      const winner = admitted[0] as Extract<CheckInOutcome, { kind: 'admitted' }>;
+      for (const o of outcomes) {
+        if (o.kind === 'admitted') continue;
+        assert.equal(o.kind, 'already_used');
+        assert.deepEqual([o.at, o.gate], [winner.at, winner.gate], 'every refusal names the one admission');
+      }
+      assert.equal(winner.order.orderId, r.order.orderId);
+      assert.deepEqual(await ledger.ticketCounts(s.id), { due: 1, issued: 0, checkedIn: 1 });
+      const checkedIn = ((await ledger.readFeed(s.id, null, 100)).events as FeedEvent[]).filter(isTicketEvent).filter((e) => e.ticket === 'checked_in');
+      assert.deepEqual(checkedIn.map((e) => [e.orderId, e.at, e.gate]), [[r.order.orderId, winner.at, winner.gate]]);
+    });
+
+    it('refuses a ticket whose order is not paid, unknown, or another buyer\'s', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 5, holdSeconds: 60 });
+      await ledger.createSale(s, T);
+      const cancelled = await reserveOk(ledger, s.id, 'quitter', T);
+      await ledger.cancel(cancelled.order.orderId, null, T + 1);
+      const held = await reserveOk(ledger, s.id, 'holder', T);
+      const paid = await reserveOk(ledger, s.id, 'payer', T);
+      await ledger.pay(paid.order.orderId, null, T + 2);
+      const checkIn = (orderId: string, userId: string) => ledger.checkIn({ orderId, userId, gate: 'g', now: T + 10 });
+      assert.equal((await checkIn(cancelled.order.orderId, 'quitter')).kind, 'revoked');
+      assert.equal((await checkIn(held.order.orderId, 'holder')).kind, 'revoked');
+      assert.equal((await checkIn(paid.order.orderId, 'someone-else')).kind, 'unknown');
+      assert.equal((await checkIn(`${s.id}.nope`, 'payer')).kind, 'unknown');
+      assert.equal((await checkIn('no-such-sale.x', 'payer')).kind, 'unknown');
+      assert.equal((await checkIn(paid.order.orderId, 'payer')).kind, 'admitted');
+      assert.deepEqual(await ledger.ticketCounts(s.id), { due: 1, issued: 0, checkedIn: 1 });
     });
   });
 }

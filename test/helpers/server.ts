@@ -19,8 +19,10 @@ export interface RunningServer {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function startServer(env: Record<string, string>, startTimeoutMs = 20_000): Promise<RunningServer> {
-  const child = spawn(process.execPath, [MAIN], {
+/** `wrap` runs the server under another command, e.g. ['unshare', '--pid', '--fork'] for a PID namespace of its own, or ['prlimit', '--nofile=512:4096']. */
+export async function startServer(env: Record<string, string>, startTimeoutMs = 20_000, wrap: readonly string[] = []): Promise<RunningServer> {
+  const [command, ...args] = [...wrap, process.execPath, MAIN];
+  const child = spawn(command!, args, {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -14,7 +14,7 @@ describe('embedded ledger over IPC', () => {
   it('refuses a DATA_DIR another live process holds, and takes over one a dead process left', async () => {
     const dataDir = tempDataDir();
     const host = await startHost(dataDir);
-    assert.throws(() => EmbeddedLedger.open({ dataDir, fsync: 'batch' }), new RegExp(`DATA_DIR ${dataDir} is in use by process ${host.child.pid}`));
+    assert.throws(() => EmbeddedLedger.open({ dataDir, fsync: 'batch' }), new RegExp(`DATA_DIR ${dataDir} is in use by another spike .*pid ${host.child.pid} on host`));
     host.child.kill('SIGKILL');
     await new Promise((resolve) => host.child.once('exit', resolve));
     const ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });

@@ -38,7 +38,8 @@ async function readFeed(server: RunningServer, after: string | null = null): Pro
 
 describe('embedded ledger: the order lifecycle across a SIGKILLed primary', () => {
   const root = mkdtempSync(join(tmpdir(), 'spike-relive-'));
-  const env = { LEDGER: 'embedded', DATA_DIR: join(root, 'data'), SOCKET_DIR: join(root, 'sockets'), WORKERS: '2', SHUTDOWN_TIMEOUT_MS: '2000' };
+  // The ticket issuer stays out of this feed (its ticket_issued events would shift the ids counted here).
+  const env = { LEDGER: 'embedded', DATA_DIR: join(root, 'data'), SOCKET_DIR: join(root, 'sockets'), WORKERS: '2', SHUTDOWN_TIMEOUT_MS: '2000', TICKET_ISSUE_MS: '600000' };
   let server: RunningServer | undefined;
   after(async () => {
     await server?.stop();

@@ -1,10 +1,10 @@
-// Real failures injected into real processes: a worker SIGKILLed mid sell-out,
-// a worker that keeps crashing, the primary SIGKILLed, Redis killed and
-// restarted, a lost reply, and SIGTERM under load. No ticket may be lost or
-// sold twice, and no buyer told "yes" may lose the order.
+// Real failures injected into real processes: a worker that keeps crashing,
+// the primary SIGKILLed, Redis killed and restarted, a lost reply, signals.
+// (A worker SIGKILLed mid sell-out and SIGTERM under load, per balancer mode,
+// are in balancer-worker-kill.test.ts and balancer-drain.test.ts.) No ticket
+// may be lost or sold twice, and no buyer told "yes" may lose the order.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,65 +56,6 @@ async function ledgerState(redisUrl: string, prefix: string, saleId: string) {
 function acknowledged(replies: Reply[]): Reply[] {
   return replies.filter((reply) => reply?.status === 201);
 }
-
-describe('a worker SIGKILLed in the middle of a sell-out', () => {
-  const prefix = uniquePrefix('workerkill');
-  let server: RunningServer;
-  before(async () => {
-    server = await startServer({ WORKERS: '4', WORKER_WEIGHTS: '1,2,3,4', LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix, LOCAL_BUFFER: '10' });
-  });
-  after(async () => {
-    await server.stop();
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
-  });
-
-  it('still sells exactly total, to distinct buyers; the worker comes back; it got no connection while down', async () => {
-    const total = 1000;
-    await createSale(server, 'wk', total);
-    const victim = (await workers(server)).find((w) => w.slot === 3)!;
-    let killed = false;
-    const replies = await crowd({
-      count: 6000,
-      concurrency: 100,
-      freshConnections: true,
-      tolerateErrors: true,
-      make: (i) => ({ url: `${server.url}/api/sales/wk/purchases`, method: 'POST', body: { userId: `u${i}` } }),
-      onReply: (_reply, done) => {
-        if (!killed && done === 300) {
-          killed = true;
-          process.kill(victim.pid!, 'SIGKILL');
-        }
-      },
-    });
-    assert.ok(killed);
-
-    // Buyers past the stock may still be arriving; mop up so the sale ends.
-    await crowd({ count: 500, concurrency: 50, make: (i) => ({ url: `${server.url}/api/sales/wk/purchases`, method: 'POST', body: { userId: `late${i}` } }) });
-    const state = await ledgerState(REDIS_URL, prefix, 'wk');
-    assert.equal(state.sold, total, 'no oversell, no undersell');
-    assert.equal(Object.keys(state.orders).length, total);
-    assert.equal(state.buyers, total);
-    assert.equal(state.overLimit, 0, 'no buyer holds two tickets');
-    const acked = acknowledged(replies);
-    for (const reply of acked) assert.ok(state.orders[reply.body.orderId], `acknowledged order ${reply.body.orderId} is in the ledger`);
-    const failedAtSocket = replies.filter((r) => r.status === 0).length;
-    assert.ok(failedAtSocket < 150, `only requests in flight on the killed worker may fail, got ${failedAtSocket}`);
-
-    const back = await eventually(async () => {
-      const slot = (await workers(server)).find((w) => w.slot === 3)!;
-      return slot.state === 'ready' && slot.pid !== victim.pid ? slot : null;
-    }, 10_000, 'the killed worker to come back');
-    assert.equal(back.restarts, 1);
-    const outage = back.outages.at(-1)!;
-    assert.ok(outage.upAt !== null);
-    assert.match(outage.downAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'outage times are ISO 8601');
-    assert.equal(outage.downForMs, Date.parse(outage.upAt) - Date.parse(outage.downAt));
-    assert.equal(outage.connectionsAtUp, outage.connectionsAtDown, 'the balancer gave the dead worker no connection while it was down');
-    console.log(`# worker restart: serving again ${outage.downForMs} ms after SIGKILL; ${failedAtSocket} requests were cut at the socket`);
-  });
-});
 
 describe('a worker that keeps crashing', () => {
   const prefix = uniquePrefix('crashloop');
@@ -215,6 +156,10 @@ describe('Redis killed mid-sale, then restarted', () => {
     await createSale(server, 'rd', total);
     const early = await crowd({ count: 100, concurrency: 20, make: (i) => ({ url: `${server.url}/api/sales/rd/purchases`, method: 'POST', body: { userId: `e${i}` } }) });
     assert.deepEqual(statusCounts(early), { 201: 100 });
+    // The slack over LEDGER_TIMEOUT_MS is what this box needs to answer the same crowd with Redis up
+    // (at least 500 ms): a loaded box slows both alike. A 503 that waited for Redis would never come
+    // before it returns, so any finite bound tells the two apart.
+    const slack = Math.max(500, 2 * Math.max(...early.map((r) => r.ms!)));
 
     await redis.kill();
     const during = await crowd({ count: 60, concurrency: 20, make: (i) => ({ url: `${server.url}/api/sales/rd/purchases`, method: 'POST', body: { userId: `d${i}` } }) });
@@ -224,7 +169,7 @@ describe('Redis killed mid-sale, then restarted', () => {
       assert.equal(reply.body.error.code, 'ledger_unavailable');
       assert.ok(reply.headers['idempotency-key'], 'a 503 names the key to retry with');
     }
-    assert.ok(slowest <= 1500, `503s came within LEDGER_TIMEOUT_MS (+ slack): slowest ${slowest} ms`);
+    assert.ok(slowest <= 1000 + slack, `503s came within LEDGER_TIMEOUT_MS + ${slack} ms slack: slowest ${slowest} ms`);
     assert.equal((await request(`${server.url}/healthz`)).status, 503);
 
     await redis.resume();
@@ -241,7 +186,7 @@ describe('Redis killed mid-sale, then restarted', () => {
     assert.equal(Object.keys(final.orders).length, total);
     assert.equal(final.overLimit, 0);
     for (const reply of acknowledged(early)) assert.ok(final.orders[reply.body.orderId]);
-    console.log(`# Redis down: slowest 503 took ${slowest} ms (LEDGER_TIMEOUT_MS=1000)`);
+    console.log(`# Redis down: slowest 503 took ${slowest} ms (LEDGER_TIMEOUT_MS=1000, slack ${slack} ms)`);
   });
 });
 
@@ -293,52 +238,6 @@ describe('a reply lost after the script ran', () => {
       await control.quit();
       await server.stop();
     }
-  });
-});
-
-describe('SIGTERM under load', () => {
-  const prefix = uniquePrefix('sigterm');
-  after(async () => {
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
-  });
-
-  it('answers every accepted request, then exits 0 within SHUTDOWN_TIMEOUT_MS', async () => {
-    const server = await startServer({ WORKERS: '2', LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix, SHUTDOWN_TIMEOUT_MS: '5000', DEFAULT_SALE_TOTAL: '100000' });
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 40 });
-    const outcomes: Array<{ status: number; error?: string }> = [];
-    let signalled = 0;
-    let stop = false;
-    const lanes = Array.from({ length: 40 }, async (_, lane) => {
-      for (let i = 0; !stop; i++) {
-        try {
-          const reply = await request(`${server.url}/buy/ticket?user=l${lane}x${i}`, { agent });
-          outcomes.push({ status: reply.status });
-          if (reply.status === 503) return; // told to go away: a real client would retry elsewhere
-        } catch (error) {
-          outcomes.push({ status: 0, error: (error as NodeJS.ErrnoException).code ?? (error as Error).message });
-          return;
-        }
-        if (outcomes.length === 2000 && !signalled) {
-          signalled = Date.now();
-          server.child.kill('SIGTERM');
-        }
-      }
-    });
-    const exited = await Promise.race([server.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 8000))]);
-    stop = true;
-    await Promise.all(lanes);
-    agent.destroy();
-    assert.ok(exited, 'the server exited');
-    assert.equal(exited.code, 0, server.output());
-    const elapsed = Date.now() - signalled;
-    const cut = outcomes.filter((o) => o.status === 0 && o.error !== 'ECONNREFUSED');
-    assert.deepEqual(cut, [], 'no accepted request was left without an answer');
-    assert.ok(outcomes.filter((o) => o.status === 201).length >= 2000);
-    assert.match(server.output(), /SIGTERM: draining/);
-    assert.match(server.output(), /stopped/);
-    console.log(`# SIGTERM: exited 0 within ${elapsed} ms; ${outcomes.length} requests answered or refused`);
   });
 });
 

@@ -193,6 +193,16 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
       assert.equal(second.body.error.nextReleaseAt, first.body.expiresAt);
       assert.ok(Number(second.headers['retry-after']) >= 55, String(second.headers['retry-after']));
     });
+
+    it('the seed route /buy/ticket follows a close too, answering from memory once the worker knows', async () => {
+      assert.equal((await api('/buy/ticket?user=before-close')).status, 201);
+      assert.equal((await api('/api/sales/demo/close', { method: 'POST', headers: admin })).status, 200);
+      for (let i = 0; i < 20; i++) {
+        const reply = await api(`/buy/ticket?user=after-close-${i}`);
+        assert.equal(reply.status, 403, reply.text);
+        assert.equal(reply.body.error.code, 'closed');
+      }
+    });
   });
 }
 

@@ -57,12 +57,12 @@ async function assertLedgerState(prefix: string, saleId: string, total: number):
   }
 }
 
-describe('spike path, proxy balancer, 4 workers weighted 1,2,3,4', () => {
-  const prefix = uniquePrefix('proxy');
+for (const mode of ['handoff', 'proxy'] as const) describe(`spike path, ${mode} balancer, 4 workers weighted 1,2,3,4`, () => {
+  const prefix = uniquePrefix(mode);
   let server: RunningServer;
 
   before(async () => {
-    server = await startServer({ WORKERS: '4', WORKER_WEIGHTS: WEIGHTS.join(','), BALANCER: 'proxy', LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix, LOCAL_BUFFER: String(LOCAL_BUFFER), DEFAULT_SALE_TOTAL: '10000' });
+    server = await startServer({ WORKERS: '4', WORKER_WEIGHTS: WEIGHTS.join(','), BALANCER: mode, LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix, LOCAL_BUFFER: String(LOCAL_BUFFER), DEFAULT_SALE_TOTAL: '10000' });
   });
   after(async () => {
     const code = await server.stop();
@@ -75,21 +75,21 @@ describe('spike path, proxy balancer, 4 workers weighted 1,2,3,4', () => {
   it('prints a line per worker and one with the mode, weights and address', () => {
     const out = server.output();
     for (let slot = 0; slot < 4; slot++) assert.match(out, new RegExp(`worker ${slot} ready \\(pid \\d+, weight ${WEIGHTS[slot]}\\)`));
-    assert.match(out, /proxy balancer, weights 1,2,3,4, ledger redis .* listening on http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(out, new RegExp(`${mode} balancer, weights 1,2,3,4, ledger redis .* listening on http://127\\.0\\.0\\.1:\\d+`));
   });
 
   it('sells 500 tickets to exactly 500 of 5,000 concurrent buyers, splitting connections 1:2:3:4', async () => {
-    await createSale(server, 'proxy-sale', 500);
+    await createSale(server, `${mode}-sale`, 500);
     const before = await clusterStats(server);
-    const replies = await sellOut(server, 'proxy-sale', 5000);
+    const replies = await sellOut(server, `${mode}-sale`, 5000);
     const afterStats = await clusterStats(server);
 
     assertSoldExactly(replies, 500);
-    const sale = await request(`${server.url}/api/sales/proxy-sale`);
-    await assertLedgerState(prefix, 'proxy-sale', 500);
+    const sale = await request(`${server.url}/api/sales/${mode}-sale`);
+    await assertLedgerState(prefix, `${mode}-sale`, 500);
     // The view may be up to SALE_VIEW_TTL_MS old; poll it rather than sleep.
     let view = sale.body;
-    for (let i = 0; i < 40 && view.remaining !== 0; i++) view = (await request(`${server.url}/api/sales/proxy-sale`)).body;
+    for (let i = 0; i < 40 && view.remaining !== 0; i++) view = (await request(`${server.url}/api/sales/${mode}-sale`)).body;
     assert.equal(view.sold, 500);
     assert.equal(view.remaining, 0);
     assert.equal(view.status, 'sold_out');

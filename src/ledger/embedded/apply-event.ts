@@ -6,7 +6,7 @@ import type { OrderState } from '../types';
 import { ExpiryHeap } from './expiry-heap';
 import type { JournalEvent, OrderTransition, SaleChange } from './journal/journal-events';
 import { OrderTable } from './order-table';
-import { locate, type LedgerState } from './state';
+import { locate, type LedgerState, type SaleState } from './state';
 
 export function applyEvent(state: LedgerState, event: JournalEvent): void {
   switch (event.type) {
@@ -20,6 +20,7 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
         orders: new OrderTable(event.id),
         requests: new Map(),
         holds: new ExpiryHeap(),
+        ticketsDue: new Set(),
       });
       return;
     }
@@ -38,8 +39,13 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
       sale.buyers.set(event.userId, held + 1);
       sale.requests.set(event.requestKey, index);
       const expiresAt = sale.orders.expiresAt(index);
-      if (expiresAt === null) sale.paid++;
-      else sale.holds.push(expiresAt, index);
+      if (expiresAt === null) {
+        // Final at once: its ticket is due from this same event.
+        sale.paid++;
+        sale.ticketsDue.add(index);
+      } else {
+        sale.holds.push(expiresAt, index);
+      }
       return;
     }
     case 'order_paid':
@@ -48,6 +54,20 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
       return applyTransition(state, event, 'cancelled');
     case 'order_expired':
       return applyTransition(state, event, 'expired');
+    case 'ticket_issued': {
+      const { sale, index } = paidOrder(state, event.orderId, 'have its ticket issued');
+      if (sale.orders.isIssued(index)) throw new Error(`the ticket of order ${event.orderId} is issued twice`);
+      sale.ticketsDue.delete(index);
+      sale.orders.recordIssued(index, event.at);
+      return;
+    }
+    case 'checked_in': {
+      const { sale, index } = paidOrder(state, event.orderId, 'be checked in');
+      const used = sale.orders.checkIn(index);
+      if (used) throw new Error(`the ticket of order ${event.orderId} is checked in twice (first at gate "${used.gate}")`);
+      sale.orders.recordCheckIn(index, event.at, event.gate);
+      return;
+    }
     case 'sale_updated':
     case 'sale_closed':
     case 'sale_deleted':
@@ -77,6 +97,14 @@ function applySaleChange(state: LedgerState, event: SaleChange): void {
   }
 }
 
+function paidOrder(state: LedgerState, orderId: string, what: string): { sale: SaleState; index: number } {
+  const found = locate(state, orderId);
+  if (!found) throw new Error(`order ${orderId} cannot ${what}: it was never made`);
+  const current = found.sale.orders.state(found.index);
+  if (current !== 'paid') throw new Error(`order ${orderId} cannot ${what}: it is ${current}, not paid`);
+  return found;
+}
+
 function applyTransition(state: LedgerState, event: OrderTransition, to: OrderState): void {
   const found = locate(state, event.orderId);
   if (!found) throw new Error(`order ${event.orderId} cannot become ${to}: it was never made`);
@@ -85,6 +113,8 @@ function applyTransition(state: LedgerState, event: OrderTransition, to: OrderSt
   if (from !== 'reserved') throw new Error(`order ${event.orderId} cannot become ${to}: it is ${from}, not reserved`);
   if (to === 'paid') {
     sale.paid++;
+    // Its ticket is due from the same journaled event that paid it.
+    sale.ticketsDue.add(index);
   } else {
     // The ticket goes back on sale: stock and the buyer's count. Its index entry is dropped by the next sweep.
     sale.sold--;

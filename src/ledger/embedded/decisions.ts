@@ -2,10 +2,10 @@
 // says what to answer and which events make the answer true, without changing
 // anything. Semantics match the Lua scripts in ../redis/lua exactly; the
 // outcome names are the table in ../outcomes.ts.
-import type { CancelOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
 import { remainingStock, saleWindow } from '../sale-rules';
-import type { Actor, Order, ReserveRequest, Sale, SaleChanges, SaleSpec } from '../types';
-import type { JournalEvent, OrderTransition, SaleCreated, TicketReserved } from './journal/journal-events';
+import type { Actor, CheckInRequest, Order, ReserveRequest, Sale, SaleChanges, SaleSpec } from '../types';
+import type { JournalEvent, OrderTransition, SaleCreated, TicketIssued, TicketReserved } from './journal/journal-events';
 import { locate, toSale, type LedgerState, type SaleState } from './state';
 
 /** What a command decided: the reply, the events that make it true, and whether tickets went back on sale. */
@@ -43,6 +43,7 @@ export function decideCreateSale(state: LedgerState, spec: SaleSpec, now: number
     opensAt: spec.opensAt ?? null,
     closesAt: spec.closesAt ?? null,
     createdAt: now,
+    anonymous: spec.anonymous === true,
   };
   return { result: toSale(event, 0, 0), events: [event] };
 }
@@ -142,6 +143,30 @@ export function decideExpireHolds(state: LedgerState, saleId: string, now: numbe
     if (sale.orders.isOverdue(index, now)) events.push({ type: 'order_expired', orderId: sale.orders.orderId(index), at: now });
   }
   return { result: events.length, events, stockReturned: events.length > 0 ? saleId : undefined };
+}
+
+/** Up to `limit` of the sale's due tickets recorded as issued (the issueTickets Lua script). */
+export function decideIssueTickets(state: LedgerState, saleId: string, now: number, limit: number): Decision<number> {
+  const sale = state.sales.get(saleId);
+  if (!sale) return nothing(0);
+  const events: TicketIssued[] = [];
+  for (const index of sale.ticketsDue) {
+    if (events.length >= limit) break;
+    events.push({ type: 'ticket_issued', orderId: sale.orders.orderId(index), at: now });
+  }
+  return { result: events.length, events };
+}
+
+/** Admits a paid order's ticket once (the checkInTicket Lua script): a use is reported before a revocation. */
+export function decideCheckIn(state: LedgerState, request: CheckInRequest): Decision<CheckInOutcome> {
+  const found = locate(state, request.orderId);
+  if (!found || found.sale.orders.userId(found.index) !== request.userId) return nothing({ kind: 'unknown' });
+  const { sale, index } = found;
+  const order = sale.orders.order(index);
+  const used = sale.orders.checkIn(index);
+  if (used) return nothing({ kind: 'already_used', order, at: used.at, gate: used.gate });
+  if (order.state !== 'paid') return nothing({ kind: 'revoked', order });
+  return { result: { kind: 'admitted', order, at: request.now, gate: request.gate }, events: [{ type: 'checked_in', orderId: request.orderId, gate: request.gate, at: request.now }] };
 }
 
 /**

@@ -4,13 +4,13 @@
 // (apply-event.ts) and journaled, and no reply leaves before its events are on disk.
 import { LedgerUnavailableError } from '../../errors/errors';
 import type { Ledger } from '../ledger';
-import type { CancelOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
-import type { Actor, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec } from '../types';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
+import type { Actor, CheckInRequest, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from '../types';
 import { applyEvent, compactHoldIndexes } from './apply-event';
-import { decideCancel, decideCloseSale, decideCreateSale, decideDeleteSale, decideExpireHolds, decidePay, decideReserve, decideUpdateSale, type Decision } from './decisions';
+import { decideCancel, decideCheckIn, decideCloseSale, decideIssueTickets, decideCreateSale, decideDeleteSale, decideExpireHolds, decidePay, decideReserve, decideUpdateSale, type Decision } from './decisions';
 import { Journal, type ReplayFigures } from './journal/journal';
 import type { JournalFileOps, WriterStats } from './journal/journal-writer';
-import { auditSale, findByRequestKey, getOrder, getSale, listOrders, listSales, readFeed, saleFigures, type SaleFigures } from './queries';
+import { auditSale, findByRequestKey, getOrder, getSale, listOrders, listSales, readFeed, saleFigures, ticketCounts, type SaleFigures } from './queries';
 import { emptyState, type LedgerState } from './state';
 
 export interface EmbeddedLedgerOptions {
@@ -129,6 +129,18 @@ export class EmbeddedLedger implements Ledger {
       if (sale.holds.peekAt() <= now) due.push(saleId);
     }
     return this.read(due);
+  }
+
+  issueTickets(saleId: string, now: number, limit: number): Promise<number> {
+    return this.run(() => decideIssueTickets(this.state, saleId, now, limit));
+  }
+
+  checkIn(request: CheckInRequest): Promise<CheckInOutcome> {
+    return this.run(() => decideCheckIn(this.state, request));
+  }
+
+  ticketCounts(saleId: string): Promise<TicketCounts | null> {
+    return this.read(ticketCounts(this.state, saleId));
   }
 
   saleIds(): Promise<string[]> {

@@ -8,6 +8,11 @@ const STATES: readonly OrderState[] = ['reserved', 'paid', 'expired', 'cancelled
 const CODE: Readonly<Record<OrderState, number>> = { reserved: 0, paid: 1, expired: 2, cancelled: 3 };
 /** A feed entry with this bit set is a change to the sale itself: the rest is its number in saleEvents. */
 const SALE_EVENT = 0x8000_0000;
+/** What an order's feed entry records, in its low two bits. */
+const FEED_CREATED = 0;
+const FEED_CHANGED = 1;
+const FEED_TICKET_ISSUED = 2;
+const FEED_CHECKED_IN = 3;
 
 export class OrderTable {
   private readonly ids: string[] = [];
@@ -18,12 +23,18 @@ export class OrderTable {
   private expires = new Float64Array(16);
   private states = new Uint8Array(16);
   private readonly byId = new Map<string, number>();
+  /** When the issuer recorded the order's ticket (0: not yet). */
+  private issued = new Float64Array(16);
+  /** The ticket's one admission: when and at which gate (sparse: most orders of a live sale are not yet used). */
+  private readonly checkIns = new Map<number, { readonly at: number; readonly gate: string }>();
   /**
-   * The feed, one entry per state change: index * 2 for an order's creation,
-   * index * 2 + 1 for its one later change. Every change after creation is
-   * final (reserved -> paid | expired | cancelled), so the entry's state and
-   * time are the order's own and need not be stored twice. Changes to the
-   * sale itself are rare and kept as objects, their entries flagged SALE_EVENT.
+   * The feed, one entry per event: index * 4 + FEED_* for an order's
+   * creation, its one later change, its ticket recorded issued and its
+   * check-in. Every change after creation is final (reserved -> paid |
+   * expired | cancelled) and each ticket event happens once, so the entry's
+   * state and time are the order's own and need not be stored twice (up to
+   * 2^29 orders per sale). Changes to the sale itself are rare and kept as
+   * objects, their entries flagged SALE_EVENT.
    */
   private feed = new Uint32Array(16);
   private feedLength = 0;
@@ -48,12 +59,13 @@ export class OrderTable {
     this.updated = grown(this.updated, index + 1);
     this.expires = grown(this.expires, index + 1);
     this.states = grown(this.states, index + 1);
+    this.issued = grown(this.issued, index + 1);
     this.created[index] = createdAt;
     this.updated[index] = createdAt;
     this.expires[index] = holdMs > 0 ? createdAt + holdMs : NaN;
     this.states[index] = holdMs > 0 ? CODE.reserved : CODE.paid;
     this.byId.set(orderId, index);
-    this.appendFeed(index * 2);
+    this.appendFeed(index * 4 + FEED_CREATED);
     return index;
   }
 
@@ -61,7 +73,37 @@ export class OrderTable {
   transition(index: number, state: OrderState, at: number): void {
     this.states[index] = CODE[state];
     this.updated[index] = at;
-    this.appendFeed(index * 2 + 1);
+    this.appendFeed(index * 4 + FEED_CHANGED);
+  }
+
+  /** Records the order's ticket as issued, with its feed event. */
+  recordIssued(index: number, at: number): void {
+    this.issued[index] = at;
+    this.appendFeed(index * 4 + FEED_TICKET_ISSUED);
+  }
+
+  /** Records the ticket's admission, with its feed event. */
+  recordCheckIn(index: number, at: number, gate: string): void {
+    this.checkIns.set(index, { at, gate });
+    this.appendFeed(index * 4 + FEED_CHECKED_IN);
+  }
+
+  isIssued(index: number): boolean {
+    return this.issued[index]! > 0;
+  }
+
+  checkIn(index: number): { readonly at: number; readonly gate: string } | undefined {
+    return this.checkIns.get(index);
+  }
+
+  get issuedCount(): number {
+    let count = 0;
+    for (let i = 0; i < this.ids.length; i++) if (this.issued[i]! > 0) count++;
+    return count;
+  }
+
+  get checkedInCount(): number {
+    return this.checkIns.size;
   }
 
   indexOf(orderId: string): number | undefined {
@@ -118,15 +160,21 @@ export class OrderTable {
     const entry = this.feed[position]!;
     const id = String(position + 1);
     if (entry & SALE_EVENT) return { id, ...this.saleEvents[entry & ~SALE_EVENT]! };
-    const index = entry >>> 1;
-    const created = (entry & 1) === 0;
-    return {
-      id,
-      orderId: this.ids[index]!,
-      userId: this.users[index]!,
-      state: created ? (Number.isNaN(this.expires[index]!) ? 'paid' : 'reserved') : this.state(index),
-      at: created ? this.created[index]! : this.updated[index]!,
-    };
+    const index = entry >>> 2;
+    const orderId = this.ids[index]!;
+    const userId = this.users[index]!;
+    switch (entry & 3) {
+      case FEED_CREATED:
+        return { id, orderId, userId, state: Number.isNaN(this.expires[index]!) ? 'paid' : 'reserved', at: this.created[index]! };
+      case FEED_CHANGED:
+        return { id, orderId, userId, state: this.state(index), at: this.updated[index]! };
+      case FEED_TICKET_ISSUED:
+        return { id, ticket: 'ticket_issued', orderId, userId, at: this.issued[index]! };
+      default: {
+        const used = this.checkIns.get(index)!;
+        return { id, ticket: 'checked_in', orderId, userId, at: used.at, gate: used.gate };
+      }
+    }
   }
 
   countByState(): Record<OrderState, number> {

@@ -1,6 +1,6 @@
 // Reads of the embedded ledger's state: sales, orders, pages of orders, the
 // feed, the audit, and the figures a diagnostics reader may check.
-import type { FeedEvent, FeedPage, Order, OrderPage, OrderState, Sale, SaleAudit, SalePage } from '../types';
+import type { FeedEvent, FeedPage, Order, OrderPage, OrderState, Sale, SaleAudit, SalePage, TicketCounts } from '../types';
 import { locate, toSale, type LedgerState } from './state';
 
 export function getSale(state: LedgerState, saleId: string): Sale | null {
@@ -86,4 +86,9 @@ export function readFeed(state: LedgerState, saleId: string, after: string | nul
   const events: FeedEvent[] = [];
   for (let at = position(after); at < table.feedSize && events.length < limit; at++) events.push(table.feedEvent(at));
   return { events, last: events.at(-1)?.id ?? after };
+}
+
+export function ticketCounts(state: LedgerState, saleId: string): TicketCounts | null {
+  const sale = state.sales.get(saleId);
+  return sale ? { due: sale.ticketsDue.size, issued: sale.orders.issuedCount, checkedIn: sale.orders.checkedInCount } : null;
 }

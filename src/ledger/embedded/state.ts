@@ -20,6 +20,8 @@ export interface SaleState {
   readonly requests: Map<string, number>;
   /** Unpaid holds by expiresAt, so expiry never scans the orders. */
   readonly holds: ExpiryHeap;
+  /** Indexes of paid orders whose ticket the issuer has not yet recorded; filled by the event that paid them. */
+  readonly ticketsDue: Set<number>;
 }
 
 export interface LedgerState {
@@ -47,6 +49,7 @@ export function toSale(record: SaleCreated, sold: number, paid: number): Sale {
     holdSeconds: record.holdSeconds,
     opensAt: record.opensAt,
     closesAt: record.closesAt,
+    anonymous: record.anonymous === true,
     sold,
     paid,
     createdAt: record.createdAt,

@@ -3,7 +3,7 @@
 // scripts runs there.
 
 export interface SaleKeys {
-  /** {id,name,total,sold,paid,perUserLimit,holdSeconds,opensAt,closesAt,createdAt} */
+  /** {id,name,total,sold,paid,perUserLimit,holdSeconds,opensAt,closesAt,createdAt,anonymous} */
   readonly sale: string;
   /** userId -> tickets held */
   readonly buyers: string;
@@ -13,8 +13,14 @@ export interface SaleKeys {
   readonly requests: string;
   /** unpaid orderIds scored by expiresAt */
   readonly holds: string;
-  /** one stream entry per order state change */
+  /** one stream entry per order state change, ticket issued and check-in */
   readonly feed: string;
+  /** orderIds paid whose ticket the issuer has not yet recorded */
+  readonly ticketsDue: string;
+  /** orderId -> when the issuer recorded its ticket issued */
+  readonly ticketsIssued: string;
+  /** orderId -> "<at> <gate>" of its ticket's one admission */
+  readonly checkins: string;
 }
 
 export function saleKeys(prefix: string, saleId: string): SaleKeys {
@@ -26,6 +32,9 @@ export function saleKeys(prefix: string, saleId: string): SaleKeys {
     requests: `${base}:requests`,
     holds: `${base}:holds`,
     feed: `${base}:feed`,
+    ticketsDue: `${base}:tickets-due`,
+    ticketsIssued: `${base}:tickets-issued`,
+    checkins: `${base}:checkins`,
   };
 }
 

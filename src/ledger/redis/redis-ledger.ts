@@ -1,8 +1,8 @@
 // The ledger on Redis: each decision is one Lua script over the sale's keys,
 // which share a hash tag so a Redis Cluster keeps a sale on one shard.
 import type { Ledger } from '../ledger';
-import { decodeReply, type CancelOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
-import { saleIdOfOrder, type Actor, type FeedPage, type Order, type OrderPage, type OrderState, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec } from '../types';
+import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
+import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type Order, type OrderPage, type OrderState, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
 import { Cluster } from 'ioredis';
 import { LedgerUnavailableError } from '../../errors/errors';
@@ -72,9 +72,10 @@ export class RedisLedger implements Ledger {
         'opensAt', spec.opensAt ?? '',
         'closesAt', spec.closesAt ?? '',
         'createdAt', now,
+        'anonymous', spec.anonymous ? 1 : 0,
       ),
     );
-    return created === 1 ? { ...spec, sold: 0, paid: 0, createdAt: now } : null;
+    return created === 1 ? { ...spec, anonymous: spec.anonymous === true, sold: 0, paid: 0, createdAt: now } : null;
   }
 
   async getSale(saleId: string): Promise<Sale | null> {
@@ -113,7 +114,7 @@ export class RedisLedger implements Ledger {
 
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
     const k = this.keys(request.saleId);
-    const args: Parameters<RedisClient['reserveTicket']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, request.userId, request.requestKey, request.orderId, request.now];
+    const args: Parameters<RedisClient['reserveTicket']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, request.userId, request.requestKey, request.orderId, request.now];
     const reply = this.options.waitReplicas ? await this.reserveAndWait(args) : await this.call(() => this.redis.reserveTicket(...args));
     const outcome = decodeReply('reserve', reply);
     if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
@@ -166,7 +167,8 @@ export class RedisLedger implements Ledger {
   async pay(orderId: string, actor: Actor, now: number): Promise<PayOutcome> {
     const saleId = saleIdOfOrder(orderId);
     if (!saleId) return { kind: 'not_found' };
-    const reply = await this.call(() => this.redis.payOrder(...orderScriptKeys(this.keys(saleId)), orderId, actor ?? '', now, this.stockChannel));
+    const k = this.keys(saleId);
+    const reply = await this.call(() => this.redis.payOrder(...orderScriptKeys(k), k.ticketsDue, orderId, actor ?? '', now, this.stockChannel));
     return decodeReply('pay', reply);
   }
 
@@ -187,6 +189,25 @@ export class RedisLedger implements Ledger {
 
   async dueSales(now: number, limit: number): Promise<string[]> {
     return this.call(() => this.redis.zrangebyscore(this.holdsDue, '-inf', now, 'LIMIT', 0, limit));
+  }
+
+  async issueTickets(saleId: string, now: number, limit: number): Promise<number> {
+    const k = this.keys(saleId);
+    return this.call(() => this.redis.issueTickets(k.orders, k.ticketsDue, k.ticketsIssued, k.feed, now, limit));
+  }
+
+  async checkIn(request: CheckInRequest): Promise<CheckInOutcome> {
+    const saleId = saleIdOfOrder(request.orderId);
+    if (!saleId) return { kind: 'unknown' };
+    const k = this.keys(saleId);
+    const reply = await this.call(() => this.redis.checkInTicket(k.orders, k.checkins, k.feed, request.orderId, request.userId, request.gate, request.now));
+    return decodeReply('checkIn', reply);
+  }
+
+  async ticketCounts(saleId: string): Promise<TicketCounts | null> {
+    const k = this.keys(saleId);
+    const reply = await this.call(() => this.redis.ticketCounts(k.sale, k.ticketsDue, k.ticketsIssued, k.checkins));
+    return reply.length === 0 ? null : { due: Number(reply[0]), issued: Number(reply[1]), checkedIn: Number(reply[2]) };
   }
 
   async audit(saleId: string): Promise<SaleAudit | null> {

@@ -15,6 +15,7 @@ export function saleFromHash(fields: Record<string, string>): Sale | null {
     opensAt: fields.opensAt ? Number(fields.opensAt) : null,
     closesAt: fields.closesAt ? Number(fields.closesAt) : null,
     createdAt: Number(fields.createdAt),
+    anonymous: fields.anonymous === '1',
   };
 }
 
@@ -27,6 +28,9 @@ export function feedEventFromEntry([id, flat]: [string, string[]]): FeedEvent {
   for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
   // A change to the sale itself (includes/sales.lua's appendSaleFeed) has `change` and no order.
   if (f.change !== undefined) return { id, change: f.change as 'updated' | 'closed', changes: JSON.parse(f.changes ?? '{}') as SaleChanges, at: Number(f.at) };
+  // A ticket event (includes/orders.lua's appendTicketFeed) names its kind in `ticket`.
+  if (f.ticket === 'ticket_issued') return { id, ticket: 'ticket_issued', orderId: f.orderId!, userId: f.userId!, at: Number(f.at) };
+  if (f.ticket === 'checked_in') return { id, ticket: 'checked_in', orderId: f.orderId!, userId: f.userId!, at: Number(f.at), gate: f.gate ?? '' };
   return { id, orderId: f.orderId!, userId: f.userId!, state: f.state as OrderState, at: Number(f.at) };
 }
 

@@ -15,10 +15,13 @@ export type OutcomeReply = [string, ...(string | number)[]];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    reserveTicket(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, userId: string, requestKey: string, orderId: string, now: number): Result<OutcomeReply, Context>;
-    payOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
+    reserveTicket(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, ticketsDue: string, userId: string, requestKey: string, orderId: string, now: number): Result<OutcomeReply, Context>;
+    payOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, ticketsDue: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
     cancelOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
     expireHolds(sale: string, buyers: string, orders: string, holds: string, feed: string, now: number, limit: number, channel: string): Result<[number, number], Context>;
+    issueTickets(orders: string, ticketsDue: string, ticketsIssued: string, feed: string, now: number, limit: number): Result<number, Context>;
+    checkInTicket(orders: string, checkins: string, feed: string, orderId: string, userId: string, gate: string, now: number): Result<OutcomeReply, Context>;
+    ticketCounts(sale: string, ticketsDue: string, ticketsIssued: string, checkins: string): Result<number[], Context>;
     createSale(sale: string, ...fieldsAndValues: (string | number)[]): Result<0 | 1, Context>;
     auditSale(sale: string, orders: string, buyers: string): Result<number[], Context>;
     updateSale(sale: string, feed: string, now: number, channel: string, changesJson: string, ...fieldsAndValues: (string | number)[]): Result<OutcomeReply, Context>;

@@ -7,7 +7,7 @@ describe('configuration', () => {
     const config = loadConfig({ WORKERS: '4' });
     assert.equal(config.port, 3005);
     assert.deepEqual(config.weights, [1, 1, 1, 1]);
-    assert.equal(config.balancer, 'proxy');
+    assert.equal(config.balancer, 'handoff');
     assert.equal(config.redisPrefix, 'spike');
     assert.equal(config.defaultSaleId, 'demo');
     assert.equal(config.defaultSaleTotal, 10_000);
@@ -38,7 +38,7 @@ describe('configuration', () => {
 
   it('names the variable, the value and what is allowed', () => {
     assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT="eighty" is not valid: expected an integer from 0 to 65535/);
-    assert.throws(() => loadConfig({ BALANCER: 'nginx' }), /BALANCER="nginx" is not valid: expected one of proxy, reuseport/);
+    assert.throws(() => loadConfig({ BALANCER: 'nginx' }), /BALANCER="nginx" is not valid: expected one of handoff, proxy, reuseport/);
     assert.throws(() => loadConfig({ WORKER_WEIGHTS: '1,x', WORKERS: '2' }), /WORKER_WEIGHTS/);
     assert.throws(() => loadConfig({ REDIS_URL: 'http://x' }), /REDIS_URL/);
     assert.throws(() => loadConfig({ DEFAULT_SALE_ID: 'bad id!' }), /DEFAULT_SALE_ID/);

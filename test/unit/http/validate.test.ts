@@ -38,7 +38,7 @@ describe('checkIdempotencyKey', () => {
 
 describe('parseSaleSpec', () => {
   it('fills the defaults', () => {
-    assert.deepEqual(parseSaleSpec({ id: 'g1', total: 10 }), { id: 'g1', name: 'g1', total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null });
+    assert.deepEqual(parseSaleSpec({ id: 'g1', total: 10 }), { id: 'g1', name: 'g1', total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false });
   });
   it('reads times as ISO 8601 or epoch ms', () => {
     const spec = parseSaleSpec({ id: 'g1', total: 1, opensAt: '2030-01-01T00:00:00Z', closesAt: Date.UTC(2030, 0, 2) });

@@ -5,7 +5,7 @@ import { feedEventToJson, orderToJson, saleToJson } from '../../../src/http/view
 import type { Sale } from '../../../src/ledger';
 
 const T = Date.UTC(2030, 0, 1);
-const sale = (over: Partial<Sale> = {}): Sale => ({ id: 's', name: 'S', total: 10, sold: 4, paid: 1, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, createdAt: T, ...over });
+const sale = (over: Partial<Sale> = {}): Sale => ({ id: 's', name: 'S', total: 10, sold: 4, paid: 1, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, createdAt: T, anonymous: false, ...over });
 
 describe('saleToJson', () => {
   it('derives remaining and reserved, and writes times as ISO 8601', () => {
@@ -32,6 +32,8 @@ describe('orderToJson and feedEventToJson', () => {
     const order = { orderId: 's.x', saleId: 's', userId: 'u', state: 'paid' as const, createdAt: T, expiresAt: null, updatedAt: T + 1 };
     assert.deepEqual(orderToJson(order), { ...order, createdAt: '2030-01-01T00:00:00.000Z', expiresAt: null, updatedAt: '2030-01-01T00:00:00.001Z' });
     assert.deepEqual(feedEventToJson({ id: '1', orderId: 's.x', userId: 'u', state: 'reserved', at: T }), { id: '1', type: 'order', orderId: 's.x', userId: 'u', state: 'reserved', at: '2030-01-01T00:00:00.000Z' });
+    assert.deepEqual(feedEventToJson({ id: '2', ticket: 'ticket_issued', orderId: 's.x', userId: 'u', at: T }), { id: '2', type: 'ticket_issued', orderId: 's.x', userId: 'u', at: '2030-01-01T00:00:00.000Z' });
+    assert.deepEqual(feedEventToJson({ id: '3', ticket: 'checked_in', orderId: 's.x', userId: 'u', at: T, gate: 'north-1' }), { id: '3', type: 'checked_in', orderId: 's.x', userId: 'u', at: '2030-01-01T00:00:00.000Z', gate: 'north-1' });
   });
   it('a change to the sale itself is a "sale" event with the fields it set, times as ISO 8601', () => {
     assert.deepEqual(feedEventToJson({ id: '2', change: 'updated', changes: { total: 600, opensAt: T, closesAt: null }, at: T + 1 }), {

@@ -90,7 +90,10 @@ describe('stock keeper', () => {
     const alice = reserved(await keeper.purchase('keys', 'alice', 'alice-key-1'));
     // Sold out now: the keeper answers from its allowance, without a reservation.
     assert.deepEqual(await keeper.purchase('keys', 'alice', 'alice-key-1'), { kind: 'replayed', order: alice.order }, 'the buyer gets her own order back');
-    assert.deepEqual(await keeper.purchase('keys', 'mallory', 'alice-key-1'), { kind: 'key_reused' }, "another buyer with alice's key learns nothing");
+    // Keys are scoped per buyer: mallory's copy of alice's key is her own attempt, and finds nothing of alice's.
+    const mallory = await keeper.purchase('keys', 'mallory', 'alice-key-1');
+    assert.equal(mallory.kind, 'sold_out', "another buyer with alice's key learns nothing");
+    assert.ok(!('order' in mallory));
     assert.equal((await keeper.purchase('keys', 'mallory', 'mallory-key')).kind, 'sold_out');
 
     const soon = Date.now() + 150;
@@ -98,7 +101,38 @@ describe('stock keeper', () => {
     const bob = reserved(await keeper.purchase('keys-closed', 'bob', 'bob-key-1'));
     await eventually(() => Date.now() >= soon, 5000, 'the sale to close');
     assert.deepEqual(await keeper.purchase('keys-closed', 'bob', 'bob-key-1'), { kind: 'replayed', order: bob.order });
-    assert.deepEqual(await keeper.purchase('keys-closed', 'mallory', 'bob-key-1'), { kind: 'key_reused' });
+    assert.equal((await keeper.purchase('keys-closed', 'mallory', 'bob-key-1')).kind, 'closed');
     assert.equal((await keeper.purchase('keys-closed', 'mallory', 'mallory-key')).kind, 'closed');
+  });
+
+  it('follows a changed sale at once: a grown total sells, a closed sale is refused from memory, a missed close is learnt from the ledger', async () => {
+    const { ledger, calls } = counted(embedded);
+    const keeper = new StockKeeper(ledger, { weight: 1, totalWeight: 2, localBuffer: 0, allowanceRefreshMs: 20, saleViewTtlMs: 100 });
+    await keeper.listening;
+    await ledger.createSale({ id: 'follow', name: 'follow', total: 2, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null }, Date.now());
+    reserved(await keeper.purchase('follow', 'a'));
+    reserved(await keeper.purchase('follow', 'b'));
+    assert.equal((await keeper.purchase('follow', 'c')).kind, 'sold_out');
+    assert.equal(keeper.quickRefusal('follow', undefined, Date.now()), 'sold_out');
+
+    // The ledger announces the change; the keeper re-reads the sale and sizes its allowance (half of 10 remaining).
+    await ledger.updateSale('follow', { total: 12 }, Date.now());
+    await eventually(() => keeper.allowanceStats().follow!.available === 5 && !keeper.quickRefusal('follow', undefined, Date.now()), 2000, 'the keeper to follow the new total');
+    for (const buyer of ['c', 'd', 'e', 'f', 'g']) reserved(await keeper.purchase('follow', buyer));
+
+    await ledger.closeSale('follow', Date.now());
+    await eventually(() => keeper.quickRefusal('follow', undefined, Date.now()) === 'closed', 2000, 'the keeper to see the close');
+    const before = calls.reserve;
+    assert.equal((await keeper.purchase('follow', 'late')).kind, 'closed');
+    assert.equal(calls.reserve, before, 'a closed sale is refused without a reservation');
+
+    // A keeper that never heard of a close (no listener) learns it from the ledger's first "closed".
+    const unannounced = new Proxy(ledger, { get: (target, key) => (key === 'onSaleChanged' ? async () => {} : Reflect.get(target, key)) });
+    const deaf = new StockKeeper(unannounced, { weight: 1, totalWeight: 1, localBuffer: 0, allowanceRefreshMs: 0, saleViewTtlMs: 100 });
+    await ledger.createSale({ id: 'deaf', name: 'deaf', total: 5, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null }, Date.now());
+    reserved(await deaf.purchase('deaf', 'a'));
+    await ledger.closeSale('deaf', Date.now());
+    assert.equal((await deaf.purchase('deaf', 'b')).kind, 'closed');
+    await eventually(() => deaf.quickRefusal('deaf', undefined, Date.now()) === 'closed', 2000, 'the deaf keeper to re-read the sale');
   });
 });

@@ -28,7 +28,7 @@ describe('embedded ledger: journal and restart', () => {
 
     ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
     assert.equal(ledger.diagnostics.replay.records, 3);
-    assert.deepEqual(await ledger.getSale('g1'), { id: 'g1', name: 'G1', total: 3, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: 9e12, sold: 2, paid: 0, createdAt: 1000 });
+    assert.deepEqual(await ledger.getSale('g1'), { id: 'g1', name: 'G1', total: 3, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: 9e12, anonymous: false, sold: 2, paid: 0, createdAt: 1000 });
     assert.deepEqual(await ledger.getOrder(a.kind === 'reserved' ? a.order.orderId : ''), a.kind === 'reserved' ? a.order : null);
     assert.deepEqual(await reserve(ledger, 'g1', 'alice', 'k:a'), { kind: 'replayed', order: (a as { order: unknown }).order });
     assert.deepEqual(await reserve(ledger, 'g1', 'mallory', 'k:b'), { kind: 'key_reused' });

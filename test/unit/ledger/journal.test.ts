@@ -106,6 +106,28 @@ describe('journal: corruption before the end stops the start', () => {
     assert.deepEqual(readFileSync(file), bytes, 'a corrupt journal is left exactly as it was');
   });
 
+  it('stops at a flipped bit in the last, full-length record: that order was acknowledged, so it is damage, not a torn write', async () => {
+    const { dataDir, file, offsets } = await journalWith(5);
+    const victim = offsets[5]!;
+    const pristine = readFileSync(file);
+    // Every bit of the payload's first, middle and last byte: none may pass for a torn tail.
+    const payloadBytes = pristine.length - victim - FRAME_HEADER_BYTES;
+    for (const at of [0, Math.floor(payloadBytes / 2), payloadBytes - 1]) {
+      for (let bit = 0; bit < 8; bit++) {
+        const bytes = Buffer.from(pristine);
+        bytes[victim + FRAME_HEADER_BYTES + at] ^= 1 << bit;
+        writeFileSync(file, bytes);
+        assert.throws(() => open(dataDir), (error: unknown) => {
+          assert.ok(error instanceof JournalCorruptError, String(error));
+          assert.equal(error.offset, victim);
+          assert.match(error.message, /record checksum mismatch/);
+          return true;
+        }, `payload byte ${at}, bit ${bit}`);
+        assert.deepEqual(readFileSync(file), bytes, 'the damaged journal is left as it was, the last order included');
+      }
+    }
+  });
+
   it('names the offset of a damaged length field', async () => {
     const { dataDir, file, offsets } = await journalWith(5);
     const bytes = readFileSync(file);

@@ -10,16 +10,17 @@ import { decodeReply, OUTCOMES, type Command, type OutcomeOf } from '../../../sr
 import { LUA_DIR } from '../../../src/ledger/redis/scripts';
 
 const SCRIPT: Record<Command, string> = {
-  reserve: 'reserveTicket-6.lua',
-  pay: 'payOrder-5.lua',
+  reserve: 'reserveTicket-7.lua',
+  pay: 'payOrder-6.lua',
   cancel: 'cancelOrder-5.lua',
   updateSale: 'updateSale-2.lua',
   closeSale: 'closeSale-2.lua',
   deleteSale: 'deleteSale-6.lua',
+  checkIn: 'checkInTicket-3.lua',
 };
 const ORDER = { orderId: 's.o1', saleId: 's', userId: 'alice', state: 'reserved' as const, createdAt: 1000, expiresAt: 61_000, updatedAt: 1000 };
 const SALE = { id: 's', name: 's', total: 10, sold: 3, paid: 1, perUserLimit: 2, holdSeconds: 60, opensAt: 5000, closesAt: null, createdAt: 1000 };
-const SAMPLE: Record<string, unknown> = { order: ORDER, sale: SALE, sold: 3, total: 10, perUserLimit: 2, opensAt: 5000, closesAt: 9000, orders: 4, nextReleaseAt: 61_000 };
+const SAMPLE: Record<string, unknown> = { order: ORDER, sale: SALE, sold: 3, total: 10, perUserLimit: 2, opensAt: 5000, closesAt: 9000, orders: 4, nextReleaseAt: 61_000, at: 7000, gate: 'north-1' };
 
 function luaOf(command: Command): string {
   const own = readFileSync(join(LUA_DIR, SCRIPT[command]), 'utf8');
@@ -36,7 +37,7 @@ for (const command of Object.keys(OUTCOMES) as Command[]) {
         const reply = [kind, ...fields.map((field) => (field === 'order' || field === 'sale' ? JSON.stringify(SAMPLE[field]) : SAMPLE[field]))];
         const outcome = decodeReply(command, reply);
         assert.deepEqual(outcome, { kind, ...Object.fromEntries(fields.map((field) => [field, SAMPLE[field]])) });
-        const answer = answerFor(command, outcome as OutcomeOf<typeof command>, { saleId: 's', userId: 'alice', orderId: 's.o1' });
+        const answer = answerFor(command, outcome as OutcomeOf<typeof command>, { saleId: 's', userId: 'alice', orderId: 's.o1', ticketId: 'T-s.o1' });
         if ('error' in answer) {
           assert.equal('status' in spec, false, 'a refusal has no success status');
           assert.doesNotMatch(answer.error.message, /\{\w+\}/, `unfilled placeholder in "${answer.error.message}"`);

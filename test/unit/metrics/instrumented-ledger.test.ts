@@ -4,8 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LedgerUnavailableError } from '../../../src/errors/errors';
-import type { Ledger } from '../../../src/ledger';
+import { LEDGER_COMMANDS, type Ledger } from '../../../src/ledger';
+import { EmbeddedLedger } from '../../../src/ledger/embedded/embedded-ledger';
 import { instrumentLedger, LedgerTally } from '../../../src/metrics';
+import { tempDir } from '../../helpers/temp-dir';
 
 function fakeLedger(behaviour: { delayMs?: number; fail?: () => Error | null }) {
   const inner = {
@@ -23,9 +25,10 @@ function fakeLedger(behaviour: { delayMs?: number; fail?: () => Error | null }) 
       this.closed = true;
     },
     async onStockReturned() {},
+    async onSaleChanged() {},
   };
   // The commands these tests do not call answer null.
-  const rest = ['createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel', 'dueSales', 'saleIds', 'listOrders', 'readFeed', 'audit'];
+  const rest = LEDGER_COMMANDS.filter((name) => !(name in inner));
   return Object.assign(inner, Object.fromEntries(rest.map((name) => [name, async () => null])));
 }
 
@@ -85,4 +88,19 @@ describe('instrumentLedger', () => {
     await ledger.close();
     assert.equal(inner.closed, true);
   });
+});
+
+it('wraps every member of a real ledger: none goes missing behind the wrapper (a worker calls onSaleChanged at start)', async () => {
+  const inner = EmbeddedLedger.open({ dataDir: tempDir('spike-instrumented-'), fsync: 'off' });
+  try {
+    const wrapped = instrumentLedger(inner, { tally: new LedgerTally(), slowMs: 1000, watcher: { slowCall() {}, outage() {}, recovered() {} } });
+    const members = Object.getOwnPropertyNames(Object.getPrototypeOf(inner)).filter((name) => name !== 'constructor' && typeof (inner as unknown as Record<string, unknown>)[name] === 'function');
+    const ledgerMembers = members.filter((name) => !['run', 'read', 'announce', 'checkHealthy'].includes(name));
+    for (const name of ledgerMembers) assert.equal(typeof (wrapped as unknown as Record<string, unknown>)[name], 'function', `${name} is wrapped`);
+    assert.ok(ledgerMembers.includes('onSaleChanged') && ledgerMembers.includes('updateSale'));
+    await wrapped.createSale({ id: 'w', name: 'w', total: 1, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null }, 1e12);
+    assert.equal((await wrapped.updateSale('w', { total: 2 }, 1e12)).kind, 'updated');
+  } finally {
+    await inner.close();
+  }
 });

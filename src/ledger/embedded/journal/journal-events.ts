@@ -15,6 +15,8 @@ export interface SaleCreated {
   readonly opensAt: number | null;
   readonly closesAt: number | null;
   readonly createdAt: number;
+  /** Journals from before it existed lack it: false. */
+  readonly anonymous?: boolean;
 }
 
 /**
@@ -51,6 +53,21 @@ export interface OrderExpired {
 
 export type OrderTransition = OrderPaid | OrderCancelled | OrderExpired;
 
+/** The issuer recorded a paid order's ticket as issued. (Its being due is implied by the event that paid the order.) */
+export interface TicketIssued {
+  readonly type: 'ticket_issued';
+  readonly orderId: string;
+  readonly at: number;
+}
+
+/** A paid order's ticket was admitted at a gate. */
+export interface CheckedIn {
+  readonly type: 'checked_in';
+  readonly orderId: string;
+  readonly gate: string;
+  readonly at: number;
+}
+
 /** PATCH /api/sales/:id: the fields it set (times in epoch ms, null for no bound). */
 export interface SaleUpdated {
   readonly type: 'sale_updated';
@@ -74,7 +91,7 @@ export interface SaleDeleted {
 }
 
 export type SaleChange = SaleUpdated | SaleClosed | SaleDeleted;
-export type JournalEvent = SaleCreated | TicketReserved | OrderTransition | SaleChange;
+export type JournalEvent = SaleCreated | TicketReserved | OrderTransition | SaleChange | TicketIssued | CheckedIn;
 
 /**
  * Each event is stored as a JSON array led by a one-letter tag: about half the
@@ -86,6 +103,8 @@ const TAGS = {
   order_paid: 'P',
   order_cancelled: 'C',
   order_expired: 'E',
+  ticket_issued: 'I',
+  checked_in: 'K',
   sale_updated: 'U',
   sale_closed: 'X',
   sale_deleted: 'D',
@@ -94,14 +113,17 @@ const TAGS = {
 export function encodeEvent(event: JournalEvent): string {
   switch (event.type) {
     case 'sale_created':
-      // holdSeconds goes last so that a journal written before it existed still decodes.
-      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds]);
+      // Fields added later go last, so that a journal written before them still decodes.
+      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds, event.anonymous ? 1 : 0]);
     case 'ticket_reserved':
       return JSON.stringify([TAGS.ticket_reserved, event.saleId, event.userId, event.requestKey, event.orderId, event.createdAt]);
     case 'order_paid':
     case 'order_cancelled':
     case 'order_expired':
+    case 'ticket_issued':
       return JSON.stringify([TAGS[event.type], event.orderId, event.at]);
+    case 'checked_in':
+      return JSON.stringify([TAGS.checked_in, event.orderId, event.at, event.gate]);
     case 'sale_updated':
       return JSON.stringify([TAGS.sale_updated, event.saleId, event.changes, event.at]);
     case 'sale_closed':
@@ -156,6 +178,7 @@ export function decodeEvent(text: string): JournalEvent {
         closesAt: numOrNull(fields[6]),
         createdAt: num(fields[7]),
         holdSeconds: fields.length > 8 ? num(fields[8]) : 0,
+        anonymous: fields.length > 9 ? num(fields[9]) === 1 : false,
       };
     case TAGS.ticket_reserved:
       return { type: 'ticket_reserved', saleId: str(fields[1]), userId: str(fields[2]), requestKey: str(fields[3]), orderId: str(fields[4]), createdAt: num(fields[5]) };
@@ -165,6 +188,10 @@ export function decodeEvent(text: string): JournalEvent {
       return { type: 'order_cancelled', orderId: str(fields[1]), at: num(fields[2]) };
     case TAGS.order_expired:
       return { type: 'order_expired', orderId: str(fields[1]), at: num(fields[2]) };
+    case TAGS.ticket_issued:
+      return { type: 'ticket_issued', orderId: str(fields[1]), at: num(fields[2]) };
+    case TAGS.checked_in:
+      return { type: 'checked_in', orderId: str(fields[1]), at: num(fields[2]), gate: str(fields[3]) };
     case TAGS.sale_updated:
       return { type: 'sale_updated', saleId: str(fields[1]), changes: changesOf(fields[2]), at: num(fields[3]) };
     case TAGS.sale_closed:

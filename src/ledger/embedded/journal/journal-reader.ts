@@ -1,6 +1,7 @@
 // Reads a journal front to back, handing each intact record to the caller.
-// A damaged record at the very end is what a crash mid-write leaves behind and
-// is reported as torn; damage anywhere else stops the read with the file and offset.
+// Only a record cut short by the end of the file (or a zero-filled tail) is what
+// a crash mid-write leaves behind, reported as torn; any other damage, the last
+// full-length record's included, stops the read with the file and offset.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { checksum, FILE_MAGIC, FRAME_HEADER_BYTES, MAX_PAYLOAD_BYTES } from './journal-format';
 
@@ -81,7 +82,10 @@ class Reader {
       const start = offset - this.base;
       const payload = this.data.subarray(start + FRAME_HEADER_BYTES, start + FRAME_HEADER_BYTES + length);
       if (checksum(payload) !== expected) {
-        if (end === this.size) return this.torn(records, offset, 'the last record fails its checksum');
+        // A full-length last record was written whole, so its bytes were there to be
+        // acknowledged: a flipped bit in it is damage. Only a tail the file system
+        // extended but never filled (zeros; JSON holds no NUL byte) is a torn write.
+        if (end === this.size && payload[payload.length - 1] === 0) return this.torn(records, offset, 'the last record ends in zero bytes that never reached the disk');
         throw new JournalCorruptError(this.file, offset, 'record checksum mismatch');
       }
       try {

@@ -1,12 +1,12 @@
 // The embedded ledger's durable memory: one append-only file under DATA_DIR,
 // replayed into the state machine at start-up and appended to with group commit.
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decodeEvent, encodeEvent, type JournalEvent } from './journal-events';
 import { encodeFrame, FILE_MAGIC } from './journal-format';
 import { readJournal } from './journal-reader';
 import { JournalWriter, type JournalFileOps, type WriterStats } from './journal-writer';
-import { isProcessAlive } from '../../../system/process-alive';
+import { lockHolder, tryLockFile, type FileLock } from '../../../system/file-lock';
 
 export const JOURNAL_FILE = 'ledger.journal';
 const LOCK_FILE = 'LOCK';
@@ -38,19 +38,17 @@ function fsyncDir(dir: string): void {
 }
 
 /**
- * Two primaries on one journal would each sell the same stock; the LOCK file
- * (holding the owner's pid) stops the second. A LOCK left by a killed process is taken over.
+ * Two primaries on one journal would each sell the same stock. The LOCK file
+ * carries a kernel lock (flock) held as long as this process lives, so a second
+ * spike is refused whatever its PID namespace, and a killed one leaves nothing to clean up.
  */
-function takeLock(dir: string): string {
+function takeLock(dir: string): FileLock {
   const path = join(dir, LOCK_FILE);
-  if (existsSync(path)) {
-    const owner = Number(readFileSync(path, 'utf8').trim());
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isProcessAlive(owner)) {
-      throw new Error(`DATA_DIR ${dir} is in use by process ${owner} (see ${path}). Stop that spike first, or point DATA_DIR elsewhere; if no spike runs there, delete ${path}`);
-    }
+  const lock = tryLockFile(path);
+  if (!lock) {
+    throw new Error(`DATA_DIR ${dir} is in use by another spike (${path} is locked; it says: ${lockHolder(path)}). Stop that spike first, or point DATA_DIR elsewhere`);
   }
-  writeFileSync(path, `${process.pid}\n`);
-  return path;
+  return lock;
 }
 
 export class Journal {
@@ -59,7 +57,7 @@ export class Journal {
   private constructor(
     private readonly writer: JournalWriter,
     private readonly fd: number,
-    private readonly lockPath: string,
+    private readonly lock: FileLock,
     file: string,
     readonly replay: ReplayFigures,
   ) {
@@ -73,7 +71,7 @@ export class Journal {
   static open(options: JournalOptions, apply: (event: JournalEvent) => void): Journal {
     const dir = resolve(options.dataDir);
     mkdirSync(dir, { recursive: true });
-    const lockPath = takeLock(dir);
+    const lock = takeLock(dir);
     try {
       const file = join(options.dataDir, JOURNAL_FILE);
       const started = performance.now();
@@ -104,9 +102,9 @@ export class Journal {
       const appendFd = openSync(file, 'a');
       return new Journal(new JournalWriter(appendFd, options.fsync, file, (error) =>
         options.warn(`${error.message}. The embedded ledger now refuses every request (503 ledger_unavailable); fix the disk and restart spike, which recovers from the journal.`),
-      options.fileOps), appendFd, lockPath, file, replay);
+      options.fileOps), appendFd, lock, file, replay);
     } catch (error) {
-      unlinkSync(lockPath);
+      lock.release();
       throw error;
     }
   }
@@ -134,11 +132,7 @@ export class Journal {
       await this.writer.drain();
     } finally {
       closeSync(this.fd);
-      try {
-        unlinkSync(this.lockPath);
-      } catch {
-        // already gone
-      }
+      this.lock.release();
     }
   }
 }

@@ -2,7 +2,7 @@
   Creates a sale unless one with the same id exists.
 
   KEYS[1] sale hash
-  ARGV    field, value, field, value, ... (id, name, total, perUserLimit, holdSeconds, opensAt, closesAt, createdAt)
+  ARGV    field, value, field, value, ... (id, name, total, perUserLimit, holdSeconds, opensAt, closesAt, createdAt, anonymous 1/0)
 
   Returns:
     1  created (sold and paid start at 0)

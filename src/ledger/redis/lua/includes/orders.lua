@@ -28,6 +28,15 @@ local function appendFeed(feedKey, o)
   redis.call('XADD', feedKey, '*', 'orderId', o.orderId, 'userId', o.userId, 'state', o.state, 'at', string.format('%d', o.updatedAt))
 end
 
+-- A ticket event in the feed (ticket_issued, checked_in), named in its `ticket` field.
+local function appendTicketFeed(feedKey, kind, o, at, gate)
+  if gate then
+    redis.call('XADD', feedKey, '*', 'ticket', kind, 'orderId', o.orderId, 'userId', o.userId, 'at', string.format('%d', at), 'gate', gate)
+  else
+    redis.call('XADD', feedKey, '*', 'ticket', kind, 'orderId', o.orderId, 'userId', o.userId, 'at', string.format('%d', at))
+  end
+end
+
 local function transition(ordersKey, feedKey, o, state, now)
   o.state = state
   o.updatedAt = now

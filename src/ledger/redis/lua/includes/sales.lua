@@ -13,11 +13,12 @@ local function saleTime(value)
 end
 
 local function saleJson(saleKey)
-  local f = redis.call('HMGET', saleKey, 'id', 'name', 'total', 'sold', 'paid', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt', 'createdAt')
+  local f = redis.call('HMGET', saleKey, 'id', 'name', 'total', 'sold', 'paid', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt', 'createdAt', 'anonymous')
   return '{"id":' .. cjson.encode(f[1]) .. ',"name":' .. cjson.encode(f[2] or f[1]) ..
     ',"total":' .. saleInt(f[3]) .. ',"sold":' .. saleInt(f[4]) .. ',"paid":' .. saleInt(f[5]) ..
     ',"perUserLimit":' .. saleInt(f[6]) .. ',"holdSeconds":' .. saleInt(f[7]) ..
-    ',"opensAt":' .. saleTime(f[8]) .. ',"closesAt":' .. saleTime(f[9]) .. ',"createdAt":' .. saleInt(f[10]) .. '}'
+    ',"opensAt":' .. saleTime(f[8]) .. ',"closesAt":' .. saleTime(f[9]) .. ',"createdAt":' .. saleInt(f[10]) ..
+    ',"anonymous":' .. (f[11] == '1' and 'true' or 'false') .. '}'
 end
 
 -- A change to the sale itself, in the sale's feed between its orders' changes.

@@ -7,6 +7,7 @@
   KEYS[4] requests hash  requestKey -> orderId (makes retries and Idempotency-Key replays safe)
   KEYS[5] holds zset     orderId scored by expiresAt (the expiry sweeper's index)
   KEYS[6] feed stream    one entry per order state change
+  KEYS[7] tickets-due set  orderIds paid whose ticket the issuer has not yet recorded
 
   ARGV[1] userId         already validated: 1-64 of A-Z a-z 0-9 _ -
   ARGV[2] requestKey     "k:<Idempotency-Key>" (sent by the client or made by the worker)
@@ -81,6 +82,8 @@ if holdSeconds > 0 then
 else
   order.state = 'paid'
   redis.call('HINCRBY', sale, 'paid', 1)
+  -- Final at once: its ticket is due, in the same step that sold it.
+  redis.call('SADD', KEYS[7], order.orderId)
 end
 local json = orderJson(order)
 sold = redis.call('HINCRBY', sale, 'sold', 1)

@@ -4,6 +4,7 @@
 
   KEYS[1] sale hash   KEYS[2] buyers hash   KEYS[3] orders hash
   KEYS[4] holds zset  KEYS[5] feed stream
+  KEYS[6] tickets-due set  (a paid order's ticket becomes due here, atomically with the payment)
 
   ARGV[1] orderId
   ARGV[2] actor       the buyer's userId, or "" for an admin
@@ -38,4 +39,5 @@ if o.state == 'expired' then
 end
 redis.call('ZREM', KEYS[4], o.orderId)
 redis.call('HINCRBY', KEYS[1], 'paid', 1)
+redis.call('SADD', KEYS[6], o.orderId)
 return {'paid', transition(KEYS[3], KEYS[5], o, 'paid', now)}

@@ -1,0 +1,197 @@
+// `npm run bench:front` (also the last part of `npm run bench`): the front
+// alone, per balancer mode, on the seed's route /buy/ticket: ab (HTTP/1.0, a
+// connection per request), wrk with Connection: close, and wrk kept alive;
+// requests/s and the primary's CPU per connection and per request from /proc;
+// WORKERS=1 against 2; and the seed's Go service side by side when `go` is there.
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { processCpuMs } from './load/proc-cpu';
+import { dropPrefix } from './redis-admin';
+import { startServerProcess, type ServerProcess } from './server-process';
+import { loadFrontSettings, type FrontSettings } from './settings';
+
+const run = promisify(execFile);
+type Mode = 'handoff' | 'proxy' | 'reuseport';
+type Load = 'ab' | 'wrk-close' | 'wrk-keepalive';
+const LOADS: readonly Load[] = ['ab', 'wrk-close', 'wrk-keepalive'];
+
+export interface FrontCell {
+  readonly target: string;
+  readonly workers: number;
+  readonly load: Load;
+  readonly rps: number | null;
+  readonly requests: number;
+  readonly failed: number;
+  /** Primary CPU per connection (connection-per-request loads) or per request (keep-alive), µs. */
+  readonly primaryUs: number | null;
+  readonly note?: string;
+}
+
+export interface FrontResults {
+  readonly cells: FrontCell[];
+  readonly seedPeer: string;
+}
+
+interface Measured {
+  rps: number;
+  requests: number;
+  failed: number;
+}
+
+async function ab(url: string, requests: number, connections: number): Promise<Measured> {
+  const { stdout } = await run('ab', ['-q', '-s', '10', '-n', String(requests), '-c', String(connections), url], { maxBuffer: 1 << 22 });
+  return {
+    rps: Number(/Requests per second:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN),
+    requests: Number(/Complete requests:\s+(\d+)/.exec(stdout)?.[1] ?? 0),
+    // "Length" failures are bodies of another length (409 after a sell-out), not failures of the front.
+    failed: ['Connect', 'Receive', 'Exceptions'].reduce((sum, kind) => sum + Number(new RegExp(`${kind}: (\\d+)`).exec(stdout)?.[1] ?? 0), 0),
+  };
+}
+
+async function wrk(url: string, seconds: number, connections: number, close: boolean): Promise<Measured> {
+  const args = ['-t2', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', ...(close ? ['-H', 'Connection: close'] : []), url];
+  const { stdout } = await run('wrk', args, { maxBuffer: 1 << 22 });
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN),
+    requests: Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0),
+    // A closed connection after its answer counts as a "read" error in wrk with Connection: close; connect and timeout errors are real.
+    failed: socketErrors ? Number(socketErrors[1]) + Number(socketErrors[4]) : 0,
+  };
+}
+
+async function measure(target: string, workers: number, port: number, primaryPid: number | undefined, settings: FrontSettings, log: (line: string) => void, skipAb: string | null): Promise<FrontCell[]> {
+  const cells: FrontCell[] = [];
+  const url = `http://127.0.0.1:${port}/buy/ticket`;
+  for (const load of LOADS) {
+    if (load === 'ab' && skipAb !== null) {
+      cells.push({ target, workers, load, rps: null, requests: 0, failed: 0, primaryUs: null, note: skipAb });
+      continue;
+    }
+    const before = processCpuMs(primaryPid);
+    const result = load === 'ab' ? await ab(url, settings.abRequests, settings.connections) : await wrk(url, settings.wrkSeconds, settings.connections, load === 'wrk-close');
+    const cpuMs = processCpuMs(primaryPid) - before;
+    const primaryUs = primaryPid && result.requests > 0 ? (cpuMs * 1000) / result.requests : null;
+    cells.push({ target, workers, load, ...result, primaryUs });
+    log(`  ${target} WORKERS=${workers} ${load}: ${result.rps.toFixed(0)} req/s, ${result.requests} requests, ${result.failed} failed${primaryUs !== null ? `, primary ${primaryUs.toFixed(1)} µs per ${load === 'wrk-keepalive' ? 'request' : 'connection'}` : ''}`);
+  }
+  return cells;
+}
+
+/** Builds the seed's Go service into a temp dir; null (with the reason logged) when Go is missing. */
+function buildSeedPeer(settings: FrontSettings, log: (line: string) => void): string | null {
+  const script = join(settings.seedPeer, 'build.sh');
+  if (!existsSync(script)) {
+    log(`  the seed's Go service: not measured (no ${script})`);
+    return null;
+  }
+  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status !== 0) {
+    log('  the seed\'s Go service: not measured (`go` is not installed)');
+    return null;
+  }
+  const out = join(tmpdir(), 'spike-seedspike');
+  const built = spawnSync('bash', [script, out], { encoding: 'utf8', timeout: 180_000 });
+  if (built.status !== 0) {
+    log(`  the seed's Go service: not measured (build failed: ${(built.stderr || built.stdout).trim().split('\n').at(-1)})`);
+    return null;
+  }
+  return out;
+}
+
+async function measureSeedPeer(binary: string, settings: FrontSettings, log: (line: string) => void): Promise<FrontCell[]> {
+  const redis = new Redis(settings.redisUrl);
+  const dir = mkdtempSync(join(tmpdir(), 'spike-seedpeer-'));
+  const port = 30_000 + Math.floor(Math.random() * 20_000);
+  const child = spawn(binary, [], { cwd: dir, env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
+  try {
+    await redis.hset('ticket_hash_key', 'ticket_total_nums', 10_000, 'ticket_sold_nums', 0);
+    for (let i = 0; i < 100; i++) {
+      const up = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+      if (up) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return await measure('go-seed', 0, port, undefined, settings, log, null);
+  } finally {
+    child.kill('SIGKILL');
+    await redis.quit();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runFrontBench(settings: FrontSettings, log: (line: string) => void): Promise<FrontResults> {
+  log('front: /buy/ticket per balancer mode (Redis ledger, 10,000 tickets sold by the first load, the rest refused)');
+  const cells: FrontCell[] = [];
+  const redis = new Redis(settings.redisUrl);
+  try {
+    for (const workers of [2, 1]) {
+      for (const mode of ['handoff', 'proxy', 'reuseport'] as Mode[]) {
+        const prefix = `spike-bench-front-${mode}-${workers}-${process.pid}`;
+        const server: ServerProcess = await startServerProcess({
+          PORT: '0', HOST: '127.0.0.1', BALANCER: mode, WORKERS: String(workers), LEDGER: 'redis', REDIS_URL: settings.redisUrl, REDIS_PREFIX: prefix,
+          DEFAULT_SALE_TOTAL: '10000', ADMIN_TOKEN: 'bench-front-token',
+        });
+        try {
+          cells.push(...(await measure(mode, workers, server.port, server.pid, settings, log, mode === 'reuseport' ? 'uWS 20.30 does not answer HTTP/1.0 when it faces clients' : null)));
+        } finally {
+          await server.stop();
+          await dropPrefix(redis, prefix);
+        }
+      }
+    }
+  } finally {
+    await redis.quit();
+  }
+  const binary = buildSeedPeer(settings, log);
+  const seedPeer = binary ? 'measured' : 'not measured';
+  if (binary) cells.push(...(await measureSeedPeer(binary, settings, log)));
+  return { cells, seedPeer };
+}
+
+export function renderFront(results: FrontResults): string {
+  const rows: string[] = [];
+  const find = (target: string, workers: number, load: Load) => results.cells.find((c) => c.target === target && c.workers === workers && c.load === load);
+  const go = (load: Load) => find('go-seed', 0, load)?.rps ?? null;
+  const num = (value: number | null | undefined, digits = 0) => (value === null || value === undefined || Number.isNaN(value) ? '—' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+  rows.push('target     workers  load            req/s   failed  primary µs   × Go    × proxy');
+  for (const cell of results.cells) {
+    const proxy = find('proxy', cell.workers, cell.load)?.rps ?? null;
+    const goRps = go(cell.load);
+    rows.push(
+      [
+        cell.target.padEnd(10),
+        String(cell.workers || '-').padStart(7),
+        `  ${cell.load.padEnd(14)}`,
+        num(cell.rps).padStart(8),
+        String(cell.failed).padStart(8),
+        num(cell.primaryUs, 1).padStart(12),
+        (goRps && cell.rps ? (cell.rps / goRps).toFixed(2) : '—').padStart(7),
+        (proxy && cell.rps ? (cell.rps / proxy).toFixed(2) : '—').padStart(9),
+        cell.note ? `  (${cell.note})` : '',
+      ].join(' '),
+    );
+  }
+  if (results.seedPeer !== 'measured') rows.push("(the seed's Go service was not measured: see the log line above)");
+  return rows.join('\n');
+}
+
+if (require.main === module) {
+  const settings = loadFrontSettings();
+  runFrontBench(settings, (line) => console.error(line)).then(
+    (results) => {
+      const table = renderFront(results);
+      console.log(table);
+      const dir = settings.resultsDir;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'front.json'), `${JSON.stringify({ at: new Date().toISOString(), settings, ...results }, null, 2)}\n`);
+      writeFileSync(join(dir, 'front.txt'), `${table}\n`);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

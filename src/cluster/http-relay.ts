@@ -1,0 +1,368 @@
+// One client connection relayed to uWS, one request at a time: each request
+// borrows a kept-alive upstream connection and returns it once the answer is
+// read. Used by the proxy (in the primary) and by handoff (in each worker).
+// Holding a pipelined request until the answer before it is written keeps
+// uWS 20.30 from closing the connection; the client's half-close waits for
+// the answers still owed; HTTP/1.0 heads are rewritten into 1.1.
+import type net from 'node:net';
+import { spikeErrorFrom, type ErrorName } from '../errors/errors';
+import type { ConnectionGuard, GuardedConnection } from './connection-guard';
+import { ChunkedScanner, isFramingError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http-framing';
+import type { Upstream, UpstreamOwner, UpstreamPool } from './upstream-pool';
+
+/** Client bytes held while an earlier answer is pending, beyond which the client is paused. */
+const HOLD_LIMIT = 64 * 1024;
+
+const enum Phase {
+  /** Waiting for the next request head; nothing owed to the client. */
+  Head,
+  /** A head is read; waiting for an upstream connection. */
+  Connecting,
+  /** Forwarding the request body. */
+  Body,
+  /** The request is sent; waiting for the end of its answer. */
+  Await,
+  /** After a 101 answer: bytes both ways, unparsed. */
+  Tunnel,
+  /** The last answer is written and the client is being closed. */
+  Closing,
+}
+
+/** A complete answer with the error envelope; `reason` fills the templates that take one. */
+export function errorResponse(name: ErrorName, reason = ''): Buffer {
+  const error = spikeErrorFrom(name, { reason });
+  const body = JSON.stringify(error.toJSON());
+  const statusText = { 400: 'Bad Request', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable', 505: 'HTTP Version Not Supported' }[error.status as 400] ?? 'Error';
+  // Like every 503, it says when to come back: a worker is restarted within about a second.
+  const retry = error.status === 503 ? 'retry-after: 1\r\n' : '';
+  return Buffer.from(`HTTP/1.1 ${error.status} ${statusText}\r\ncontent-type: application/json\r\n${retry}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
+}
+
+export interface RelayContext {
+  /** Written into an HTTP/1.0 request that names no Host. */
+  readonly host: string;
+  readonly guard: ConnectionGuard | undefined;
+  /**
+   * The pool for this connection's next request; called again with the
+   * failed pool when it could not connect. undefined: no worker to serve.
+   */
+  pool(failed?: UpstreamPool): UpstreamPool | undefined;
+}
+
+export class HttpRelay implements UpstreamOwner, GuardedConnection {
+  private phase = Phase.Head;
+  /** Client bytes not yet forwarded: the rest of a head, or pipelined requests held back. */
+  private held: Buffer | null = null;
+  private request: RequestHead | null = null;
+  private headBytes: Buffer | null = null;
+  private bodyLeft = 0;
+  private bodyChunks: ChunkedScanner | null = null;
+  private requestSent = false;
+  private upstream: Upstream | null = null;
+  private pool: UpstreamPool | undefined;
+  private response: ResponseHead | null = null;
+  private responsePartial: Buffer | null = null;
+  private responseLeft = 0;
+  private responseChunks: ChunkedScanner | null = null;
+  private clientEnded = false;
+  private closed = false;
+  private waitingUpstreamDrain = false;
+
+  constructor(readonly socket: net.Socket, private readonly ctx: RelayContext) {
+    this.pool = ctx.pool();
+    socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
+    socket.on('end', () => this.onClientEnd());
+    socket.on('drain', () => this.upstream?.socket.resume());
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => this.onClientClose());
+    if (ctx.guard && !ctx.guard.admit(this)) {
+      this.refuse('TOO_MANY_CONNECTIONS');
+    }
+  }
+
+  /** Waiting on the server for an answer: not silent, so never reaped as idle. */
+  get busy(): boolean {
+    return this.phase === Phase.Connecting || this.phase === Phase.Await;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private onClientData(chunk: Buffer): void {
+    this.ctx.guard?.touch(this);
+    switch (this.phase) {
+      case Phase.Closing:
+        return;
+      case Phase.Tunnel:
+        this.writeUpstream(chunk);
+        return;
+      case Phase.Body:
+        if (this.held === null) {
+          this.forwardBody(chunk, 0);
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    this.held = this.held === null ? chunk : Buffer.concat([this.held, chunk]);
+    if (this.phase === Phase.Head) this.nextRequest();
+    else if (this.held !== null && this.held.length > HOLD_LIMIT) this.socket.pause();
+  }
+
+  /** Starts the request at the front of `held`, if its head is complete. */
+  private nextRequest(): void {
+    const bytes = this.held;
+    if (bytes === null) return;
+    const parsed = parseRequestHead(bytes, this.ctx.host);
+    if (parsed === null) {
+      if (this.clientEnded) this.finish();
+      return;
+    }
+    if (isFramingError(parsed)) {
+      const name = parsed.status === 431 ? 'HEADERS_TOO_LARGE' : parsed.status === 505 ? 'HTTP_VERSION_NOT_SUPPORTED' : 'BAD_REQUEST';
+      this.refuse(name, parsed.message);
+      return;
+    }
+    this.request = parsed;
+    this.headBytes = parsed.rewritten ?? bytes.subarray(0, parsed.headLength);
+    this.held = parsed.headLength < bytes.length ? bytes.subarray(parsed.headLength) : null;
+    this.bodyLeft = parsed.chunked ? 0 : parsed.contentLength;
+    this.bodyChunks = parsed.chunked ? new ChunkedScanner() : null;
+    this.requestSent = false;
+    this.phase = Phase.Connecting;
+    this.acquire();
+  }
+
+  private acquire(): void {
+    const pool = this.pool;
+    if (pool === undefined) {
+      this.refuse('NO_WORKER');
+      return;
+    }
+    pool.acquire(this, (upstream) => {
+      if (upstream === null) {
+        // That worker is gone: nothing was sent, so the next one may take the request.
+        this.pool = this.ctx.pool(pool);
+        if (!this.closed) this.acquire();
+        return;
+      }
+      if (this.closed) {
+        pool.release(upstream);
+        return;
+      }
+      this.sendRequest(upstream);
+    });
+  }
+
+  private sendRequest(upstream: Upstream): void {
+    this.upstream = upstream;
+    this.response = null;
+    this.responsePartial = null;
+    this.responseChunks = null;
+    const head = this.headBytes!;
+    this.headBytes = null;
+    this.phase = Phase.Body;
+    if (this.bodyChunks === null && this.bodyLeft === 0) {
+      this.upstream.socket.write(head);
+      this.bodyDone();
+      this.checkUpstreamBackpressure();
+      return;
+    }
+    this.upstream.socket.write(head);
+    const rest = this.held;
+    this.held = null;
+    if (rest !== null) this.forwardBody(rest, 0);
+    else this.checkUpstreamBackpressure();
+  }
+
+  /** Sends request body bytes from `bytes[from..]`; what follows the body is held. */
+  private forwardBody(bytes: Buffer, from: number): void {
+    let end: number;
+    if (this.bodyChunks !== null) {
+      end = this.bodyChunks.feed(bytes, from);
+      if (end === -2) {
+        this.refuse('BAD_REQUEST', 'the chunked body is malformed');
+        return;
+      }
+      if (end === -1) end = bytes.length;
+      else this.bodyChunks = null;
+    } else {
+      end = Math.min(bytes.length, from + this.bodyLeft);
+      this.bodyLeft -= end - from;
+    }
+    if (end > from) this.upstream!.socket.write(from === 0 && end === bytes.length ? bytes : bytes.subarray(from, end));
+    if (end < bytes.length) this.held = bytes.subarray(end);
+    if (this.bodyChunks === null && this.bodyLeft === 0) this.bodyDone();
+    this.checkUpstreamBackpressure();
+  }
+
+  private bodyDone(): void {
+    this.requestSent = true;
+    if (this.phase === Phase.Body) this.phase = Phase.Await;
+    if (this.held !== null && this.held.length > HOLD_LIMIT) this.socket.pause();
+  }
+
+  private writeUpstream(bytes: Buffer): void {
+    this.upstream?.socket.write(bytes);
+    this.checkUpstreamBackpressure();
+  }
+
+  private checkUpstreamBackpressure(): void {
+    if (this.upstream !== null && this.upstream.socket.writableLength > 0) {
+      this.waitingUpstreamDrain = true;
+      this.socket.pause();
+    }
+  }
+
+  onUpstreamDrain(): void {
+    if (!this.waitingUpstreamDrain) return;
+    this.waitingUpstreamDrain = false;
+    this.maybeResume();
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.socket.write(chunk);
+    if (this.socket.writableLength > 0) this.upstream!.socket.pause();
+    if (this.phase === Phase.Tunnel) return;
+    if (this.scanResponse(chunk)) this.answerDone();
+  }
+
+  /** Follows the answer's framing; true once it has ended. */
+  private scanResponse(chunk: Buffer): boolean {
+    let bytes = chunk;
+    if (this.responsePartial !== null) {
+      bytes = Buffer.concat([this.responsePartial, chunk]);
+      this.responsePartial = null;
+    }
+    let at = 0;
+    while (at < bytes.length || this.response !== null) {
+      if (this.response === null) {
+        const head = parseResponseHead(bytes, at, this.request!.method);
+        if (head === null) {
+          this.responsePartial = Buffer.from(bytes.subarray(at));
+          return false;
+        }
+        at += head.headLength;
+        if (head.status === 101) {
+          this.phase = Phase.Tunnel;
+          if (this.held !== null) this.writeUpstream(this.held);
+          this.held = null;
+          return false;
+        }
+        // 100 Continue and its kind come before the real answer.
+        if (head.status >= 100 && head.status < 200) continue;
+        this.response = head;
+        this.responseLeft = head.contentLength;
+        this.responseChunks = head.chunked ? new ChunkedScanner() : null;
+      }
+      if (this.responseChunks !== null) {
+        const end = this.responseChunks.feed(bytes, at);
+        if (end === -1) return false;
+        if (end === -2) {
+          this.socket.destroy();
+          return false;
+        }
+        return true;
+      }
+      const take = Math.min(this.responseLeft, bytes.length - at);
+      this.responseLeft -= take;
+      at += take;
+      return this.responseLeft === 0;
+    }
+    return false;
+  }
+
+  private answerDone(): void {
+    const upstream = this.upstream!;
+    const pool = this.pool!;
+    const reusable = this.requestSent && !this.response!.close;
+    const closeAfter = this.request!.closeAfter || !reusable;
+    this.upstream = null;
+    this.request = null;
+    this.response = null;
+    this.waitingUpstreamDrain = false;
+    if (reusable) pool.release(upstream);
+    else {
+      upstream.owner = null;
+      upstream.socket.destroy();
+    }
+    if (closeAfter) {
+      this.finish();
+      return;
+    }
+    this.phase = Phase.Head;
+    this.ctx.guard?.touch(this);
+    if (this.held !== null) this.nextRequest();
+    else if (this.clientEnded) this.finish();
+    this.maybeResume();
+  }
+
+  /** Reads from the client again unless something still holds it back. */
+  private maybeResume(): void {
+    if (this.closed || this.clientEnded || this.phase === Phase.Closing || this.waitingUpstreamDrain) return;
+    if (this.held === null || this.held.length <= HOLD_LIMIT) this.socket.resume();
+  }
+
+  onUpstreamClose(): void {
+    this.upstream = null;
+    if (this.closed) return;
+    if (this.phase === Phase.Tunnel) this.socket.end();
+    // The worker died with the answer unfinished: the client sees its connection cut, as a direct client would.
+    else this.socket.destroy();
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    switch (this.phase) {
+      case Phase.Tunnel:
+        this.upstream?.socket.end();
+        return;
+      case Phase.Head:
+        // Half-closed after a partial head, or after its last answer: nothing more will come.
+        this.finish();
+        return;
+      case Phase.Body:
+        // The request can never be completed; let uWS see the abort.
+        this.dropUpstream();
+        this.finish();
+        return;
+      default:
+        // An answer is owed; answerDone() ends the connection after it (and any complete requests held).
+        return;
+    }
+  }
+
+  private onClientClose(): void {
+    this.closed = true;
+    this.held = null;
+    this.ctx.guard?.remove(this);
+    // uWS must see the abort of a request still in flight, so that it is not started.
+    if (this.upstream !== null) this.dropUpstream();
+  }
+
+  private dropUpstream(): void {
+    const upstream = this.upstream;
+    this.upstream = null;
+    if (upstream === null) return;
+    upstream.owner = null;
+    upstream.socket.destroy();
+  }
+
+  /** Ends the client after what was written; further input is ignored. */
+  private finish(): void {
+    this.phase = Phase.Closing;
+    this.held = null;
+    this.socket.end();
+    this.socket.resume();
+  }
+
+  /** Answers with an error the relay decided itself, then closes. */
+  private refuse(name: ErrorName, reason = ''): void {
+    this.dropUpstream();
+    if (!this.socket.destroyed) this.socket.write(errorResponse(name, reason));
+    this.finish();
+  }
+}

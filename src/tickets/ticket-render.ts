@@ -1,0 +1,34 @@
+// Signing a ticket and drawing its QR code: the CPU work of a ticket
+// request, run in a render thread (render-thread.ts) or, with
+// TICKET_THREADS=0, inline. Uses the `qrcode` package; no hand-written QR.
+import type { KeyObject } from 'node:crypto';
+import QRCode from 'qrcode';
+import { signTicket, type TicketPayload } from './ticket-codec';
+
+export type TicketFormat = 'json' | 'svg' | 'png';
+
+export interface RenderTask {
+  readonly payload: TicketPayload;
+  readonly format: TicketFormat;
+}
+
+export interface RenderedTicket {
+  /** The compact signed ticket the QR code holds. */
+  readonly ticket: string;
+  /** The QR code as SVG text or PNG bytes, for those formats. */
+  readonly image?: string | Uint8Array;
+}
+
+/**
+ * Level M (15% of the code may be damaged) with the standard 4-module quiet
+ * zone; a PNG module is 4 px, so a typical ticket is a code of about 300 px.
+ */
+const QR_OPTIONS = { errorCorrectionLevel: 'M', margin: 4 } as const;
+export const PNG_SCALE = 4;
+
+export async function renderTicket(task: RenderTask, privateKey: KeyObject): Promise<RenderedTicket> {
+  const ticket = signTicket(task.payload, privateKey);
+  if (task.format === 'svg') return { ticket, image: await QRCode.toString(ticket, { ...QR_OPTIONS, type: 'svg' }) };
+  if (task.format === 'png') return { ticket, image: new Uint8Array(await QRCode.toBuffer(ticket, { ...QR_OPTIONS, type: 'png', scale: PNG_SCALE })) };
+  return { ticket };
+}
