@@ -32,6 +32,8 @@ export interface BenchResults {
   readonly tickets?: TicketBenchResults | null;
   /** Absent in results written before the phase existed. */
   readonly metricsCost?: MetricsCostResult | null;
+  /** The waiting-room cell (bench/queue-cell.ts); absent in older results. */
+  readonly queue?: unknown;
   readonly ok: boolean;
 }
 
@@ -57,6 +59,19 @@ export function cellVerdicts(cell: CellResult, baselineRps: number | null): Arra
   if (baselineRps && cell.load) verdicts.push({ name: `≥ ${TARGET_RATIO[cell.balancer]}× baseline`, ok: cell.load.rps / baselineRps >= TARGET_RATIO[cell.balancer]! });
   if (cell.load) verdicts.push({ name: `≥ 10× seed (${n(SEED_ARTICLE_RPS * 10)} req/s)`, ok: cell.load.rps >= SEED_ARTICLE_RPS * 10 });
   return verdicts;
+}
+
+/** The metrics-cost phase's lines of the report. */
+export function renderMetricsCost(cost: MetricsCostResult): string[] {
+  const out = ['metrics cost on the sold-out refusal (GET /buy/ticket, reuseport, embedded; rounds interleaved)'];
+  if (cost.error) {
+    out.push(`  FAILED: ${cost.error.split('\n')[0]}`);
+    return out;
+  }
+  out.push(`  best rounds: METRICS=on ${n(cost.bestOnRps)} req/s, METRICS=off ${n(cost.bestOffRps)} req/s: ratio ${cost.bestRatio.toFixed(3)}, target >= 0.95 ${cost.ok ? 'met' : 'MISSED'}`);
+  out.push(`  medians: on ${n(cost.onRps)}, off ${n(cost.offRps)} req/s: ratio ${cost.ratio.toFixed(3)} (${cost.rounds.length / 2} rounds each)`);
+  out.push(`  rounds: ${cost.rounds.map((r) => `${r.metrics} ${n(r.rps)}`).join(', ')}`);
+  return out;
 }
 
 export function renderReport(results: BenchResults): string {
@@ -174,17 +189,7 @@ export function renderReport(results: BenchResults): string {
     out.push('');
   }
 
-  if (results.metricsCost) {
-    const cost = results.metricsCost;
-    out.push('metrics cost on the sold-out refusal (GET /buy/ticket, reuseport, embedded; rounds interleaved)');
-    if (cost.error) out.push(`  FAILED: ${cost.error.split('\n')[0]}`);
-    else {
-      out.push(`  best rounds: METRICS=on ${n(cost.bestOnRps)} req/s, METRICS=off ${n(cost.bestOffRps)} req/s: ratio ${cost.bestRatio.toFixed(3)}, target >= 0.95 ${cost.ok ? 'met' : 'MISSED'}`);
-      out.push(`  medians: on ${n(cost.onRps)}, off ${n(cost.offRps)} req/s: ratio ${cost.ratio.toFixed(3)} (${cost.rounds.length / 2} rounds each)`);
-      out.push(`  rounds: ${cost.rounds.map((r) => `${r.metrics} ${n(r.rps)}`).join(', ')}`);
-    }
-    out.push('');
-  }
+  if (results.metricsCost) out.push(...renderMetricsCost(results.metricsCost), '');
 
   if (results.micro) {
     out.push('micro-benchmarks (tinybench)');

@@ -16,6 +16,7 @@ import { runMetricsCost } from './metrics-cost';
 import { runMicro } from './micro';
 import { cellVerdicts, renderReport, type BenchResults, type MachineInfo } from './report';
 import { BenchSettingsError, loadBenchSettings, loadFrontSettings, type BenchSettings } from './settings';
+import { renderQueueCell, runQueueCell } from './queue-cell';
 import { runCell } from './spike-cell';
 import { renderTicketsReport, runTicketsBench } from './tickets';
 
@@ -69,6 +70,8 @@ export async function runBench(options: RunOptions): Promise<BenchResults & { cl
   }
   const metricsCost = settings.metricsCostSeconds > 0 ? await runMetricsCost(settings, generator, log) : null;
   const cluster = settings.cluster ? await runClusterCell(settings, generator, log) : null;
+  const queue = settings.queue ? await runQueueCell(settings, log).catch((error: Error) => ({ error: error.message })) : null;
+  if (queue && !('error' in queue)) log(renderQueueCell(queue));
   const micro = settings.micro ? await runMicro({ redisUrl: settings.redisUrl, timeMs: settings.microTimeMs, log }) : null;
   const tickets = settings.ticketSection ? await runTicketsBench({ settings, generator, log }) : null;
 
@@ -84,6 +87,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults & { cl
     micro,
     metricsCost,
     cluster,
+    queue,
     tickets,
     ok:
       (tickets?.ledgers.every((l) => l.status === 'ok' && l.checkins?.ok === true) ?? true) &&

@@ -16,6 +16,9 @@ export interface Cell {
 
 export interface BenchSettings {
   readonly users: number;
+  /** Run the waiting-room cell (bench/queue-cell.ts). */
+  readonly queue: boolean;
+  readonly queueWatchers: number;
   readonly tickets: number;
   readonly matrix: readonly Cell[];
   readonly connections: number;
@@ -121,6 +124,8 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     ticketCheckins: integer(env, 'BENCH_TICKET_CHECKINS', 2000, 10, 1_000_000),
     metricsCostSeconds: integer(env, 'BENCH_METRICS_COST_SECONDS', 4, 0, 600),
     cluster: oneOf(env, 'BENCH_CLUSTER', ['0', '1'], '1') === '1',
+    queue: oneOf(env, 'BENCH_QUEUE', ['0', '1'], '1') === '1',
+    queueWatchers: integer(env, 'BENCH_QUEUE_WATCHERS', 10_000, 1, 20_000),
     resultsDir: text(env, 'BENCH_RESULTS_DIR', join(__dirname, '..', '..', 'bench', 'results')),
     cpuProfDir: text(env, 'BENCH_CPU_PROF_DIR', '') || null,
     serverEnv: Object.freeze(serverEnv),

@@ -6,7 +6,8 @@ import net from 'node:net';
 import { openBuyerAuth } from '../auth/buyer-auth';
 import type { Config } from '../config/config';
 import { workerEndpoint } from '../ipc/endpoint';
-import type { SaleChangedMessage, StockReturnedMessage, TopologyMessage } from '../ipc/messages';
+import { QueueTicker } from '../admission';
+import type { QueueStatusMessage, SaleChangedMessage, StockReturnedMessage, TopologyMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
 import { resolveSigningKey, TicketIssuer } from '../tickets';
@@ -63,6 +64,8 @@ export async function runPrimary(config: Config): Promise<void> {
   // start that fails (the journal's LOCK, Redis away) prints no token to use.
   const generatedToken = config.adminToken ? undefined : randomBytes(18).toString('base64url');
   const adminToken = config.adminToken ?? generatedToken!;
+  // Passes and queue tickets must check on every worker: one secret for all of them.
+  const admissionSecret = config.admission.secret ?? randomBytes(32).toString('base64url');
 
   // Once here, so a bad key stops the start instead of every worker.
   await openBuyerAuth(config.buyerAuth);
@@ -87,7 +90,7 @@ export async function runPrimary(config: Config): Promise<void> {
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
     socketDir: socketDir.path,
-    workerEnv: { ADMIN_TOKEN: adminToken, SOCKET_DIR: socketDir.path, PORT: String(port), TICKET_SIGNING_KEY: signingKey.setting },
+    workerEnv: { ADMIN_TOKEN: adminToken, ADMISSION_SECRET: admissionSecret, SOCKET_DIR: socketDir.path, PORT: String(port), TICKET_SIGNING_KEY: signingKey.setting },
     crashLimit: CRASH_LIMIT,
     crashWindowMs: CRASH_WINDOW_MS,
     log,
@@ -128,6 +131,18 @@ export async function runPrimary(config: Config): Promise<void> {
   relaySaleChanged((saleId) => broadcast({ spike: 'sale-changed', saleId }));
   sweeper.start();
   issuer.start();
+  const ticker = new QueueTicker(ledger, {
+    intervalMs: config.admission.tickMs,
+    saleListRefreshMs: 1000,
+    warn,
+    broadcast: (statuses) => {
+      const message: QueueStatusMessage = { spike: 'queue-status', statuses };
+      for (const slot of supervisor.slots) {
+        if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
+      }
+    },
+  });
+  ticker.start();
 
   if (config.balancer === 'reuseport') {
     warn(
@@ -164,6 +179,7 @@ export async function runPrimary(config: Config): Promise<void> {
     heartbeat.stop();
     await supervisor.stop();
     await sweeper.stop();
+    await ticker.stop();
     await issuer.stop();
     await topology.stop();
     await observability.stop();

@@ -47,6 +47,8 @@ export interface Config {
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
   readonly shutdownTimeoutMs: number;
+  /** The waiting room (issue 14): defaults for queue sales, the signing secret, proof of work and rate limits. */
+  readonly admission: AdmissionConfig;
   /** A client connection silent this long, with no answer pending, is closed (handoff, proxy). */
   readonly idleTimeoutMs: number;
   /** Client connections one relaying process holds; undefined: derived from its open-file limit. */
@@ -80,6 +82,40 @@ export interface Config {
   readonly workerUnresponsiveMs: number;
   /** A worker silent this long is killed and restarted. */
   readonly workerHangRestartMs: number;
+}
+
+export interface AdmissionConfig {
+  /** Signs queue tickets, passes and challenges; undefined: the primary makes one per run and hands it to its workers. */
+  readonly secret: string | undefined;
+  readonly admitPerSecond: number;
+  readonly overAdmit: number;
+  readonly passSeconds: number;
+  readonly difficulty: number;
+  readonly challengeSeconds: number;
+  readonly tickMs: number;
+  readonly rateLimitPerSecond: number;
+  readonly rateLimitBurst: number;
+  readonly trustProxy: boolean;
+}
+
+function admissionFrom(env: Env): AdmissionConfig {
+  const secret = env.ADMISSION_SECRET === '' ? undefined : env.ADMISSION_SECRET;
+  if (secret !== undefined && secret.length < 16) throw new ConfigError('ADMISSION_SECRET', '<hidden>', 'expected at least 16 characters');
+  const overAdmit = matching(env, 'QUEUE_OVER_ADMIT', /^\d{1,2}(\.\d{1,3})?$/, 'expected a decimal from 1 to 10, e.g. 1.2', '1.2');
+  if (Number(overAdmit) < 1 || Number(overAdmit) > 10) throw new ConfigError('QUEUE_OVER_ADMIT', overAdmit, 'expected a decimal from 1 to 10, e.g. 1.2');
+  const rateLimitPerSecond = integer(env, 'RATE_LIMIT_PER_SECOND', 20, 0, 1_000_000);
+  return {
+    secret,
+    admitPerSecond: integer(env, 'QUEUE_ADMIT_PER_SECOND', 100, 1, 1_000_000),
+    overAdmit: Number(overAdmit),
+    passSeconds: integer(env, 'QUEUE_PASS_SECONDS', 120, 5, 86_400),
+    difficulty: integer(env, 'POW_DIFFICULTY', 16, 0, 32),
+    challengeSeconds: integer(env, 'POW_CHALLENGE_SECONDS', 120, 5, 3600),
+    tickMs: integer(env, 'QUEUE_TICK_MS', 100, 10, 10_000),
+    rateLimitPerSecond,
+    rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', Math.max(1, rateLimitPerSecond * 2), 1, 1_000_000),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+  };
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -189,6 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: text(env, 'DATA_DIR', './data'),
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    admission: Object.freeze(admissionFrom(env)),
     idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', 10_000, 100, 3_600_000),
     maxConnections: env.MAX_CONNECTIONS ? integer(env, 'MAX_CONNECTIONS', 0, 1, 10_000_000) : undefined,
     ticketSigningKey: text(env, 'TICKET_SIGNING_KEY', '') || null,

@@ -15,7 +15,6 @@ export interface DashboardFeed {
   onNudge?(push: () => void): void;
 }
 
-export const DASHBOARD_TOPIC = 'dashboard';
 /** The WebSocket subprotocol that carries the admin token (browsers cannot set an Authorization header on a WebSocket). */
 export const TOKEN_PROTOCOL_PREFIX = 'spike-admin.';
 const PUSH_MS = 1000;
@@ -52,20 +51,23 @@ export function registerDashboardRoutes(app: TemplatedApp, ctx: RouteContext, fe
     exchange.sendText(200, file.body, file.type, { 'cache-control': 'max-age=300' });
   }));
 
-  let viewers = 0;
+  // The open sockets, sent to one by one: the app handed in may be a wrapper
+  // (route labels, the route table) without uWS's publish.
+  const viewers = new Set<WebSocket<Viewer>>();
   let timer: NodeJS.Timeout | undefined;
   let last = '';
   const push = async (fresh = false) => {
     try {
       last = await feed.snapshot(fresh);
-      app.publish(DASHBOARD_TOPIC, last);
     } catch {
       // The primary is busy or restarting a worker: the next push tries again.
+      return;
     }
+    for (const ws of viewers) ws.send(last);
   };
 
   feed.onNudge?.(() => {
-    if (viewers > 0) void push(true);
+    if (viewers.size > 0) void push(true);
   });
 
   app.ws<Viewer>('/dashboard/live', {
@@ -82,17 +84,16 @@ export function registerDashboardRoutes(app: TemplatedApp, ctx: RouteContext, fe
       res.upgrade<Viewer>({ admin: true }, req.getHeader('sec-websocket-key'), offered, req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws: WebSocket<Viewer>) => {
-      ws.subscribe(DASHBOARD_TOPIC);
       if (last) ws.send(last);
-      viewers++;
+      viewers.add(ws);
       if (!timer) {
         void push();
         timer = setInterval(() => void push(), PUSH_MS);
       }
     },
-    close: () => {
-      viewers--;
-      if (viewers === 0 && timer) {
+    close: (ws: WebSocket<Viewer>) => {
+      viewers.delete(ws);
+      if (viewers.size === 0 && timer) {
         clearInterval(timer);
         timer = undefined;
       }

@@ -1,6 +1,8 @@
 // What every route module gets: the ledger, the stock keeper, settings, and
 // `handle`, the wrapper each route runs in.
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { WorkerAdmission } from '../admission/worker-admission';
+import type { AdmissionConfig } from '../config/config';
 import type { BuyerAuth } from '../auth/buyer-auth';
 import type { StockKeeper } from '../inventory/stock-keeper';
 import type { DashboardFeed } from '../dashboard';
@@ -34,6 +36,11 @@ export interface RouteOptions {
   readonly tickets: TicketDesk;
   /** Counts every request and tracks in-flight ones for graceful shutdown. */
   readonly track: Tracker;
+  /** The waiting room: joins, places, passes (src/admission). */
+  readonly admission: WorkerAdmission;
+  readonly admissionDefaults: AdmissionConfig;
+  /** Take the client address from X-Forwarded-For (TRUST_PROXY). */
+  readonly trustProxy: boolean;
   /** Absent with METRICS=off: no counting on the request path, no /metrics, no dashboard. */
   readonly metrics?: WorkerMetrics;
   /** The whole cluster's metrics in Prometheus text format, from the primary. */

@@ -2,6 +2,7 @@
 // before its first await (uWS frees the request object then), and answers
 // through an Exchange, which corks and respects client aborts.
 import type { TemplatedApp } from 'uWebSockets.js';
+import { registerBuyerPage, registerQueueRoutes } from '../admission';
 import { labellingApp } from '../metrics';
 import { registerDashboardRoutes } from '../dashboard';
 import { makeHandler } from './handler';
@@ -22,6 +23,8 @@ export function registerRoutes(uwsApp: TemplatedApp, options: RouteOptions): voi
   const app = recordRoutes(options.metrics ? labellingApp(uwsApp) : uwsApp, routes);
   registerSaleRoutes(app, ctx);
   registerOrderRoutes(app, ctx);
+  registerQueueRoutes(app, ctx);
+  registerBuyerPage(app);
   registerTicketRoutes(app, ctx);
   if (options.metrics && options.clusterMetrics) registerMetricsRoutes(app, ctx);
   if (options.metrics && options.dashboardFeed) registerDashboardRoutes(app, ctx, options.dashboardFeed);

@@ -11,7 +11,7 @@ const MAX_TOTAL = 1_000_000_000;
 /** A buyer has 15 minutes to pay unless the sale says otherwise. */
 const DEFAULT_HOLD_SECONDS = 900;
 
-export const SALE_FIELDS = ['id', 'name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt', 'anonymous'] as const;
+export const SALE_FIELDS = ['id', 'name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt', 'anonymous', 'admission'] as const;
 /** Everything but the id, which names the sale in the path. */
 export const SALE_CHANGE_FIELDS = ['name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt'] as const;
 

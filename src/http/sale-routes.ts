@@ -5,6 +5,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { performance } from 'node:perf_hooks';
 import { LedgerUnavailableError, spikeError } from '../errors/errors';
 import type { OrderState } from '../ledger';
+import { clientAddress, parseAdmission } from '../admission';
 import { OUTCOME, outcomeIndex } from '../metrics';
 import { requireAdmin, requireJsonContentType } from './handler';
 import { answerFor, refusalFor, sendAnswer } from './outcome-answers';
@@ -16,16 +17,21 @@ import { parseSaleChanges, parseSaleSpec, SALE_CHANGE_FIELDS, SALE_FIELDS } from
 import { checkId, checkIdempotencyKey, isValidBuyer, checkLimit, checkOrderState, checkPosition, checkSaleCursor } from './validate';
 import { feedEventToJson, orderToJson, saleToJson } from './views';
 
+const NO_PASS = { pass: '', address: '' };
+
 export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
   const { handle } = ctx;
 
   const purchases = ctx.metrics?.purchases;
-  const purchase = async (exchange: Exchange, saleId: string, userId: string, idempotencyKey: string | undefined) => {
+  const purchase = async (exchange: Exchange, saleId: string, userId: string, idempotencyKey: string | undefined, gate: { pass: string; address: string } = NO_PASS) => {
     // A client that went away before its body arrived gets no reservation made in its name.
     if (exchange.aborted) return;
+    // A queue sale sells only with a pass: one HMAC here, spent by the ledger with the reservation.
+    const sale = ctx.keeper.peekSale(saleId) ?? (await ctx.keeper.sales.get(saleId));
+    const pass = sale ? ctx.admission.checkPurchase(sale, userId, gate.pass, gate.address, Date.now()) : undefined;
     let outcome;
     try {
-      outcome = await ctx.keeper.purchase(saleId, userId, idempotencyKey);
+      outcome = await ctx.keeper.purchase(saleId, userId, idempotencyKey, pass);
     } catch (error) {
       if (purchases && error instanceof LedgerUnavailableError) purchases.add(saleId, OUTCOME.unavailable);
       throw error;
@@ -48,7 +54,9 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const contentLength = req.getHeader('content-length');
     requireAdmin(authorization, ctx.adminToken, 'creating a sale');
     requireJsonContentType(contentType);
-    const spec = parseSaleSpec(parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength), '{"id":"G1234","total":500}', SALE_FIELDS));
+    const fields = parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength), '{"id":"G1234","total":500}', SALE_FIELDS);
+    const admission = parseAdmission(fields.admission, ctx.admissionDefaults);
+    const spec = { ...parseSaleSpec(fields), ...(admission ? { admission } : {}) };
     const sale = await ctx.ledger.createSale(spec, Date.now());
     if (!sale) throw spikeError('SALE_EXISTS', { saleId: spec.id });
     ctx.keeper.sales.remember(sale);
@@ -109,11 +117,12 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const contentLength = req.getHeader('content-length');
     const rawKey = req.getHeader('idempotency-key');
     const authorization = req.getHeader('authorization');
+    const gate = { pass: req.getHeader('spike-pass'), address: clientAddress(exchange.res, req, ctx.trustProxy) };
     const body = await readBody(exchange, ctx.maxBodyBytes, contentLength);
     const saleId = checkId('sale id', rawSaleId);
     requireJsonContentType(contentType);
     const userId = checkId('userId', await ctx.buyerAuth.identify(authorization, parseJsonObject(body, '{"userId":"alice"}', ['userId']).userId));
-    await purchase(exchange, saleId, userId, checkIdempotencyKey(rawKey));
+    await purchase(exchange, saleId, userId, checkIdempotencyKey(rawKey), gate);
   }));
 
   // The seed article's route, kept so its `ab` stress test runs unchanged.

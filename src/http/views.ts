@@ -20,7 +20,16 @@ export function saleToJson(sale: Sale, now = Date.now()) {
     closesAt: iso(sale.closesAt),
     anonymous: sale.anonymous,
     status: saleStatus(sale, now),
+    admission: admissionToJson(sale, now),
   };
+}
+
+/** A queue sale's waiting-room settings; the shuffle key only once the sale has opened (it decides the draw). */
+function admissionToJson(sale: Sale, now: number) {
+  const a = sale.admission;
+  if (!a) return { mode: 'open' as const };
+  const drawn = sale.opensAt === null || now >= sale.opensAt;
+  return { mode: a.mode, admitPerSecond: a.admitPerSecond, overAdmit: a.overAdmit, passSeconds: a.passSeconds, difficulty: a.difficulty, maxDifficulty: a.maxDifficulty, shuffleKey: drawn ? a.shuffleKey : null };
 }
 
 export function orderToJson(order: Order) {

@@ -4,7 +4,7 @@
 // answers in the ledger's own outcome names; the HTTP layer turns those into
 // replies from the one outcome table.
 import { LedgerUnavailableError } from '../errors/errors';
-import { saleWindow, type Ledger, type ReserveOutcome, type Sale } from '../ledger';
+import { saleWindow, type Ledger, type PassClaim, type ReserveOutcome, type Sale } from '../ledger';
 import { newOrderId, newRetryKey, requestKeyOf } from './order-ids';
 import { SaleDirectory } from './sale-directory';
 import { StockGate, type GateShare } from './stock-gate';
@@ -95,7 +95,7 @@ export class StockKeeper {
     return at > now ? at : 0;
   }
 
-  async purchase(saleId: string, userId: string, idempotencyKey?: string): Promise<ReserveOutcome> {
+  async purchase(saleId: string, userId: string, idempotencyKey?: string, pass?: PassClaim): Promise<ReserveOutcome> {
     const sale = this.sales.peek(saleId) ?? (await this.sales.get(saleId));
     if (!sale) return { kind: 'not_found' };
     const now = Date.now();
@@ -111,7 +111,7 @@ export class StockKeeper {
     gate.reserveCalls++;
     let outcome: ReserveOutcome;
     try {
-      outcome = await this.ledger.reserve({ saleId, userId, requestKey: requestKeyOf(userId, retryKey), orderId: newOrderId(saleId), now });
+      outcome = await this.ledger.reserve({ saleId, userId, requestKey: requestKeyOf(userId, retryKey), orderId: newOrderId(saleId), now, ...(pass ? { pass } : {}) });
     } catch (error) {
       gate.allowance.giveBack();
       if (error instanceof LedgerUnavailableError) {
@@ -144,7 +144,7 @@ export class StockKeeper {
         this.sales.refresh(saleId).catch(() => {});
         break;
       default:
-        // Nothing was sold: replayed, limit_reached, key_reused, not_open, closed.
+        // Nothing was sold: replayed, limit_reached, key_reused, not_open, closed, a pass refused.
         gate.allowance.giveBack();
     }
     return outcome;

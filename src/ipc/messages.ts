@@ -1,6 +1,7 @@
 // Every message that passes between spike's processes, in one union. Each
 // carries `spike: <type>`, so one guard tells ours from anything else on the
 // channel (Node's own cluster messages, say).
+import type { QueueStatus } from '../ledger';
 
 /** Worker -> primary: serving. */
 export interface ReadyMessage {
@@ -37,6 +38,12 @@ export interface TopologyMessage {
   readonly totalWeight: number;
 }
 
+/** Primary -> workers: the queue tick's figures of each queue sale's line. */
+export interface QueueStatusMessage {
+  readonly spike: 'queue-status';
+  readonly statuses: readonly QueueStatus[];
+}
+
 /** Primary -> workers: the sale was changed, closed or deleted; re-read it now (embedded ledger; Redis uses pub/sub). */
 export interface SaleChangedMessage {
   readonly spike: 'sale-changed';
@@ -69,9 +76,9 @@ export interface RpcBatch {
   readonly items: ReadonlyArray<RpcRequest | RpcResponse>;
 }
 
-export type SpikeMessage = ReadyMessage | ShutdownMessage | PingMessage | PongMessage | StockReturnedMessage | SaleChangedMessage | DashboardNudgeMessage | TopologyMessage | RpcRequest | RpcResponse | RpcBatch;
+export type SpikeMessage = ReadyMessage | ShutdownMessage | PingMessage | PongMessage | StockReturnedMessage | SaleChangedMessage | DashboardNudgeMessage | QueueStatusMessage | TopologyMessage | RpcRequest | RpcResponse | RpcBatch;
 
-const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'ping', 'pong', 'stock-returned', 'sale-changed', 'dashboard-nudge', 'topology', 'rpc-request', 'rpc-response', 'rpc-batch']);
+const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'ping', 'pong', 'stock-returned', 'sale-changed', 'dashboard-nudge', 'queue-status', 'topology', 'rpc-request', 'rpc-response', 'rpc-batch']);
 
 export function isSpikeMessage(message: unknown): message is SpikeMessage {
   return typeof message === 'object' && message !== null && TYPES.has((message as { spike?: unknown }).spike as string);

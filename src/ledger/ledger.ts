@@ -1,7 +1,7 @@
 // The global ledger: the one place that decides, atomically, whether a ticket
 // is sold. Workers talk to this interface and never know which ledger is behind it.
-import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from './outcomes';
-import type { Actor, CheckInRequest, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from './types';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from './outcomes';
+import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from './types';
 
 export interface Ledger {
   /** Human-readable description for the start-up line, e.g. the Redis URL or data directory. */
@@ -32,6 +32,10 @@ export interface Ledger {
   cancel(orderId: string, actor: Actor, now: number): Promise<CancelOutcome>;
   /** Releases up to `limit` holds of the sale whose expiresAt <= now; returns how many. Safe to run from many places at once. */
   expireHolds(saleId: string, now: number, limit: number): Promise<number>;
+  /** Takes the buyer's one place in a queue sale's line (the same entry when they join again); O(1), one round trip. */
+  joinQueue(request: JoinRequest): Promise<JoinOutcome>;
+  /** The queue tick: moves a queue sale's serving counter and answers the line's figures; null for an open sale or none. Safe to run from many places. */
+  advanceQueue(saleId: string, now: number): Promise<QueueStatus | null>;
   /**
    * Sales that may have holds due by `now`, at most `limit`, from an index of
    * sales with pending holds: the sweeper asks this every tick, so its cost
@@ -82,7 +86,7 @@ export interface Ledger {
  */
 export const LEDGER_COMMANDS = [
   'createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel',
-  'expireHolds', 'dueSales', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
+  'expireHolds', 'dueSales', 'joinQueue', 'advanceQueue', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
   'listSales', 'updateSale', 'closeSale', 'deleteSale',
   'issueTickets', 'checkIn', 'ticketCounts',
 ] as const satisfies ReadonlyArray<keyof Ledger>;

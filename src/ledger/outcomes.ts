@@ -20,6 +20,9 @@ interface FieldTypes {
   readonly perUserLimit: number;
   readonly opensAt: number;
   readonly closesAt: number;
+  /** 1 for the pre-queue, 0 behind it. */
+  readonly pre: number;
+  readonly number: number;
   /** When a ticket was checked in (admitted now, or used before). */
   readonly at: number;
   /** The gate that admitted the ticket. */
@@ -35,6 +38,8 @@ interface OutcomeSpec {
   /** The request repeated one that already succeeded: same answer, marked as a replay. */
   readonly replayed?: true;
   readonly error?: ErrorName;
+  /** Answered by the worker from a signature alone, before any ledger call; no script returns it. */
+  readonly byWorker?: true;
   /** The error instead of `error` when the outcome's nextReleaseAt is set (held tickets may come back). */
   readonly errorWhileHeld?: ErrorName;
 }
@@ -49,6 +54,20 @@ export const OUTCOMES = {
     not_found: { fields: [], error: 'SALE_NOT_FOUND' },
     not_open: { fields: ['opensAt'], error: 'NOT_OPEN' },
     closed: { fields: ['closesAt'], error: 'CLOSED' },
+    // A queue sale's pass: checked for signature by the worker (pass_invalid),
+    // for presence, expiry and single use by the ledger, atomically with the reservation.
+    pass_required: { fields: [], error: 'PASS_REQUIRED' },
+    pass_invalid: { fields: [], error: 'PASS_INVALID', byWorker: true },
+    pass_expired: { fields: [], error: 'PASS_EXPIRED' },
+    pass_used: { fields: [], error: 'PASS_USED' },
+  },
+  join: {
+    joined: { fields: ['pre', 'number'], status: 201 },
+    rejoined: { fields: ['pre', 'number'], status: 200, replayed: true },
+    not_found: { fields: [], error: 'SALE_NOT_FOUND' },
+    not_queue: { fields: [], error: 'NOT_QUEUE_SALE' },
+    closed: { fields: ['closesAt'], error: 'CLOSED' },
+    challenge_used: { fields: [], error: 'POW_USED' },
   },
   pay: {
     paid: { fields: ['order'], status: 200 },
@@ -105,6 +124,7 @@ export type OutcomeOf<C extends Command> = {
 export type ReserveOutcome = OutcomeOf<'reserve'>;
 export type PayOutcome = OutcomeOf<'pay'>;
 export type CancelOutcome = OutcomeOf<'cancel'>;
+export type JoinOutcome = OutcomeOf<'join'>;
 export type CheckInOutcome = OutcomeOf<'checkIn'>;
 export type UpdateSaleOutcome = OutcomeOf<'updateSale'>;
 export type CloseSaleOutcome = OutcomeOf<'closeSale'>;

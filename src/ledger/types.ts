@@ -13,6 +13,65 @@ export interface SaleSpec {
   readonly closesAt: number | null;
   /** GET /buy/ticket without ?user (every request a new anonymous buyer) is allowed only on such a sale; absent: false. */
   readonly anonymous?: boolean;
+  /** A waiting room in front of the stock (issue 14); absent means buyers buy directly ("open"). */
+  readonly admission?: QueueAdmission;
+}
+
+/** The settings of a sale's waiting room, fixed when the sale is created. */
+export interface QueueAdmission {
+  readonly mode: 'queue';
+  /** How many places in line the serving counter moves per second. */
+  readonly admitPerSecond: number;
+  /** Unused passes out at once are at most remaining stock x this. */
+  readonly overAdmit: number;
+  /** How long an admitted buyer's pass lasts. */
+  readonly passSeconds: number;
+  /** Leading zero bits of SHA-256(challenge || nonce) a join needs; 0 needs no proof of work. */
+  readonly difficulty: number;
+  /** The difficulty rises with the join rate up to this. */
+  readonly maxDifficulty: number;
+  /** Hex key of the pre-queue's shuffle, made at creation; published once the sale opens. */
+  readonly shuffleKey: string;
+}
+
+/** The sale's line and serving counter, as the ledger's queue tick leaves them. */
+export interface QueueStatus {
+  readonly saleId: string;
+  /** Places 0 .. serving-1 are admitted. */
+  readonly serving: number;
+  /** Buyers who joined before opening (the shuffled pre-queue); final once drawn. */
+  readonly pre: number;
+  /** Buyers who joined after opening, first come first served behind the pre-queue. */
+  readonly post: number;
+  /** The sale has opened and the pre-queue is closed. */
+  readonly drawn: boolean;
+  /** Places below this were admitted more than passSeconds ago: their passes are spent or void. */
+  readonly expiredBelow: number;
+  readonly total: number;
+  readonly sold: number;
+  readonly paid: number;
+  readonly at: number;
+}
+
+/** What the ledger needs of a pass: its id (the admitted place, one pass per place) and its expiry. */
+export interface PassClaim {
+  readonly place: number;
+  readonly expiresAt: number;
+}
+
+/** A buyer's entry in the line: their number in the pre-queue or behind it. */
+export interface QueueEntry {
+  readonly pre: boolean;
+  readonly number: number;
+}
+
+export interface JoinRequest {
+  readonly saleId: string;
+  readonly userId: string;
+  readonly now: number;
+  /** The proof-of-work challenge spent on this join, remembered until it expires; absent when the sale needs none. */
+  readonly challengeId?: string;
+  readonly challengeExpiresAt?: number;
 }
 
 export interface Sale extends SaleSpec {
@@ -131,6 +190,8 @@ export interface ReserveRequest {
   /** The id the order gets if this attempt creates one. */
   readonly orderId: string;
   readonly now: number;
+  /** In a queue sale: the buyer's pass, its signature already checked by the worker; spent with the reservation. */
+  readonly pass?: PassClaim;
 }
 
 /** Who asks to pay or cancel: the buyer by id, or an admin (null). */

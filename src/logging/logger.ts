@@ -64,6 +64,7 @@ export function configSummary(config: Config): Record<string, unknown> {
     redisUrl: redactUrl(config.redisUrl),
     adminTokenFrom: adminToken ? 'ADMIN_TOKEN' : 'generated at start-up',
     metricsTokenSet: metricsToken !== undefined,
+    admission: { ...config.admission, secret: config.admission.secret ? '[set]' : 'generated at start-up' },
     gateTokenSet: gateToken !== undefined,
     // A PEM is the private key itself: only where it comes from is logged.
     ticketSigningKeyFrom: ticketSigningKey === null ? 'DATA_DIR' : ticketSigningKey.trimStart().startsWith('-----BEGIN') ? 'TICKET_SIGNING_KEY (a PEM)' : ticketSigningKey,

@@ -61,10 +61,17 @@ export class SaleWatch {
   }
 
   private async poll(): Promise<void> {
-    const ids = (await this.ledger.saleIds()).sort().slice(0, MAX_SALES);
+    const all = await this.ledger.saleIds();
+    const ids = [...all].sort().slice(0, MAX_SALES);
     const sales = await Promise.all(ids.map((id) => this.ledger.getSale(id)));
     const now = Date.now();
     for (const sale of sales) if (sale) this.observe(sale, now);
+    const present = new Set(all);
+    for (const [id, seen] of this.seen) {
+      if (present.has(id)) continue;
+      this.seen.delete(id);
+      this.log.info(figures(seen.sale), `sale ${id} deleted`);
+    }
   }
 
   private observe(sale: Sale, now: number): void {

@@ -8,6 +8,7 @@ import { openBuyerAuth } from '../auth/buyer-auth';
 import { workerSocketPath } from '../cluster/socket-dir';
 import { answerHeartbeats } from '../cluster/worker-heartbeat';
 import type { Config } from '../config/config';
+import { QueueSocket, WorkerAdmission } from '../admission';
 import { connectionGuard } from '../cluster/front';
 import { receiveHandoffs } from '../cluster/handoff-receiver';
 import { registerRoutes } from '../http/routes';
@@ -84,6 +85,12 @@ export async function runWorker(config: Config): Promise<void> {
   const signingKey = readSigningKey(config.ticketSigningKey);
   const renderer = new TicketRenderer({ privateKey: signingKey.privateKey, threads: config.ticketThreads, nice: config.ticketThreadNice });
 
+  const admission = new WorkerAdmission(ledger, {
+    secret: config.admission.secret ?? '',
+    rateLimitPerSecond: config.admission.rateLimitPerSecond,
+    rateLimitBurst: config.admission.rateLimitBurst,
+    challengeTtlMs: config.admission.challengeSeconds * 1000,
+  });
   const app = uWS.App();
   registerRoutes(app, {
     ledger,
@@ -103,6 +110,21 @@ export async function runWorker(config: Config): Promise<void> {
       snapshot: (fresh) => rpc.request<string>('dashboardSnapshot', [fresh === true], 3000),
       onNudge: (push) => rpc.onNotice((message) => message.spike === 'dashboard-nudge' && push()),
     },
+    admission,
+    admissionDefaults: config.admission,
+    trustProxy: config.admission.trustProxy,
+  });
+  const queueSocket = new QueueSocket(app, admission, (saleId) => keeper!.peekSale(saleId));
+  rpc.onNotice((message) => {
+    if (message.spike !== 'queue-status') return;
+    const now = Date.now();
+    for (const status of message.statuses) {
+      const sale = keeper!.peekSale(status.saleId);
+      // A sale this worker has not read yet: read it, so the next tick can be pushed.
+      if (sale === undefined) void keeper!.sales.get(status.saleId).catch(() => {});
+      admission.board.update(status, (sale?.admission?.passSeconds ?? 120) * 1000);
+    }
+    queueSocket.publish(message.statuses, now);
   });
 
   const listenSockets: uWS.us_listen_socket[] = [];

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { isOrderEvent, isTicketEvent, type CheckInOutcome, type FeedEvent, type FeedPage, type Ledger, type Order, type OrderPage, type ReserveOutcome, type SaleSpec } from '../../src/ledger';
 import { newOrderId } from '../../src/inventory/order-ids';
+import { admissionContract } from './admission-contract';
 import { saleControlContract } from './sale-control-contract';
 
 export interface LedgerFixture {
@@ -168,6 +169,7 @@ export function ledgerContract(name: string, open: () => Promise<LedgerFixture>)
     });
 
     orderLifecycleContract(() => ledger);
+    admissionContract(() => ledger);
     ticketContract(() => ledger);
     saleControlContract(() => ledger);
   });

@@ -66,7 +66,14 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
       check();
     });
 
-  const line = await waitForOutput(/listening on http:\/\/[^:]+:(\d+)/, startTimeoutMs);
+  let line: string;
+  try {
+    line = await waitForOutput(/listening on http:\/\/[^:]+:(\d+)/, startTimeoutMs);
+  } catch (error) {
+    // A server that never started must not outlive the test as an orphan restarting its workers.
+    child.kill('SIGKILL');
+    throw error;
+  }
   const port = Number(/:(\d+)$/.exec(line)![1]);
 
   return {

@@ -45,9 +45,12 @@ test('bench harness: 1,000 buyers for 100 tickets in four cells, audit perfect',
     BENCH_MATRIX: 'handoff:redis,proxy:redis,reuseport:embedded,handoff:embedded',
     BENCH_MICRO: '0',
     BENCH_CLUSTER: '0',
+    // The waiting-room cell has its own run; see bench/queue-cell.ts.
+    BENCH_QUEUE: '0',
     BENCH_TICKET_RENDERS: '50',
     BENCH_TICKET_CHECKINS: '50',
-    BENCH_METRICS_COST_SECONDS: '1',
+    // Its own test (bench-metrics-cost.test.ts): six server starts would not fit this one's time.
+    BENCH_METRICS_COST_SECONDS: '0',
     BENCH_BASELINE_SECONDS: '1',
     BENCH_SLICE_MS: '1000',
     BENCH_MAX_SECONDS: '15',
@@ -82,11 +85,6 @@ test('bench harness: 1,000 buyers for 100 tickets in four cells, audit perfect',
     assert.ok(splitTotal > 0, `${cell.cell}: no per-worker split`);
   }
   assert.equal(results.ok, true, context);
-  // The metrics-cost phase ran every round and reports a ratio (its target is not judged on a 1-second smoke run).
-  assert.equal(results.metricsCost?.error, undefined, context);
-  assert.equal(results.metricsCost!.rounds.length, 6);
-  assert.ok(results.metricsCost!.rounds.every((r) => r.rps > 0 && r.refusals > 0), context);
-  assert.match(renderReport(results), /metrics cost on the sold-out refusal .*best rounds: .* ratio \d\.\d{3}/s);
 
   const json = JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')) as { cells: unknown[] };
   assert.equal(json.cells.length, 4);

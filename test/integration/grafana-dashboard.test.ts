@@ -43,7 +43,7 @@ describe('Grafana dashboard and alert rules', () => {
     families = await eventually(async () => {
       const scraped = await scrape(server, ADMIN_TOKEN);
       return (scraped.get('nodejs_eventloop_lag_p99_seconds')?.metrics.length ?? 0) > 0 ? scraped : null;
-    }, 5000, 'a scrape with event-loop lag');
+    }, 20_000, 'a scrape with event-loop lag');
   });
 
   after(async () => {

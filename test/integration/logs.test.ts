@@ -90,9 +90,11 @@ describe('the log of a cluster through a sale, an outage and a crash', () => {
     const soldOut = await waitFor(/^sale lg sold out/);
     assert.deepEqual([soldOut.sale, soldOut.total, soldOut.sold, soldOut.remaining], ['lg', 5, 5, 0]);
     assert.equal(typeof soldOut.sellOutMs, 'number');
-    // 200 requests, and only the sale's own events were logged meanwhile.
-    const during = lines(server.output()).slice(before);
-    assert.ok(during.length <= 3, during.map((line) => line.msg).join('\n'));
+    // 200 requests, and only events were logged meanwhile: the sale's own, and a slow ledger call on a busy machine.
+    const during = lines(server.output())
+      .slice(before)
+      .filter((line) => !/^sale lg |^slow ledger call/.test(line.msg));
+    assert.deepEqual(during.map((line) => line.msg), []);
 
     const closed = await waitFor(/^sale lg closed$/, 12_000);
     assert.deepEqual([closed.sale, closed.sold], ['lg', 5]);

@@ -4,9 +4,9 @@
 // one DATA_DIR, a hand-edited file) stops the start with a precise message.
 import type { OrderState } from '../types';
 import { ExpiryHeap } from './expiry-heap';
-import type { JournalEvent, OrderTransition, SaleChange } from './journal/journal-events';
+import type { JournalEvent, OrderTransition, QueueAdvanced, QueueJoined, SaleChange } from './journal/journal-events';
 import { OrderTable } from './order-table';
-import { locate, type LedgerState, type SaleState } from './state';
+import { locate, type LedgerState, type QueueState, type SaleState } from './state';
 
 export function applyEvent(state: LedgerState, event: JournalEvent): void {
   switch (event.type) {
@@ -21,6 +21,9 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
         requests: new Map(),
         holds: new ExpiryHeap(),
         ticketsDue: new Set(),
+        queue: event.admission
+          ? { pre: 0, post: 0, drawn: false, members: new Map(), serving: 0, lastAt: 0, expiredBelow: 0, log: [], logHead: 0, passes: new Set(), livePasses: new ExpiryHeap(), challenges: new Map() }
+          : null,
       });
       return;
     }
@@ -33,6 +36,12 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
       if (sale.sold >= total) throw new Error(`order ${event.orderId} would oversell sale "${event.saleId}": ${sale.sold} of ${total} tickets are already taken`);
       const held = sale.buyers.get(event.userId) ?? 0;
       if (held >= perUserLimit) throw new Error(`order ${event.orderId} would give buyer "${event.userId}" ${held + 1} tickets of sale "${event.saleId}", over its perUserLimit of ${perUserLimit}`);
+      if (event.passPlace !== undefined) {
+        if (!sale.queue) throw new Error(`order ${event.orderId} spent a pass in sale "${event.saleId}", which has no queue`);
+        if (sale.queue.passes.has(event.passPlace)) throw new Error(`the pass of place ${event.passPlace} of sale "${event.saleId}" bought twice`);
+        sale.queue.passes.add(event.passPlace);
+        if (event.passPlace >= sale.queue.expiredBelow) sale.queue.livePasses.push(event.passPlace, event.passPlace);
+      }
       // The sale's holdSeconds at this point of the journal: a later change applies to later orders only.
       const index = sale.orders.add(event.orderId, event.userId, event.createdAt, sale.record.holdSeconds * 1000);
       sale.sold++;
@@ -72,6 +81,10 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
     case 'sale_closed':
     case 'sale_deleted':
       return applySaleChange(state, event);
+    case 'queue_joined':
+      return applyJoin(state, event);
+    case 'queue_advanced':
+      return applyAdvance(state, event);
   }
 }
 
@@ -94,6 +107,49 @@ function applySaleChange(state: LedgerState, event: SaleChange): void {
       if (sale.orders.size > 0) throw new Error(`sale "${event.saleId}" cannot be deleted: it has ${sale.orders.size} order(s)`);
       state.sales.delete(event.saleId);
       return;
+  }
+}
+
+function queueOf(state: LedgerState, saleId: string, what: string): { sale: SaleState; queue: QueueState } {
+  const sale = state.sales.get(saleId);
+  if (!sale?.queue) throw new Error(`${what} for sale "${saleId}", which ${sale ? 'has no queue' : 'was never created'}`);
+  return { sale, queue: sale.queue };
+}
+
+function applyJoin(state: LedgerState, event: QueueJoined): void {
+  const { queue } = queueOf(state, event.saleId, `buyer "${event.userId}" joined the line`);
+  if (queue.members.has(event.userId)) throw new Error(`buyer "${event.userId}" joined the line of sale "${event.saleId}" twice`);
+  const expected = event.pre ? queue.pre : queue.post;
+  if (event.number !== expected) throw new Error(`buyer "${event.userId}" got number ${event.number} in the line of sale "${event.saleId}", where the next is ${expected}`);
+  if (event.pre) queue.pre++;
+  else {
+    queue.post++;
+    queue.drawn = true;
+  }
+  queue.members.set(event.userId, event.number * 2 + (event.pre ? 1 : 0));
+  if (event.challengeId !== undefined) queue.challenges.set(event.challengeId, event.challengeExpiresAt!);
+}
+
+function applyAdvance(state: LedgerState, event: QueueAdvanced): void {
+  const { sale, queue } = queueOf(state, event.saleId, 'the line moved');
+  if (event.serving < queue.serving) throw new Error(`the serving counter of sale "${event.saleId}" went back from ${queue.serving} to ${event.serving}`);
+  if (event.serving > queue.pre + queue.post) throw new Error(`the serving counter of sale "${event.saleId}" passed the end of the line (${event.serving} > ${queue.pre + queue.post})`);
+  if (event.serving > queue.serving) queue.log.push({ serving: event.serving, at: event.at });
+  queue.serving = event.serving;
+  queue.lastAt = event.lastAt;
+  queue.drawn = queue.drawn || event.drawn;
+  // Index upkeep: drop what the new expiredBelow has put behind.
+  queue.expiredBelow = Math.max(queue.expiredBelow, event.expiredBelow);
+  const cutoff = event.at - sale.record.admission!.passSeconds * 1000;
+  while (queue.logHead < queue.log.length && queue.log[queue.logHead]!.at <= cutoff) queue.logHead++;
+  if (queue.logHead > 1024 && queue.logHead * 2 > queue.log.length) {
+    queue.log.splice(0, queue.logHead);
+    queue.logHead = 0;
+  }
+  while (queue.livePasses.peekAt() < queue.expiredBelow) queue.livePasses.pop();
+  for (const [id, expiresAt] of queue.challenges) {
+    if (expiresAt > event.at) break;
+    queue.challenges.delete(id);
   }
 }
 

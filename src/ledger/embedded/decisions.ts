@@ -2,10 +2,11 @@
 // says what to answer and which events make the answer true, without changing
 // anything. Semantics match the Lua scripts in ../redis/lua exactly; the
 // outcome names are the table in ../outcomes.ts.
-import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
+import { admissionStep } from '../queue-rules';
 import { remainingStock, saleWindow } from '../sale-rules';
-import type { Actor, CheckInRequest, Order, ReserveRequest, Sale, SaleChanges, SaleSpec } from '../types';
-import type { JournalEvent, OrderTransition, SaleCreated, TicketIssued, TicketReserved } from './journal/journal-events';
+import type { Actor, CheckInRequest, JoinRequest, Order, QueueStatus, ReserveRequest, Sale, SaleChanges, SaleSpec } from '../types';
+import type { JournalEvent, OrderTransition, QueueAdvanced, QueueJoined, SaleCreated, TicketIssued, TicketReserved } from './journal/journal-events';
 import { locate, toSale, type LedgerState, type SaleState } from './state';
 
 /** What a command decided: the reply, the events that make it true, and whether tickets went back on sale. */
@@ -44,6 +45,7 @@ export function decideCreateSale(state: LedgerState, spec: SaleSpec, now: number
     closesAt: spec.closesAt ?? null,
     createdAt: now,
     anonymous: spec.anonymous === true,
+    ...(spec.admission ? { admission: spec.admission } : {}),
   };
   return { result: toSale(event, 0, 0), events: [event] };
 }
@@ -63,6 +65,13 @@ export function decideReserve(state: LedgerState, request: ReserveRequest): Deci
   const window = saleWindow(sale.record, request.now);
   if (window === 'closed') return nothing({ kind: 'closed', closesAt: closesAt! });
   if (window === 'not_open') return nothing({ kind: 'not_open', opensAt: opensAt! });
+  // A queue sale sells only to pass holders; the pass is spent with the reservation.
+  const pass = request.pass;
+  if (sale.queue) {
+    if (!pass) return nothing({ kind: 'pass_required' });
+    if (request.now >= pass.expiresAt) return nothing({ kind: 'pass_expired' });
+    if (sale.queue.passes.has(pass.place)) return nothing({ kind: 'pass_used' });
+  }
   if (remainingStock({ total, sold: sale.sold }) === 0) return nothing({ kind: 'sold_out', total, nextReleaseAt: nextReleaseAt(sale) });
   if ((sale.buyers.get(request.userId) ?? 0) >= perUserLimit) return nothing({ kind: 'limit_reached', perUserLimit });
 
@@ -73,6 +82,7 @@ export function decideReserve(state: LedgerState, request: ReserveRequest): Deci
     requestKey: request.requestKey,
     orderId: request.orderId,
     createdAt: request.now,
+    ...(sale.queue && pass ? { passPlace: pass.place } : {}),
   };
   const held = holdSeconds > 0;
   const order: Order = {
@@ -143,6 +153,59 @@ export function decideExpireHolds(state: LedgerState, saleId: string, now: numbe
     if (sale.orders.isOverdue(index, now)) events.push({ type: 'order_expired', orderId: sale.orders.orderId(index), at: now });
   }
   return { result: events.length, events, stockReturned: events.length > 0 ? saleId : undefined };
+}
+
+/** Joins a queue sale's line: the buyer's one entry, made once (the Lua joinQueue-3). */
+export function decideJoinQueue(state: LedgerState, request: JoinRequest): Decision<JoinOutcome> {
+  const sale = state.sales.get(request.saleId);
+  if (!sale) return nothing({ kind: 'not_found' });
+  const queue = sale.queue;
+  if (!queue) return nothing({ kind: 'not_queue' });
+  const earlier = queue.members.get(request.userId);
+  if (earlier !== undefined) return nothing({ kind: 'rejoined', pre: earlier & 1, number: Math.floor(earlier / 2) });
+  const { opensAt, closesAt } = sale.record;
+  if (closesAt !== null && request.now >= closesAt) return nothing({ kind: 'closed', closesAt });
+  if (request.challengeId !== undefined && queue.challenges.has(request.challengeId)) return nothing({ kind: 'challenge_used' });
+  const pre = opensAt !== null && request.now < opensAt && !queue.drawn;
+  const number = pre ? queue.pre : queue.post;
+  const event: QueueJoined = {
+    type: 'queue_joined',
+    saleId: sale.record.id,
+    userId: request.userId,
+    pre,
+    number,
+    at: request.now,
+    ...(request.challengeId !== undefined ? { challengeId: request.challengeId, challengeExpiresAt: request.challengeExpiresAt ?? request.now } : {}),
+  };
+  return { result: { kind: 'joined', pre: pre ? 1 : 0, number }, events: [event] };
+}
+
+/**
+ * The queue tick (the Lua advanceQueue-3): moves the serving counter by the
+ * one admission rule. Like decideExpireHolds it pops index entries it has
+ * put behind, which is safe because the caller applies it in the same step.
+ */
+export function decideAdvanceQueue(state: LedgerState, saleId: string, now: number): Decision<QueueStatus | null> {
+  const sale = state.sales.get(saleId);
+  const queue = sale?.queue;
+  if (!sale || !queue) return nothing(null);
+  const { opensAt, total, admission } = sale.record;
+  const drawn = queue.drawn || opensAt === null || now >= opensAt;
+  let { serving, lastAt, expiredBelow } = queue;
+  if (drawn) {
+    const cutoff = now - admission!.passSeconds * 1000;
+    for (let i = queue.logHead; i < queue.log.length && queue.log[i]!.at <= cutoff; i++) expiredBelow = Math.max(expiredBelow, queue.log[i]!.serving);
+    // Index upkeep, as decideExpireHolds does: spent places now behind expiredBelow
+    // leave the heap here (the event's apply would drop them anyway).
+    while (queue.livePasses.peekAt() < expiredBelow) queue.livePasses.pop();
+    const usedLive = queue.livePasses.size;
+    ({ serving, lastAt } = admissionStep({ admission: admission!, now, opensAt, inLine: queue.pre + queue.post, serving, lastAt, expiredBelow, usedLive, total, sold: sale.sold }));
+  }
+  const status: QueueStatus = { saleId, serving, pre: queue.pre, post: queue.post, drawn, expiredBelow, total, sold: sale.sold, paid: sale.paid, at: now };
+  const changed = serving !== queue.serving || lastAt !== queue.lastAt || expiredBelow !== queue.expiredBelow || drawn !== queue.drawn;
+  if (!changed) return nothing(status);
+  const event: QueueAdvanced = { type: 'queue_advanced', saleId, serving, lastAt, expiredBelow, drawn, at: now };
+  return { result: status, events: [event] };
 }
 
 /** Up to `limit` of the sale's due tickets recorded as issued (the issueTickets Lua script). */

@@ -4,10 +4,10 @@
 // (apply-event.ts) and journaled, and no reply leaves before its events are on disk.
 import { LedgerUnavailableError } from '../../errors/errors';
 import type { Ledger } from '../ledger';
-import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
-import type { Actor, CheckInRequest, FeedPage, Order, OrderPage, OrderState, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from '../types';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
+import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from '../types';
 import { applyEvent, compactHoldIndexes } from './apply-event';
-import { decideCancel, decideCheckIn, decideCloseSale, decideIssueTickets, decideCreateSale, decideDeleteSale, decideExpireHolds, decidePay, decideReserve, decideUpdateSale, type Decision } from './decisions';
+import { decideAdvanceQueue, decideCancel, decideCheckIn, decideCloseSale, decideIssueTickets, decideCreateSale, decideDeleteSale, decideExpireHolds, decideJoinQueue, decidePay, decideReserve, decideUpdateSale, type Decision } from './decisions';
 import { Journal, type ReplayFigures } from './journal/journal';
 import type { JournalFileOps, WriterStats } from './journal/journal-writer';
 import { auditSale, findByRequestKey, getOrder, getSale, listOrders, listSales, readFeed, saleFigures, ticketCounts, type SaleFigures } from './queries';
@@ -129,6 +129,14 @@ export class EmbeddedLedger implements Ledger {
       if (sale.holds.peekAt() <= now) due.push(saleId);
     }
     return this.read(due);
+  }
+
+  joinQueue(request: JoinRequest): Promise<JoinOutcome> {
+    return this.run(() => decideJoinQueue(this.state, request));
+  }
+
+  advanceQueue(saleId: string, now: number): Promise<QueueStatus | null> {
+    return this.run(() => decideAdvanceQueue(this.state, saleId, now));
   }
 
   issueTickets(saleId: string, now: number, limit: number): Promise<number> {

@@ -22,6 +22,29 @@ export interface SaleState {
   readonly holds: ExpiryHeap;
   /** Indexes of paid orders whose ticket the issuer has not yet recorded; filled by the event that paid them. */
   readonly ticketsDue: Set<number>;
+  /** A queue sale's line; null for open sales. */
+  readonly queue: QueueState | null;
+}
+
+/** A queue sale's line, serving counter and spent passes (the Redis keys' twins: see redis/keys.ts). */
+export interface QueueState {
+  pre: number;
+  post: number;
+  drawn: boolean;
+  /** userId -> entry, encoded number * 2 + (pre ? 1 : 0) */
+  readonly members: Map<string, number>;
+  serving: number;
+  lastAt: number;
+  expiredBelow: number;
+  /** Each move of the serving counter within the last passSeconds, oldest first from logHead. */
+  readonly log: Array<{ serving: number; at: number }>;
+  logHead: number;
+  /** Spent pass ids (admitted places): one pass buys once. */
+  readonly passes: Set<number>;
+  /** Spent places at or above expiredBelow, for counting unused live passes. */
+  readonly livePasses: ExpiryHeap;
+  /** Spent proof-of-work challenges -> their expiry, in spending order. */
+  readonly challenges: Map<string, number>;
 }
 
 export interface LedgerState {
@@ -49,6 +72,7 @@ export function toSale(record: SaleCreated, sold: number, paid: number): Sale {
     holdSeconds: record.holdSeconds,
     opensAt: record.opensAt,
     closesAt: record.closesAt,
+    ...(record.admission ? { admission: record.admission } : {}),
     anonymous: record.anonymous === true,
     sold,
     paid,

@@ -15,6 +15,12 @@ export interface SaleKeys {
   readonly holds: string;
   /** one stream entry per order state change, ticket issued and check-in */
   readonly feed: string;
+  /** queue sales: userId -> "<pre 0|1>:<number>", the buyer's one entry in line */
+  readonly queueMembers: string;
+  /** queue sales: "serving:at" per advance of the serving counter, trimmed to passSeconds */
+  readonly admitLog: string;
+  /** queue sales: spent pass ids (admitted places), scored by place */
+  readonly passes: string;
   /** orderIds paid whose ticket the issuer has not yet recorded */
   readonly ticketsDue: string;
   /** orderId -> when the issuer recorded its ticket issued */
@@ -32,10 +38,18 @@ export function saleKeys(prefix: string, saleId: string): SaleKeys {
     requests: `${base}:requests`,
     holds: `${base}:holds`,
     feed: `${base}:feed`,
+    queueMembers: `${base}:queue`,
+    admitLog: `${base}:admit-log`,
+    passes: `${base}:passes`,
     ticketsDue: `${base}:tickets-due`,
     ticketsIssued: `${base}:tickets-issued`,
     checkins: `${base}:checkins`,
   };
+}
+
+/** A spent proof-of-work challenge of the sale, kept until the challenge expires. */
+export function challengeKey(prefix: string, saleId: string, challengeId: string): string {
+  return `${prefix}:{${saleId}}:pow:${challengeId}`;
 }
 
 /** The set of every sale id, for the hold sweeper. */

@@ -1,13 +1,13 @@
 // The ledger on Redis: each decision is one Lua script over the sale's keys,
 // which share a hash tag so a Redis Cluster keeps a sale on one shard.
 import type { Ledger } from '../ledger';
-import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
-import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type Order, type OrderPage, type OrderState, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts } from '../types';
+import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
+import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
 import { Cluster } from 'ioredis';
 import { LedgerUnavailableError } from '../../errors/errors';
 import { callRedis } from './failures';
-import { holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
+import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash } from './rows';
 import { defineScripts, type OutcomeReply } from './scripts';
 
@@ -73,6 +73,7 @@ export class RedisLedger implements Ledger {
         'closesAt', spec.closesAt ?? '',
         'createdAt', now,
         'anonymous', spec.anonymous ? 1 : 0,
+        ...(spec.admission ? ['admission', JSON.stringify(spec.admission)] : []),
       ),
     );
     return created === 1 ? { ...spec, anonymous: spec.anonymous === true, sold: 0, paid: 0, createdAt: now } : null;
@@ -114,7 +115,8 @@ export class RedisLedger implements Ledger {
 
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
     const k = this.keys(request.saleId);
-    const args: Parameters<RedisClient['reserveTicket']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, request.userId, request.requestKey, request.orderId, request.now];
+    const pass = request.pass;
+    const args: Parameters<RedisClient['reserveTicket']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, k.passes, request.userId, request.requestKey, request.orderId, request.now, pass?.place ?? '', pass?.expiresAt ?? ''];
     const reply = this.options.waitReplicas ? await this.reserveAndWait(args) : await this.call(() => this.redis.reserveTicket(...args));
     const outcome = decodeReply('reserve', reply);
     if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
@@ -162,6 +164,22 @@ export class RedisLedger implements Ledger {
     } catch {
       // Left unmarked; the sweeper's periodic full pass also restores the entry.
     }
+  }
+
+  async joinQueue(request: JoinRequest): Promise<JoinOutcome> {
+    const k = this.keys(request.saleId);
+    // Without a challenge the third key is never touched; it still names the sale's slot.
+    const challenge = challengeKey(this.prefix, request.saleId, request.challengeId ?? '-');
+    const reply = await this.call(() => this.redis.joinQueue(k.sale, k.queueMembers, challenge, request.userId, request.now, request.challengeId !== undefined ? (request.challengeExpiresAt ?? request.now) : ''));
+    return decodeReply('join', reply);
+  }
+
+  async advanceQueue(saleId: string, now: number): Promise<QueueStatus | null> {
+    const k = this.keys(saleId);
+    const reply = await this.call(() => this.redis.advanceQueue(k.sale, k.admitLog, k.passes, now));
+    if (reply.length === 0) return null;
+    const [serving, pre, post, drawn, expiredBelow, total, sold, paid] = reply.map(Number) as number[];
+    return { saleId, serving: serving!, pre: pre!, post: post!, drawn: drawn === 1, expiredBelow: expiredBelow!, total: total!, sold: sold!, paid: paid!, at: now };
   }
 
   async pay(orderId: string, actor: Actor, now: number): Promise<PayOutcome> {

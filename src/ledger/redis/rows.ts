@@ -1,6 +1,6 @@
 // Redis rows as ledger values: the sale hash, order JSON, feed stream entries,
 // and the audit script's reply.
-import type { FeedEvent, Order, OrderState, Sale, SaleAudit, SaleChanges } from '../types';
+import type { FeedEvent, Order, OrderState, QueueAdmission, Sale, SaleAudit, SaleChanges } from '../types';
 
 export function saleFromHash(fields: Record<string, string>): Sale | null {
   if (!fields.id) return null;
@@ -15,6 +15,7 @@ export function saleFromHash(fields: Record<string, string>): Sale | null {
     opensAt: fields.opensAt ? Number(fields.opensAt) : null,
     closesAt: fields.closesAt ? Number(fields.closesAt) : null,
     createdAt: Number(fields.createdAt),
+    ...(fields.admission ? { admission: JSON.parse(fields.admission) as QueueAdmission } : {}),
     anonymous: fields.anonymous === '1',
   };
 }

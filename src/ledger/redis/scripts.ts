@@ -15,7 +15,9 @@ export type OutcomeReply = [string, ...(string | number)[]];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    reserveTicket(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, ticketsDue: string, userId: string, requestKey: string, orderId: string, now: number): Result<OutcomeReply, Context>;
+    reserveTicket(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, ticketsDue: string, passes: string, userId: string, requestKey: string, orderId: string, now: number, passPlace: number | '', passExpiresAt: number | ''): Result<OutcomeReply, Context>;
+    joinQueue(sale: string, members: string, challenge: string, userId: string, now: number, challengeExpiresAt: number | ''): Result<OutcomeReply, Context>;
+    advanceQueue(sale: string, admitLog: string, passes: string, now: number): Result<number[], Context>;
     payOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, ticketsDue: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
     cancelOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
     expireHolds(sale: string, buyers: string, orders: string, holds: string, feed: string, now: number, limit: number, channel: string): Result<[number, number], Context>;

@@ -79,6 +79,16 @@ describe('instrumentLedger', () => {
     assert.equal(tally.errors.get('error'), 1);
   });
 
+  it('passes every ledger command through, timed', async () => {
+    const tally = new LedgerTally();
+    const ledger = instrumentLedger(fakeLedger({}) as unknown as Ledger, { tally, slowMs: 1000, watcher: watch().watcher });
+    await ledger.updateSale('s', {}, Date.now());
+    await ledger.deleteSale('s');
+    await ledger.onSaleChanged(() => {});
+    assert.equal(tally.command('updateSale').count, 1);
+    assert.equal(tally.command('deleteSale').count, 1);
+  });
+
   it('tells how many holds each sweep released, and leaves the inner ledger its own state', async () => {
     const released: Array<[string, number]> = [];
     const inner = fakeLedger({});

@@ -2,7 +2,7 @@
 // their compact on-disk form. A new command adds an event here, a codec
 // entry, and a case in the ledger's applyEvent. Tags are only ever added, and
 // fields only ever appended, so every older journal still decodes.
-import type { SaleChanges } from '../../types';
+import type { QueueAdmission, SaleChanges } from '../../types';
 
 export interface SaleCreated {
   readonly type: 'sale_created';
@@ -15,6 +15,8 @@ export interface SaleCreated {
   readonly opensAt: number | null;
   readonly closesAt: number | null;
   readonly createdAt: number;
+  /** A queue sale's waiting room; absent (null on disk) for open sales and older journals. */
+  readonly admission?: QueueAdmission;
   /** Journals from before it existed lack it: false. */
   readonly anonymous?: boolean;
 }
@@ -30,6 +32,32 @@ export interface TicketReserved {
   readonly requestKey: string;
   readonly orderId: string;
   readonly createdAt: number;
+  /** Queue sales: the pass this order spent (its admitted place). */
+  readonly passPlace?: number;
+}
+
+/** A buyer took a place in a queue sale's line. */
+export interface QueueJoined {
+  readonly type: 'queue_joined';
+  readonly saleId: string;
+  readonly userId: string;
+  readonly pre: boolean;
+  readonly number: number;
+  readonly at: number;
+  /** The proof-of-work challenge spent, remembered until it expires. */
+  readonly challengeId?: string;
+  readonly challengeExpiresAt?: number;
+}
+
+/** The queue tick moved a queue sale's line: the serving counter, its clock, the draw. */
+export interface QueueAdvanced {
+  readonly type: 'queue_advanced';
+  readonly saleId: string;
+  readonly serving: number;
+  readonly lastAt: number;
+  readonly expiredBelow: number;
+  readonly drawn: boolean;
+  readonly at: number;
 }
 
 /** reserved -> paid, reserved -> cancelled, reserved -> expired. The order id names the sale. */
@@ -91,7 +119,7 @@ export interface SaleDeleted {
 }
 
 export type SaleChange = SaleUpdated | SaleClosed | SaleDeleted;
-export type JournalEvent = SaleCreated | TicketReserved | OrderTransition | SaleChange | TicketIssued | CheckedIn;
+export type JournalEvent = SaleCreated | TicketReserved | OrderTransition | SaleChange | TicketIssued | CheckedIn | QueueJoined | QueueAdvanced;
 
 /**
  * Each event is stored as a JSON array led by a one-letter tag: about half the
@@ -103,6 +131,8 @@ const TAGS = {
   order_paid: 'P',
   order_cancelled: 'C',
   order_expired: 'E',
+  queue_joined: 'J',
+  queue_advanced: 'A',
   ticket_issued: 'I',
   checked_in: 'K',
   sale_updated: 'U',
@@ -114,9 +144,13 @@ export function encodeEvent(event: JournalEvent): string {
   switch (event.type) {
     case 'sale_created':
       // Fields added later go last, so that a journal written before them still decodes.
-      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds, event.anonymous ? 1 : 0]);
+      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds, event.anonymous ? 1 : 0, ...(event.admission ? [event.admission] : [])]);
     case 'ticket_reserved':
-      return JSON.stringify([TAGS.ticket_reserved, event.saleId, event.userId, event.requestKey, event.orderId, event.createdAt]);
+      return JSON.stringify([TAGS.ticket_reserved, event.saleId, event.userId, event.requestKey, event.orderId, event.createdAt, ...(event.passPlace !== undefined ? [event.passPlace] : [])]);
+    case 'queue_joined':
+      return JSON.stringify([TAGS.queue_joined, event.saleId, event.userId, event.pre ? 1 : 0, event.number, event.at, ...(event.challengeId !== undefined ? [event.challengeId, event.challengeExpiresAt] : [])]);
+    case 'queue_advanced':
+      return JSON.stringify([TAGS.queue_advanced, event.saleId, event.serving, event.lastAt, event.expiredBelow, event.drawn ? 1 : 0, event.at]);
     case 'order_paid':
     case 'order_cancelled':
     case 'order_expired':
@@ -142,6 +176,19 @@ const num = (value: unknown): number => {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new EventDecodeError(`expected a number, got ${JSON.stringify(value)}`);
   return value;
 };
+function admissionOf(value: unknown): QueueAdmission {
+  if (typeof value !== 'object' || value === null) throw new EventDecodeError(`expected an admission object, got ${JSON.stringify(value)}`);
+  const a = value as Record<string, unknown>;
+  return {
+    mode: 'queue',
+    admitPerSecond: num(a.admitPerSecond),
+    overAdmit: num(a.overAdmit),
+    passSeconds: num(a.passSeconds),
+    difficulty: num(a.difficulty),
+    maxDifficulty: num(a.maxDifficulty),
+    shuffleKey: str(a.shuffleKey),
+  };
+}
 const numOrNull = (value: unknown): number | null => (value === null ? null : num(value));
 
 /** A SaleUpdated's changes: only the known fields, each of its type. */
@@ -179,9 +226,30 @@ export function decodeEvent(text: string): JournalEvent {
         createdAt: num(fields[7]),
         holdSeconds: fields.length > 8 ? num(fields[8]) : 0,
         anonymous: fields.length > 9 ? num(fields[9]) === 1 : false,
+        ...(fields.length > 10 ? { admission: admissionOf(fields[10]) } : {}),
       };
     case TAGS.ticket_reserved:
-      return { type: 'ticket_reserved', saleId: str(fields[1]), userId: str(fields[2]), requestKey: str(fields[3]), orderId: str(fields[4]), createdAt: num(fields[5]) };
+      return {
+        type: 'ticket_reserved',
+        saleId: str(fields[1]),
+        userId: str(fields[2]),
+        requestKey: str(fields[3]),
+        orderId: str(fields[4]),
+        createdAt: num(fields[5]),
+        ...(fields.length > 6 ? { passPlace: num(fields[6]) } : {}),
+      };
+    case TAGS.queue_joined:
+      return {
+        type: 'queue_joined',
+        saleId: str(fields[1]),
+        userId: str(fields[2]),
+        pre: num(fields[3]) === 1,
+        number: num(fields[4]),
+        at: num(fields[5]),
+        ...(fields.length > 6 ? { challengeId: str(fields[6]), challengeExpiresAt: num(fields[7]) } : {}),
+      };
+    case TAGS.queue_advanced:
+      return { type: 'queue_advanced', saleId: str(fields[1]), serving: num(fields[2]), lastAt: num(fields[3]), expiredBelow: num(fields[4]), drawn: num(fields[5]) === 1, at: num(fields[6]) };
     case TAGS.order_paid:
       return { type: 'order_paid', orderId: str(fields[1]), at: num(fields[2]) };
     case TAGS.order_cancelled:

@@ -8,11 +8,14 @@
   KEYS[5] holds zset     orderId scored by expiresAt (the expiry sweeper's index)
   KEYS[6] feed stream    one entry per order state change
   KEYS[7] tickets-due set  orderIds paid whose ticket the issuer has not yet recorded
+  KEYS[8] passes zset    queue sales: spent pass ids (admitted places), scored by place
 
   ARGV[1] userId         already validated: 1-64 of A-Z a-z 0-9 _ -
   ARGV[2] requestKey     "k:<Idempotency-Key>" (sent by the client or made by the worker)
   ARGV[3] orderId        the id a new order gets
   ARGV[4] now            epoch milliseconds
+  ARGV[5] passPlace      queue sales: the pass's id (its admitted place), "" when none was sent
+  ARGV[6] passExpiresAt  queue sales: the pass's expiry, epoch milliseconds ("" when none)
 
   Returns {outcome, ...fields}; the outcome names and their fields are the
   `reserve` table of src/ledger/outcomes.ts:
@@ -25,6 +28,9 @@
     {'not_open', opensAt}                 not open yet
     {'closed', closesAt}                  closed
     {'key_reused'}                        requestKey belongs to another buyer
+    {'pass_required'}                     a queue sale, and no pass was sent
+    {'pass_expired'}                      the pass ran out (now >= passExpiresAt)
+    {'pass_used'}                         the pass already bought a ticket (one pass buys once)
 ]]
 --- @include "includes/orders"
 local sale = KEYS[1]
@@ -32,7 +38,7 @@ local userId = ARGV[1]
 local requestKey = ARGV[2]
 local now = tonumber(ARGV[4])
 
-local fields = redis.call('HMGET', sale, 'total', 'sold', 'perUserLimit', 'opensAt', 'closesAt', 'holdSeconds', 'id')
+local fields = redis.call('HMGET', sale, 'total', 'sold', 'perUserLimit', 'opensAt', 'closesAt', 'holdSeconds', 'id', 'admission')
 if not fields[1] then
   return {'not_found'}
 end
@@ -56,6 +62,21 @@ end
 local opensAt = tonumber(fields[4])
 if opensAt and now < opensAt then
   return {'not_open', opensAt}
+end
+
+-- A queue sale sells only to pass holders; the pass is spent in this same
+-- step as the reservation, so one pass buys once across workers and boxes.
+local passPlace = ARGV[5]
+if fields[8] then
+  if passPlace == '' then
+    return {'pass_required'}
+  end
+  if now >= tonumber(ARGV[6]) then
+    return {'pass_expired'}
+  end
+  if redis.call('ZSCORE', KEYS[8], passPlace) then
+    return {'pass_used'}
+  end
 end
 
 local total = tonumber(fields[1])
@@ -91,4 +112,7 @@ redis.call('HINCRBY', KEYS[2], userId, 1)
 redis.call('HSET', KEYS[3], order.orderId, json)
 redis.call('HSET', KEYS[4], requestKey, order.orderId)
 appendFeed(KEYS[6], order)
+if fields[8] then
+  redis.call('ZADD', KEYS[8], passPlace, passPlace)
+end
 return {'reserved', json, sold, total}

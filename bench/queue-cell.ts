@@ -1,0 +1,187 @@
+// The `queue` cell: a waiting-room sale against the same ledger's open sale,
+// measured in one run with one client (keep-alive HTTP, BENCH_CONNECTIONS in
+// flight): joins/s against the open cell's selling-phase purchases/s,
+// purchases with passes against those, and the WebSocket fan-out to
+// BENCH_QUEUE_WATCHERS watchers (from a serving-counter move, stamped by the
+// primary's tick, to the last watcher's message). Ends with the audit: sold ==
+// tickets, one spent pass per order, no order without a pass.
+import http from 'node:http';
+import WebSocket from 'ws';
+import Redis from 'ioredis';
+import { saleKeys } from '../src/ledger/redis/keys';
+import { dropPrefix } from './redis-admin';
+import { startServerProcess } from './server-process';
+import type { BenchSettings } from './settings';
+
+const ADMIN = 'bench-admin-token';
+
+export interface QueueCellResult {
+  readonly ledger: string;
+  readonly joins: number;
+  readonly tickets: number;
+  readonly openPurchasesPerSecond: number;
+  readonly joinsPerSecond: number;
+  readonly passPurchasesPerSecond: number;
+  readonly joinRatioToOpen: number;
+  readonly passRatioToOpen: number;
+  readonly watchers: number;
+  readonly fanOutMs: { readonly p50: number; readonly p99: number; readonly moves: number } | null;
+  readonly audit: { readonly sold: number; readonly orders: number; readonly spentPasses: number | null; readonly ok: boolean };
+  readonly targets: { readonly joins: boolean; readonly passes: boolean; readonly fanOut: boolean };
+}
+
+function post(agent: http.Agent, url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  return send(agent, url, 'POST', JSON.stringify(body), { 'content-type': 'application/json', ...headers });
+}
+
+function send(agent: http.Agent, url: string, method: string, payload?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({ status: res.statusCode!, body: text.startsWith('{') ? JSON.parse(text) : text });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Runs `count` requests with `lanes` in flight; answers per second and the replies. */
+async function flood<T>(count: number, lanes: number, one: (i: number) => Promise<T>): Promise<{ perSecond: number; replies: T[] }> {
+  const replies = new Array<T>(count);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: lanes }, async () => {
+    while (next < count) {
+      const i = next++;
+      replies[i] = await one(i);
+    }
+  }));
+  return { perSecond: count / ((performance.now() - started) / 1000), replies };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export async function runQueueCell(settings: BenchSettings, log: (line: string) => void, ledger: 'redis' | 'embedded' = 'redis'): Promise<QueueCellResult> {
+  const prefix = `spikebench-queue-${process.pid}`;
+  const server = await startServerProcess({
+    ...settings.serverEnv,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_TOKEN: ADMIN,
+    LEDGER: ledger,
+    REDIS_URL: settings.redisUrl,
+    REDIS_PREFIX: prefix,
+    DATA_DIR: `/tmp/${prefix}`,
+    JOURNAL_FSYNC: 'off',
+    RATE_LIMIT_PER_SECOND: '0',
+    QUEUE_TICK_MS: '100',
+    METRICS: 'off',
+    LOG_LEVEL: 'warn',
+  });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: settings.connections });
+  const admin = { authorization: `Bearer ${ADMIN}` };
+  const base = server.url;
+  const joins = settings.users;
+  const tickets = Math.min(settings.tickets, joins);
+  const lanes = settings.connections;
+  try {
+    // The open cell's selling phase, same client: `tickets` distinct buyers buy.
+    await post(agent, `${base}/api/sales`, { id: 'bench-open', total: tickets, holdSeconds: 0 }, admin);
+    const open = await flood(tickets, lanes, (i) => post(agent, `${base}/api/sales/bench-open/purchases`, { userId: `o${i}` }));
+    log(`  queue cell (${ledger}): open sale sold ${open.replies.filter((r) => r.status === 201).length} at ${Math.round(open.perSecond)}/s`);
+
+    // Watchers connect before the flood, so the fan-out is measured under it.
+    await post(agent, `${base}/api/sales`, { id: 'bench-queue', total: tickets, holdSeconds: 0, admission: { mode: 'queue', admitPerSecond: 1_000_000, difficulty: 0, passSeconds: 3600 } }, admin);
+    const watcherCount = Math.min(settings.queueWatchers, 20_000);
+    const arrivals: Array<Map<number, number>> = [];
+    const sockets: WebSocket[] = [];
+    const moves = new Map<number, number>();
+    await flood(watcherCount, 200, async (w) => {
+      const seen = new Map<number, number>();
+      arrivals[w] = seen;
+      const socket = new WebSocket(`ws://127.0.0.1:${server.port}/ws/sales/bench-queue`);
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data)) as { serving: number; at: number };
+        if (!seen.has(message.serving)) seen.set(message.serving, Date.now());
+        if (!moves.has(message.serving)) moves.set(message.serving, message.at);
+      });
+      sockets.push(socket);
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+    });
+
+    const joined = await flood(joins, lanes, (i) => post(agent, `${base}/api/sales/bench-queue/queue`, { userId: `q${i}` }));
+    const tickets_ = joined.replies.map((r) => r.body.ticket as string);
+    log(`  queue cell (${ledger}): ${joins} joins at ${Math.round(joined.perSecond)}/s`);
+
+    // Passes for the first admitted places, then purchases with them.
+    const passes: Array<{ userId: string; pass: string }> = [];
+    for (let i = 0; i < tickets_.length && passes.length < tickets; i += 1000) {
+      const chunk = tickets_.slice(i, i + 1000);
+      const views = (await flood(chunk.length, lanes, (j) => send(agent, `${base}/api/sales/bench-queue/queue/${encodeURIComponent(chunk[j]!)}`, 'GET'))).replies;
+      for (const v of views) if (v.body.pass && passes.length < tickets) passes.push({ userId: v.body.userId, pass: v.body.pass });
+      if (views.every((v) => v.body.state !== 'admitted')) break;
+    }
+    const bought = await flood(passes.length, lanes, (i) => post(agent, `${base}/api/sales/bench-queue/purchases`, { userId: passes[i]!.userId }, { 'spike-pass': passes[i]!.pass }));
+    const sold = bought.replies.filter((r) => r.status === 201).length;
+    log(`  queue cell (${ledger}): ${sold} purchases with passes at ${Math.round(bought.perSecond)}/s`);
+
+    // Fan-out: for each move of the serving counter, its tick time to the last watcher's message.
+    const delays: number[] = [];
+    for (const [serving, at] of moves) {
+      const times = arrivals.map((seen) => seen.get(serving)).filter((t): t is number => t !== undefined);
+      if (times.length === watcherCount) delays.push(Math.max(...times) - at);
+    }
+    delays.sort((a, b) => a - b);
+    for (const socket of sockets) socket.terminate();
+
+    const audit = await send(agent, `${base}/api/sales/bench-queue/audit`, 'GET', undefined, admin);
+    let spentPasses: number | null = null;
+    if (ledger === 'redis') {
+      const redis = new Redis(settings.redisUrl);
+      spentPasses = await redis.zcard(saleKeys(prefix, 'bench-queue').passes);
+      await dropPrefix(redis, prefix);
+      await redis.quit();
+    }
+    const orders = audit.body.orders.paid + audit.body.orders.reserved;
+    const auditOk = audit.body.sold === tickets && orders === tickets && (spentPasses === null || spentPasses === orders) && sold === tickets;
+    const fanOutMs = delays.length > 0 ? { p50: percentile(delays, 50), p99: percentile(delays, 99), moves: delays.length } : null;
+    return {
+      ledger,
+      joins,
+      tickets,
+      openPurchasesPerSecond: Math.round(open.perSecond),
+      joinsPerSecond: Math.round(joined.perSecond),
+      passPurchasesPerSecond: Math.round(bought.perSecond),
+      joinRatioToOpen: joined.perSecond / open.perSecond,
+      passRatioToOpen: bought.perSecond / open.perSecond,
+      watchers: watcherCount,
+      fanOutMs,
+      audit: { sold: audit.body.sold, orders, spentPasses, ok: auditOk },
+      targets: { joins: joined.perSecond >= 0.8 * open.perSecond, passes: bought.perSecond >= 0.8 * open.perSecond, fanOut: fanOutMs !== null && fanOutMs.p99 <= 250 },
+    };
+  } finally {
+    agent.destroy();
+    await server.stop();
+  }
+}
+
+export function renderQueueCell(r: QueueCellResult): string {
+  const x = (v: number) => `${v.toFixed(2)}x`;
+  return [
+    `queue cell (${r.ledger}): ${r.joins.toLocaleString('en-US')} joins, ${r.tickets.toLocaleString('en-US')} tickets, same client for every phase`,
+    `  open sale, selling phase   ${r.openPurchasesPerSecond.toLocaleString('en-US')} purchases/s`,
+    `  joins                      ${r.joinsPerSecond.toLocaleString('en-US')} joins/s = ${x(r.joinRatioToOpen)} the open sale (target >= 0.80x: ${r.targets.joins ? 'met' : 'MISSED'})`,
+    `  purchases with a pass      ${r.passPurchasesPerSecond.toLocaleString('en-US')} purchases/s = ${x(r.passRatioToOpen)} the open sale (target >= 0.80x: ${r.targets.passes ? 'met' : 'MISSED'})`,
+    `  fan-out to ${r.watchers.toLocaleString('en-US')} watchers   ${r.fanOutMs ? `p50 ${r.fanOutMs.p50} ms, p99 ${r.fanOutMs.p99} ms over ${r.fanOutMs.moves} moves` : 'no move reached every watcher'} (target p99 <= 250 ms: ${r.targets.fanOut ? 'met' : 'MISSED'})`,
+    `  audit                      sold ${r.audit.sold}, orders ${r.audit.orders}, spent passes ${r.audit.spentPasses ?? 'n/a (embedded)'}: ${r.audit.ok ? 'ok' : 'FAILED'}`,
+  ].join('\n');
+}

@@ -1,0 +1,88 @@
+// The live line over a WebSocket on the same uWS server: /ws/sales/:id
+// subscribes to the sale's topic, and every queue tick's figures are
+// published to it (uWS pub/sub), so a push costs the same for 10 or 1,000,000
+// watchers; each buyer works out their own place from their number. A slow
+// reader is skipped past maxBackpressure (the next push supersedes the
+// missed one), and one connection may watch at most MAX_SUBSCRIPTIONS sales.
+import uWS, { type TemplatedApp, type WebSocket } from 'uWebSockets.js';
+import type { QueueStatus, Sale } from '../ledger';
+import type { WorkerAdmission } from './worker-admission';
+
+export const MAX_SUBSCRIPTIONS = 4;
+/** A watcher this far behind is skipped until it catches up. */
+const MAX_BACKPRESSURE = 16 * 1024;
+/** Unchanged figures are pushed again this often, so a watcher sees the line is alive. */
+const HEARTBEAT_MS = 1000;
+
+interface Watcher {
+  readonly first: string;
+  subscriptions: number;
+}
+
+const topicOf = (saleId: string) => `sale/${saleId}`;
+const SALE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class QueueSocket {
+  private readonly lastPushed = new Map<string, { key: string; at: number; message: string }>();
+
+  constructor(private readonly app: TemplatedApp, private readonly admission: WorkerAdmission, private readonly saleOf: (saleId: string) => Sale | null | undefined) {
+    app.ws<Watcher>('/ws/sales/:id', {
+      compression: uWS.DISABLED,
+      maxPayloadLength: 512,
+      idleTimeout: 120,
+      maxBackpressure: MAX_BACKPRESSURE,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        const saleId = req.getParameter(0);
+        if (!SALE_ID.test(saleId)) {
+          res.writeStatus('400 Bad Request').end('sale id must be 1-64 characters of A-Z a-z 0-9 _ -');
+          return;
+        }
+        res.upgrade<Watcher>({ first: saleId, subscriptions: 0 }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+      },
+      open: (ws) => this.subscribe(ws, ws.getUserData().first),
+      message: (ws, data) => {
+        // {"subscribe":"<saleId>"} watches one more sale on the same connection.
+        let saleId: unknown;
+        try {
+          saleId = (JSON.parse(Buffer.from(data).toString()) as { subscribe?: unknown }).subscribe;
+        } catch {
+          saleId = undefined;
+        }
+        if (typeof saleId !== 'string' || !SALE_ID.test(saleId)) {
+          ws.send(JSON.stringify({ type: 'error', code: 'invalid_field', message: 'send {"subscribe":"<sale id>"}' }));
+          return;
+        }
+        this.subscribe(ws, saleId);
+      },
+    });
+  }
+
+  /** Publishes each sale's figures when they changed, or once a heartbeat otherwise. */
+  publish(statuses: readonly QueueStatus[], now: number): void {
+    for (const status of statuses) {
+      const sale = this.saleOf(status.saleId);
+      if (!sale) continue;
+      const message = JSON.stringify(this.admission.statusMessage(sale, status, now));
+      const key = `${status.serving}:${status.pre}:${status.post}:${status.sold}:${status.paid}:${status.drawn}`;
+      const last = this.lastPushed.get(status.saleId);
+      if (last && last.key === key && now - last.at < HEARTBEAT_MS) continue;
+      this.lastPushed.set(status.saleId, { key, at: now, message });
+      this.app.publish(topicOf(status.saleId), message);
+    }
+  }
+
+  private subscribe(ws: WebSocket<Watcher>, saleId: string): void {
+    const watcher = ws.getUserData();
+    if (ws.isSubscribed(topicOf(saleId))) return;
+    if (watcher.subscriptions >= MAX_SUBSCRIPTIONS) {
+      ws.send(JSON.stringify({ type: 'error', code: 'too_many_subscriptions', message: `one connection watches at most ${MAX_SUBSCRIPTIONS} sales` }));
+      return;
+    }
+    watcher.subscriptions++;
+    ws.subscribe(topicOf(saleId));
+    // The latest figures at once, so a new watcher need not wait for the next change.
+    const last = this.lastPushed.get(saleId);
+    if (last) ws.send(last.message);
+  }
+}
