@@ -136,12 +136,17 @@ export class RedisLedger implements Ledger {
     const timeoutMs = this.options.waitTimeoutMs ?? 500;
     const results = await this.call(async () => {
       const replies = await this.redis.pipeline().reserveTicket(...args).wait(want, timeoutMs).exec();
+      // No replies means the pipeline never ran (the connection went away under it).
+      if (!replies || replies.length < 2) throw new Error('the reservation pipeline got no replies');
       const [[scriptError, reply], [waitError, acked]] = replies as [[Error | null, OutcomeReply], [Error | null, number]];
       if (scriptError) {
         // A pipeline of writes is not redirected by ioredis: learn the new slot owner for the retry.
         if (/^(MOVED|ASK)\b/.test(scriptError.message) && this.redis instanceof Cluster) this.redis.refreshSlotsCache();
         throw scriptError;
       }
+      // A pipeline cut by a failover can settle with neither an error nor a
+      // reply; the script may or may not have run, so it is an outage (503 + key).
+      if (!Array.isArray(reply)) throw new Error('the reservation pipeline was cut before the script replied');
       return { reply, acked: waitError ? 0 : acked };
     });
     const kind = results.reply[0];
