@@ -6,6 +6,7 @@ import { cpus, totalmem, release, type } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { runBaseline } from './baseline';
+import { renderClusterCell, runClusterCell, type ClusterCellResult } from './cluster-cell';
 import { renderChart } from './chart';
 import { AutocannonGenerator } from './load/autocannon-generator';
 import type { LoadGenerator } from './load/slice';
@@ -50,7 +51,7 @@ export interface RunOptions {
   readonly baseline?: boolean;
 }
 
-export async function runBench(options: RunOptions): Promise<BenchResults> {
+export async function runBench(options: RunOptions): Promise<BenchResults & { cluster: ClusterCellResult | null }> {
   const { settings } = options;
   const log = options.log ?? ((line: string) => console.error(line));
   const started = performance.now();
@@ -68,13 +69,14 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     cells.push(result);
   }
   const metricsCost = settings.metricsCostSeconds > 0 ? await runMetricsCost(settings, generator, log) : null;
+  const cluster = settings.cluster ? await runClusterCell(settings, generator, log) : null;
   const queue = settings.queue ? await runQueueCell(settings, log).catch((error: Error) => ({ error: error.message })) : null;
   if (queue && !('error' in queue)) log(renderQueueCell(queue));
   const micro = settings.micro ? await runMicro({ redisUrl: settings.redisUrl, timeMs: settings.microTimeMs, log }) : null;
   const tickets = settings.ticketSection ? await runTicketsBench({ settings, generator, log }) : null;
 
   const { resultsDir: _resultsDir, ...shownSettings } = settings;
-  const results: BenchResults = {
+  const results: BenchResults & { cluster: ClusterCellResult | null } = {
     startedAt,
     durationSeconds: (performance.now() - started) / 1000,
     machine,
@@ -84,18 +86,31 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     cells,
     micro,
     metricsCost,
+    cluster,
     queue,
     tickets,
-    ok: (tickets?.ledgers.every((l) => l.status === 'ok' && l.checkins?.ok === true) ?? true) && cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false),
+    ok:
+      (tickets?.ledgers.every((l) => l.status === 'ok' && l.checkins?.ok === true) ?? true) &&
+      cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false) &&
+      (cluster?.variants.every((v) => v.status === 'ok' && v.audit?.ok === true) ?? true),
   };
   if (options.write !== false) {
     mkdirSync(settings.resultsDir, { recursive: true });
     writeFileSync(join(settings.resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(settings.resultsDir, 'latest.svg'), renderChart(results));
-    writeFileSync(join(settings.resultsDir, 'latest.txt'), `${renderReport(results)}${tickets ? renderTicketsReport(tickets) : ''}\n`);
+    writeFileSync(join(settings.resultsDir, 'latest.txt'), `${fullReport(results)}${tickets ? renderTicketsReport(tickets) : ''}\n`);
     log(`wrote ${join(settings.resultsDir, 'latest.json')}, latest.txt and latest.svg`);
   }
   return results;
+}
+
+/** The table, then the cluster cell beside the single-box Redis cells' selling rates. */
+function fullReport(results: BenchResults & { cluster: ClusterCellResult | null }): string {
+  if (!results.cluster) return renderReport(results);
+  const single = results.cells
+    .filter((c) => c.ledger === 'redis' && c.status === 'ok')
+    .map((c) => ({ cell: c.cell, ticketsPerSecond: c.soldOutAtMs ? (results.settings.tickets * 1000) / c.soldOutAtMs : null }));
+  return `${renderReport(results)}\n\n${renderClusterCell(results.cluster, single)}`;
 }
 
 async function main(): Promise<void> {
@@ -110,7 +125,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const results = await runBench({ settings });
-  console.log(renderReport(results));
+  console.log(fullReport(results));
   // The front per balancer mode (ab, Connection: close, keep-alive, the seed's Go service); BENCH_FRONT=0 skips it.
   if (settings.front) {
     const front = await runFrontBench(loadFrontSettings(), (line) => console.error(line));

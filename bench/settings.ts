@@ -43,6 +43,8 @@ export interface BenchSettings {
   readonly ticketCheckins: number;
   /** Seconds per round of the metrics-cost phase (METRICS=on against off on the sold-out path); 0 skips it. */
   readonly metricsCostSeconds: number;
+  /** Run the `cluster` cell (three boxes on a private Redis Cluster, without and with WAIT). */
+  readonly cluster: boolean;
   readonly resultsDir: string;
   /** When set, the server runs with node --cpu-prof and writes its profiles under this directory, one folder per cell. */
   readonly cpuProfDir: string | null;
@@ -121,6 +123,7 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     ticketRenders: integer(env, 'BENCH_TICKET_RENDERS', 2000, 10, 1_000_000),
     ticketCheckins: integer(env, 'BENCH_TICKET_CHECKINS', 2000, 10, 1_000_000),
     metricsCostSeconds: integer(env, 'BENCH_METRICS_COST_SECONDS', 4, 0, 600),
+    cluster: oneOf(env, 'BENCH_CLUSTER', ['0', '1'], '1') === '1',
     queue: oneOf(env, 'BENCH_QUEUE', ['0', '1'], '1') === '1',
     queueWatchers: integer(env, 'BENCH_QUEUE_WATCHERS', 10_000, 1, 20_000),
     resultsDir: text(env, 'BENCH_RESULTS_DIR', join(__dirname, '..', '..', 'bench', 'results')),

@@ -9,8 +9,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { PrivateRedis } from './helpers/private-redis';
 
-type Kind = 'unit' | 'contract' | 'integration';
-const KINDS: readonly Kind[] = ['unit', 'contract', 'integration'];
+type Kind = 'unit' | 'contract' | 'integration' | 'cluster';
+const KINDS: readonly Kind[] = ['unit', 'contract', 'integration', 'cluster'];
 
 /** What each kind needs on the PATH, and the Debian package that brings it. */
 const NEEDS: Record<Kind, Array<[binary: string, pkg: string]>> = {
@@ -18,6 +18,8 @@ const NEEDS: Record<Kind, Array<[binary: string, pkg: string]>> = {
   unit: [['flock', 'util-linux']],
   contract: [['redis-server', 'redis-server'], ['flock', 'util-linux']],
   integration: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['chromium', 'chromium'], ['flock', 'util-linux']],
+  // Several boxes on a private Redis Cluster of their own, behind a real nginx.
+  cluster: [['redis-server', 'redis-server'], ['redis-cli', 'redis-tools'], ['ab', 'apache2-utils'], ['nginx', 'nginx'], ['haproxy', 'haproxy']],
 };
 
 function onPath(binary: string): boolean {
@@ -54,7 +56,9 @@ function run(kind: Kind, env: NodeJS.ProcessEnv): Promise<number> {
     return Promise.resolve(1);
   }
   // Unit tests share nothing, so they run in parallel; the others start servers and run one file at a time.
-  const args = kind === 'unit' ? ['--test', '--test-timeout=60000', ...files] : ['--test', '--test-concurrency=1', '--test-timeout=120000', ...files];
+  // A cluster test starts a whole Redis Cluster and several boxes, and waits out failovers.
+  const timeout = kind === 'cluster' ? 180_000 : 120_000;
+  const args = kind === 'unit' ? ['--test', '--test-timeout=60000', ...files] : ['--test', '--test-concurrency=1', `--test-timeout=${timeout}`, ...files];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { env, stdio: 'inherit' });
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

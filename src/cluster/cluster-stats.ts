@@ -2,7 +2,7 @@
 // restarts and outages (the primary's own knowledge), plus the counters each
 // live worker reports about itself over IPC.
 import type { IpcRpc } from '../ipc/rpc';
-import type { HoldSweeper } from '../ledger';
+import type { HoldSweeper, TopologyView } from '../ledger';
 import type { Outage, WorkerSlot } from './supervisor';
 
 /** What a worker reports about itself (answered by its `workerStats` IPC handler). */
@@ -23,6 +23,8 @@ export interface ClusterStatsSources {
   readonly rpcOf: (slot: WorkerSlot) => IpcRpc | undefined;
   /** Whether the balancer hands connections over itself (and so counts them per slot). */
   readonly countsConnections: boolean;
+  /** The boxes sharing the ledger, as this box last read them. */
+  readonly topology: TopologyView;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -58,5 +60,5 @@ export async function clusterStats(sources: ClusterStatsSources) {
     }),
   );
   const { sweeper } = sources;
-  return { balancer: sources.balancer, ledger: sources.ledgerDescription, sweeper: { ledgerCalls: sweeper.ledgerCalls, released: sweeper.released }, workers };
+  return { balancer: sources.balancer, ledger: sources.ledgerDescription, topology: sources.topology, sweeper: { ledgerCalls: sweeper.ledgerCalls, released: sweeper.released }, workers };
 }

@@ -7,7 +7,7 @@ import { openBuyerAuth } from '../auth/buyer-auth';
 import type { Config } from '../config/config';
 import { workerEndpoint } from '../ipc/endpoint';
 import { QueueTicker } from '../admission';
-import type { QueueStatusMessage, SaleChangedMessage, StockReturnedMessage } from '../ipc/messages';
+import type { QueueStatusMessage, SaleChangedMessage, StockReturnedMessage, TopologyMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
 import { resolveSigningKey, TicketIssuer } from '../tickets';
@@ -72,7 +72,7 @@ export async function runPrimary(config: Config): Promise<void> {
   if (config.buyerAuth.mode === 'none') warn("BUYER_AUTH=none: a buyer is whoever the request says (userId, ?user=); anyone can pay, cancel or read any buyer's orders. Set BUYER_AUTH=hmac or jwt for a real sale");
   else log(`buyer identity: BUYER_AUTH=${config.buyerAuth.mode}, a signed bearer token names the buyer`);
   const observability = new PrimaryObservability(config, logger);
-  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, relaySaleChanged } = await openPrimaryLedger(config, log, warn, (raw) => observability.instrument(raw));
+  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, relaySaleChanged, topology } = await openPrimaryLedger(config, log, warn, (raw) => observability.instrument(raw));
   for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
   const signingKey = resolveSigningKey(config.ticketSigningKey, config.dataDir, log);
@@ -85,7 +85,7 @@ export async function runPrimary(config: Config): Promise<void> {
   let balancer: Balancer | undefined;
   const workerRpc = new Map<WorkerSlot, IpcRpc>();
   const stats = () =>
-    clusterStats({ balancer: config.balancer, ledgerDescription: ledger.description, sweeper, slots: supervisor.slots, rpcOf: (slot) => workerRpc.get(slot), countsConnections: balancer !== undefined });
+    clusterStats({ balancer: config.balancer, ledgerDescription: ledger.description, sweeper, slots: supervisor.slots, rpcOf: (slot) => workerRpc.get(slot), countsConnections: balancer !== undefined, topology: topology.current() });
   const heartbeat = new WorkerHeartbeat({ intervalMs: config.heartbeatIntervalMs, unresponsiveMs: config.workerUnresponsiveMs, restartAfterMs: config.workerHangRestartMs, log });
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,
@@ -95,7 +95,7 @@ export async function runPrimary(config: Config): Promise<void> {
     crashWindowMs: CRASH_WINDOW_MS,
     log,
     onFork: (worker, slot) => {
-      workerRpc.set(slot, new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats, ...observability.ipcHandlers }));
+      workerRpc.set(slot, new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats, ...observability.ipcHandlers, topology: () => topology.current() }));
       heartbeat.watch(worker, slot);
     },
     // Serving nothing but 503s forever helps nobody: exit non-zero so systemd or Kubernetes restarts spike.
@@ -107,6 +107,14 @@ export async function runPrimary(config: Config): Promise<void> {
   });
   await observability.start({ ledger, slots: () => supervisor.slots, rpcOf: (slot) => workerRpc.get(slot) });
 
+  // Joins the boxes sharing this ledger before any worker sizes an allowance.
+  await topology.start((view) => {
+    log(`topology: ${view.boxes} box(es), total weight ${view.totalWeight}`);
+    const message: TopologyMessage = { spike: 'topology', ...view };
+    for (const slot of supervisor.slots) {
+      if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
+    }
+  });
   await supervisor.start();
   heartbeat.start(supervisor.slots);
   if (supervisor.readyCount() === 0) throw new Error('no worker came up; see the errors above');
@@ -173,6 +181,7 @@ export async function runPrimary(config: Config): Promise<void> {
     await sweeper.stop();
     await ticker.stop();
     await issuer.stop();
+    await topology.stop();
     await observability.stop();
     balancer?.destroyAll();
     await stoppedAccepting;

@@ -26,6 +26,9 @@ export interface Config {
   readonly redisCluster: boolean;
   readonly redisPrefix: string;
   readonly redisAutoPipelining: boolean;
+  /** After a reservation, WAIT for this many replicas to confirm it before answering 201 (0: do not wait). */
+  readonly redisWaitReplicas: number;
+  readonly redisWaitTimeoutMs: number;
   readonly ledgerTimeoutMs: number;
   readonly localBuffer: number;
   readonly saleViewTtlMs: number;
@@ -35,6 +38,8 @@ export interface Config {
   readonly defaultSaleTotal: number;
   readonly defaultSaleHoldSeconds: number;
   readonly holdSweepMs: number;
+  /** How often a box renews its entry in the shared Redis; a silent box drops out after two of these. */
+  readonly boxHeartbeatMs: number;
   readonly maxBodyBytes: number;
   readonly socketDir: string;
   /** SOCKET_DIR was left unset, so the directory is this primary's own temp dir (and dead primaries' may be cleaned). */
@@ -201,6 +206,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisCluster: bool(env, 'REDIS_CLUSTER', false),
     redisPrefix: matching(env, 'REDIS_PREFIX', /^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ - . :', 'spike'),
     redisAutoPipelining: bool(env, 'REDIS_AUTO_PIPELINING', false),
+    redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', 0, 0, 16),
+    redisWaitTimeoutMs: integer(env, 'REDIS_WAIT_TIMEOUT_MS', 500, 1, 60_000),
     ledgerTimeoutMs: integer(env, 'LEDGER_TIMEOUT_MS', 1000, 10, 60_000),
     localBuffer: integer(env, 'LOCAL_BUFFER', 10, 0, 1_000_000),
     saleViewTtlMs: integer(env, 'SALE_VIEW_TTL_MS', 100, 0, 60_000),
@@ -210,6 +217,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultSaleTotal: integer(env, 'DEFAULT_SALE_TOTAL', 10_000, 0, 1_000_000_000),
     defaultSaleHoldSeconds: integer(env, 'DEFAULT_SALE_HOLD_SECONDS', 900, 0, 86_400),
     holdSweepMs: integer(env, 'HOLD_SWEEP_MS', 250, 10, 60_000),
+    boxHeartbeatMs: integer(env, 'BOX_HEARTBEAT_MS', 1000, 50, 60_000),
     maxBodyBytes: 4096,
     // Unset, the primary makes its own fresh directory (openSocketDir) and hands that path to its workers.
     socketDir: socketDir || join(tmpdir(), `spike-${process.pid}`),

@@ -31,6 +31,13 @@ export interface StockReturnedMessage {
   readonly saleId: string;
 }
 
+/** Primary -> workers: the live boxes' total weight changed (a box joined, left or stopped heartbeating). */
+export interface TopologyMessage {
+  readonly spike: 'topology';
+  readonly boxes: number;
+  readonly totalWeight: number;
+}
+
 /** Primary -> workers: the queue tick's figures of each queue sale's line. */
 export interface QueueStatusMessage {
   readonly spike: 'queue-status';
@@ -69,9 +76,9 @@ export interface RpcBatch {
   readonly items: ReadonlyArray<RpcRequest | RpcResponse>;
 }
 
-export type SpikeMessage = ReadyMessage | ShutdownMessage | PingMessage | PongMessage | StockReturnedMessage | SaleChangedMessage | DashboardNudgeMessage | QueueStatusMessage | RpcRequest | RpcResponse | RpcBatch;
+export type SpikeMessage = ReadyMessage | ShutdownMessage | PingMessage | PongMessage | StockReturnedMessage | SaleChangedMessage | DashboardNudgeMessage | QueueStatusMessage | TopologyMessage | RpcRequest | RpcResponse | RpcBatch;
 
-const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'ping', 'pong', 'stock-returned', 'sale-changed', 'dashboard-nudge', 'queue-status', 'rpc-request', 'rpc-response', 'rpc-batch']);
+const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'ping', 'pong', 'stock-returned', 'sale-changed', 'dashboard-nudge', 'queue-status', 'topology', 'rpc-request', 'rpc-response', 'rpc-batch']);
 
 export function isSpikeMessage(message: unknown): message is SpikeMessage {
   return typeof message === 'object' && message !== null && TYPES.has((message as { spike?: unknown }).spike as string);

@@ -1,7 +1,10 @@
 // Releases unpaid holds on time. Runs in each primary (one per box): every
-// tick it asks the ledger to expire the due holds of every sale, which the
-// ledger finds through its time-ordered index, never by scanning orders.
-// Several boxes sweeping at once is safe: each hold is released exactly once.
+// tick it asks the ledger which sales have holds due (an index of sales with
+// pending holds, so a tick costs nothing per idle sale) and expires those,
+// found through each sale's time-ordered hold index, never by scanning orders.
+// Now and then it visits every sale once, which restores an index entry lost
+// with a failed-over shard. Several boxes sweeping at once is safe: each hold
+// is released exactly once.
 import type { Ledger } from './ledger';
 
 export interface HoldSweeperOptions {
@@ -9,15 +12,14 @@ export interface HoldSweeperOptions {
   readonly intervalMs: number;
   /** Most holds released per sale per ledger call. */
   readonly batch: number;
-  /** How often the list of sales is re-read. */
-  readonly saleListRefreshMs: number;
+  /** How often every sale is visited, not only the indexed ones (the safety net for a lost index write). */
+  readonly fullPassMs: number;
   readonly warn: (line: string) => void;
 }
 
 export class HoldSweeper {
   private timer: NodeJS.Timeout | undefined;
-  private saleIds: string[] = [];
-  private saleIdsReadAt = 0;
+  private fullPassAt = 0;
   private running: Promise<unknown> | undefined;
   private failing = false;
   released = 0;
@@ -46,11 +48,14 @@ export class HoldSweeper {
   async sweep(now = Date.now()): Promise<number> {
     let released = 0;
     try {
-      if (now - this.saleIdsReadAt >= this.options.saleListRefreshMs) {
-        this.saleIds = await this.ledger.saleIds();
-        this.saleIdsReadAt = now;
+      let saleIds: string[];
+      if (now - this.fullPassAt >= this.options.fullPassMs) {
+        saleIds = await this.ledger.saleIds();
+        this.fullPassAt = now;
+      } else {
+        saleIds = await this.ledger.dueSales(now, this.options.batch);
       }
-      for (const saleId of this.saleIds) {
+      for (const saleId of saleIds) {
         let batch: number;
         do {
           this.ledgerCalls++;

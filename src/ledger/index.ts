@@ -8,7 +8,9 @@ import { EmbeddedLedger, embeddedDescription } from './embedded/embedded-ledger'
 import { HoldSweeper } from './hold-sweeper';
 import type { Ledger } from './ledger';
 import { durabilityWarnings } from './redis/durability';
+import { RedisBoxRegistry } from './redis/box-registry';
 import { RedisLedger } from './redis/redis-ledger';
+import { singleBox, type Topology } from './topology';
 import { ledgerHandlers, remoteLedger } from './remote-ledger';
 
 export { LEDGER_COMMANDS, type Ledger, type LedgerCommand } from './ledger';
@@ -17,10 +19,11 @@ export * from './outcomes';
 export * from './sale-rules';
 export * from './queue-rules';
 export type { HoldSweeper } from './hold-sweeper';
+export type { Topology, TopologyView } from './topology';
 
 type LedgerConfig = Pick<
   Config,
-  'ledger' | 'dataDir' | 'journalFsync' | 'redisUrl' | 'redisCluster' | 'redisPrefix' | 'redisAutoPipelining' | 'ledgerTimeoutMs' | 'holdSweepMs'
+  'ledger' | 'dataDir' | 'journalFsync' | 'redisUrl' | 'redisCluster' | 'redisPrefix' | 'redisAutoPipelining' | 'ledgerTimeoutMs' | 'holdSweepMs' | 'boxHeartbeatMs' | 'weights' | 'redisWaitReplicas' | 'redisWaitTimeoutMs'
 >;
 
 /** What the primary holds: the ledger, and the parts of running it that depend on its kind. */
@@ -40,6 +43,8 @@ export interface PrimaryLedger {
   relayStockReturned(broadcast: (saleId: string) => void): void;
   /** The same for changed, closed or deleted sales. */
   relaySaleChanged(broadcast: (saleId: string) => void): void;
+  /** The boxes sharing this ledger and their weights (this box alone on the embedded ledger). */
+  readonly topology: Topology;
 }
 
 /**
@@ -53,7 +58,8 @@ export async function openPrimaryLedger(
   warn: (line: string) => void,
   instrument: (ledger: Ledger) => Ledger = (ledger) => ledger,
 ): Promise<PrimaryLedger> {
-  const sweeper = (ledger: Ledger) => new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, saleListRefreshMs: 500, warn });
+  const boxWeight = config.weights.reduce((sum, w) => sum + w, 0);
+  const sweeper = (ledger: Ledger) => new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, fullPassMs: 30_000, warn });
   if (config.ledger === 'embedded') {
     const bare = EmbeddedLedger.open({ dataDir: config.dataDir, fsync: config.journalFsync, log, warn });
     const ledger = instrument(bare);
@@ -64,6 +70,7 @@ export async function openPrimaryLedger(
       startupWarnings: async () => [],
       relayStockReturned: (broadcast) => void bare.onStockReturned(broadcast),
       relaySaleChanged: (broadcast) => void bare.onSaleChanged(broadcast),
+      topology: singleBox(boxWeight),
     };
   }
   const redis = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false });
@@ -80,6 +87,7 @@ export async function openPrimaryLedger(
     startupWarnings: () => durabilityWarnings(redis.redis),
     relayStockReturned: () => {},
     relaySaleChanged: () => {},
+    topology: new RedisBoxRegistry(redis.redis, { prefix: config.redisPrefix, weight: boxWeight, heartbeatMs: config.boxHeartbeatMs, warn }),
   };
 }
 
@@ -88,7 +96,7 @@ export async function openWorkerLedger(config: LedgerConfig, rpc: IpcRpc): Promi
   if (config.ledger === 'embedded') {
     return remoteLedger(rpc, { description: embeddedDescription(config.dataDir, config.journalFsync), timeoutMs: config.ledgerTimeoutMs });
   }
-  const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: config.redisAutoPipelining });
+  const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: config.redisAutoPipelining, waitReplicas: config.redisWaitReplicas, waitTimeoutMs: config.redisWaitTimeoutMs });
   await ledger.connect();
   return ledger;
 }

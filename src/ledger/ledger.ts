@@ -37,6 +37,12 @@ export interface Ledger {
   /** The queue tick: moves a queue sale's serving counter and answers the line's figures; null for an open sale or none. Safe to run from many places. */
   advanceQueue(saleId: string, now: number): Promise<QueueStatus | null>;
   /**
+   * Sales that may have holds due by `now`, at most `limit`, from an index of
+   * sales with pending holds: the sweeper asks this every tick, so its cost
+   * follows the sales with holds, not every sale there is.
+   */
+  dueSales(now: number, limit: number): Promise<string[]>;
+  /**
    * Records up to `limit` of the sale's due tickets (orders paid since their
    * ticket was last recorded) as issued, each with a ticket_issued feed event;
    * returns how many. Every paid order's ticket is due from the same atomic
@@ -80,7 +86,7 @@ export interface Ledger {
  */
 export const LEDGER_COMMANDS = [
   'createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel',
-  'expireHolds', 'joinQueue', 'advanceQueue', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
+  'expireHolds', 'dueSales', 'joinQueue', 'advanceQueue', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
   'listSales', 'updateSale', 'closeSale', 'deleteSale',
   'issueTickets', 'checkIn', 'ticketCounts',
 ] as const satisfies ReadonlyArray<keyof Ledger>;

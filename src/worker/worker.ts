@@ -15,6 +15,7 @@ import { registerRoutes } from '../http/routes';
 import { StockKeeper } from '../inventory/stock-keeper';
 import { parentEndpoint } from '../ipc/endpoint';
 import type { ReadyMessage } from '../ipc/messages';
+import type { TopologyView } from '../ledger';
 import { IpcRpc } from '../ipc/rpc';
 import { openWorkerLedger } from '../ledger';
 import { readSigningKey, TicketRenderer } from '../tickets';
@@ -43,7 +44,6 @@ export async function runWorker(config: Config): Promise<void> {
   if (config.workerSlot === null) throw new Error('a worker needs SPIKE_WORKER_SLOT, which the primary sets when it forks one');
   const slot = config.workerSlot;
   const weight = config.weights[slot]!;
-  const totalWeight = config.weights.reduce((sum, w) => sum + w, 0);
   const tracker = new RequestTracker();
   let keeper: StockKeeper | undefined;
   const log = initLogger(config, slot);
@@ -60,9 +60,17 @@ export async function runWorker(config: Config): Promise<void> {
     slowMs: config.ledgerSlowMs,
     watcher: logLedgerEvents(log, config.ledgerSlowMs),
   });
+  // The total weight is every live box's, from the primary's registry, and it
+  // moves as boxes come and go; the gates read it at each (re)fill.
+  let topology = await rpc.request<TopologyView>('topology', [], 5000);
+  rpc.onNotice((message) => {
+    if (message.spike === 'topology') topology = message;
+  });
   keeper = new StockKeeper(ledger, {
     weight,
-    totalWeight,
+    get totalWeight() {
+      return topology.totalWeight;
+    },
     localBuffer: config.localBuffer,
     allowanceRefreshMs: config.allowanceRefreshMs,
     saleViewTtlMs: config.saleViewTtlMs,

@@ -231,6 +231,28 @@ function orderLifecycleContract(ledgerOf: () => Ledger): void {
       assert.equal((await reserveOk(ledger, s.id, 'alice', T + 1004)).order.userId, 'alice');
     });
 
+    it('lists a sale among the due ones once a hold of it falls due, and never a sale with no holds', async () => {
+      const ledger = ledgerOf();
+      const held = spec({ holdSeconds: 1 });
+      const idle = spec({ holdSeconds: 60 });
+      const final = spec({ holdSeconds: 0 });
+      for (const s of [held, idle, final]) await ledger.createSale(s, T);
+      await reserveOk(ledger, held.id, 'alice', T);
+      await reserveOk(ledger, final.id, 'alice', T);
+      const due = async (now: number) => new Set(await ledger.dueSales(now, 1_000_000));
+      const early = await due(T + 999);
+      assert.ok(!early.has(held.id) && !early.has(idle.id) && !early.has(final.id), 'nothing is due before the hold ends');
+      const onTime = await due(T + 1000);
+      assert.ok(onTime.has(held.id), 'the sale with a due hold is listed');
+      assert.ok(!onTime.has(idle.id) && !onTime.has(final.id), 'sales without holds are not');
+      assert.equal(await ledger.expireHolds(held.id, T + 1000, 100), 1);
+      assert.ok(!(await due(T + 1000)).has(held.id), 'a swept sale is not due again at once');
+      // A hold made after the sweep is found in its turn.
+      await reserveOk(ledger, held.id, 'bob', T + 1500);
+      assert.ok((await due(T + 2500)).has(held.id));
+      assert.equal(await ledger.expireHolds(held.id, T + 2500, 100), 1);
+    });
+
     it('paying moves reserved to paid once; paying twice replays; only the buyer or an admin may pay', async () => {
       const ledger = ledgerOf();
       const s = spec({ total: 5, holdSeconds: 60 });

@@ -42,7 +42,9 @@ export function request(url: string, options: RequestOptions = {}): Promise<Repl
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    // A reset on a kept-alive socket the server closed as it was reused is the
+    // usual keep-alive race, not a lost request; say which it was.
+    req.on('error', (error: NodeJS.ErrnoException & { reusedSocket?: boolean }) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
     req.setTimeout(options.timeoutMs ?? 15_000, () => req.destroy(new Error(`no answer from ${url} within ${options.timeoutMs ?? 15_000} ms`)));
     if (payload !== undefined) req.end(payload);
     else req.end();
@@ -62,9 +64,17 @@ export interface CrowdOptions {
   readonly onReply?: (reply: Reply, done: number) => void;
 }
 
+/**
+ * Kept-alive sockets idle this long are closed by the client, well before
+ * uWS's own 10 s idle close: reusing a socket the server is closing at that
+ * very moment resets the request (the usual keep-alive race), which a loaded
+ * machine makes likely once sockets sit idle near the server's limit.
+ */
+const IDLE_SOCKET_MS = 4000;
+
 /** Fires count requests with at most `concurrency` in flight at once; returns every reply in order. */
 export async function crowd(options: CrowdOptions): Promise<Reply[]> {
-  const agent = options.freshConnections ? undefined : new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const agent = options.freshConnections ? undefined : new http.Agent({ keepAlive: true, maxSockets: options.concurrency, timeout: IDLE_SOCKET_MS });
   const replies: Reply[] = new Array(options.count);
   let next = 0;
   let finished = 0;
@@ -77,8 +87,8 @@ export async function crowd(options: CrowdOptions): Promise<Reply[]> {
         replies[i] = { ...(await request(url, { ...rest, agent: agent ?? false })), ms: Date.now() - started };
       } catch (error) {
         if (!options.tolerateErrors) throw error;
-        const err = error as NodeJS.ErrnoException;
-        replies[i] = { status: 0, headers: {}, body: null, text: '', error: err.code ?? err.message, ms: Date.now() - started };
+        const err = error as NodeJS.ErrnoException & { reusedSocket?: boolean };
+        replies[i] = { status: 0, headers: {}, body: null, text: '', error: `${err.code ?? err.message}${err.reusedSocket ? ' on a reused socket' : ''}`, ms: Date.now() - started };
       }
       finished++;
       options.onReply?.(replies[i]!, finished);

@@ -26,6 +26,11 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The server process is up (it has not been killed or stopped). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   static async start(extraArgs: string[] = []): Promise<PrivateRedis> {
     const redis = new PrivateRedis(await freePort(), mkdtempSync(join(tmpdir(), 'spike-redis-')), extraArgs);
     await redis.resume();

@@ -44,6 +44,7 @@ test('bench harness: 1,000 buyers for 100 tickets in four cells, audit perfect',
     // Four of the six cells keep the smoke run short; every balancer and both ledgers appear.
     BENCH_MATRIX: 'handoff:redis,proxy:redis,reuseport:embedded,handoff:embedded',
     BENCH_MICRO: '0',
+    BENCH_CLUSTER: '0',
     // The waiting-room cell has its own run; see bench/queue-cell.ts.
     BENCH_QUEUE: '0',
     BENCH_TICKET_RENDERS: '50',

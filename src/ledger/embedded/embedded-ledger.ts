@@ -121,6 +121,16 @@ export class EmbeddedLedger implements Ledger {
     return this.run(() => decideExpireHolds(this.state, saleId, now, limit));
   }
 
+  dueSales(now: number, limit: number): Promise<string[]> {
+    // In memory a look at each sale's earliest hold costs no I/O; only the due ones get a journaled call.
+    const due: string[] = [];
+    for (const [saleId, sale] of this.state.sales) {
+      if (due.length >= limit) break;
+      if (sale.holds.peekAt() <= now) due.push(saleId);
+    }
+    return this.read(due);
+  }
+
   joinQueue(request: JoinRequest): Promise<JoinOutcome> {
     return this.run(() => decideJoinQueue(this.state, request));
   }

@@ -4,8 +4,12 @@
 import { ReplyError } from 'ioredis';
 import { LedgerUnavailableError } from '../../errors/errors';
 
-/** Reply errors that mean "not now" rather than "wrong": the node is loading, failing over or a replica. */
-const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|NOREPLICAS)\b/;
+/**
+ * Reply errors that mean "not now" rather than "wrong": the node is loading,
+ * failing over or a replica, or the slot moved under a pipeline (which ioredis
+ * does not follow for writes); the retry with the same key goes to the right node.
+ */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|NOREPLICAS|MOVED|ASK)\b/;
 
 export function isLedgerUnavailable(error: unknown): boolean {
   if (error instanceof ReplyError) return TRANSIENT_REPLY.test((error as Error).message);

@@ -57,6 +57,16 @@ export function salesIndexKey(prefix: string): string {
   return `${prefix}:sales`;
 }
 
+/**
+ * Sales that may have holds to release, scored by the earliest time one can
+ * fall due: the hold sweeper reads the due ones instead of visiting every
+ * sale. It has no hash tag (it spans sales), so no sale script can write it:
+ * the ledger keeps it beside the scripts (see RedisLedger.expireHolds).
+ */
+export function holdsDueKey(prefix: string): string {
+  return `${prefix}:holds-due`;
+}
+
 /** The pub/sub channel on which release scripts announce a sale's returned stock. */
 export function stockReturnedChannel(prefix: string): string {
   return `${prefix}:stock-returned`;
@@ -65,4 +75,13 @@ export function stockReturnedChannel(prefix: string): string {
 /** The pub/sub channel on which the sale scripts announce a changed (or deleted) sale: workers re-read it at once. */
 export function saleChangedChannel(prefix: string): string {
   return `${prefix}:sale-changed`;
+}
+
+/**
+ * The boxes sharing this Redis: one key per box holding its weight, with a
+ * TTL its heartbeat renews, and the set of their ids. They share the hash tag
+ * {boxes}, so one MGET reads them all on a cluster.
+ */
+export function boxKeys(prefix: string): { members: string; box(boxId: string): string } {
+  return { members: `${prefix}:{boxes}:members`, box: (boxId) => `${prefix}:{boxes}:box:${boxId}` };
 }

@@ -4,10 +4,12 @@ import type { Ledger } from '../ledger';
 import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
 import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
+import { Cluster } from 'ioredis';
+import { LedgerUnavailableError } from '../../errors/errors';
 import { callRedis } from './failures';
-import { challengeKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
+import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash } from './rows';
-import { defineScripts } from './scripts';
+import { defineScripts, type OutcomeReply } from './scripts';
 
 export interface RedisLedgerOptions {
   readonly url: string;
@@ -16,6 +18,9 @@ export interface RedisLedgerOptions {
   readonly prefix: string;
   readonly timeoutMs: number;
   readonly autoPipelining: boolean;
+  /** WAIT for this many replicas after each reservation; below that, the buyer gets a 503 with the retry key. */
+  readonly waitReplicas?: number;
+  readonly waitTimeoutMs?: number;
 }
 
 /** The five keys every order script takes, in its header's order. */
@@ -32,10 +37,14 @@ export class RedisLedger implements Ledger {
   private subscriber: RedisClient | undefined;
   /** Per channel: its listeners, and the subscription they wait for. */
   private readonly channels = new Map<string, { listeners: Array<(saleId: string) => void>; subscribed: Promise<void> }>();
+  private readonly holdsDue: string;
+  /** Sales this connection has put in the holds-due index since it opened. */
+  private readonly indexedSales = new Set<string>();
 
   constructor(private readonly options: RedisLedgerOptions) {
     this.prefix = options.prefix;
     this.stockChannel = stockReturnedChannel(options.prefix);
+    this.holdsDue = holdsDueKey(options.prefix);
     this.saleChannel = saleChangedChannel(options.prefix);
     this.description = `redis${options.cluster ? ' cluster' : ''} ${options.url} (prefix ${options.prefix})`;
     this.redis = createClient(options);
@@ -107,10 +116,59 @@ export class RedisLedger implements Ledger {
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
     const k = this.keys(request.saleId);
     const pass = request.pass;
-    const reply = await this.call(() =>
-      this.redis.reserveTicket(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, k.passes, request.userId, request.requestKey, request.orderId, request.now, pass?.place ?? '', pass?.expiresAt ?? ''),
-    );
-    return decodeReply('reserve', reply);
+    const args: Parameters<RedisClient['reserveTicket']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, k.passes, request.userId, request.requestKey, request.orderId, request.now, pass?.place ?? '', pass?.expiresAt ?? ''];
+    const reply = this.options.waitReplicas ? await this.reserveAndWait(args) : await this.call(() => this.redis.reserveTicket(...args));
+    const outcome = decodeReply('reserve', reply);
+    if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
+    return outcome;
+  }
+
+  /**
+   * The reservation and a WAIT in one pipeline: a keyless WAIT follows the
+   * script's key to the sale's master, on the connection that wrote, so it
+   * counts that write's replicas. Replication is asynchronous; this is how an
+   * acknowledged order survives a failover. An order (new or replayed) the
+   * replicas did not confirm in time is answered 503: the retry with the same
+   * key finds it, or makes it, once they do.
+   */
+  private async reserveAndWait(args: Parameters<RedisClient['reserveTicket']>): Promise<OutcomeReply> {
+    const want = this.options.waitReplicas!;
+    const timeoutMs = this.options.waitTimeoutMs ?? 500;
+    const results = await this.call(async () => {
+      const replies = await this.redis.pipeline().reserveTicket(...args).wait(want, timeoutMs).exec();
+      // No replies means the pipeline never ran (the connection went away under it).
+      if (!replies || replies.length < 2) throw new Error('the reservation pipeline got no replies');
+      const [[scriptError, reply], [waitError, acked]] = replies as [[Error | null, OutcomeReply], [Error | null, number]];
+      if (scriptError) {
+        // A pipeline of writes is not redirected by ioredis: learn the new slot owner for the retry.
+        if (/^(MOVED|ASK)\b/.test(scriptError.message) && this.redis instanceof Cluster) this.redis.refreshSlotsCache();
+        throw scriptError;
+      }
+      // A pipeline cut by a failover can settle with neither an error nor a
+      // reply; the script may or may not have run, so it is an outage (503 + key).
+      if (!Array.isArray(reply)) throw new Error('the reservation pipeline was cut before the script replied');
+      return { reply, acked: waitError ? 0 : acked };
+    });
+    const kind = results.reply[0];
+    if ((kind === 'reserved' || kind === 'replayed') && results.acked < want) {
+      throw new LedgerUnavailableError(`the ledger at ${this.options.url} took the order but ${results.acked} of ${want} replica(s) confirmed it within ${timeoutMs} ms (REDIS_WAIT_REPLICAS)`);
+    }
+    return results.reply;
+  }
+
+  /**
+   * Puts the sale in the holds-due index, once per connection: once there, the
+   * sweeper keeps its score at or before the earliest hold that can fall due
+   * (see expireHolds-5.lua), so later holds need no write. A failure is not
+   * the buyer's: the order stands, and the next reservation tries again.
+   */
+  private async indexHolds(saleId: string, expiresAt: number): Promise<void> {
+    try {
+      await this.redis.zadd(this.holdsDue, 'LT', expiresAt, saleId);
+      this.indexedSales.add(saleId);
+    } catch {
+      // Left unmarked; the sweeper's periodic full pass also restores the entry.
+    }
   }
 
   async joinQueue(request: JoinRequest): Promise<JoinOutcome> {
@@ -145,7 +203,15 @@ export class RedisLedger implements Ledger {
   }
 
   async expireHolds(saleId: string, now: number, limit: number): Promise<number> {
-    return this.call(() => this.redis.expireHolds(...orderScriptKeys(this.keys(saleId)), now, limit, this.stockChannel));
+    const [released, nextDue] = await this.call(() => this.redis.expireHolds(...orderScriptKeys(this.keys(saleId)), now, limit, this.stockChannel));
+    // Written after the script, never before: a hold made in between expires
+    // no sooner than the script's now + holdSeconds, which nextDue covers.
+    await this.call(() => (nextDue < 0 ? this.redis.zrem(this.holdsDue, saleId) : this.redis.zadd(this.holdsDue, nextDue, saleId)));
+    return released;
+  }
+
+  async dueSales(now: number, limit: number): Promise<string[]> {
+    return this.call(() => this.redis.zrangebyscore(this.holdsDue, '-inf', now, 'LIMIT', 0, limit));
   }
 
   async issueTickets(saleId: string, now: number, limit: number): Promise<number> {

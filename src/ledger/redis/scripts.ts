@@ -20,7 +20,7 @@ declare module 'ioredis' {
     advanceQueue(sale: string, admitLog: string, passes: string, now: number): Result<number[], Context>;
     payOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, ticketsDue: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
     cancelOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
-    expireHolds(sale: string, buyers: string, orders: string, holds: string, feed: string, now: number, limit: number, channel: string): Result<number, Context>;
+    expireHolds(sale: string, buyers: string, orders: string, holds: string, feed: string, now: number, limit: number, channel: string): Result<[number, number], Context>;
     issueTickets(orders: string, ticketsDue: string, ticketsIssued: string, feed: string, now: number, limit: number): Result<number, Context>;
     checkInTicket(orders: string, checkins: string, feed: string, orderId: string, userId: string, gate: string, now: number): Result<OutcomeReply, Context>;
     ticketCounts(sale: string, ticketsDue: string, ticketsIssued: string, checkins: string): Result<number[], Context>;

@@ -11,7 +11,11 @@
   ARGV[2] limit       most holds to release in this call
   ARGV[3] channel     where to announce tickets returned to stock
 
-  Returns the number of holds released.
+  Returns {released, nextDue}: the holds released, and the earliest time a
+  hold of this sale can next fall due (the earliest remaining hold, or now +
+  holdSeconds for one not made yet), or -1 when none can (no hold is left and
+  the sale is closed or holds nothing). The caller writes nextDue into the
+  holds-due index, which this script cannot touch: it spans every sale's slot.
 ]]
 --- @include "includes/orders"
 local now = tonumber(ARGV[1])
@@ -27,7 +31,22 @@ for _, orderId in ipairs(due) do
     redis.call('ZREM', KEYS[4], orderId)
   end
 end
+local sale = redis.call('HMGET', KEYS[1], 'id', 'holdSeconds', 'closesAt')
 if released > 0 then
-  redis.call('PUBLISH', ARGV[3], redis.call('HGET', KEYS[1], 'id'))
+  redis.call('PUBLISH', ARGV[3], sale[1])
 end
-return released
+local nextDue = -1
+local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+if first[2] then
+  nextDue = tonumber(first[2])
+end
+local holdSeconds = tonumber(sale[2] or '0')
+local closesAt = tonumber(sale[3] or '')
+-- A hold made after this script expires no sooner than now + holdSeconds.
+if holdSeconds > 0 and not (closesAt and now >= closesAt) then
+  local earliestNew = now + holdSeconds * 1000
+  if nextDue < 0 or earliestNew < nextDue then
+    nextDue = earliestNew
+  end
+end
+return {released, nextDue}
