@@ -67,7 +67,7 @@ export class PrimaryObservability {
         ledgerKind: config.ledger,
         ledger: this.ledgerTally,
         slots: observed.slots,
-        countsConnections: config.balancer === 'proxy',
+        countsConnections: config.balancer !== 'reuseport',
         sales: () => watch.sales(),
         holdsExpired: this.holdsExpired,
         journal: config.ledger === 'embedded' ? this.journal : undefined,
