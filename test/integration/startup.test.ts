@@ -7,7 +7,7 @@ import { request } from '../helpers/client';
 import { ADMIN_TOKEN, startServer } from '../helpers/server';
 import { tempDir } from '../helpers/temp-dir';
 
-const TOKEN_LINE = /generated one for this run: (\S+)/;
+const TOKEN_LINE = /generated one for this run: ([A-Za-z0-9_-]+)/;
 
 /** A start expected to fail: its whole output, from startServer's rejection. */
 async function failedStart(env: Record<string, string>): Promise<string> {
@@ -34,7 +34,7 @@ describe('start-up', () => {
 
       // A second spike on the same DATA_DIR fails on the LOCK and prints no token.
       const out2 = await failedStart({ ADMIN_TOKEN: '', DATA_DIR: dataDir, LEDGER: 'embedded', WORKERS: '1' });
-      assert.match(out2, /is in use by process/);
+      assert.match(out2, /is in use by another spike/);
       assert.doesNotMatch(out2, TOKEN_LINE);
     } finally {
       await server.stop();
@@ -51,7 +51,7 @@ describe('start-up', () => {
     const server = await startServer({ BALANCER: 'reuseport', WORKER_WEIGHTS: '1,2', WORKERS: '', DATA_DIR: tempDir('spike-startup-'), LEDGER: 'embedded' });
     try {
       // On stderr, which may reach us after stdout's "listening" line.
-      await server.waitForOutput(/BALANCER=reuseport: .*HTTP\/1\.0 clients \(ab.*get no answer.*BALANCER=proxy/, 5000);
+      await server.waitForOutput(/BALANCER=reuseport: .*HTTP\/1\.0 clients \(ab.*get no answer.*BALANCER=handoff or proxy/, 20000);
       const cluster = await request(`${server.url}/api/cluster`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       assert.deepEqual(cluster.body.workers.map((w: { weight: number }) => w.weight), [1, 2]);
     } finally {
