@@ -25,7 +25,7 @@ for (const kind of ['embedded', 'redis'] as LedgerKind[]) {
       await dropLedgerKeys(env);
     });
 
-    it('2,000 renders leave the purchase p99 within 1.2x of the p99 without them', async (t) => {
+    it('2,000 renders leave the purchase p99 within 1.2x of the p99 without them', { timeout: 300_000 }, async (t) => {
       const r = await purchaseWithRenderBurst({ url: server.url, adminToken: ADMIN_TOKEN }, { generator: new WrkGenerator(), connections: 50, phaseMs: 3000, renders: 2000, renderConnections: 16, firstId: 0 });
       const line =
         `${kind}: purchase p99 ${r.without.p99Ms.toFixed(2)} ms without, ${r.during.p99Ms.toFixed(2)} ms during, ${r.after.p99Ms.toFixed(2)} ms after the burst ` +
