@@ -10,6 +10,7 @@ import autocannon from 'autocannon';
 import type { LoadGenerator, SliceResult } from './load/slice';
 
 export const CHECKINS_SCRIPT = join(__dirname, '..', '..', 'bench', 'lua', 'checkins.lua');
+const IDLE_BURNER = join(__dirname, 'idle-burner.js');
 
 export interface PurchasePhase {
   readonly rps: number;
@@ -28,14 +29,30 @@ export interface RenderBurst {
   readonly p99Ms: number;
 }
 
-export interface BurstComparison {
+export interface BurstRound {
   readonly without: PurchasePhase;
   readonly during: PurchasePhase;
-  readonly after: PurchasePhase;
+  /** Beside the idle-priority burner instead of the renders. */
+  readonly burner: PurchasePhase;
+}
+
+export interface BurstComparison {
+  /** The purchase flood alone: every quiet slice together, p99 the median of their p99s. */
+  readonly without: PurchasePhase;
+  /** The flood beside the renders: every burst slice together, p99 the median of their p99s. */
+  readonly during: PurchasePhase;
+  /** The flood beside an idle-priority process doing the same work (bench/idle-burner.ts). */
+  readonly burner: PurchasePhase;
+  /** Each round's slices. */
+  readonly rounds: readonly BurstRound[];
   readonly burst: RenderBurst;
-  /** p99 during the burst over the p99 without it (the mean of the phases before and after). */
+  /** Median p99 during the renders over median p99 without them. */
   readonly p99Ratio: number;
-  /** Purchase throughput during the burst over without it. */
+  /** Median p99 during the renders over median p99 beside the burner: the renders against any use of the spare CPU. */
+  readonly p99RatioToBurner: number;
+  /** Median p99 beside the burner over without: what this machine charges for using its spare CPU at all. */
+  readonly burnerP99Ratio: number;
+  /** Purchase throughput during the renders over without them. */
   readonly rpsRatio: number;
 }
 
@@ -130,40 +147,125 @@ function renderBurst(server: Server, orders: ReadonlyArray<{ orderId: string; us
 export interface BurstOptions {
   readonly generator: LoadGenerator;
   readonly connections: number;
+  /** Shortest quiet slice; each lasts as long as its round's burst slice. */
   readonly phaseMs: number;
+  /** Renders in all; they are split evenly over the rounds. */
   readonly renders: number;
   readonly renderConnections: number;
+  /** Quiet/burst pairs (default 4). */
+  readonly rounds?: number;
   /** Buyer ids for /buy/ticket start after this; the default sale must not sell out. */
   readonly firstId: number;
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Several slices as one phase: summed counts, and the median of their p50s and p99s. */
+function mergedPhase(phases: readonly PurchasePhase[]): PurchasePhase {
+  const responses = phases.reduce((sum, p) => sum + p.responses, 0);
+  const seconds = phases.reduce((sum, p) => sum + p.seconds, 0);
+  const statuses: Record<string, number> = {};
+  for (const p of phases) for (const [status, n] of Object.entries(p.statuses)) statuses[status] = (statuses[status] ?? 0) + n;
+  return { rps: responses / seconds, p50Ms: median(phases.map((p) => p.p50Ms)), p99Ms: median(phases.map((p) => p.p99Ms)), responses, seconds, statuses };
+}
+
+/** Starts bench/idle-burner.js under SCHED_IDLE; resolves once it renders, with a function that stops it. */
+async function startIdleBurner(): Promise<() => Promise<void>> {
+  const child = spawn('chrt', ['--idle', '0', process.execPath, IDLE_BURNER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', (error) => reject(new Error(`cannot run chrt (util-linux) for the idle burner: ${error.message}`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve();
+    });
+    void exited.then(() => reject(new Error('the idle burner exited before it was ready')));
+  });
+  return async () => {
+    child.kill('SIGKILL');
+    await exited;
+  };
+}
+
 /**
- * The purchase flood alone, then with a burst of `renders` QR renders beside
- * it (the flood runs until the burst is done), then alone again: one server,
- * one run, so the ratio holds however busy the machine is otherwise.
+ * The purchase flood alone, beside a burst of QR renders, and beside an
+ * idle-priority process doing the same work, in interleaved rounds (the
+ * order rotates each round) on one server in one run. A shared 2-core box
+ * drifts: the sale's state grows under the flood and other tenants come and
+ * go, and one quiet slice before and one after showed p99s 1.8x apart with
+ * no renders at all. Rotating the order and comparing medians puts the drift
+ * on every side of the ratios, and each round's slices last as long as its
+ * burst slice, since a longer slice is likelier to catch one of the box's
+ * rare stalls.
  */
 export async function purchaseWithRenderBurst(server: Server, options: BurstOptions): Promise<BurstComparison> {
   const orders = await paidOrders(server, 'render', 50);
+  const roundCount = options.rounds ?? 4;
   let firstId = options.firstId;
   const slice = async (durationMs: number, stopWhen?: () => Promise<boolean>) => {
     const request = { url: server.url, pathPrefix: '/buy/ticket?user=tb', firstId, quota: 0, connections: options.connections, threads: 1, durationMs, timeoutSeconds: 10, stopWhen };
     const result = await options.generator.runSlice(request);
     firstId = options.generator.nextId(request, result);
-    return result;
+    return phaseOf(result);
+  };
+  const bursts: RenderBurst[] = [];
+  const burstSlice = async (renders: number) => {
+    let burstDone = false;
+    const burst = renderBurst(server, orders, renders, options.renderConnections).finally(() => {
+      burstDone = true;
+    });
+    const during = await slice(120_000, async () => burstDone);
+    bursts.push(await burst);
+    return during;
+  };
+  const burnerSlice = async (durationMs: number) => {
+    const stop = await startIdleBurner();
+    try {
+      return await slice(durationMs);
+    } finally {
+      await stop();
+    }
   };
   // Warm both paths (JIT, connections, the render threads) before measuring.
-  await renderBurst(server, orders, 100, options.renderConnections);
+  const warm = await renderBurst(server, orders, 100, options.renderConnections);
   await slice(1000);
-  const without = phaseOf(await slice(options.phaseMs));
-  let burstDone = false;
-  const burst = renderBurst(server, orders, options.renders, options.renderConnections).finally(() => {
-    burstDone = true;
-  });
-  const during = phaseOf(await slice(120_000, async () => burstDone));
-  const rendered = await burst;
-  const after = phaseOf(await slice(options.phaseMs));
-  const p99Without = (without.p99Ms + after.p99Ms) / 2;
-  return { without, during, after, burst: rendered, p99Ratio: during.p99Ms / p99Without, rpsRatio: during.rps / ((without.rps + after.rps) / 2) };
+  let burstMs = Math.max(options.phaseMs, (options.renders / roundCount / warm.perSecond) * 1000);
+  const rounds: BurstRound[] = [];
+  for (let round = 0; round < roundCount; round++) {
+    const renders = Math.floor(options.renders / roundCount) + (round < options.renders % roundCount ? 1 : 0);
+    const kinds: Array<'without' | 'during' | 'burner'> = ['without', 'during', 'burner'];
+    for (let turn = 0; turn < round % 3; turn++) kinds.push(kinds.shift()!);
+    const got: Partial<Record<'without' | 'during' | 'burner', PurchasePhase>> = {};
+    for (const kind of kinds) {
+      if (kind === 'during') {
+        got.during = await burstSlice(renders);
+        burstMs = Math.max(options.phaseMs, got.during.seconds * 1000);
+      } else {
+        got[kind] = kind === 'without' ? await slice(burstMs) : await burnerSlice(burstMs);
+      }
+    }
+    rounds.push({ without: got.without!, during: got.during!, burner: got.burner! });
+  }
+  const without = mergedPhase(rounds.map((r) => r.without));
+  const during = mergedPhase(rounds.map((r) => r.during));
+  const burner = mergedPhase(rounds.map((r) => r.burner));
+  const ok = bursts.reduce((sum, b) => sum + b.ok, 0);
+  const seconds = bursts.reduce((sum, b) => sum + b.seconds, 0);
+  const burst: RenderBurst = { renders: options.renders, ok, seconds, perSecond: ok / seconds, p99Ms: Math.max(...bursts.map((b) => b.p99Ms)) };
+  return {
+    without,
+    during,
+    burner,
+    rounds,
+    burst,
+    p99Ratio: during.p99Ms / without.p99Ms,
+    p99RatioToBurner: during.p99Ms / burner.p99Ms,
+    burnerP99Ratio: burner.p99Ms / without.p99Ms,
+    rpsRatio: during.rps / without.rps,
+  };
 }
 
 /**

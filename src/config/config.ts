@@ -57,8 +57,8 @@ export interface Config {
   readonly ticketSigningKey: string | null;
   /** Render threads per worker (piscina); 0 signs and renders on the worker's own thread. */
   readonly ticketThreads: number;
-  /** How much lower the render threads' CPU priority is than the event loops' (Linux nice, per thread). */
-  readonly ticketThreadNice: number;
+  /** The render threads' CPU priority: `idle` (SCHED_IDLE, only spare CPU) or a Linux nice value 0-19, per thread. */
+  readonly ticketThreadNice: 'idle' | number;
   /** How often the primary records due tickets as issued. */
   readonly ticketIssueMs: number;
   /** The gate devices' bearer token for POST /api/checkins; unset: only the admin token checks tickets in. */
@@ -176,6 +176,14 @@ function workerSlotFrom(env: Env, workers: number): number | null {
   return integer(env, 'SPIKE_WORKER_SLOT', 0, 0, workers - 1);
 }
 
+/** `idle` (SCHED_IDLE, the default) or a nice value 0-19. */
+function threadPriority(env: Env, name: string): 'idle' | number {
+  const value = env[name];
+  if (value === undefined || value === '' || value === 'idle') return 'idle';
+  if (!/^\d+$/.test(value) || Number(value) > 19) throw new ConfigError(name, value, 'expected idle or an integer from 0 to 19');
+  return Number(value);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const { workers, weights } = workersAndWeights(env);
   const heartbeatIntervalMs = integer(env, 'HEARTBEAT_INTERVAL_MS', 250, 10, 60_000);
@@ -230,7 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnections: env.MAX_CONNECTIONS ? integer(env, 'MAX_CONNECTIONS', 0, 1, 10_000_000) : undefined,
     ticketSigningKey: text(env, 'TICKET_SIGNING_KEY', '') || null,
     ticketThreads: integer(env, 'TICKET_THREADS', 1, 0, 64),
-    ticketThreadNice: integer(env, 'TICKET_THREAD_NICE', 10, 0, 19),
+    ticketThreadNice: threadPriority(env, 'TICKET_THREAD_NICE'),
     ticketIssueMs: integer(env, 'TICKET_ISSUE_MS', 250, 10, 600_000),
     gateToken,
     metrics: bool(env, 'METRICS', true),

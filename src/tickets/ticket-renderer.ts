@@ -11,7 +11,7 @@ import { renderTicket, type RenderTask, type RenderedTicket } from './ticket-ren
 export interface TicketRendererOptions {
   readonly privateKey: KeyObject;
   readonly threads: number;
-  readonly nice: number;
+  readonly nice: 'idle' | number;
 }
 
 export class TicketRenderer {

@@ -43,5 +43,12 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ REDIS_URL: 'http://x' }), /REDIS_URL/);
     assert.throws(() => loadConfig({ DEFAULT_SALE_ID: 'bad id!' }), /DEFAULT_SALE_ID/);
     assert.throws(() => loadConfig({ LOCAL_BUFFER: '-1' }), /LOCAL_BUFFER/);
+    assert.throws(() => loadConfig({ TICKET_THREAD_NICE: '20' }), /TICKET_THREAD_NICE="20" is not valid: expected idle or an integer from 0 to 19/);
+  });
+
+  it('render threads run at SCHED_IDLE unless a nice value is given', () => {
+    assert.equal(loadConfig({}).ticketThreadNice, 'idle');
+    assert.equal(loadConfig({ TICKET_THREAD_NICE: 'idle' }).ticketThreadNice, 'idle');
+    assert.equal(loadConfig({ TICKET_THREAD_NICE: '7' }).ticketThreadNice, 7);
   });
 });
