@@ -39,6 +39,8 @@ export interface BenchSettings {
   readonly ticketSection: boolean;
   /** QR renders in the tickets section's burst. */
   readonly ticketRenders: number;
+  /** Interleaved rounds of the render-burst measurement (alone, renders, idle burner). */
+  readonly ticketRounds: number;
   /** Tickets the tickets section checks in (each several times). */
   readonly ticketCheckins: number;
   /** Seconds per round of the metrics-cost phase (METRICS=on against off on the sold-out path); 0 skips it. */
@@ -121,6 +123,7 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     microTimeMs: integer(env, 'BENCH_MICRO_TIME_MS', 500, 50, 60_000),
     ticketSection: oneOf(env, 'BENCH_TICKET_SECTION', ['0', '1'], '1') === '1',
     ticketRenders: integer(env, 'BENCH_TICKET_RENDERS', 2000, 10, 1_000_000),
+    ticketRounds: integer(env, 'BENCH_TICKET_ROUNDS', 4, 1, 100),
     ticketCheckins: integer(env, 'BENCH_TICKET_CHECKINS', 2000, 10, 1_000_000),
     metricsCostSeconds: integer(env, 'BENCH_METRICS_COST_SECONDS', 4, 0, 600),
     cluster: oneOf(env, 'BENCH_CLUSTER', ['0', '1'], '1') === '1',

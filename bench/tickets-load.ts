@@ -127,7 +127,8 @@ function renderBurst(server: Server, orders: ReadonlyArray<{ orderId: string; us
     autocannon(
       {
         url: server.url,
-        connections,
+        // autocannon refuses more connections than requests (a small bench splits its renders over rounds).
+        connections: Math.min(connections, renders),
         amount: renders,
         timeout: 120,
         requests: [{ method: 'GET', setupRequest: (req) => {
@@ -235,7 +236,7 @@ export async function purchaseWithRenderBurst(server: Server, options: BurstOpti
   let burstMs = Math.max(options.phaseMs, (options.renders / roundCount / warm.perSecond) * 1000);
   const rounds: BurstRound[] = [];
   for (let round = 0; round < roundCount; round++) {
-    const renders = Math.floor(options.renders / roundCount) + (round < options.renders % roundCount ? 1 : 0);
+    const renders = Math.max(1, Math.floor(options.renders / roundCount) + (round < options.renders % roundCount ? 1 : 0));
     const kinds: Array<'without' | 'during' | 'burner'> = ['without', 'during', 'burner'];
     for (let turn = 0; turn < round % 3; turn++) kinds.push(kinds.shift()!);
     const got: Partial<Record<'without' | 'during' | 'burner', PurchasePhase>> = {};

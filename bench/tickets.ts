@@ -57,7 +57,7 @@ async function runLedger(ledger: LedgerKind, settings: BenchSettings, generator:
       DEFAULT_SALE_HOLD_SECONDS: '900',
     });
     const target = { url: server.url, adminToken };
-    const burst = await purchaseWithRenderBurst(target, { generator, connections: settings.connections, phaseMs: settings.baselineSeconds * 1000, renders: settings.ticketRenders, renderConnections: 16, firstId: 0 });
+    const burst = await purchaseWithRenderBurst(target, { generator, connections: settings.connections, phaseMs: settings.baselineSeconds * 1000, renders: settings.ticketRenders, rounds: settings.ticketRounds, renderConnections: 16, firstId: 0 });
     log(`  tickets ${ledger}: purchase p99 ${burst.without.p99Ms.toFixed(2)} ms without renders, ${burst.during.p99Ms.toFixed(2)} ms during ${burst.burst.ok} renders (×${burst.p99Ratio.toFixed(2)}), throughput ×${burst.rpsRatio.toFixed(2)}`);
     const checkins = await checkinFlood(target, { tickets: settings.ticketCheckins, repeats: CHECKIN_REPEATS, connections: settings.connections, gateToken, workDir });
     log(`  tickets ${ledger}: ${Math.round(checkins.perSecond)} check-ins/s, audit ${checkins.ok ? 'ok' : 'FAILED'}`);

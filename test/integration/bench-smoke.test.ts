@@ -36,7 +36,7 @@ test('merged quantiles weigh each slice by its responses and never err low', () 
   assert.equal(mergedQuantile([fast, slow], 100), 4000);
 });
 
-test('bench harness: 1,000 buyers for 100 tickets in four cells, audit perfect', { timeout: 60_000 }, async () => {
+test('bench harness: 1,000 buyers for 100 tickets in four cells, audit perfect', { timeout: 120_000 }, async () => {
   const settings = loadBenchSettings({
     PATH: process.env.PATH,
     BENCH_USERS: '1000',
@@ -48,6 +48,7 @@ test('bench harness: 1,000 buyers for 100 tickets in four cells, audit perfect',
     // The waiting-room cell has its own run; see bench/queue-cell.ts.
     BENCH_QUEUE: '0',
     BENCH_TICKET_RENDERS: '50',
+    BENCH_TICKET_ROUNDS: '1',
     BENCH_TICKET_CHECKINS: '50',
     // Its own test (bench-metrics-cost.test.ts): six server starts would not fit this one's time.
     BENCH_METRICS_COST_SECONDS: '0',
