@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { SmoothWeightedRoundRobin } from '../src/cluster/smooth-wrr';
+import { SmoothWeightedRoundRobin } from '../src/front/smooth-wrr';
 import { LocalAllowance } from '../src/inventory/local-allowance';
 import { HttpTally, OUTCOME, PurchaseTally } from '../src/metrics';
 import { RedisLedger } from '../src/ledger/redis/redis-ledger';

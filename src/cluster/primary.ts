@@ -13,7 +13,7 @@ import { openPrimaryLedger, type Ledger } from '../ledger';
 import { resolveSigningKey, TicketIssuer } from '../tickets';
 import { configSummary, initLogger, processLogger } from '../logging';
 import { clusterStats } from './cluster-stats';
-import { createBalancer, raiseOpenFileLimit, type Balancer } from './front';
+import { createBalancer, raiseOpenFileLimit, type Balancer } from '../front/front';
 import { PrimaryObservability } from './observability';
 import { openSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';

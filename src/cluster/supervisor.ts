@@ -2,7 +2,7 @@
 // backoff), and gives up on one that keeps crashing so the rest keep serving.
 import cluster, { type Worker } from 'node:cluster';
 import { isSpikeMessage, type ShutdownMessage } from '../ipc/messages';
-import type { WeightedPeer } from './smooth-wrr';
+import type { WeightedPeer } from '../front/smooth-wrr';
 import { workerSocketPath } from './socket-dir';
 
 export type SlotState = 'starting' | 'ready' | 'down' | 'failed' | 'stopped';

@@ -1,7 +1,7 @@
 // A stand-in worker for the handoff unit test: takes each handed-over
 // connection and answers it with its own id, so the test sees who served it.
 import net from 'node:net';
-import { isHandoffConnection } from '../../src/cluster/handoff-messages';
+import { isHandoffConnection } from '../../src/front/handoff-messages';
 
 const id = process.env.ECHO_WORKER_ID ?? '?';
 process.on('message', (message: unknown, handle: unknown) => {

@@ -6,17 +6,17 @@ import net from 'node:net';
 import type { ConnectionGuard } from './connection-guard';
 import { HttpRelay, type RelayContext } from './http-relay';
 import { SmoothWeightedRoundRobin } from './smooth-wrr';
-import type { WorkerSlot } from './supervisor';
+import type { Backend } from './backend';
 import { UpstreamPool } from './upstream-pool';
 
 export class ProxyBalancer {
-  private readonly wrr: SmoothWeightedRoundRobin<WorkerSlot>;
+  private readonly wrr: SmoothWeightedRoundRobin<Backend>;
   private readonly server: net.Server;
   private readonly open = new Set<net.Socket>();
-  private readonly pools: Map<WorkerSlot, UpstreamPool>;
+  private readonly pools: Map<Backend, UpstreamPool>;
   private host = 'localhost';
 
-  constructor(private readonly slots: readonly WorkerSlot[], private readonly guard: ConnectionGuard | undefined) {
+  constructor(private readonly slots: readonly Backend[], private readonly guard: ConnectionGuard | undefined) {
     this.wrr = new SmoothWeightedRoundRobin(slots);
     this.pools = new Map(slots.map((slot) => [slot, new UpstreamPool(slot.socketPath)]));
     // allowHalfOpen: a client that shuts down its sending side still gets its answers.
@@ -48,14 +48,14 @@ export class ProxyBalancer {
   private route(client: net.Socket): void {
     this.open.add(client);
     client.once('close', () => this.open.delete(client));
-    let tried: Set<WorkerSlot> | undefined;
-    let current: WorkerSlot | undefined;
+    let tried: Set<Backend> | undefined;
+    let current: Backend | undefined;
     const ctx: RelayContext = {
       host: this.host,
       guard: this.guard,
       pool: (failed) => {
         if (failed !== undefined && current !== undefined) (tried ??= new Set()).add(current);
-        current = this.pickUntried(tried);
+        current = this.wrr.pickExcept(tried);
         if (current === undefined) return undefined;
         current.connections++;
         return this.pools.get(current);
@@ -64,12 +64,4 @@ export class ProxyBalancer {
     new HttpRelay(client, ctx);
   }
 
-  private pickUntried(tried: Set<WorkerSlot> | undefined): WorkerSlot | undefined {
-    for (let attempt = 0; attempt <= this.slots.length; attempt++) {
-      const slot = this.wrr.pick();
-      if (!slot) return undefined;
-      if (!tried?.has(slot)) return slot;
-    }
-    return undefined;
-  }
 }

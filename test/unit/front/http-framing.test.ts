@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChunkedScanner, isFramingError, parseRequestHead, parseResponseHead, type RequestHead } from '../../../src/cluster/http-framing';
+import { ChunkedScanner, isFramingError, parseRequestHead, parseResponseHead, type RequestHead } from '../../../src/front/http-framing';
 
 const head = (text: string) => parseRequestHead(Buffer.from(text, 'latin1'), 'localhost:3005');
 const ok = (text: string) => {

@@ -6,7 +6,7 @@ import { ConnectionGuard } from './connection-guard';
 import { defaultMaxConnections, raiseFdLimit, readFdLimit } from './fd-limit';
 import { HandoffBalancer } from './handoff-balancer';
 import { ProxyBalancer } from './proxy-balancer';
-import type { WorkerSlot } from './supervisor';
+import type { Backend } from './backend';
 
 export interface Balancer {
   listen(port: number, host: string): Promise<number>;
@@ -27,7 +27,7 @@ export function connectionGuard(config: Config): ConnectionGuard {
   return new ConnectionGuard({ maxConnections: config.maxConnections ?? defaultMaxConnections(readFdLimit()), idleTimeoutMs: config.idleTimeoutMs });
 }
 
-export function createBalancer(config: Config, slots: readonly WorkerSlot[]): Balancer | undefined {
+export function createBalancer(config: Config, slots: readonly Backend[]): Balancer | undefined {
   if (config.balancer === 'proxy') return new ProxyBalancer(slots, connectionGuard(config));
   if (config.balancer === 'handoff') return new HandoffBalancer(slots);
   return undefined;

@@ -33,4 +33,15 @@ export class SmoothWeightedRoundRobin<P extends WeightedPeer> {
     this.current[best]! -= total;
     return this.peers[best];
   }
+
+  /** The next available peer not in `tried` (a connection re-routed after a failure), or undefined. */
+  pickExcept(tried: ReadonlySet<P> | undefined): P | undefined {
+    // One full turn of the rhythm visits every available peer at least once.
+    for (let attempt = 0; attempt <= this.peers.length; attempt++) {
+      const peer = this.pick();
+      if (peer === undefined) return undefined;
+      if (!tried?.has(peer)) return peer;
+    }
+    return undefined;
+  }
 }

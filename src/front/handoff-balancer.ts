@@ -7,7 +7,7 @@ import net from 'node:net';
 import { errorResponse } from './http-relay';
 import { handoffConnectionMessage } from './handoff-messages';
 import { SmoothWeightedRoundRobin } from './smooth-wrr';
-import type { WorkerSlot } from './supervisor';
+import type { Backend } from './backend';
 
 /** A raw libuv TCP handle, as net.Server's listening handle hands it over: no net.Socket is made in the primary. */
 interface RawHandle {
@@ -20,7 +20,7 @@ interface ListenHandle {
 }
 
 export class HandoffBalancer {
-  private readonly wrr: SmoothWeightedRoundRobin<WorkerSlot>;
+  private readonly wrr: SmoothWeightedRoundRobin<Backend>;
   private readonly server = net.createServer();
   /**
    * Handles sent to each worker and not yet acknowledged, oldest first. Node
@@ -32,7 +32,7 @@ export class HandoffBalancer {
   /** Handed to a worker whose channel closed before it took them: re-routed. */
   rerouted = 0;
 
-  constructor(private readonly slots: readonly WorkerSlot[]) {
+  constructor(private readonly slots: readonly Backend[]) {
     this.wrr = new SmoothWeightedRoundRobin(slots);
   }
 
@@ -62,8 +62,8 @@ export class HandoffBalancer {
     for (const handles of this.unacked.values()) for (const handle of handles.splice(0)) handle.close();
   }
 
-  private route(handle: RawHandle, tried: Set<WorkerSlot> | undefined): void {
-    const slot = this.pickUntried(tried);
+  private route(handle: RawHandle, tried: Set<Backend> | undefined): void {
+    const slot = this.wrr.pickExcept(tried);
     const worker = slot?.worker;
     if (slot === undefined || worker === undefined) {
       refuse(handle);
@@ -120,14 +120,6 @@ export class HandoffBalancer {
     return queue;
   }
 
-  private pickUntried(tried: Set<WorkerSlot> | undefined): WorkerSlot | undefined {
-    for (let attempt = 0; attempt <= this.slots.length; attempt++) {
-      const slot = this.wrr.pick();
-      if (!slot) return undefined;
-      if (!tried?.has(slot)) return slot;
-    }
-    return undefined;
-  }
 }
 
 function refuse(handle: RawHandle): void {

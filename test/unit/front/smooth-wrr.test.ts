@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SmoothWeightedRoundRobin } from '../../../src/cluster/smooth-wrr';
+import { SmoothWeightedRoundRobin } from '../../../src/front/smooth-wrr';
 
 function peers(weights: number[]) {
   return weights.map((weight, i) => ({ name: String.fromCharCode(97 + i), weight, available: true }));
@@ -40,6 +40,15 @@ describe('smooth weighted round-robin', () => {
     const wrr = new SmoothWeightedRoundRobin(list);
     for (const peer of list) peer.available = false;
     assert.equal(wrr.pick(), undefined);
+  });
+
+  it('pickExcept skips the peers already tried, even the heaviest, and gives up when all were', () => {
+    const list = peers([5, 1, 1]);
+    const wrr = new SmoothWeightedRoundRobin(list);
+    const tried = new Set([list[0]!]);
+    for (let i = 0; i < 20; i++) assert.notEqual(wrr.pickExcept(tried), list[0]);
+    assert.equal(wrr.pickExcept(new Set(list)), undefined);
+    assert.equal(wrr.pickExcept(undefined) !== undefined, true);
   });
 
   it('rejects a weight that is not a positive integer', () => {

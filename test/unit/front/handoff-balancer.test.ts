@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import cluster, { type Worker } from 'node:cluster';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { HandoffBalancer } from '../../../src/cluster/handoff-balancer';
+import { HandoffBalancer } from '../../../src/front/handoff-balancer';
 import type { WorkerSlot } from '../../../src/cluster/supervisor';
 import { exchange } from '../../helpers/raw-http';
 
