@@ -1,11 +1,11 @@
 // Sales: create, list, change, close and delete (admin), read (from the
 // per-worker view), buy, and the admin views of a sale's orders and order feed.
-import { randomBytes } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { performance } from 'node:perf_hooks';
 import { LedgerUnavailableError, spikeError } from '../errors/errors';
 import type { OrderState } from '../ledger';
 import { clientAddress, parseAdmission } from '../admission';
+import { randomToken } from '../inventory/order-ids';
 import { OUTCOME, outcomeIndex } from '../metrics';
 import { requireAdmin, requireJsonContentType } from './handler';
 import { answerFor, refusalFor, sendAnswer } from './outcome-answers';
@@ -136,7 +136,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
       // One new buyer per request: only where the sale says so, or one client could take it all.
       const sale = await existingSale(ctx.defaultSaleId);
       if (!sale.anonymous) throw spikeError('INVALID_FIELD', { field: 'user', allowed: `given: sale "${sale.id}" was not created with anonymous: true, so /buy/ticket needs ?user=<buyer id>` });
-      userId = `anon-${randomBytes(9).toString('base64url')}`;
+      userId = `anon-${randomToken(9)}`;
     } else {
       userId = checkId('user', await ctx.buyerAuth.identify(authorization, user === '' ? undefined : user));
     }
