@@ -26,12 +26,14 @@ export function registerQueueRoutes(app: TemplatedApp, ctx: RouteContext): void 
     const rawSaleId = req.getParameter(0);
     const contentType = req.getHeader('content-type');
     const contentLength = req.getHeader('content-length');
+    const authorization = req.getHeader('authorization');
     const address = clientAddress(exchange.res, req, trustProxy);
     const body = await readBody(exchange, ctx.maxBodyBytes, contentLength);
     const saleId = checkId('sale id', rawSaleId);
     requireJsonContentType(contentType);
     const fields = parseJsonObject(body);
-    const userId = checkId('userId', fields.userId);
+    // With BUYER_AUTH on, the place in line is the token's buyer's: nobody can take (or squat) another's.
+    const userId = checkId('userId', await ctx.buyerAuth.identify(authorization, fields.userId));
     const sale = await queueSale(saleId);
     if (exchange.aborted) return;
     const { status, answer } = await admission.join(sale, userId, fields, address, Date.now());

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signBuyerToken } from '../../src/auth/hmac-token';
 import { request, type Reply } from '../helpers/client';
+import { ADMISSION_SECRET, createQueueSale, join as joinLine, lookup } from '../helpers/queue';
 import { ADMIN_TOKEN, startServer, type RunningServer } from '../helpers/server';
 
 const SECRET = 'buyer-auth-test-secret-0123456789abcdef';
@@ -34,7 +35,7 @@ describe('BUYER_AUTH=hmac', () => {
   let server: RunningServer;
   let url: string;
   before(async () => {
-    server = await startServer(embedded('hmac', { BUYER_AUTH: 'hmac', BUYER_AUTH_SECRET: SECRET }));
+    server = await startServer(embedded('hmac', { BUYER_AUTH: 'hmac', BUYER_AUTH_SECRET: SECRET, ADMISSION_SECRET }));
     url = server.url;
     const created = await request(`${url}/api/sales`, { method: 'POST', headers: admin, body: { id: 'G1234', total: 50, perUserLimit: 2 } });
     assert.equal(created.status, 201, created.text);
@@ -124,6 +125,28 @@ describe('BUYER_AUTH=hmac', () => {
     assert.equal(mine.status, 200, mine.text);
     assert.equal(mine.body.userId, 'tess');
     assert.equal((await request(ticketUrl, { headers: admin })).body.ticket, mine.body.ticket);
+  });
+
+  it("a place in a queue sale's line is the token's buyer's, and so is the pass it earns", async () => {
+    await createQueueSale(url, 'Q77', { total: 5 }, { admitPerSecond: 1000 });
+    assertError(await joinLine(url, 'Q77', 'alice'), 401, 'buyer_unauthorized', /Authorization: Bearer/);
+    assertError(await joinLine(url, 'Q77', 'alice', tokenFor('mallory')), 401, 'buyer_unauthorized', /token is for "mallory"/);
+    const joined = await joinLine(url, 'Q77', 'alice', tokenFor('alice'));
+    assert.ok(joined.status === 200 || joined.status === 201, joined.text);
+    assert.equal(joined.body.userId, 'alice');
+    let pass: string | null = null;
+    const deadline = Date.now() + 10_000;
+    while (pass === null && Date.now() < deadline) {
+      pass = (await lookup(url, 'Q77', joined.body.ticket)).body.pass;
+      if (pass === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(pass, 'alice is admitted within 10 s');
+    const withPass = (headers: Record<string, string>) => request(`${url}/api/sales/Q77/purchases`, { method: 'POST', headers: { 'spike-pass': pass!, ...headers }, body: {} });
+    // Her pass in mallory's hands buys nothing: the pass names alice, the token mallory.
+    assertError(await withPass(tokenFor('mallory')), 403, 'pass_invalid');
+    const bought = await withPass(tokenFor('alice'));
+    assert.equal(bought.status, 201, bought.text);
+    assert.equal(bought.body.userId, 'alice');
   });
 });
 

@@ -15,8 +15,18 @@ function duration(seconds) {
   return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${s} s` : `${s} s`;
 }
 
+// With BUYER_AUTH on, the site's login sends the buyer here as /s/<sale>#token=<buyer token>:
+// the fragment never reaches a server log; the page keeps it for this tab and sends it on every call.
+const fragmentToken = new URLSearchParams(location.hash.slice(1)).get('token');
+if (fragmentToken) {
+  sessionStorage.setItem('spike-buyer-token', fragmentToken);
+  history.replaceState(null, '', location.pathname + location.search);
+}
+const buyerToken = sessionStorage.getItem('spike-buyer-token');
+
 async function api(path, options = {}) {
-  const response = await fetch(path, { ...options, headers: { 'content-type': 'application/json', ...(options.headers ?? {}) } });
+  const auth = buyerToken ? { authorization: `Bearer ${buyerToken}` } : {};
+  const response = await fetch(path, { ...options, headers: { 'content-type': 'application/json', ...auth, ...(options.headers ?? {}) } });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = new Error(body.error?.message ?? `HTTP ${response.status}`);
