@@ -22,6 +22,13 @@ export interface RequestHead {
   readonly upgrade: boolean;
 }
 
+/**
+ * The header in which the relay tells uWS who the client is: uWS sees only
+ * the relay's unix socket. The relay writes it on every request and drops any
+ * copy the client sent, so the worker may trust it.
+ */
+export const PEER_HEADER = 'spike-peer';
+
 export interface FramingError {
   readonly status: 400 | 431 | 505;
   readonly message: string;
@@ -80,6 +87,7 @@ export function parseRequestHead(bytes: Buffer, host: string): RequestHead | Fra
   let connectionKeepAlive = false;
   let connectionLines = false;
   let upgrade = false;
+  let peerHeader = false;
   let pos = lineEnd === -1 ? head.length : lineEnd + 2;
   while (pos < head.length) {
     let next = head.indexOf('\r\n', pos);
@@ -105,6 +113,8 @@ export function parseRequestHead(bytes: Buffer, host: string): RequestHead | Fra
         if (value.includes('close')) connectionClose = true;
         if (value.includes('keep-alive')) connectionKeepAlive = true;
         if (value.includes('upgrade')) upgrade = true;
+      } else if (name === PEER_HEADER) {
+        peerHeader = true;
       }
     }
     pos = next + 2;
@@ -121,7 +131,7 @@ export function parseRequestHead(bytes: Buffer, host: string): RequestHead | Fra
   // uWS keeps its side of the connection when the head is HTTP/1.1 without
   // "Connection: close": the relay closes the client itself when asked.
   let rewritten: Buffer | null = null;
-  if (http10 || connectionLines && connectionClose || start > 0) {
+  if (http10 || connectionLines && connectionClose || start > 0 || peerHeader) {
     const kept: string[] = [];
     pos = lineEnd === -1 ? head.length : lineEnd + 2;
     while (pos < head.length) {
@@ -130,7 +140,7 @@ export function parseRequestHead(bytes: Buffer, host: string): RequestHead | Fra
       const line = head.slice(pos, next);
       const colon = line.indexOf(':');
       const name = line.slice(0, colon).toLowerCase();
-      if (name !== 'connection' && name !== 'keep-alive' && name !== 'proxy-connection') kept.push(line);
+      if (name !== 'connection' && name !== 'keep-alive' && name !== 'proxy-connection' && name !== PEER_HEADER) kept.push(line);
       pos = next + 2;
     }
     if (!hasHost) kept.push(`host: ${host}`);

@@ -7,7 +7,7 @@
 import type net from 'node:net';
 import { spikeErrorFrom, type ErrorName } from '../errors/errors';
 import type { ConnectionGuard, GuardedConnection } from './connection-guard';
-import { ChunkedScanner, isFramingError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http-framing';
+import { ChunkedScanner, isFramingError, parseRequestHead, parseResponseHead, PEER_HEADER, type RequestHead, type ResponseHead } from './http-framing';
 import type { Upstream, UpstreamOwner, UpstreamPool } from './upstream-pool';
 
 /** Client bytes held while an earlier answer is pending, beyond which the client is paused. */
@@ -67,8 +67,11 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
   private clientEnded = false;
   private closed = false;
   private waitingUpstreamDrain = false;
+  /** The end of every head sent upstream: who the client is, then the blank line. */
+  private readonly peerLine: Buffer;
 
   constructor(readonly socket: net.Socket, private readonly ctx: RelayContext) {
+    this.peerLine = Buffer.from(`${PEER_HEADER}: ${socket.remoteAddress ?? ''}\r\n\r\n`, 'latin1');
     this.pool = ctx.pool();
     socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
     socket.on('end', () => this.onClientEnd());
@@ -164,13 +167,17 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
     const head = this.headBytes!;
     this.headBytes = null;
     this.phase = Phase.Body;
+    // The head less its blank line, then the client's address and the blank line: one writev.
+    const socket = this.upstream.socket;
+    socket.cork();
+    socket.write(head.subarray(0, head.length - 2));
+    socket.write(this.peerLine);
+    socket.uncork();
     if (this.bodyChunks === null && this.bodyLeft === 0) {
-      this.upstream.socket.write(head);
       this.bodyDone();
       this.checkUpstreamBackpressure();
       return;
     }
-    this.upstream.socket.write(head);
     const rest = this.held;
     this.held = null;
     if (rest !== null) this.forwardBody(rest, 0);

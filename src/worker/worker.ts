@@ -85,10 +85,13 @@ export async function runWorker(config: Config): Promise<void> {
   const signingKey = readSigningKey(config.ticketSigningKey);
   const renderer = new TicketRenderer({ privateKey: signingKey.privateKey, threads: config.ticketThreads, nice: config.ticketThreadNice });
 
+  const boxShare = weight / config.weights.reduce((sum, w) => sum + w, 0);
   const admission = new WorkerAdmission(ledger, {
     secret: config.admission.secret ?? '',
-    rateLimitPerSecond: config.admission.rateLimitPerSecond,
-    rateLimitBurst: config.admission.rateLimitBurst,
+    // Each worker keeps its own buckets, and the balancer spreads a client's connections by
+    // weight: a worker's share of the box's limit keeps the box at RATE_LIMIT_PER_SECOND.
+    rateLimitPerSecond: config.admission.rateLimitPerSecond * boxShare,
+    rateLimitBurst: Math.max(1, config.admission.rateLimitBurst * boxShare),
     challengeTtlMs: config.admission.challengeSeconds * 1000,
   });
   const app = uWS.App();

@@ -31,6 +31,11 @@ describe('request framing', () => {
     assert.equal(closing.closeAfter, true);
   });
 
+  it('drops a spike-peer header the client sent, so only the relay names the client', () => {
+    const forged = ok('GET /api/sales/s/queue HTTP/1.1\r\nHost: x\r\nSpike-Peer: 10.9.9.9\r\nAccept: */*\r\n\r\n');
+    assert.equal(forged.rewritten!.toString(), 'GET /api/sales/s/queue HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n');
+  });
+
   it('waits for a split head, and refuses one over 16 KiB with 431', () => {
     assert.equal(head('GET / HT'), null);
     assert.equal(head('GET / HTTP/1.1\r\nHost: x\r\n'), null);
