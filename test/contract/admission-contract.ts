@@ -45,6 +45,20 @@ export function admissionContract(ledgerOf: () => Ledger): void {
       assert.deepEqual(await ledger.joinQueue({ saleId: 'no-such-sale', userId: 'a', now: T0 }), { kind: 'not_found' });
     });
 
+    it('deleting a queue sale nobody bought from takes its line with it: the same id starts an empty line', async () => {
+      const ledger = ledgerOf();
+      const s = queueSpec();
+      await ledger.createSale(s, 1000);
+      for (let i = 0; i < 3; i++) await ledger.joinQueue({ saleId: s.id, userId: `d${i}`, now: T0 - 100 });
+      await ledger.advanceQueue(s.id, T0 + 1000);
+      assert.deepEqual(await ledger.deleteSale(s.id), { kind: 'deleted' });
+      await ledger.createSale(s, 2000);
+      assert.deepEqual(await ledger.joinQueue({ saleId: s.id, userId: 'd1', now: T0 - 100 }), { kind: 'joined', pre: 1, number: 0 });
+      const fresh = (await ledger.advanceQueue(s.id, T0 - 50))!;
+      assert.equal(fresh.pre, 1);
+      assert.equal(fresh.serving, 0);
+    });
+
     it('gives each buyer one place: 200 concurrent joins of 50 buyers make 50 entries, numbered 0..49', async () => {
       const ledger = ledgerOf();
       const s = queueSpec();

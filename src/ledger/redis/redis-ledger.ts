@@ -106,7 +106,7 @@ export class RedisLedger implements Ledger {
 
   async deleteSale(saleId: string): Promise<DeleteSaleOutcome> {
     const k = this.keys(saleId);
-    const outcome = decodeReply('deleteSale', await this.call(() => this.redis.deleteSale(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, this.saleChannel)));
+    const outcome = decodeReply('deleteSale', await this.call(() => this.redis.deleteSale(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.queueMembers, k.admitLog, k.passes, this.saleChannel)));
     // After the script: in a Redis Cluster the index is on another shard. An id
     // left behind by a failure here is skipped by listSales and harmless to the sweeper.
     if (outcome.kind === 'deleted') await this.call(() => this.redis.srem(salesIndexKey(this.prefix), saleId));

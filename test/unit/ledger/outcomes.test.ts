@@ -15,7 +15,7 @@ const SCRIPT: Record<Command, string> = {
   cancel: 'cancelOrder-5.lua',
   updateSale: 'updateSale-2.lua',
   closeSale: 'closeSale-2.lua',
-  deleteSale: 'deleteSale-6.lua',
+  deleteSale: 'deleteSale-9.lua',
   checkIn: 'checkInTicket-3.lua',
   join: 'joinQueue-3.lua',
 };
