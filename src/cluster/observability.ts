@@ -8,7 +8,7 @@ import type { Config } from '../config/config';
 import { DashboardSnapshots } from '../dashboard';
 import type { DashboardNudgeMessage } from '../ipc/messages';
 import type { IpcRpc } from '../ipc/rpc';
-import type { Ledger } from '../ledger';
+import type { Ledger, QueueStatus } from '../ledger';
 import { JournalWriter } from '../ledger/embedded/journal/journal-writer';
 import { logLedgerEvents, type Logger } from '../logging';
 import { BATCH_SIZE_BUCKETS, ClusterMetrics, instrumentLedger, LatencyTally, LedgerTally, SaleWatch, serveMetricsPort } from '../metrics';
@@ -24,6 +24,8 @@ export interface ObservedCluster {
 export class PrimaryObservability {
   private readonly ledgerTally = new LedgerTally();
   private readonly holdsExpired = new Map<string, number>();
+  /** Each queue sale's line, as the last queue tick read it. */
+  private readonly queues = new Map<string, QueueStatus>();
   private readonly journal = { fsync: new LatencyTally(), batchSize: new LatencyTally(BATCH_SIZE_BUCKETS) };
   private watch: SaleWatch | undefined;
   private metrics: ClusterMetrics | undefined;
@@ -50,6 +52,11 @@ export class PrimaryObservability {
     });
   }
 
+  /** The queue tick's figures, for the queue metrics and the dashboard. */
+  queueTicked(statuses: readonly QueueStatus[]): void {
+    for (const status of statuses) this.queues.set(status.saleId, status);
+  }
+
   /** What workers may ask the primary for over IPC. */
   readonly ipcHandlers = {
     clusterMetrics: () => this.metricsText(),
@@ -70,6 +77,7 @@ export class PrimaryObservability {
         countsConnections: config.balancer !== 'reuseport',
         sales: () => watch.sales(),
         holdsExpired: this.holdsExpired,
+        queues: () => this.queues.values(),
         journal: config.ledger === 'embedded' ? this.journal : undefined,
       },
       {
@@ -84,7 +92,7 @@ export class PrimaryObservability {
           ),
       },
     );
-    this.dashboard = new DashboardSnapshots({ metrics: this.metrics, watch, slots: observed.slots, ledger: observed.ledger, ledgerKind: config.ledger, balancer: config.balancer });
+    this.dashboard = new DashboardSnapshots({ metrics: this.metrics, watch, slots: observed.slots, ledger: observed.ledger, ledgerKind: config.ledger, balancer: config.balancer, queues: this.queues });
     if (config.metrics && config.metricsPort) this.metricsServer = await serveMetricsPort(config.metricsPort, () => this.metricsText(), this.metrics.contentType);
 
     const nudge = () => {

@@ -136,6 +136,7 @@ export async function runPrimary(config: Config): Promise<void> {
     saleListRefreshMs: 1000,
     warn,
     broadcast: (statuses) => {
+      observability.queueTicked(statuses);
       const message: QueueStatusMessage = { spike: 'queue-status', statuses };
       for (const slot of supervisor.slots) {
         if (slot.worker?.isConnected()) slot.worker.send(message, () => {});

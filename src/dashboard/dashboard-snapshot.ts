@@ -1,7 +1,7 @@
 // The primary assembles what the dashboard shows, once per push whoever asks:
 // the sales from the sale watch, the workers from the supervisor, and the
 // counters from the same merged metrics /metrics serves.
-import type { Ledger } from '../ledger';
+import type { Ledger, QueueStatus } from '../ledger';
 import { METRIC_NAMES, PURCHASE_OUTCOMES, type ClusterMetrics, type SaleWatch } from '../metrics';
 
 export interface SnapshotSlot {
@@ -21,6 +21,8 @@ export interface SnapshotSources {
   readonly ledger: Ledger;
   readonly ledgerKind: string;
   readonly balancer: string;
+  /** Queue sales' lines from the last queue tick. */
+  readonly queues: ReadonlyMap<string, QueueStatus>;
 }
 
 interface Value {
@@ -126,13 +128,15 @@ export class DashboardSnapshots {
         soldOutAt: sale.soldOutAt,
         purchases: purchases.get(sale.id) ?? {},
         holdsExpired: holdsExpired.get(sale.id) ?? 0,
+        queue: queueFigures(this.s.queues.get(sale.id)),
       })),
       workers: this.s.slots().map((slot) => ({
         index: slot.index,
         weight: slot.weight,
         state: slot.state,
         pid: slot.worker?.process.pid ?? null,
-        connections: this.s.balancer === 'proxy' ? slot.connections : null,
+        // handoff and proxy count the connections they hand over; in reuseport the kernel spreads them.
+        connections: this.s.balancer !== 'reuseport' ? slot.connections : null,
         requests: requests.get(String(slot.index)) ?? null,
         restarts: slot.restarts,
         lastOutage: slot.outages.at(-1) ?? null,
@@ -140,4 +144,11 @@ export class DashboardSnapshots {
       })),
     };
   }
+}
+
+/** A queue sale's line for the page: who waits, who joined, who was admitted (the page derives the admit rate). */
+function queueFigures(status: QueueStatus | undefined) {
+  if (status === undefined) return null;
+  const joined = status.pre + status.post;
+  return { joined, admitted: Math.min(status.serving, joined), waiting: Math.max(0, joined - status.serving), drawn: status.drawn };
 }

@@ -26,6 +26,16 @@ export interface SaleFigures {
   readonly paid: number;
 }
 
+/** A queue sale's line, as the primary's last queue tick read it. */
+export interface QueueFigures {
+  readonly saleId: string;
+  /** Places admitted so far (the serving counter). */
+  readonly serving: number;
+  /** Buyers who joined before opening, and after it. */
+  readonly pre: number;
+  readonly post: number;
+}
+
 export interface WorkerSlotFigures {
   readonly index: number;
   readonly state: string;
@@ -42,6 +52,8 @@ export interface PrimaryMetricSources {
   readonly sales: () => Iterable<SaleFigures>;
   /** Holds released by the primary's sweeper, by sale. */
   readonly holdsExpired: ReadonlyMap<string, number>;
+  /** Queue sales' lines from the latest queue tick. */
+  readonly queues: () => Iterable<QueueFigures>;
   /** Embedded ledger only: the journal's group commits. */
   readonly journal?: { readonly fsync: LatencyTally; readonly batchSize: LatencyTally };
 }
@@ -62,6 +74,9 @@ export const METRIC_NAMES = {
   balancerConnections: 'spike_balancer_connections_total',
   workerUp: 'spike_worker_up',
   workerRestarts: 'spike_worker_restarts_total',
+  queueWaiting: 'spike_queue_waiting',
+  queueJoined: 'spike_queue_joined_total',
+  queueAdmitted: 'spike_queue_admitted_total',
   journalFsync: 'spike_journal_fsync_duration_seconds',
   journalBatch: 'spike_journal_batch_size',
 } as const;
@@ -197,11 +212,49 @@ export function definePrimaryMetrics(registry: Registry, s: PrimaryMetricSources
       for (const slot of s.slots()) this.inc({ worker: String(slot.index) }, slot.connections);
     },
   });
+  queueMetrics(registry, s.queues);
   const journal = s.journal;
   registerTallyHistogram(registry, METRIC_NAMES.journalFsync, 'Time one journal batch took to write and fsync (embedded ledger)', function* () {
     if (journal) yield [{}, journal.fsync] as const;
   });
   registerTallyHistogram(registry, METRIC_NAMES.journalBatch, 'Records written by one journal batch, sharing one fsync (embedded ledger)', function* () {
     if (journal) yield [{}, journal.batchSize] as const;
+  });
+}
+
+/** The waiting room, read by the primary's queue tick alone: never summed over workers. */
+function queueMetrics(registry: Registry, queues: PrimaryMetricSources['queues']): void {
+  new Gauge({
+    name: METRIC_NAMES.queueWaiting,
+    help: 'Buyers in a queue sale\'s line not yet admitted',
+    labelNames: ['sale'],
+    registers: [registry],
+    aggregator: 'first',
+    collect() {
+      this.reset();
+      for (const q of queues()) this.set({ sale: q.saleId }, Math.max(0, q.pre + q.post - q.serving));
+    },
+  });
+  new Counter({
+    name: METRIC_NAMES.queueJoined,
+    help: 'Buyers who joined a queue sale\'s line (each buyer once), before and after opening',
+    labelNames: ['sale'],
+    registers: [registry],
+    aggregator: 'first',
+    collect() {
+      this.reset();
+      for (const q of queues()) this.inc({ sale: q.saleId }, q.pre + q.post);
+    },
+  });
+  new Counter({
+    name: METRIC_NAMES.queueAdmitted,
+    help: 'Places in a queue sale\'s line admitted so far (each got a pass)',
+    labelNames: ['sale'],
+    registers: [registry],
+    aggregator: 'first',
+    collect() {
+      this.reset();
+      for (const q of queues()) this.inc({ sale: q.saleId }, Math.min(q.serving, q.pre + q.post));
+    },
   });
 }

@@ -73,6 +73,18 @@ describe('the dashboard in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-sold-out.png'), fullPage: true });
   });
 
+  it("shows a queue sale's waiting room: buyers in line, then admitted once it opens", async () => {
+    const opensAt = Date.now() + 2500;
+    const created = await request(`${server.url}/api/sales`, { method: 'POST', headers: admin, body: { id: 'dashq', total: 3, opensAt: new Date(opensAt).toISOString(), admission: { mode: 'queue', difficulty: 0, admitPerSecond: 2 } } });
+    assert.equal(created.status, 201, created.text);
+    for (let i = 0; i < 8; i++) assert.equal((await request(`${server.url}/api/sales/dashq/queue`, { method: 'POST', body: { userId: `line-${i}` } })).status, 201);
+    // The page shows at most six sales; the newest queue sale is among them.
+    await eventually(async () => (await text('[data-sale="dashq"] [data-field="queue-waiting"]')) === '8', 10_000, 'eight buyers in line before opening');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-queue-waiting.png'), fullPage: true });
+    await eventually(async () => Number(await text('[data-sale="dashq"] [data-field="queue-admitted"]')) >= 2, 15_000, 'buyers admitted after opening');
+    assert.match((await text('[data-sale="dashq"] .queue')) ?? '', /of 8 joined/);
+  });
+
   it('shows a SIGKILLed worker as down, then up again with one restart', async () => {
     await eventually(async () => (await page.$$eval('tr[data-worker]', (rows) => rows.map((row) => row.getAttribute('data-state')))).join() === 'ready,ready', 10_000, 'both workers up');
     const cluster = (await request(`${server.url}/api/cluster`, { headers: admin })).body;

@@ -86,6 +86,24 @@ describe('metrics of a real cluster', () => {
     assert.ok(sumOf(metrics, 'spike_balancer_connections_total') >= 180);
   });
 
+  it("shows a queue sale's line: joined, waiting and admitted, read by the primary alone", async () => {
+    const opensAt = new Date(Date.now() + 3_600_000).toISOString();
+    const created = await request(`${server.url}/api/sales`, { method: 'POST', headers: admin, body: { id: 'metq', total: 5, opensAt, admission: { mode: 'queue', difficulty: 0 } } });
+    assert.equal(created.status, 201, created.text);
+    for (let i = 0; i < 12; i++) {
+      const joined = await request(`${server.url}/api/sales/metq/queue`, { method: 'POST', body: { userId: `q-${i}` } });
+      assert.equal(joined.status, 201, joined.text);
+    }
+    // Before opening nobody is admitted: all twelve wait. The queue tick reads new sales within a second or so.
+    const metrics = await eventually(async () => {
+      const m = await scrape(server);
+      return sumOf(m, 'spike_queue_joined_total', { sale: 'metq' }) === 12 ? m : null;
+    }, 10_000, 'the queue metrics of sale metq');
+    assert.equal(sumOf(metrics, 'spike_queue_waiting', { sale: 'metq' }), 12);
+    assert.equal(sumOf(metrics, 'spike_queue_admitted_total', { sale: 'metq' }), 0);
+    assert.deepEqual(labelSets(metrics, 'spike_queue_waiting'), [{ sale: 'metq' }]);
+  });
+
   it('shows a SIGKILLed worker as down and restarted', async () => {
     const purchasesBefore = sumOf(await scrape(server), 'spike_purchases_total', { sale: 'metr' });
     const cluster = (await request(`${server.url}/api/cluster`, { headers: admin })).body;

@@ -114,11 +114,14 @@ function makeCard(sale) {
   fields.outcomes = outcomes;
   const latency = el('div', 'outcomes');
   fields.latency = latency;
+  const queue = el('div', 'outcomes queue');
+  queue.hidden = true;
+  fields.queue = queue;
 
   const chartBox = el('div', 'chart');
   chartBox.setAttribute('role', 'img');
   chartBox.setAttribute('aria-label', `tickets of sale ${sale.id} over time`);
-  root.append(head, big, counts, outcomes, latency, chartBox);
+  root.append(head, big, counts, outcomes, latency, queue, chartBox);
 
   const data = [[], [], [], [], []];
   const chart = new uPlot(
@@ -195,6 +198,18 @@ function renderSales(snap, before) {
     f.outcomes.innerHTML = parts.length ? `<span class="o">buyers told:</span> ${parts.join('')}` : '<span class="o">no purchase yet</span>';
     const expiring = dt > 0 && prev ? Math.max(0, sale.holdsExpired - prev.holdsExpired) / dt : 0;
     f.latency.innerHTML = `<span class="o">purchase latency (all sales) p50 <b>${ms(p50)}</b></span><span class="o">p99 <b>${ms(p99)}</b></span><span class="o">holds expiring <b>${fmt.format(Math.round(expiring))}/s</b> (${fmt.format(sale.holdsExpired)})</span>`;
+
+    if (sale.queue) {
+      const q = sale.queue;
+      const prevQueue = prev?.queue;
+      const admitRate = dt > 0 && prevQueue ? Math.max(0, q.admitted - prevQueue.admitted) / dt : 0;
+      f.queue.hidden = false;
+      f.queue.innerHTML = `<span class="o">waiting room:</span><span class="o">in line <b data-field="queue-waiting">${fmt.format(q.waiting)}</b></span>` +
+        `<span class="o">admitted <b data-field="queue-admitted">${fmt.format(q.admitted)}</b> of ${fmt.format(q.joined)} joined</span>` +
+        `<span class="o">admitting <b>${fmt.format(Math.round(admitRate))}/s</b></span>${q.drawn ? '' : '<span class="o">pre-queue: drawn at opening</span>'}`;
+    } else {
+      f.queue.hidden = true;
+    }
 
     const d = card.data;
     d[0].push(snap.at / 1000);
