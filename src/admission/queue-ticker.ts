@@ -3,6 +3,7 @@
 // once: the counter moves by elapsed time) and hands the line's figures to
 // the workers, which answer places from them and push them to watchers.
 import type { Ledger, QueueStatus } from '../ledger';
+import { PeriodicTask } from '../system/periodic-task';
 
 export interface QueueTickerOptions {
   readonly intervalMs: number;
@@ -13,36 +14,31 @@ export interface QueueTickerOptions {
 }
 
 export class QueueTicker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly task: PeriodicTask;
   /** Sale id -> whether it is a queue sale still worth ticking (admission never changes after creation). */
   private readonly known = new Map<string, { queue: boolean; closesAt: number | null }>();
   private listedAt = 0;
-  private failing = false;
   ticks = 0;
 
-  constructor(private readonly ledger: Ledger, private readonly options: QueueTickerOptions) {}
-
-  start(): void {
-    const tick = () => {
-      this.running = this.tick().finally(() => {
-        this.running = undefined;
-        if (this.timer) this.timer = setTimeout(tick, this.options.intervalMs);
-      });
-    };
-    this.timer = setTimeout(tick, 0);
+  constructor(private readonly ledger: Ledger, private readonly options: QueueTickerOptions) {
+    this.task = new PeriodicTask(
+      { name: 'queue tick', intervalMs: options.intervalMs, firstPassMs: 0, whileAway: 'the lines wait until it is back', onceBack: 'the lines move', warn: options.warn },
+      () => this.tick(),
+    );
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One tick over every queue sale; also callable directly by tests. */
   async tick(now = Date.now()): Promise<QueueStatus[]> {
     const statuses: QueueStatus[] = [];
-    try {
+    await this.task.guard(async () => {
       if (now - this.listedAt >= this.options.saleListRefreshMs) await this.refreshSales(now);
       const due: Promise<QueueStatus | null>[] = [];
       for (const [saleId, sale] of this.known) {
@@ -52,12 +48,7 @@ export class QueueTicker {
       }
       for (const status of await Promise.all(due)) if (status) statuses.push(status);
       this.ticks++;
-      if (this.failing) this.options.warn('queue tick: the ledger answers again; the lines move');
-      this.failing = false;
-    } catch (error) {
-      if (!this.failing) this.options.warn(`queue tick: cannot reach the ledger (${(error as Error).message}); the lines wait until it is back`);
-      this.failing = true;
-    }
+    });
     if (statuses.length > 0) this.options.broadcast(statuses);
     return statuses;
   }

@@ -7,13 +7,8 @@ import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { spikeError } from '../errors/errors';
 import { isAdmin } from '../http/handler';
 import type { RouteContext } from '../http/route-context';
+import type { DashboardFeed } from './dashboard-feed';
 
-export interface DashboardFeed {
-  /** The cluster's figures as JSON text (src/dashboard/dashboard-snapshot.ts), from the primary; fresh skips its cache. */
-  snapshot(fresh?: boolean): Promise<string>;
-  /** Called with a function that pushes at once: the primary nudges when a worker goes down or comes up. */
-  onNudge?(push: () => void): void;
-}
 
 /** The WebSocket subprotocol that carries the admin token (browsers cannot set an Authorization header on a WebSocket). */
 export const TOKEN_PROTOCOL_PREFIX = 'spike-admin.';

@@ -2,23 +2,15 @@
 // ticket (JSON or its QR code as SVG/PNG, signed and drawn in the worker's
 // render pool), and the gates' check-in, which verifies the signature here
 // and lets the ledger admit each ticket once.
-import type { KeyObject } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { isoTime, spikeError } from '../errors/errors';
-import { ticketPayload, TicketInvalidError, verifyTicket, type TicketFormat, type TicketPayload, type TicketRenderer } from '../tickets';
+import { ticketPayload, TicketInvalidError, verifyTicket, type TicketFormat, type TicketPayload } from '../tickets';
 import { isAdmin, requireJsonContentType } from './handler';
 import { answerFor } from './outcome-answers';
 import { parseJsonObject, readBody } from './read-body';
 import type { RouteContext } from './route-context';
 import { checkId, checkOrderId } from './validate';
 
-/** What the ticket routes need from the worker: its renderer, the public key, and the gates' token. */
-export interface TicketDesk {
-  readonly renderer: TicketRenderer;
-  readonly publicKey: KeyObject;
-  readonly publicKeyPem: string;
-  readonly gateToken: string | undefined;
-}
 
 /** A check-in that names no gate is recorded as from this one. */
 export const UNNAMED_GATE = 'unnamed';

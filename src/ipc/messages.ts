@@ -1,7 +1,8 @@
 // Every message that passes between spike's processes, in one union. Each
 // carries `spike: <type>`, so one guard tells ours from anything else on the
 // channel (Node's own cluster messages, say).
-import type { QueueStatus } from '../ledger';
+// The types module, not the ledger's entry: the entry imports the RPC, which imports these messages.
+import type { QueueStatus } from '../ledger/types';
 
 /** Worker -> primary: serving. */
 export interface ReadyMessage {

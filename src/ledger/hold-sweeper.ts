@@ -5,6 +5,7 @@
 // Now and then it visits every sale once, which restores an index entry lost
 // with a failed-over shard. Several boxes sweeping at once is safe: each hold
 // is released exactly once.
+import { PeriodicTask } from '../system/periodic-task';
 import type { Ledger } from './ledger';
 
 export interface HoldSweeperOptions {
@@ -18,36 +19,31 @@ export interface HoldSweeperOptions {
 }
 
 export class HoldSweeper {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly task: PeriodicTask;
   private fullPassAt = 0;
-  private running: Promise<unknown> | undefined;
-  private failing = false;
   released = 0;
   /** expireHolds calls made, so a Redis command count can tell them from reservations. */
   ledgerCalls = 0;
 
-  constructor(private readonly ledger: Ledger, private readonly options: HoldSweeperOptions) {}
-
-  start(): void {
-    const tick = () => {
-      this.running = this.sweep().finally(() => {
-        this.running = undefined;
-        if (this.timer) this.timer = setTimeout(tick, this.options.intervalMs);
-      });
-    };
-    this.timer = setTimeout(tick, this.options.intervalMs);
+  constructor(private readonly ledger: Ledger, private readonly options: HoldSweeperOptions) {
+    this.task = new PeriodicTask(
+      { name: 'hold sweeper', intervalMs: options.intervalMs, whileAway: 'expired holds wait until it is back', onceBack: 'expiring holds', warn: options.warn },
+      () => this.sweep(),
+    );
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass over every sale; also callable directly, e.g. by tests. */
   async sweep(now = Date.now()): Promise<number> {
     let released = 0;
-    try {
+    await this.task.guard(async () => {
       let saleIds: string[];
       if (now - this.fullPassAt >= this.options.fullPassMs) {
         saleIds = await this.ledger.saleIds();
@@ -63,13 +59,7 @@ export class HoldSweeper {
           released += batch;
         } while (batch === this.options.batch);
       }
-      if (this.failing) this.options.warn('hold sweeper: the ledger answers again; expiring holds');
-      this.failing = false;
-    } catch (error) {
-      // The ledger is away; holds expire once it is back. Say so once per outage.
-      if (!this.failing) this.options.warn(`hold sweeper: cannot reach the ledger (${(error as Error).message}); expired holds wait until it is back`);
-      this.failing = true;
-    }
+    });
     this.released += released;
     return released;
   }

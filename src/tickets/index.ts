@@ -5,3 +5,4 @@ export { resolveSigningKey, readSigningKey, type SigningKey } from './signing-ke
 export { TicketRenderer } from './ticket-renderer';
 export type { TicketFormat, RenderedTicket } from './ticket-render';
 export { TicketIssuer } from './ticket-issuer';
+export type { TicketDesk } from './ticket-desk';

@@ -4,6 +4,7 @@
 // one paid while no issuer ran (a crash, a restart) is issued at the next
 // tick; the ledger issues each exactly once, however many boxes run one.
 import type { Ledger } from '../ledger';
+import { PeriodicTask } from '../system/periodic-task';
 
 export interface TicketIssuerOptions {
   readonly intervalMs: number;
@@ -14,36 +15,31 @@ export interface TicketIssuerOptions {
 }
 
 export class TicketIssuer {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly task: PeriodicTask;
   private saleIds: string[] = [];
   private saleIdsReadAt = 0;
-  private running: Promise<unknown> | undefined;
-  private failing = false;
   issued = 0;
 
-  constructor(private readonly ledger: Ledger, private readonly options: TicketIssuerOptions) {}
-
-  start(): void {
-    const tick = () => {
-      this.running = this.issue().finally(() => {
-        this.running = undefined;
-        if (this.timer) this.timer = setTimeout(tick, this.options.intervalMs);
-      });
-    };
+  constructor(private readonly ledger: Ledger, private readonly options: TicketIssuerOptions) {
     // Tickets left due by a crash are issued by the first pass, one interval after the start.
-    this.timer = setTimeout(tick, this.options.intervalMs);
+    this.task = new PeriodicTask(
+      { name: 'ticket issuer', intervalMs: options.intervalMs, whileAway: 'due tickets wait until it is back', onceBack: 'issuing due tickets', warn: options.warn },
+      () => this.issue(),
+    );
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass over every sale. */
   async issue(now = Date.now()): Promise<number> {
     let issued = 0;
-    try {
+    await this.task.guard(async () => {
       if (now - this.saleIdsReadAt >= this.options.saleListRefreshMs) {
         this.saleIds = await this.ledger.saleIds();
         this.saleIdsReadAt = now;
@@ -55,12 +51,7 @@ export class TicketIssuer {
           issued += batch;
         } while (batch === this.options.batch);
       }
-      if (this.failing) this.options.warn('ticket issuer: the ledger answers again; issuing due tickets');
-      this.failing = false;
-    } catch (error) {
-      if (!this.failing) this.options.warn(`ticket issuer: cannot reach the ledger (${(error as Error).message}); due tickets wait until it is back`);
-      this.failing = true;
-    }
+    });
     this.issued += issued;
     return issued;
   }

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { PeriodicTask } from '../../../src/system/periodic-task';
+
+function task(pass: () => Promise<unknown>, intervalMs = 5) {
+  const warnings: string[] = [];
+  const periodic = new PeriodicTask(
+    { name: 'sweeper', intervalMs, firstPassMs: 0, whileAway: 'work waits', onceBack: 'working', warn: (line) => warnings.push(line) },
+    pass,
+  );
+  return { periodic, warnings };
+}
+
+describe('periodic task', () => {
+  it('warns once when the ledger goes away and once when it is back, whatever the number of failing passes', async () => {
+    let down = false;
+    const { periodic, warnings } = task(async () => undefined);
+    const work = async () => {
+      if (down) throw new Error('ECONNREFUSED');
+    };
+    await periodic.guard(work);
+    down = true;
+    for (let i = 0; i < 5; i++) await periodic.guard(work);
+    down = false;
+    await periodic.guard(work);
+    await periodic.guard(work);
+    assert.deepEqual(warnings, ['sweeper: cannot reach the ledger (ECONNREFUSED); work waits', 'sweeper: the ledger answers again; working']);
+  });
+
+  it('never runs two passes at once, and stop() waits for the pass in flight', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let passes = 0;
+    let finished = 0;
+    const { periodic } = task(async () => {
+      inFlight++;
+      passes++;
+      most = Math.max(most, inFlight);
+      await sleep(15);
+      inFlight--;
+      finished++;
+    }, 1);
+    periodic.start();
+    await sleep(80);
+    await periodic.stop();
+    assert.equal(most, 1);
+    assert.ok(passes >= 2, `${passes} passes in 80 ms`);
+    assert.equal(finished, passes, 'stop() returned with a pass still running');
+    const after = passes;
+    await sleep(30);
+    assert.equal(passes, after, 'a pass ran after stop()');
+  });
+});
