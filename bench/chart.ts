@@ -1,7 +1,7 @@
 // A hand-written SVG of the run: one panel per cell, throughput (req/s, left
 // axis) and p99 latency (ms, right axis) per slice over time, the selling
 // phase shaded, and the bare-uWS baseline as a dashed line. No dependencies.
-import type { BenchResults } from './report';
+import { runFailures, type BenchResults } from './report';
 import type { SeriesPoint } from './spike-cell';
 
 const W = 460;
@@ -65,6 +65,8 @@ function panel(p: Panel, x0: number, y0: number, scale: { t: number; rps: number
     parts.push(`<polyline points="${line((s) => s.rps, sy)}" fill="none" stroke="${THROUGHPUT}" stroke-width="2"/>`);
     parts.push(`<polyline points="${line((s) => s.p99Ms, sp)}" fill="none" stroke="${P99}" stroke-width="1.5"/>`);
     for (const s of p.series) parts.push(`<circle cx="${sx(s.t).toFixed(1)}" cy="${sy(s.rps).toFixed(1)}" r="2.5" fill="${THROUGHPUT}"/>`);
+    // A one-slice cell has no line to draw: its p99 shows as a point.
+    for (const s of p.series) parts.push(`<circle cx="${sx(s.t).toFixed(1)}" cy="${sp(s.p99Ms).toFixed(1)}" r="2" fill="${P99}"/>`);
   }
   if (p.note) parts.push(`<text x="${x0 + M.left + 8}" y="${y0 + M.top + ph / 2}" font-size="12" fill="#b00">${esc(p.note)}</text>`);
   return parts.join('\n');
@@ -76,8 +78,11 @@ export function renderChart(results: BenchResults): string {
   if (results.baseline.series) panels.push({ title: 'baseline: bare uWebSockets.js', series: results.baseline.series, sellingUntil: null });
   for (const cell of results.cells) {
     const ratio = cell.load && baselineRps ? ` (${(cell.load.rps / baselineRps).toFixed(2)}× baseline)` : '';
+    // "audit pass" only for a cell that failed nothing: an audit that passed in a run that failed its bound says which check failed.
+    const failed = runFailures({ ...results, cells: [cell], cluster: null, tickets: null });
+    const verdict = cell.status !== 'ok' ? '' : failed.length > 0 ? `, FAILED: ${failed.map((f) => f.slice(cell.cell.length + 2).split(' (')[0]).join('; ')}` : ', audit pass';
     panels.push({
-      title: `${cell.cell}${ratio}${cell.audit ? (cell.audit.ok ? ', audit pass' : ', AUDIT FAIL') : ''}`,
+      title: `${cell.cell}${ratio}${verdict}`,
       series: cell.series ?? [],
       sellingUntil: cell.soldOutAtMs != null ? cell.soldOutAtMs / 1000 : null,
       note: cell.status === 'ok' ? undefined : 'did not run: see latest.json',

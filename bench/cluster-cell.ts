@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { saleKeys } from '../src/ledger/redis/keys';
 import { RedisLedger } from '../src/ledger/redis/redis-ledger';
-import { PrivateRedisCluster } from '../test/helpers/private-redis-cluster';
+import { PrivateRedisCluster } from '../harness/private-redis-cluster';
 import { runPhase, summarise, type LoadSummary } from './load/phase';
 import type { LoadGenerator } from './load/slice';
 import { startServerProcess, type ServerProcess } from './server-process';

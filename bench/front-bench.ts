@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
+import { PrivateRedis } from '../harness/private-redis';
 import { processCpuMs } from './load/proc-cpu';
-import { dropPrefix } from './redis-admin';
+import { dropPrefix } from '../harness/redis-admin';
 import { startServerProcess, type ServerProcess } from './server-process';
 import { loadFrontSettings, type FrontSettings } from './settings';
 
@@ -122,7 +123,17 @@ async function measureSeedPeer(binary: string, settings: FrontSettings, log: (li
   }
 }
 
-export async function runFrontBench(settings: FrontSettings, log: (line: string) => void): Promise<FrontResults> {
+export async function runFrontBench(frontSettings: FrontSettings, log: (line: string) => void): Promise<FrontResults> {
+  if (!frontSettings.privateRedis) return runFrontBenchOn(frontSettings, log);
+  const redis = await PrivateRedis.start();
+  try {
+    return await runFrontBenchOn({ ...frontSettings, redisUrl: redis.url }, log);
+  } finally {
+    await redis.stop();
+  }
+}
+
+async function runFrontBenchOn(settings: FrontSettings, log: (line: string) => void): Promise<FrontResults> {
   log('front: /buy/ticket per balancer mode (Redis ledger, 10,000 tickets sold by the first load, the rest refused)');
   const cells: FrontCell[] = [];
   const redis = new Redis(settings.redisUrl);

@@ -20,7 +20,7 @@ import { JOURNAL_FILE } from '../src/ledger/embedded/journal/journal';
 import { encodeEvent } from '../src/ledger/embedded/journal/journal-events';
 import { encodeFrame, FILE_MAGIC } from '../src/ledger/embedded/journal/journal-format';
 import { RedisLedger } from '../src/ledger/redis/redis-ledger';
-import { dropPrefix } from './redis-admin';
+import { dropPrefix } from '../harness/redis-admin';
 
 export const IN_FLIGHT = 64;
 /** Orders are held for payment, as with the default DEFAULT_SALE_HOLD_SECONDS, so the expiry index is part of the cost. */

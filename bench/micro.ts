@@ -9,7 +9,7 @@ import { SmoothWeightedRoundRobin } from '../src/front/smooth-wrr';
 import { LocalAllowance } from '../src/inventory/local-allowance';
 import { HttpTally, OUTCOME, PurchaseTally } from '../src/metrics';
 import { RedisLedger } from '../src/ledger/redis/redis-ledger';
-import { dropPrefix } from './redis-admin';
+import { dropPrefix } from '../harness/redis-admin';
 
 export interface MicroTask {
   readonly name: string;

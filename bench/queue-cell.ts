@@ -9,7 +9,7 @@ import http from 'node:http';
 import WebSocket from 'ws';
 import Redis from 'ioredis';
 import { saleKeys } from '../src/ledger/redis/keys';
-import { dropPrefix } from './redis-admin';
+import { dropPrefix } from '../harness/redis-admin';
 import { startServerProcess } from './server-process';
 import type { BenchSettings } from './settings';
 

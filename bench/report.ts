@@ -49,6 +49,32 @@ function rps(summary: LoadSummary | undefined): string {
   return summary ? n(summary.rps) : '-';
 }
 
+/** Under this much load a cell's rates and ratios are mostly start-up and noise. */
+export const SHORT_CELL_MS = 2000;
+
+/** The checks that make the run fail (exit 1), by name: not the speed targets, which are reported, not failed. */
+export function runFailures(results: BenchResults & { cluster?: { variants: Array<{ status: string; audit?: { ok: boolean } | null; error?: string; name?: string }> } | null }): string[] {
+  const failures: string[] = [];
+  for (const cell of results.cells) {
+    if (cell.status !== 'ok') {
+      failures.push(`${cell.cell}: did not run (${cell.error?.split('\n')[0]})`);
+      continue;
+    }
+    if (cell.audit?.ok !== true) failures.push(`${cell.cell}: audit ${cell.audit ? 'failed' : `not available (${cell.auditError})`}`);
+    if ((cell.answers?.failed ?? 1) !== 0) failures.push(`${cell.cell}: ${cell.answers?.failed ?? '?'} failed requests ${JSON.stringify(cell.answers?.failedStatuses ?? {})}`);
+    if (cell.ledgerCalls && !cell.ledgerCalls.ok) failures.push(`${cell.cell}: ledger calls ${cell.ledgerCalls.calls} over the bound ${cell.ledgerCalls.bound} (${cell.ledgerCalls.source}); the audit ${cell.audit?.ok ? 'passed' : 'failed too'}`);
+  }
+  for (const variant of results.cluster?.variants ?? []) {
+    if (variant.status !== 'ok') failures.push(`cluster ${variant.name ?? ''}: did not run (${variant.error?.split('\n')[0]})`);
+    else if (variant.audit?.ok !== true) failures.push(`cluster ${variant.name ?? ''}: audit failed`);
+  }
+  for (const ledger of results.tickets?.ledgers ?? []) {
+    if (ledger.status !== 'ok') failures.push(`tickets on ${ledger.ledger}: did not run`);
+    else if (ledger.checkins?.ok !== true) failures.push(`tickets on ${ledger.ledger}: check-ins not exactly once`);
+  }
+  return failures;
+}
+
 export function cellVerdicts(cell: CellResult, baselineRps: number | null): Array<{ name: string; ok: boolean }> {
   if (cell.status !== 'ok') return [{ name: 'cell ran', ok: false }];
   const verdicts = [
@@ -140,6 +166,7 @@ export function renderReport(results: BenchResults): string {
         `${n(l.abandoned)} in flight when a slice ended, stopped by ${cell.stoppedBy}; ${l.slices} slices, ${(l.loadMs / 1000).toFixed(1)} s load in ${(l.wallMs / 1000).toFixed(1)} s wall`,
     );
     const e = l.errors;
+    if (l.loadMs < SHORT_CELL_MS) out.push(`  WARNING: this cell's load lasted ${(l.loadMs / 1000).toFixed(1)} s; under ${SHORT_CELL_MS / 1000} s its rates and ratios mean little (the README's quick run lasts longer)`);
     out.push(`  errors: ${n(cell.answers!.failed)} (connect ${e.connect}, read ${e.read}, write ${e.write}, timeout ${e.timeout}, other statuses ${JSON.stringify(cell.answers!.failedStatuses)})`);
     if (cell.selling) {
       out.push(

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release, type } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { PrivateRedis } from '../harness/private-redis';
 import { runBaseline } from './baseline';
 import { renderClusterCell, runClusterCell, type ClusterCellResult } from './cluster-cell';
 import { renderChart } from './chart';
@@ -14,7 +15,7 @@ import { WrkGenerator } from './load/wrk-generator';
 import { renderFront, runFrontBench } from './front-bench';
 import { runMetricsCost } from './metrics-cost';
 import { runMicro } from './micro';
-import { cellVerdicts, renderReport, type BenchResults, type MachineInfo } from './report';
+import { cellVerdicts, renderReport, runFailures, type BenchResults, type MachineInfo } from './report';
 import { BenchSettingsError, loadBenchSettings, loadFrontSettings, type BenchSettings } from './settings';
 import { renderQueueCell, runQueueCell } from './queue-cell';
 import { runCell } from './spike-cell';
@@ -52,8 +53,18 @@ export interface RunOptions {
 }
 
 export async function runBench(options: RunOptions): Promise<BenchResults & { cluster: ClusterCellResult | null }> {
-  const { settings } = options;
   const log = options.log ?? ((line: string) => console.error(line));
+  if (!options.settings.privateRedis) return runBenchOn(options.settings, options, log);
+  const redis = await PrivateRedis.start();
+  log(`spike bench: a private redis-server on ${redis.url} for this run (BENCH_REDIS_URL names another)`);
+  try {
+    return await runBenchOn({ ...options.settings, redisUrl: redis.url }, options, log);
+  } finally {
+    await redis.stop();
+  }
+}
+
+async function runBenchOn(settings: BenchSettings, options: RunOptions, log: (line: string) => void): Promise<BenchResults & { cluster: ClusterCellResult | null }> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const generator: LoadGenerator = settings.generator === 'wrk' ? new WrkGenerator() : new AutocannonGenerator();
@@ -135,7 +146,11 @@ async function main(): Promise<void> {
     writeFileSync(join(settings.resultsDir, 'front.txt'), `${table}\n`);
   }
   if (results.tickets) console.log(renderTicketsReport(results.tickets));
-  // Exit 1 when a cell failed its audit or could not run; missed speed targets are reported, not failed.
+  // Exit 1 when a cell failed its audit, its ledger-call bound or could not run, naming which;
+  // missed speed targets are reported, not failed.
+  const failures = runFailures(results);
+  for (const failure of failures) console.error(`bench: FAILED ${failure}`);
+  if (!results.ok && failures.length === 0) console.error('bench: FAILED (see the report above)');
   process.exit(results.ok ? 0 : 1);
 }
 

@@ -30,7 +30,10 @@ export interface BenchSettings {
   readonly maxSeconds: number;
   readonly baselineSeconds: number;
   readonly timeoutSeconds: number;
+  /** The Redis the cells use: BENCH_REDIS_URL, or a private redis-server the run starts (see privateRedis). */
   readonly redisUrl: string;
+  /** No BENCH_REDIS_URL: the run starts its own redis-server on a free port, so its command counts are this run's alone. */
+  readonly privateRedis: boolean;
   /** Run the front cells (npm run bench:front) after the matrix. */
   readonly front: boolean;
   readonly micro: boolean;
@@ -88,6 +91,31 @@ function wrkInstalled(): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, 'wrk')));
 }
 
+/**
+ * A Redis shared with other clients made the ledger-call bound fail on calls
+ * that were not this run's, so the bench starts its own redis-server unless
+ * BENCH_REDIS_URL names one (loopback only: the bench floods what it points at).
+ * REDIS_URL is not read: it is the server's variable, and the bench sets it per cell.
+ */
+function benchRedis(env: Env): { redisUrl: string; privateRedis: boolean } {
+  const named = text(env, 'BENCH_REDIS_URL', '');
+  if (named === '') return { redisUrl: '', privateRedis: true };
+  const loopback = /^redis:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/\d+)?$/;
+  if (!loopback.test(named)) throw new ConfigError('BENCH_REDIS_URL', named, 'the bench only talks to a Redis on loopback, e.g. redis://127.0.0.1:6379');
+  return { redisUrl: named, privateRedis: false };
+}
+
+/**
+ * Where a run writes latest.*: BENCH_RESULTS_DIR; else the committed
+ * bench/results/ only with BENCH_SAVE=1, so an ad-hoc run never overwrites the
+ * figures the README quotes; else bench/results/unsaved/ (git ignores it).
+ */
+function resultsDir(env: Env): string {
+  const committed = join(__dirname, '..', '..', 'bench', 'results');
+  const save = oneOf(env, 'BENCH_SAVE', ['0', '1'], '0') === '1';
+  return text(env, 'BENCH_RESULTS_DIR', save ? committed : join(committed, 'unsaved'));
+}
+
 /** The server variables a user may tune for the run; everything else the bench sets per cell. */
 const SERVER_PASSTHROUGH = [
   'WORKERS', 'WORKER_WEIGHTS', 'LOCAL_BUFFER', 'JOURNAL_FSYNC', 'REDIS_AUTO_PIPELINING', 'LEDGER_TIMEOUT_MS',
@@ -98,10 +126,7 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
   const chosen = oneOf<GeneratorKind | ''>(env, 'BENCH_GENERATOR', ['wrk', 'autocannon'], '');
   const generator: GeneratorKind = chosen === '' ? (wrkInstalled() ? 'wrk' : 'autocannon') : chosen;
   if (generator === 'wrk' && !wrkInstalled()) throw new ConfigError('BENCH_GENERATOR', 'wrk', 'no wrk is on PATH; install wrk or use BENCH_GENERATOR=autocannon');
-  // Loopback only: the bench floods what it points at. REDIS_URL is the server's own variable, used when BENCH_REDIS_URL is unset.
-  const loopback = /^redis:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/\d+)?$/;
-  const redisUrl = text(env, 'BENCH_REDIS_URL', text(env, 'REDIS_URL', 'redis://127.0.0.1:6379'));
-  if (!loopback.test(redisUrl)) throw new ConfigError('BENCH_REDIS_URL', redisUrl, 'the bench only talks to a Redis on loopback, e.g. redis://127.0.0.1:6379');
+  const { redisUrl, privateRedis } = benchRedis(env);
   const serverEnv: Record<string, string> = {};
   for (const name of SERVER_PASSTHROUGH) if (env[name] !== undefined && env[name] !== '') serverEnv[name] = env[name]!;
   const micro = oneOf(env, 'BENCH_MICRO', ['0', '1'], '1');
@@ -118,6 +143,7 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     baselineSeconds: integer(env, 'BENCH_BASELINE_SECONDS', 5, 1, 600),
     timeoutSeconds: integer(env, 'BENCH_TIMEOUT_SECONDS', 2, 1, 60),
     redisUrl,
+    privateRedis,
     front: oneOf(env, 'BENCH_FRONT', ['0', '1'], '1') === '1',
     micro: micro === '1',
     microTimeMs: integer(env, 'BENCH_MICRO_TIME_MS', 500, 50, 60_000),
@@ -129,7 +155,7 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     cluster: oneOf(env, 'BENCH_CLUSTER', ['0', '1'], '1') === '1',
     queue: oneOf(env, 'BENCH_QUEUE', ['0', '1'], '1') === '1',
     queueWatchers: integer(env, 'BENCH_QUEUE_WATCHERS', 10_000, 1, 20_000),
-    resultsDir: text(env, 'BENCH_RESULTS_DIR', join(__dirname, '..', '..', 'bench', 'results')),
+    resultsDir: resultsDir(env),
     cpuProfDir: text(env, 'BENCH_CPU_PROF_DIR', '') || null,
     serverEnv: Object.freeze(serverEnv),
   });
@@ -141,6 +167,7 @@ export interface FrontSettings {
   readonly wrkSeconds: number;
   readonly connections: number;
   readonly redisUrl: string;
+  readonly privateRedis: boolean;
   /** The seed's Go service (build.sh, main.go): ../shared/seed-peer beside the checkout, or one level further up from a worktree. */
   readonly seedPeer: string;
   readonly resultsDir: string;
@@ -157,8 +184,8 @@ export function loadFrontSettings(env: Env = process.env): FrontSettings {
     abRequests: integer(env, 'BENCH_FRONT_AB_REQUESTS', 10_000, 100, 10_000_000),
     wrkSeconds: integer(env, 'BENCH_FRONT_SECONDS', 5, 1, 600),
     connections: integer(env, 'BENCH_CONNECTIONS', 100, 1, 10_000),
-    redisUrl: text(env, 'BENCH_REDIS_URL', env.REDIS_URL || 'redis://127.0.0.1:6379'),
+    ...benchRedis(env),
     seedPeer: text(env, 'BENCH_SEED_PEER', defaultSeedPeer()),
-    resultsDir: text(env, 'BENCH_RESULTS_DIR', join(__dirname, '..', '..', 'bench', 'results')),
+    resultsDir: resultsDir(env),
   };
 }

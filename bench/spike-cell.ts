@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { loadConfig } from '../src/config/config';
 import { hotFunctions, type HotFunction } from './cpu-profile';
-import { dropPrefix, scriptCalls } from './redis-admin';
+import { dropPrefix, scriptCalls } from '../harness/redis-admin';
 import { auditJournal, auditRedis, withApiSold, type Audit, type HeardAnswers } from './audit';
 import { runPhase, summarise, type LoadSummary } from './load/phase';
 import { totalCpuMs } from './load/proc-cpu';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { LoadGenerator } from './load/slice';
-import { dropPrefix } from './redis-admin';
+import { dropPrefix } from '../harness/redis-admin';
 import { startServerProcess, type ServerProcess } from './server-process';
 import type { BenchSettings, LedgerKind } from './settings';
 import { checkinFlood, purchaseWithRenderBurst, type BurstComparison, type CheckinRun } from './tickets-load';

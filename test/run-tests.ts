@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { PrivateRedis } from './helpers/private-redis';
+import { PrivateRedis } from '../harness/private-redis';
 
 type Kind = 'unit' | 'contract' | 'integration' | 'cluster';
 const KINDS: readonly Kind[] = ['unit', 'contract', 'integration', 'cluster'];

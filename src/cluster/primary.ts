@@ -2,7 +2,6 @@
 // default sale exists, forks and supervises the workers, balances connections
 // (handoff, proxy), relays returned stock, and runs the graceful shutdown.
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { openBuyerAuth } from '../auth/buyer-auth';
 import type { Config } from '../config/config';
 import { workerEndpoint } from '../ipc/endpoint';
@@ -18,6 +17,7 @@ import { PrimaryObservability } from './observability';
 import { openSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
 import { WorkerHeartbeat } from './worker-heartbeat';
+import { freePort } from '../system/free-port';
 
 /** A slot whose worker dies this often within the window is left down ('failed'). */
 const CRASH_LIMIT = 5;
@@ -27,16 +27,6 @@ const CRASH_WINDOW_MS = 30_000;
 const log = (line: string, fields: Record<string, unknown> = {}, level: 'info' | 'warn' | 'error' = 'info') => processLogger()[level](fields, line);
 const warn = (line: string) => processLogger().warn(line);
 
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function ensureDefaultSale(ledger: Ledger, config: Config): Promise<void> {
   const created = await ledger.createSale(

@@ -10,7 +10,7 @@ import { saleKeys } from '../../src/ledger/redis/keys';
 import type { RedisLedger } from '../../src/ledger/redis/redis-ledger';
 import { admin, assertSoldExactly, clusterLedger, createSale, flood, startBox, startBoxes, stopBoxes, type Box, type FloodResult } from '../helpers/boxes';
 import { request } from '../helpers/client';
-import { PrivateRedisCluster } from '../helpers/private-redis-cluster';
+import { PrivateRedisCluster } from '../../harness/private-redis-cluster';
 import { eventually } from '../helpers/server';
 
 const PREFIX = 'failures';

@@ -6,15 +6,15 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import net from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { RedisLedger } from '../../src/ledger/redis/redis-ledger';
 import { admin, assertSoldExactly, clusterLedger, createSale, startBox, stopBoxes, type Box } from '../helpers/boxes';
 import { crowd, request, statusCounts } from '../helpers/client';
-import { PrivateRedisCluster } from '../helpers/private-redis-cluster';
+import { PrivateRedisCluster } from '../../harness/private-redis-cluster';
 import { eventually } from '../helpers/server';
+import { freePort } from '../../src/system/free-port';
 
 const run = promisify(execFile);
 const PREFIX = 'front';
@@ -26,16 +26,6 @@ let nginx: ChildProcess | undefined;
 let front: string;
 let prefix: string | undefined;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** The shipped config with the boxes' ports, a free listen port, and every path nginx writes under `prefix`. */
 export function generatedConfig(shipped: string, listenPort: number, upstreams: Array<{ port: number; weight: number }>, prefix: string): string {

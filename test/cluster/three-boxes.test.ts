@@ -9,7 +9,7 @@ import { saleKeys } from '../../src/ledger/redis/keys';
 import { admin, assertSoldExactly, clusterLedger, createSale, startBoxes, stopBoxes, type Box } from '../helpers/boxes';
 import { crowd, request, statusCounts } from '../helpers/client';
 import { eventually } from '../helpers/server';
-import { PrivateRedisCluster } from '../helpers/private-redis-cluster';
+import { PrivateRedisCluster } from '../../harness/private-redis-cluster';
 
 const PREFIX = 'boxes';
 const LOCAL_BUFFER = 10;

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { saleKeys } from '../../src/ledger/redis/keys';
 import { RedisLedger } from '../../src/ledger/redis/redis-ledger';
 import { crowd, request, statusCounts } from '../helpers/client';
-import { PrivateRedisCluster } from '../helpers/private-redis-cluster';
+import { PrivateRedisCluster } from '../../harness/private-redis-cluster';
 import { ADMIN_TOKEN, startServer } from '../helpers/server';
 import { ledgerContract } from './ledger-contract';
 

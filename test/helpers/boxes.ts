@@ -7,7 +7,7 @@ import { RedisLedger } from '../../src/ledger/redis/redis-ledger';
 import { saleKeys } from '../../src/ledger/redis/keys';
 import type { SaleAudit } from '../../src/ledger';
 import { request } from './client';
-import type { PrivateRedisCluster } from './private-redis-cluster';
+import type { PrivateRedisCluster } from '../../harness/private-redis-cluster';
 import { ADMIN_TOKEN, startServer, type RunningServer } from './server';
 
 export const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };

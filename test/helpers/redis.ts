@@ -12,4 +12,4 @@ export function adminRedis(url = REDIS_URL): Redis {
   return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
 }
 
-export { dropPrefix, scriptCalls } from '../../bench/redis-admin';
+export { dropPrefix, scriptCalls } from '../../harness/redis-admin';

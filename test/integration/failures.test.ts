@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { RedisLedger } from '../../src/ledger/redis/redis-ledger';
 import { newOrderId } from '../../src/inventory/order-ids';
 import { crowd, request, statusCounts, type Reply } from '../helpers/client';
-import { PrivateRedis } from '../helpers/private-redis';
+import { PrivateRedis } from '../../harness/private-redis';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
 import { isProcessAlive } from '../../src/system/process-alive';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { crowd, request, statusCounts } from '../helpers/client';
-import { PrivateRedis } from '../helpers/private-redis';
+import { PrivateRedis } from '../../harness/private-redis';
 import { eventually, startServer, type RunningServer } from '../helpers/server';
 
 const METRICS_TOKEN = 'metrics-secret-9f3k2';

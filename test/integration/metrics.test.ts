@@ -3,7 +3,6 @@
 // restart; and nobody without a token reads it.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,20 +10,11 @@ import WebSocket from 'ws';
 import { crowd, request, statusCounts } from '../helpers/client';
 import { labelSets, parseMetrics, scrape, sumOf } from '../helpers/metrics';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
+import { freePort } from '../../src/system/free-port';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const METRICS_TOKEN = 'prometheus-reader-token';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('metrics of a real cluster', () => {
   let server: RunningServer;

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { crowd, request, statusCounts, type Reply } from '../helpers/client';
-import { PrivateRedis } from '../helpers/private-redis';
+import { PrivateRedis } from '../../harness/private-redis';
 import { adminRedis, dropPrefix, REDIS_URL, scriptCalls, uniquePrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, startServer, type RunningServer } from '../helpers/server';
 import { saleKeys } from '../../src/ledger/redis/keys';
