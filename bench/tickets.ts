@@ -106,7 +106,7 @@ export function renderTicketsReport(results: TicketBenchResults): string {
       `  purchases during ${b.burst.ok} renders (${f(b.burst.perSecond)} renders/s, ${f(b.burst.seconds, 1)} s): ${f(b.during.rps)}/s, p99 ${f(b.during.p99Ms, 2)} ms (median of ${b.rounds.map((r) => f(r.during.p99Ms, 1)).join(', ')} ms)`,
       `  purchases beside an idle-priority process doing the same work: ${f(b.burner.rps)}/s, p99 ${f(b.burner.p99Ms, 2)} ms (what using the spare CPU at all costs here: p99 ×${f(b.burnerP99Ratio, 2)})`,
       `  p99 ×${f(b.p99Ratio, 2)} (target <= 1.2; ×${f(b.p99RatioToBurner, 2)} against the idle burner), throughput ×${f(b.rpsRatio, 2)} (target >= 0.90): ${b.p99Ratio <= 1.2 && b.rpsRatio >= 0.9 ? 'met' : 'MISSED'}`,
-      `  check-ins: ${f(c.perSecond)}/s, p99 ${f(c.p99Ms, 2)} ms; ${c.tickets} tickets sent ${CHECKIN_REPEATS}x: ${c.admitted} admitted, ${c.alreadyUsed} already_used, ${c.other} other; ledger counts ${c.ledgerCheckedIn} checked in: audit ${c.ok ? 'ok' : 'FAILED'}`,
+      `  check-ins: ${f(c.perSecond)}/s, p99 ${f(c.p99Ms, 2)} ms; ${c.tickets} tickets sent ${CHECKIN_REPEATS}x: ${c.admitted} admitted, ${c.alreadyUsed} already_used, ${c.other} other, ${c.abandoned} unanswered when wrk stopped at the quota; ledger counts ${c.ledgerCheckedIn} checked in: audit ${c.ok ? 'ok' : 'FAILED'}`,
       `  check-ins / purchases: ×${f(l.checkinToPurchase!, 2)} (target >= 0.5): ${l.checkinToPurchase! >= 0.5 ? 'met' : 'MISSED'}`,
     );
   }

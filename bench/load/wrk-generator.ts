@@ -30,8 +30,9 @@ export class WrkGenerator implements LoadGenerator {
     const args = [
       `-t${request.threads}`,
       `-c${Math.max(request.connections, request.threads)}`,
-      // wrk's own clock never ends a slice; the driver does, with SIGINT.
-      '-d3600s',
+      // The driver ends a slice with SIGINT; wrk's own clock, a little later, only
+      // ends a wrk whose driver died (a test's timeout) instead of an hour on.
+      `-d${Math.ceil(request.durationMs / 1000) + 10}s`,
       `--timeout`, `${request.timeoutSeconds}s`,
       '-s', WRK_SCRIPT,
       url.origin,
