@@ -47,6 +47,14 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     if (!sale) throw spikeError('SALE_NOT_FOUND', { saleId });
     return sale;
   };
+  // The admin's reads ask the ledger, not this worker's view: right after a
+  // delete on another worker, the view may not have heard of it yet, and an
+  // operator reading a sale's orders or feed must not be told of a sale that is gone.
+  const saleInLedger = async (saleId: string) => {
+    const sale = await ctx.keeper.sales.reload(saleId);
+    if (!sale) throw spikeError('SALE_NOT_FOUND', { saleId });
+    return sale;
+  };
 
   app.post('/api/sales', handle(async (exchange, req) => {
     const authorization = req.getHeader('authorization');
@@ -174,7 +182,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const state: OrderState | undefined = checkOrderState(req.getQuery('state') ?? '');
     const cursor = checkPosition('cursor', req.getQuery('cursor') ?? '');
     const limit = checkLimit(req.getQuery('limit') ?? '', 100, 1000);
-    await existingSale(saleId);
+    await saleInLedger(saleId);
     const page = await ctx.ledger.listOrders(saleId, { state, cursor, limit });
     exchange.sendJson(200, { orders: page.orders.map(orderToJson), cursor: page.cursor });
   }));
@@ -194,7 +202,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     const saleId = checkId('sale id', req.getParameter(0));
     const after = checkPosition('after', req.getQuery('after') ?? '');
     const limit = checkLimit(req.getQuery('limit') ?? '', 100, 1000);
-    await existingSale(saleId);
+    await saleInLedger(saleId);
     const page = await ctx.ledger.readFeed(saleId, after, limit);
     exchange.sendJson(200, { events: page.events.map(feedEventToJson), last: page.last });
   }));

@@ -125,7 +125,11 @@ export class StockKeeper {
     switch (outcome.kind) {
       case 'reserved':
         this.sales.noteSold(saleId, outcome.sold);
-        if (outcome.sold >= outcome.total) gate.allowance.markSoldOut();
+        if (outcome.sold >= outcome.total) {
+          // This worker answers the next buyers itself: it must know when a hold may free a ticket.
+          gate.allowance.markSoldOut();
+          gate.nextReleaseAt = outcome.nextReleaseAt;
+        }
         break;
       case 'sold_out':
         gate.allowance.markSoldOut();

@@ -46,7 +46,8 @@ interface OutcomeSpec {
 
 export const OUTCOMES = {
   reserve: {
-    reserved: { fields: ['order', 'sold', 'total'], status: 201 },
+    // nextReleaseAt: set when this sold the last ticket (as sold_out's), so the worker that sold it can say when to look again.
+    reserved: { fields: ['order', 'sold', 'total', 'nextReleaseAt'], status: 201 },
     replayed: { fields: ['order'], status: 201, replayed: true },
     sold_out: { fields: ['total', 'nextReleaseAt'], error: 'SOLD_OUT', errorWhileHeld: 'SOLD_OUT_HOLDS_PENDING' },
     limit_reached: { fields: ['perUserLimit'], error: 'LIMIT_REACHED' },

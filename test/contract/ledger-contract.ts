@@ -188,6 +188,22 @@ function orderLifecycleContract(ledgerOf: () => Ledger): void {
   describe('order lifecycle', () => {
     const T = 1_800_000_000_000;
 
+    it('the purchase that takes the last ticket says when the earliest pending hold runs out; the others say 0', async () => {
+      const ledger = ledgerOf();
+      const sale = spec({ total: 2, holdSeconds: 60 });
+      await ledger.createSale(sale, T);
+      const first = await reserveOk(ledger, sale.id, 'alice', T);
+      assert.equal(first.nextReleaseAt, 0);
+      const last = await reserveOk(ledger, sale.id, 'bob', T + 5_000);
+      assert.equal(last.nextReleaseAt, T + 60_000, "alice's hold, the earlier of the two");
+      const atOnce = spec({ total: 1, holdSeconds: 0 });
+      await ledger.createSale(atOnce, T);
+      assert.equal((await reserveOk(ledger, atOnce.id, 'carol', T)).nextReleaseAt, 0, 'nothing held: nothing to come back');
+      const alone = spec({ total: 1, holdSeconds: 30 });
+      await ledger.createSale(alone, T);
+      assert.equal((await reserveOk(ledger, alone.id, 'dave', T)).nextReleaseAt, T + 30_000, 'its own hold');
+    });
+
     it('a purchase holds the ticket for holdSeconds; holdSeconds 0 sells at once', async () => {
       const ledger = ledgerOf();
       const held = spec({ holdSeconds: 60 });

@@ -93,7 +93,9 @@ export class ReferenceLedger {
     sale.orders.push(order);
     sale.requests.set(requestKey, orderId);
     sale.feed.push({ orderId, userId, state: order.state, at: now });
-    return { kind: 'reserved', order, sold: this.sold(sale), total };
+    const sold = this.sold(sale);
+    const holds = sale.orders.filter((o) => o.state === 'reserved').map((o) => o.expiresAt!);
+    return { kind: 'reserved', order, sold, total, nextReleaseAt: sold >= total && holds.length > 0 ? Math.min(...holds) : 0 };
   }
 
   /** `actor` null is an admin. */

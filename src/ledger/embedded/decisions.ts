@@ -94,7 +94,11 @@ export function decideReserve(state: LedgerState, request: ReserveRequest): Deci
     expiresAt: held ? request.now + holdSeconds * 1000 : null,
     updatedAt: request.now,
   };
-  return { result: { kind: 'reserved', order, sold: sale.sold + 1, total }, events: [event] };
+  const sold = sale.sold + 1;
+  // The last ticket: the earliest hold pending, this new one included (as the script's ZRANGE sees it).
+  const pending = sold >= total ? nextReleaseAt(sale) : 0;
+  const lastRelease = sold < total ? 0 : pending > 0 && (order.expiresAt === null || pending <= order.expiresAt) ? pending : (order.expiresAt ?? 0);
+  return { result: { kind: 'reserved', order, sold, total, nextReleaseAt: lastRelease }, events: [event] };
 }
 
 /** The order an actor may act on, or the refusal to give instead (the Lua scripts' orderForActor). */

@@ -19,7 +19,10 @@
 
   Returns {outcome, ...fields}; the outcome names and their fields are the
   `reserve` table of src/ledger/outcomes.ts:
-    {'reserved', orderJson, sold, total}  state "reserved" with a hold, or "paid" when holdSeconds is 0
+    {'reserved', orderJson, sold, total, nextReleaseAt}
+                                          state "reserved" with a hold, or "paid" when holdSeconds is 0;
+                                          nextReleaseAt as for sold_out when this sold the last ticket
+                                          (the worker that sold it answers the next buyers itself), else 0
     {'replayed', orderJson}               this requestKey already made an order
     {'sold_out', total, nextReleaseAt}    sold >= total; nextReleaseAt is the earliest pending
                                           hold's expiresAt (the holds zset's first entry), 0 when none
@@ -115,4 +118,11 @@ appendFeed(KEYS[6], order)
 if fields[8] then
   redis.call('ZADD', KEYS[8], passPlace, passPlace)
 end
-return {'reserved', json, sold, total}
+-- The last ticket: the worker that sold it turns the next buyers away itself,
+-- and tells them when a hold may bring one back.
+local nextReleaseAt = 0
+if sold >= total then
+  local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+  nextReleaseAt = tonumber(first[2] or '0')
+end
+return {'reserved', json, sold, total, nextReleaseAt}
