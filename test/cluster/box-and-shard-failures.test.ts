@@ -40,9 +40,14 @@ async function lostOrders(result: FloodResult, tag: string): Promise<string[]> {
   return lost;
 }
 
-function assertEveryBuyerAnswered(result: FloodResult, total: number): void {
+/**
+ * Every buyer got a final 201 or 409, and the 201s are the tickets: `lost`
+ * acknowledged orders (a failover without WAIT may drop the last writes the
+ * dead master had not replicated) were sold again, so they add to the 201s.
+ */
+function assertEveryBuyerAnswered(result: FloodResult, total: number, lost = 0): void {
   const finals = result.final.map((a) => a.status);
-  assert.equal(finals.filter((s) => s === 201).length, total, `final answers: ${JSON.stringify(countBy(finals))}`);
+  assert.equal(finals.filter((s) => s === 201).length, total + lost, `final answers: ${JSON.stringify(countBy(finals))}, ${lost} acknowledged orders lost`);
   assert.equal(finals.filter((s) => s !== 201 && s !== 409).length, 0, `final answers: ${JSON.stringify(countBy(finals))}`);
 }
 
@@ -131,11 +136,12 @@ describe('failures mid-sale across boxes', () => {
     let failover: Promise<Awaited<ReturnType<typeof failOver>>> | undefined;
     const result = await flood({ boxes, saleId, buyers: 2000, concurrency: 40, tag: 'f0', onProgress: (n) => void (n === 400 && (failover = failOver(saleId))) });
     const { killedPort, killAt, promotedAt } = await failover!;
-    assertEveryBuyerAnswered(result, total);
     const audit = await ledger.audit(saleId);
     assert.equal(audit!.sold, total);
     assert.equal(audit!.buyersOverLimit, 0);
+    // Without WAIT the replica may lack the dead master's last writes: those orders are lost and their tickets sold again (the next test shows WAIT closes this).
     const lost = await lostOrders(result, 'f0');
+    assertEveryBuyerAnswered(result, total, lost.length);
     const window = outageWindow(result, killAt);
     console.log(`# failover, no WAIT: replica promoted ${promotedAt - killAt} ms after the kill; ${window.failures} failed attempts ${JSON.stringify(window.codes)} first ${window.firstFailureMs} ms after the kill; selling resumed ${window.windowMs} ms after the first failure (${window.failuresAfterResume} failures after that); acknowledged orders lost: ${lost.length} of ${result.acknowledged.size}`);
     assert.ok(window.unavailable, 'every 503 is ledger_unavailable');
