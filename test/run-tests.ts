@@ -55,15 +55,51 @@ function run(kind: Kind, env: NodeJS.ProcessEnv): Promise<number> {
     console.error(`test: no ${kind} tests found under ${join(__dirname, kind)}; run npm run build first`);
     return Promise.resolve(1);
   }
-  // Unit tests share nothing, so they run in parallel; the others start servers and run one file at a time.
+  if (kind === 'unit') return runUnit(files, env);
+  // The others start servers and run one file at a time.
   // A cluster test starts a whole Redis Cluster and several boxes, and waits out failovers;
   // the render-burst test measures 1,200 renders in interleaved rounds (75 s quiet, more when loaded).
   const timeout = kind === 'cluster' ? 180_000 : kind === 'integration' ? 300_000 : 120_000;
-  const args = kind === 'unit' ? ['--test', '--test-timeout=60000', ...files] : ['--test', '--test-concurrency=1', `--test-timeout=${timeout}`, ...files];
+  const args = ['--test', '--test-concurrency=1', `--test-timeout=${timeout}`, ...files];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { env, stdio: 'inherit' });
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
+}
+
+/** A whole unit process may take this long; a hung test fails the run instead of hanging it. */
+const UNIT_PROCESS_MS = 120_000;
+
+/**
+ * Unit tests share nothing, so they run in two processes (one per core of
+ * these boxes), each holding half the files (unit-process.ts), with their TAP
+ * printed one after the other.
+ */
+async function runUnit(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const halves = [files.filter((_, i) => i % 2 === 0), files.filter((_, i) => i % 2 === 1)].filter((half) => half.length > 0);
+  const runs = halves.map(
+    (half) =>
+      new Promise<{ code: number; output: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--test-reporter=tap', join(__dirname, 'unit-process.js'), ...half], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        const timer = setTimeout(() => {
+          output += `\ntest: unit process still running after ${UNIT_PROCESS_MS / 1000} s (a test hangs); killed\n`;
+          child.kill('SIGKILL');
+        }, UNIT_PROCESS_MS);
+        child.once('exit', (code, signal) => {
+          clearTimeout(timer);
+          resolve({ code: code ?? (signal ? 1 : 0), output });
+        });
+      }),
+  );
+  let worst = 0;
+  for (const run of await Promise.all(runs)) {
+    process.stdout.write(run.output);
+    worst = Math.max(worst, run.code);
+  }
+  return worst;
 }
 
 async function main(): Promise<number> {
