@@ -11,51 +11,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RedisLedger } from '../../src/ledger/redis/redis-ledger';
 import { newOrderId } from '../../src/inventory/order-ids';
-import { crowd, request, statusCounts, type Reply } from '../helpers/client';
+import { crowd, request, statusCounts } from '../helpers/client';
 import { PrivateRedis } from '../../harness/private-redis';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
-import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
+import { eventually, startServer, type RunningServer } from '../helpers/server';
+import { acknowledged, createSale, ledgerState, workers, type WorkerStats } from '../helpers/cluster-state';
 import { isProcessAlive } from '../../src/system/process-alive';
-import { saleKeys } from '../../src/ledger/redis/keys';
-
-const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-
-interface WorkerStats {
-  slot: number;
-  state: string;
-  pid: number | null;
-  connections: number | null;
-  restarts: number;
-  outages: Array<{ downAt: string; upAt: string | null; downForMs: number | null; connectionsAtDown: number; connectionsAtUp: number | null }>;
-}
-
-async function workers(server: RunningServer): Promise<WorkerStats[]> {
-  const reply = await request(`${server.url}/api/cluster`, { headers: admin });
-  assert.equal(reply.status, 200, reply.text);
-  return reply.body.workers;
-}
-
-async function createSale(server: RunningServer, id: string, total: number): Promise<void> {
-  const reply = await request(`${server.url}/api/sales`, { method: 'POST', headers: admin, body: { id, total } });
-  assert.equal(reply.status, 201, reply.text);
-}
-
-/** The ledger's own state: sold, orders, and whether any buyer holds more than one ticket. */
-async function ledgerState(redisUrl: string, prefix: string, saleId: string) {
-  const redis = adminRedis(redisUrl);
-  try {
-    const sold = Number(await redis.hget(saleKeys(prefix, saleId).sale, 'sold'));
-    const orders = await redis.hgetall(saleKeys(prefix, saleId).orders);
-    const held = await redis.hvals(saleKeys(prefix, saleId).buyers);
-    return { sold, orders, buyers: held.length, overLimit: held.filter((count) => count !== '1').length };
-  } finally {
-    await redis.quit();
-  }
-}
-
-function acknowledged(replies: Reply[]): Reply[] {
-  return replies.filter((reply) => reply?.status === 201);
-}
 
 describe('a worker that keeps crashing', () => {
   const prefix = uniquePrefix('crashloop');
