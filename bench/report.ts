@@ -6,6 +6,7 @@ import type { MicroResult } from './micro';
 import type { LoadSummary } from './load/phase';
 import type { BenchSettings } from './settings';
 import type { CellResult } from './spike-cell';
+import { renderSelling, type SellingResult } from './selling-cell';
 
 export const SEED_ARTICLE_RPS = 4276;
 export const TARGET_RATIO: Record<string, number> = { handoff: 0.5, proxy: 0.4, reuseport: 0.7 };
@@ -32,6 +33,8 @@ export interface BenchResults {
   readonly tickets?: TicketBenchResults | null;
   /** Absent in results written before the phase existed. */
   readonly metricsCost?: MetricsCostResult | null;
+  /** The selling cells (bench/selling-cell.ts); absent in older results. */
+  readonly selling?: SellingResult[] | null;
   /** The waiting-room cell (bench/queue-cell.ts); absent in older results. */
   readonly queue?: unknown;
   readonly ok: boolean;
@@ -67,6 +70,13 @@ export function runFailures(results: BenchResults & { cluster?: { variants: Arra
   for (const variant of results.cluster?.variants ?? []) {
     if (variant.status !== 'ok') failures.push(`cluster ${variant.name ?? ''}: did not run (${variant.error?.split('\n')[0]})`);
     else if (variant.audit?.ok !== true) failures.push(`cluster ${variant.name ?? ''}: audit failed`);
+  }
+  for (const selling of results.selling ?? []) {
+    const cell = selling.cell;
+    const name = `selling ${selling.balancer}:${selling.ledger}`;
+    if (cell.status !== 'ok') failures.push(`${name}: did not run (${cell.error?.split('\n')[0]})`);
+    else if (cell.audit?.ok !== true) failures.push(`${name}: audit ${cell.audit ? 'failed' : `not available (${cell.auditError})`}`);
+    else if ((cell.answers?.failed ?? 1) !== 0) failures.push(`${name}: ${cell.answers?.failed ?? '?'} failed requests`);
   }
   for (const ledger of results.tickets?.ledgers ?? []) {
     if (ledger.status !== 'ok') failures.push(`tickets on ${ledger.ledger}: did not run`);
@@ -217,6 +227,7 @@ export function renderReport(results: BenchResults): string {
   }
 
   if (results.metricsCost) out.push(...renderMetricsCost(results.metricsCost), '');
+  if (results.selling && results.selling.length > 0) out.push(renderSelling(results.selling), '');
 
   if (results.micro) {
     out.push('micro-benchmarks (tinybench)');

@@ -19,6 +19,7 @@ import { cellVerdicts, renderReport, runFailures, type BenchResults, type Machin
 import { BenchSettingsError, loadBenchSettings, loadFrontSettings, type BenchSettings } from './settings';
 import { renderQueueCell, runQueueCell } from './queue-cell';
 import { runCell } from './spike-cell';
+import { renderSelling, runSellingCells } from './selling-cell';
 import { renderTicketsReport, runTicketsBench } from './tickets';
 
 async function machineInfo(redisUrl: string): Promise<MachineInfo> {
@@ -79,6 +80,8 @@ async function runBenchOn(settings: BenchSettings, options: RunOptions, log: (li
     if (result.status !== 'ok') log(`  ${result.cell} FAILED: ${result.error?.split('\n')[0]}`);
     cells.push(result);
   }
+  const selling = settings.sellingTickets > 0 ? await runSellingCells(settings, generator, log) : null;
+  if (selling) log(renderSelling(selling));
   const metricsCost = settings.metricsCostSeconds > 0 ? await runMetricsCost(settings, generator, log) : null;
   const cluster = settings.cluster ? await runClusterCell(settings, generator, log) : null;
   const queue = settings.queue ? await runQueueCell(settings, log).catch((error: Error) => ({ error: error.message })) : null;
@@ -97,13 +100,15 @@ async function runBenchOn(settings: BenchSettings, options: RunOptions, log: (li
     cells,
     micro,
     metricsCost,
+    selling,
     cluster,
     queue,
     tickets,
     ok:
       (tickets?.ledgers.every((l) => l.status === 'ok' && l.checkins?.ok === true) ?? true) &&
       cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false) &&
-      (cluster?.variants.every((v) => v.status === 'ok' && v.audit?.ok === true) ?? true),
+      (cluster?.variants.every((v) => v.status === 'ok' && v.audit?.ok === true) ?? true) &&
+      (selling?.every((s) => s.cell.status === 'ok' && s.cell.audit?.ok === true && (s.cell.answers?.failed ?? 1) === 0) ?? true),
   };
   if (options.write !== false) {
     mkdirSync(settings.resultsDir, { recursive: true });

@@ -20,6 +20,8 @@ export interface BenchSettings {
   readonly queue: boolean;
   readonly queueWatchers: number;
   readonly tickets: number;
+  /** Tickets of the selling cell's sale per ledger (bench/selling-cell.ts); 0 skips it. */
+  readonly sellingTickets: number;
   readonly matrix: readonly Cell[];
   readonly connections: number;
   readonly threads: number;
@@ -134,6 +136,7 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
   return Object.freeze({
     users: integer(env, 'BENCH_USERS', 1_000_000, 1, 100_000_000),
     tickets: integer(env, 'BENCH_TICKETS', 10_000, 1, 10_000_000),
+    sellingTickets: integer(env, 'BENCH_SELLING_TICKETS', 200_000, 0, 10_000_000),
     matrix: Object.freeze(matrixFrom(env)),
     connections: integer(env, 'BENCH_CONNECTIONS', 100, 1, 10_000),
     threads: integer(env, 'BENCH_THREADS', 1, 1, 64),

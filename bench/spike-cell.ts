@@ -24,6 +24,8 @@ export interface SeriesPoint {
   /** Seconds after the cell's load began (middle of the slice). */
   readonly t: number;
   readonly rps: number;
+  /** 201s per second in the slice: tickets sold (absent in results written before it existed). */
+  readonly sold?: number;
   readonly p99Ms: number;
   readonly phase: string;
 }
@@ -110,6 +112,7 @@ export function seriesOf(slices: readonly SliceResult[]): SeriesPoint[] {
     .map((s) => ({
       t: (s.startMs + s.endMs) / 2000,
       rps: (s.responses * 1000) / s.durationMs,
+      sold: ((s.statuses['201'] ?? 0) * 1000) / s.durationMs,
       p99Ms: summarise([s]).latencyUs.p99 / 1000,
       phase: s.phase ?? 'load',
     }));

@@ -51,6 +51,8 @@ test('bench harness: 1,000 buyers for 100 tickets in four cells, audit perfect',
     BENCH_TICKET_CHECKINS: '50',
     // Its own test (bench-metrics-cost.test.ts): six server starts would not fit this one's time.
     BENCH_METRICS_COST_SECONDS: '0',
+    // The selling cell at a size that still shows it works: one sale per ledger, and each ledger's own limit.
+    BENCH_SELLING_TICKETS: '3000',
     BENCH_BASELINE_SECONDS: '1',
     BENCH_SLICE_MS: '1000',
     BENCH_MAX_SECONDS: '15',
@@ -84,6 +86,14 @@ test('bench harness: 1,000 buyers for 100 tickets in four cells, audit perfect',
     if (cell.ledgerCalls) assert.ok(cell.ledgerCalls.calls >= 100 && cell.ledgerCalls.ok, `${cell.cell} ledger calls ${JSON.stringify(cell.ledgerCalls)}`);
     const splitTotal = cell.split!.workers.reduce((sum, w) => sum + w.count, 0);
     assert.ok(splitTotal > 0, `${cell.cell}: no per-worker split`);
+  }
+  assert.deepEqual(results.selling!.map((s) => s.ledger).sort(), ['embedded', 'redis']);
+  for (const selling of results.selling!) {
+    assert.equal(selling.cell.status, 'ok', `selling ${selling.ledger}: ${selling.cell.error}\n${context}`);
+    assert.equal(selling.cell.audit?.ok, true, `selling ${selling.ledger} audit: ${JSON.stringify(selling.cell.audit?.checks ?? selling.cell.auditError)}`);
+    assert.equal(selling.cell.audit!.sold, 3000);
+    assert.equal(selling.balancer, 'handoff');
+    assert.ok(selling.limit && selling.limit.perSecond > 0, `selling ${selling.ledger}: ledger limit ${JSON.stringify(selling.limit ?? selling.limitError)}`);
   }
   assert.equal(results.ok, true, context);
 

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { renderChart } from '../../../bench/chart';
 import type { LoadSummary } from '../../../bench/load/phase';
 import { renderReport, runFailures, type BenchResults } from '../../../bench/report';
+import { steadySellingRate } from '../../../bench/selling-cell';
 import { loadBenchSettings } from '../../../bench/settings';
 import type { CellResult } from '../../../bench/spike-cell';
 
@@ -81,6 +82,13 @@ describe('bench verdicts', () => {
     const svg = renderChart(results([cell()]));
     assert.equal((svg.match(/<circle [^>]*fill="[^"]+"\/>/g) ?? []).length >= 2, true);
     assert.match(svg, /<circle [^>]*r="2" /);
+  });
+
+  it("the selling cell's steady rate is the median of its selling slices, the ramp-up and the cut-short last one left out", () => {
+    const point = (sold: number, phase = 'selling') => ({ t: 0, rps: sold, sold, p99Ms: 1, phase });
+    const series = [point(4000), point(15000), point(17000), point(14000), point(2500), point(0, 'sold-out')];
+    assert.deepEqual(steadySellingRate({ series }), { rate: 15000, slices: 5 });
+    assert.deepEqual(steadySellingRate({ series: [point(4000), point(9000)] }), { rate: null, slices: 2 });
   });
 
   it('a cell under 2 s of load warns that its ratios mean little', () => {
