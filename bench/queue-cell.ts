@@ -1,15 +1,20 @@
 // The `queue` cell: a waiting-room sale against the same ledger's open sale,
-// measured in one run with one client (keep-alive HTTP, BENCH_CONNECTIONS in
-// flight): joins/s against the open cell's selling-phase purchases/s,
+// measured in one run with one client (wrk with bench/lua/posts.lua,
+// BENCH_CONNECTIONS keep-alive connections): joins/s against the open sale's
+// selling-phase purchases/s,
 // purchases with passes against those, and the WebSocket fan-out to
 // BENCH_QUEUE_WATCHERS watchers (from a serving-counter move, stamped by the
 // primary's tick, to the last watcher's message). Ends with the audit: sold ==
 // tickets, one spent pass per order, no order without a pass.
+import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import WebSocket from 'ws';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { saleKeys } from '../src/ledger/redis/keys';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dropPrefix } from '../harness/redis-admin';
+import { LUA_DIR, runWrkScript, type WrkScriptRun } from './load/wrk-script';
 import { startServerProcess } from './server-process';
 import type { BenchSettings } from './settings';
 
@@ -63,6 +68,33 @@ async function flood<T>(count: number, lanes: number, one: (i: number) => Promis
   return { perSecond: count / ((performance.now() - started) / 1000), replies };
 }
 
+/** The watchers' process (bench/queue-watchers.ts), once every socket is open. */
+async function startWatchers(url: string, count: number): Promise<{ child: ChildProcess; report(): Promise<number[]> }> {
+  const child = fork(join(__dirname, 'queue-watchers.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the watchers' process exited with ${code}`)));
+    child.on('message', (m: { ready?: true; error?: string }) => (m.ready ? resolve() : m.error ? reject(new Error(`watchers: ${m.error}`)) : undefined));
+    child.send({ start: { url, count } });
+  });
+  return {
+    child,
+    report: () =>
+      new Promise<number[]>((resolve) => {
+        child.on('message', (m: { delays?: number[] }) => m.delays && resolve(m.delays));
+        child.send({ report: true });
+      }),
+  };
+}
+
+const POSTS_SCRIPT = join(LUA_DIR, 'posts.lua');
+
+/** One posts.lua run: its answers per second, with what it answered. */
+async function wrkPosts(url: string, path: string, quota: number, connections: number, buyers: { prefix: string; first: number } | { linesFile: string }): Promise<WrkScriptRun & { perSecond: number }> {
+  const args = 'linesFile' in buyers ? [path, String(quota), 'x', '0', buyers.linesFile] : [path, String(quota), buyers.prefix, String(buyers.first)];
+  const run = await runWrkScript(POSTS_SCRIPT, url, args, { connections, capMs: 600_000 });
+  return { ...run, perSecond: run.responses / (run.durationUs / 1e6) };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -82,7 +114,6 @@ export async function runQueueCell(settings: BenchSettings, log: (line: string) 
     RATE_LIMIT_PER_SECOND: '0',
     QUEUE_TICK_MS: '100',
     METRICS: 'off',
-    LOG_LEVEL: 'warn',
   });
   const agent = new http.Agent({ keepAlive: true, maxSockets: settings.connections });
   const admin = { authorization: `Bearer ${ADMIN}` };
@@ -90,37 +121,28 @@ export async function runQueueCell(settings: BenchSettings, log: (line: string) 
   const joins = settings.users;
   const tickets = Math.min(settings.tickets, joins);
   const lanes = settings.connections;
+  let watchers: Awaited<ReturnType<typeof startWatchers>> | undefined;
+  const workDir = mkdtempSync(join(tmpdir(), 'spike-queue-cell-'));
   try {
     // The open cell's selling phase, same client: `tickets` distinct buyers buy.
     await post(agent, `${base}/api/sales`, { id: 'bench-open', total: tickets, holdSeconds: 0 }, admin);
-    const open = await flood(tickets, lanes, (i) => post(agent, `${base}/api/sales/bench-open/purchases`, { userId: `o${i}` }));
-    log(`  queue cell (${ledger}): open sale sold ${open.replies.filter((r) => r.status === 201).length} at ${Math.round(open.perSecond)}/s`);
+    const open = await wrkPosts(base, '/api/sales/bench-open/purchases', tickets, lanes, { prefix: 'o', first: 0 });
+    log(`  queue cell (${ledger}): open sale sold ${open.statuses['201'] ?? 0} at ${Math.round(open.perSecond)}/s ${JSON.stringify(open.statuses)}`);
 
-    // Watchers connect before the flood, so the fan-out is measured under it.
+    // Watchers connect before the flood, so the fan-out is measured under it; they
+    // run in a process of their own, so their messages do not wait on this one's flood.
     await post(agent, `${base}/api/sales`, { id: 'bench-queue', total: tickets, holdSeconds: 0, admission: { mode: 'queue', admitPerSecond: 1_000_000, difficulty: 0, passSeconds: 3600 } }, admin);
     const watcherCount = Math.min(settings.queueWatchers, 20_000);
-    const arrivals: Array<Map<number, number>> = [];
-    const sockets: WebSocket[] = [];
-    const moves = new Map<number, number>();
-    await flood(watcherCount, 200, async (w) => {
-      const seen = new Map<number, number>();
-      arrivals[w] = seen;
-      const socket = new WebSocket(`ws://127.0.0.1:${server.port}/ws/sales/bench-queue`);
-      socket.on('message', (data) => {
-        const message = JSON.parse(String(data)) as { serving: number; at: number };
-        if (!seen.has(message.serving)) seen.set(message.serving, Date.now());
-        if (!moves.has(message.serving)) moves.set(message.serving, message.at);
-      });
-      sockets.push(socket);
-      await new Promise((resolve, reject) => {
-        socket.once('open', resolve);
-        socket.once('error', reject);
-      });
-    });
+    watchers = await startWatchers(`ws://127.0.0.1:${server.port}/ws/sales/bench-queue`, watcherCount);
 
-    const joined = await flood(joins, lanes, (i) => post(agent, `${base}/api/sales/bench-queue/queue`, { userId: `q${i}` }));
-    const tickets_ = joined.replies.map((r) => r.body.ticket as string);
-    log(`  queue cell (${ledger}): ${joins} joins at ${Math.round(joined.perSecond)}/s`);
+    // The first `tickets` joiners through this process, which keeps their places (the line is
+    // first come, first served after opening: they are the ones admitted first); the rest,
+    // the flood that is measured, through wrk.
+    const early = await flood(tickets, lanes, (i) => post(agent, `${base}/api/sales/bench-queue/queue`, { userId: `q${i}` }));
+    const tickets_ = early.replies.map((r) => r.body.ticket as string);
+    const joined = await wrkPosts(base, '/api/sales/bench-queue/queue', joins - tickets, lanes, { prefix: 'q', first: tickets });
+    const joinedOk = (joined.statuses['201'] ?? 0) + early.replies.filter((r) => r.status === 201).length;
+    log(`  queue cell (${ledger}): ${joins} joins (${joinedOk} answered 201), the flood at ${Math.round(joined.perSecond)}/s ${JSON.stringify(joined.statuses)}`);
 
     // Passes for the first admitted places, then purchases with them.
     const passes: Array<{ userId: string; pass: string }> = [];
@@ -130,18 +152,14 @@ export async function runQueueCell(settings: BenchSettings, log: (line: string) 
       for (const v of views) if (v.body.pass && passes.length < tickets) passes.push({ userId: v.body.userId, pass: v.body.pass });
       if (views.every((v) => v.body.state !== 'admitted')) break;
     }
-    const bought = await flood(passes.length, lanes, (i) => post(agent, `${base}/api/sales/bench-queue/purchases`, { userId: passes[i]!.userId }, { 'spike-pass': passes[i]!.pass }));
-    const sold = bought.replies.filter((r) => r.status === 201).length;
-    log(`  queue cell (${ledger}): ${sold} purchases with passes at ${Math.round(bought.perSecond)}/s`);
+    const linesFile = join(workDir, 'passes.txt');
+    writeFileSync(linesFile, passes.map((p) => `${p.userId} ${p.pass}\n`).join(''));
+    const bought = await wrkPosts(base, '/api/sales/bench-queue/purchases', passes.length, lanes, { linesFile });
+    const sold = bought.statuses['201'] ?? 0;
+    log(`  queue cell (${ledger}): ${sold} purchases with passes at ${Math.round(bought.perSecond)}/s ${JSON.stringify(bought.statuses)}`);
 
     // Fan-out: for each move of the serving counter, its tick time to the last watcher's message.
-    const delays: number[] = [];
-    for (const [serving, at] of moves) {
-      const times = arrivals.map((seen) => seen.get(serving)).filter((t): t is number => t !== undefined);
-      if (times.length === watcherCount) delays.push(Math.max(...times) - at);
-    }
-    delays.sort((a, b) => a - b);
-    for (const socket of sockets) socket.terminate();
+    const delays = await watchers.report();
 
     const audit = await send(agent, `${base}/api/sales/bench-queue/audit`, 'GET', undefined, admin);
     let spentPasses: number | null = null;
@@ -152,7 +170,9 @@ export async function runQueueCell(settings: BenchSettings, log: (line: string) 
       await redis.quit();
     }
     const orders = audit.body.orders.paid + audit.body.orders.reserved;
-    const auditOk = audit.body.sold === tickets && orders === tickets && (spentPasses === null || spentPasses === orders) && sold === tickets;
+    // The ledger's own figures must be exact; of the buyers' answers, those in flight when wrk stopped at its quota were lost, not their purchases.
+    const unanswered = bought.sent - bought.responses;
+    const auditOk = audit.body.sold === tickets && orders === tickets && (spentPasses === null || spentPasses === orders) && sold <= tickets && sold + unanswered >= tickets;
     const fanOutMs = delays.length > 0 ? { p50: percentile(delays, 50), p99: percentile(delays, 99), moves: delays.length } : null;
     return {
       ledger,
@@ -169,6 +189,8 @@ export async function runQueueCell(settings: BenchSettings, log: (line: string) 
       targets: { joins: joined.perSecond >= 0.8 * open.perSecond, passes: bought.perSecond >= 0.8 * open.perSecond, fanOut: fanOutMs !== null && fanOutMs.p99 <= 250 },
     };
   } finally {
+    watchers?.child.kill();
+    rmSync(workDir, { recursive: true, force: true });
     agent.destroy();
     await server.stop();
   }

@@ -8,8 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { LoadGenerator, SliceResult } from './load/slice';
+import { LUA_DIR, runWrkScript } from './load/wrk-script';
 
-export const CHECKINS_SCRIPT = join(__dirname, '..', '..', 'bench', 'lua', 'checkins.lua');
+export const CHECKINS_SCRIPT = join(LUA_DIR, 'checkins.lua');
 const IDLE_BURNER = join(__dirname, 'idle-burner.js');
 
 export interface PurchasePhase {
@@ -282,7 +283,7 @@ export async function checkinFlood(server: Server, options: { tickets: number; r
   const tickets = await inParallel(orders.length, 32, async (i) => (await call(server, 'GET', `/api/orders/${orders[i]!.orderId}/ticket`)).ticket as string);
   const file = join(options.workDir, `tickets-${saleId}.txt`);
   writeFileSync(file, `${tickets.join('\n')}\n`);
-  const raw = await runWrk(server.url, [file, options.gateToken, String(options.tickets * options.repeats)], options.connections);
+  const raw = await runWrkScript(CHECKINS_SCRIPT, server.url, [file, options.gateToken, String(options.tickets * options.repeats)], { connections: options.connections });
   const statuses = raw.statuses;
   const admitted = statuses['200'] ?? 0;
   const alreadyUsed = statuses['409'] ?? 0;
@@ -308,33 +309,3 @@ export async function checkinFlood(server: Server, options: { tickets: number; r
   };
 }
 
-interface WrkCheckins {
-  durationUs: number;
-  responses: number;
-  sent: number;
-  statuses: Record<string, number>;
-  quantiles: [number, number][];
-}
-
-/** One wrk run of checkins.lua, ended with SIGINT once its thread reached the quota. */
-function runWrk(url: string, args: string[], connections: number): Promise<WrkCheckins> {
-  return new Promise((resolve, reject) => {
-    // -d past the cap below, so a wrk whose driver died (a test's timeout) does not outlive it by an hour.
-    const child = spawn('wrk', ['-t1', `-c${connections}`, '-d150s', '--timeout', '10s', '-s', CHECKINS_SCRIPT, url, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const cap = setTimeout(() => child.kill('SIGINT'), 120_000);
-    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-      if (err.includes('quota-reached')) child.kill('SIGINT');
-    });
-    child.once('error', (error) => reject(new Error(`cannot run wrk: ${error.message}`)));
-    child.once('exit', () => {
-      clearTimeout(cap);
-      const line = out.split('\n').find((l) => l.startsWith('{"durationUs"'));
-      if (!line) reject(new Error(`wrk gave no results:\n${out}\n${err}`));
-      else resolve(JSON.parse(line) as WrkCheckins);
-    });
-  });
-}
