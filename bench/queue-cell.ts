@@ -161,7 +161,12 @@ export async function runQueueCell(settings: BenchSettings, log: (line: string) 
     // Fan-out: for each move of the serving counter, its tick time to the last watcher's message.
     const delays = await watchers.report();
 
-    const audit = await send(agent, `${base}/api/sales/bench-queue/audit`, 'GET', undefined, admin);
+    // Purchases whose answers wrk dropped at its quota may still be finishing in the server: read the audit once they have.
+    let audit = await send(agent, `${base}/api/sales/bench-queue/audit`, 'GET', undefined, admin);
+    for (let waited = 0; audit.body.sold < tickets && waited < 5000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      audit = await send(agent, `${base}/api/sales/bench-queue/audit`, 'GET', undefined, admin);
+    }
     let spentPasses: number | null = null;
     if (ledger === 'redis') {
       const redis = new Redis(settings.redisUrl);
