@@ -5,7 +5,7 @@ import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOut
 import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
 import { Cluster } from 'ioredis';
-import { LedgerUnavailableError } from '../../errors/errors';
+import { LedgerUnavailableError, spikeError } from '../../errors/errors';
 import { callRedis } from './failures';
 import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash } from './rows';
@@ -22,6 +22,9 @@ export interface RedisLedgerOptions {
   readonly waitReplicas?: number;
   readonly waitTimeoutMs?: number;
 }
+
+/** Redis's cursors and stream id parts are unsigned 64-bit integers. */
+const MAX_U64 = 18446744073709551615n;
 
 /** The five keys every order script takes, in its header's order. */
 function orderScriptKeys(k: SaleKeys): [string, string, string, string, string] {
@@ -84,6 +87,10 @@ export class RedisLedger implements Ledger {
   }
 
   async listSales(cursor: string | null, limit: number): Promise<SalePage> {
+    // Here a cursor is SSCAN's, a number; the embedded ledger's is a sale id, so the route cannot tell a bad one.
+    if (cursor !== null && !(/^\d{1,20}$/.test(cursor) && BigInt(cursor) <= MAX_U64)) {
+      throw spikeError('INVALID_FIELD', { field: 'cursor', allowed: 'the cursor an earlier page returned (digits only, at most 18446744073709551615)' });
+    }
     const [next, ids] = await this.call(() => this.redis.sscan(salesIndexKey(this.prefix), cursor ?? '0', 'COUNT', limit));
     // An id whose sale is gone (deleted, the index not yet told) is skipped.
     const sales = (await Promise.all(ids.map((id) => this.getSale(id)))).filter((sale): sale is Sale => sale !== null);
@@ -253,6 +260,8 @@ export class RedisLedger implements Ledger {
   }
 
   async readFeed(saleId: string, after: string | null, limit: number): Promise<FeedPage> {
+    // Nothing can follow the largest stream id, and XRANGE refuses an exclusive start there.
+    if (after !== null && after === `${MAX_U64}-${MAX_U64}`) return { events: [], last: after };
     const entries = await this.call(() => this.redis.xrange(this.keys(saleId).feed, after ? `(${after}` : '-', '+', 'COUNT', limit));
     const events = entries.map(feedEventFromEntry);
     return { events, last: events.at(-1)?.id ?? after };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SpikeError } from '../../../src/errors/errors';
 import { parseSaleSpec } from '../../../src/http/sale-input';
-import { checkId, checkIdempotencyKey, checkLimit, checkOrderId, checkOrderState, checkPosition, isValidBuyer } from '../../../src/http/validate';
+import { checkId, checkIdempotencyKey, checkLimit, checkOrderId, checkOrderState, checkCursor, checkPosition, isValidBuyer } from '../../../src/http/validate';
 
 function refused(run: () => unknown, code: string, message: RegExp): void {
   assert.throws(run, (error: unknown) => {
@@ -76,11 +76,23 @@ describe('checkOrderState, checkPosition, checkLimit', () => {
     assert.equal(checkOrderState('paid'), 'paid');
     refused(() => checkOrderState('lost'), 'invalid_field', /^state must be one of reserved, paid, expired, cancelled$/);
   });
-  it('position: empty is the start, digits and stream ids pass, anything else is named', () => {
-    assert.equal(checkPosition('after', ''), null);
-    assert.equal(checkPosition('after', '1700000000000-0'), '1700000000000-0');
-    refused(() => checkPosition('cursor', 'abc'), 'invalid_field', /^cursor must be the value an earlier page returned$/);
-  });
+  const positions: Array<[string, boolean]> = [
+    ['', true], ['0', true], ['1700000000000-0', true], ['18446744073709551615-18446744073709551615', true],
+    ['-', false], ['1-', false], ['-1', false], ['1-2-3', false], ['abc', false], ['18446744073709551616', false], ['1-18446744073709551616', false], ['99999999999999999999999', false], ['1.5', false],
+  ];
+  for (const [value, ok] of positions) {
+    it(`feed position ${JSON.stringify(value)} ${ok ? 'passes' : 'is named'}`, () => {
+      if (ok) assert.equal(checkPosition('after', value), value === '' ? null : value);
+      else refused(() => checkPosition('after', value), 'invalid_field', /^after must be the "last" an earlier page returned/);
+    });
+  }
+  const cursors: Array<[string, boolean]> = [['', true], ['0', true], ['18446744073709551615', true], ['18446744073709551616', false], ['99999999999999999999999', false], ['-', false], ['1-0', false], [' 1', false]];
+  for (const [value, ok] of cursors) {
+    it(`order cursor ${JSON.stringify(value)} ${ok ? 'passes' : 'is named'}`, () => {
+      if (ok) assert.equal(checkCursor('cursor', value), value === '' ? null : value);
+      else refused(() => checkCursor('cursor', value), 'invalid_field', /^cursor must be the cursor an earlier page returned/);
+    });
+  }
   const limits: Array<[string, number | null]> = [['', 100], ['1', 1], ['1000', 1000], ['0', null], ['1001', null], ['-1', null], ['1e3', null], ['x', null]];
   for (const [value, expected] of limits) {
     it(`limit ${JSON.stringify(value)}`, () => {
