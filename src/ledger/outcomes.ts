@@ -18,6 +18,8 @@ interface FieldTypes {
   readonly nextReleaseAt: number;
   readonly total: number;
   readonly perUserLimit: number;
+  /** The sale's cap on a buyer's own cancellations. */
+  readonly maxCancelsPerBuyer: number;
   readonly opensAt: number;
   readonly closesAt: number;
   /** 1 for the pre-queue, 0 behind it. */
@@ -82,6 +84,8 @@ export const OUTCOMES = {
     already_cancelled: { fields: ['order'], status: 200, replayed: true },
     paid: { fields: ['order'], error: 'ALREADY_PAID' },
     expired: { fields: ['order'], error: 'EXPIRED' },
+    /** The buyer has cancelled the sale's maxCancelsPerBuyer orders already; the order stays held. */
+    too_many_cancellations: { fields: ['order', 'maxCancelsPerBuyer'], error: 'TOO_MANY_CANCELLATIONS' },
     forbidden: { fields: [], error: 'NOT_ORDER_OWNER' },
     not_found: { fields: [], error: 'ORDER_NOT_FOUND' },
   },

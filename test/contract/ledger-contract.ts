@@ -15,7 +15,7 @@ export interface LedgerFixture {
 
 function spec(overrides: Partial<SaleSpec> = {}): SaleSpec {
   const id = overrides.id ?? `sale-${randomBytes(5).toString('hex')}`;
-  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, ...overrides };
+  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, maxCancelsPerBuyer: 3, ...overrides };
 }
 
 function attempt(ledger: Ledger, saleId: string, userId: string, requestKey = `r:${randomBytes(8).toString('hex')}`, now = Date.now()): Promise<ReserveOutcome> {
@@ -331,6 +331,56 @@ function orderLifecycleContract(ledgerOf: () => Ledger): void {
       const sale = (await ledger.getSale(s.id))!;
       assert.equal(sale.sold, 1);
       assert.equal(sale.paid, 1);
+    });
+
+    it('a buyer cancels at most maxCancelsPerBuyer orders per sale (default 3); then the order stays held; admins are not capped', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 5, holdSeconds: 60 });
+      const created = (await ledger.createSale(s, T))!;
+      assert.equal(created.maxCancelsPerBuyer, 3, 'the default');
+      assert.equal((await ledger.getSale(s.id))!.maxCancelsPerBuyer, 3);
+      for (let i = 0; i < 3; i++) {
+        const r = await reserveOk(ledger, s.id, 'churner', T + i * 10);
+        assert.equal((await ledger.cancel(r.order.orderId, 'churner', T + i * 10 + 1)).kind, 'cancelled', `cancel ${i + 1}`);
+      }
+      const fourth = await reserveOk(ledger, s.id, 'churner', T + 100);
+      const refused = await ledger.cancel(fourth.order.orderId, 'churner', T + 101);
+      assert.deepEqual(refused, { kind: 'too_many_cancellations', order: fourth.order, maxCancelsPerBuyer: 3 });
+      assert.deepEqual(await ledger.getOrder(fourth.order.orderId), fourth.order, 'the refused cancel changed nothing');
+      assert.equal((await ledger.getSale(s.id))!.sold, 1, 'the ticket stays held');
+      // A refused cancel is not a cancellation: the count stays at the cap, and another buyer has their own.
+      assert.equal((await ledger.cancel(fourth.order.orderId, 'churner', T + 102)).kind, 'too_many_cancellations');
+      const other = await reserveOk(ledger, s.id, 'other', T + 103);
+      assert.equal((await ledger.cancel(other.order.orderId, 'other', T + 104)).kind, 'cancelled');
+      // An admin may still cancel it, and that is not counted against anyone; paying still works too.
+      assert.equal((await ledger.cancel(fourth.order.orderId, null, T + 105)).kind, 'cancelled');
+      const fifth = await reserveOk(ledger, s.id, 'churner', T + 106);
+      assert.equal((await ledger.cancel(fifth.order.orderId, 'churner', T + 107)).kind, 'too_many_cancellations');
+      assert.equal((await ledger.pay(fifth.order.orderId, 'churner', T + 108)).kind, 'paid');
+      // The cap is per sale: another sale starts the count again.
+      const t = spec({ total: 5, holdSeconds: 60 });
+      await ledger.createSale(t, T);
+      const elsewhere = await reserveOk(ledger, t.id, 'churner', T + 109);
+      assert.equal((await ledger.cancel(elsewhere.order.orderId, 'churner', T + 110)).kind, 'cancelled');
+      const audit = (await ledger.audit(s.id))!;
+      assert.deepEqual(audit.orders, { reserved: 0, paid: 1, expired: 0, cancelled: 5 });
+    });
+
+    it('maxCancelsPerBuyer is the sale\'s: 0 lets no buyer cancel, a larger one allows more', async () => {
+      const ledger = ledgerOf();
+      const none = spec({ total: 5, holdSeconds: 60, maxCancelsPerBuyer: 0 });
+      assert.equal((await ledger.createSale(none, T))!.maxCancelsPerBuyer, 0);
+      const r = await reserveOk(ledger, none.id, 'alice', T);
+      assert.equal((await ledger.cancel(r.order.orderId, 'alice', T + 1)).kind, 'too_many_cancellations');
+      const many = spec({ total: 5, holdSeconds: 60, maxCancelsPerBuyer: 5 });
+      await ledger.createSale(many, T);
+      assert.equal((await ledger.getSale(many.id))!.maxCancelsPerBuyer, 5);
+      for (let i = 0; i < 5; i++) {
+        const o = await reserveOk(ledger, many.id, 'alice', T + i * 10);
+        assert.equal((await ledger.cancel(o.order.orderId, 'alice', T + i * 10 + 1)).kind, 'cancelled');
+      }
+      const sixth = await reserveOk(ledger, many.id, 'alice', T + 100);
+      assert.deepEqual(await ledger.cancel(sixth.order.orderId, 'alice', T + 101), { kind: 'too_many_cancellations', order: sixth.order, maxCancelsPerBuyer: 5 });
     });
 
     it('a payment racing the expiry has exactly one winner, for every order', async () => {

@@ -17,6 +17,7 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
         sold: 0,
         paid: 0,
         buyers: new Map(),
+        cancels: new Map(),
         orders: new OrderTable(event.id),
         requests: new Map(),
         holds: new ExpiryHeap(),
@@ -60,7 +61,7 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
     case 'order_paid':
       return applyTransition(state, event, 'paid');
     case 'order_cancelled':
-      return applyTransition(state, event, 'cancelled');
+      return applyTransition(state, event, 'cancelled', event.byBuyer === true);
     case 'order_expired':
       return applyTransition(state, event, 'expired');
     case 'ticket_issued': {
@@ -161,7 +162,7 @@ function paidOrder(state: LedgerState, orderId: string, what: string): { sale: S
   return found;
 }
 
-function applyTransition(state: LedgerState, event: OrderTransition, to: OrderState): void {
+function applyTransition(state: LedgerState, event: OrderTransition, to: OrderState, byBuyer = false): void {
   const found = locate(state, event.orderId);
   if (!found) throw new Error(`order ${event.orderId} cannot become ${to}: it was never made`);
   const { sale, index } = found;
@@ -178,6 +179,7 @@ function applyTransition(state: LedgerState, event: OrderTransition, to: OrderSt
     const held = (sale.buyers.get(userId) ?? 0) - 1;
     if (held > 0) sale.buyers.set(userId, held);
     else sale.buyers.delete(userId);
+    if (byBuyer) sale.cancels.set(userId, (sale.cancels.get(userId) ?? 0) + 1);
   }
   sale.orders.transition(index, to, event.at);
 }

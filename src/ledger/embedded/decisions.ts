@@ -4,7 +4,7 @@
 // outcome names are the table in ../outcomes.ts.
 import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
 import { admissionStep } from '../queue-rules';
-import { remainingStock, saleWindow } from '../sale-rules';
+import { DEFAULT_MAX_CANCELS_PER_BUYER, remainingStock, saleWindow } from '../sale-rules';
 import type { Actor, CheckInRequest, JoinRequest, Order, QueueStatus, ReserveRequest, Sale, SaleChanges, SaleSpec } from '../types';
 import type { JournalEvent, OrderTransition, QueueAdvanced, QueueJoined, SaleCreated, TicketIssued, TicketReserved } from './journal/journal-events';
 import { locate, toSale, type LedgerState, type SaleState } from './state';
@@ -45,6 +45,7 @@ export function decideCreateSale(state: LedgerState, spec: SaleSpec, now: number
     closesAt: spec.closesAt ?? null,
     createdAt: now,
     anonymous: spec.anonymous === true,
+    maxCancelsPerBuyer: wholeNumber('maxCancelsPerBuyer', spec.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER),
     ...(spec.admission ? { admission: spec.admission } : {}),
   };
   return { result: toSale(event, 0, 0), events: [event] };
@@ -134,7 +135,12 @@ export function decideCancel(state: LedgerState, orderId: string, actor: Actor, 
   if (current === 'paid') return nothing({ kind: 'paid', order: orders.order(index) });
   if (current === 'expired') return nothing({ kind: 'expired', order: orders.order(index) });
   if (orders.isOverdue(index, now)) return expireNow(sale, index, orderId, now);
-  return { result: { kind: 'cancelled', order: orders.orderAfter(index, 'cancelled', now) }, events: [{ type: 'order_cancelled', orderId, at: now }], stockReturned: sale.record.id };
+  // A buyer's own cancellations are capped per sale (buy-cancel loops grew the ledger without bound); an admin's are not counted.
+  if (actor) {
+    const max = sale.record.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER;
+    if ((sale.cancels.get(actor) ?? 0) >= max) return nothing({ kind: 'too_many_cancellations', order: orders.order(index), maxCancelsPerBuyer: max });
+  }
+  return { result: { kind: 'cancelled', order: orders.orderAfter(index, 'cancelled', now) }, events: [{ type: 'order_cancelled', orderId, at: now, ...(actor ? { byBuyer: true } : {}) }], stockReturned: sale.record.id };
 }
 
 /**

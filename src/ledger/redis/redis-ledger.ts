@@ -7,6 +7,7 @@ import { connectOrFail, createClient, createSubscriber, type RedisClient } from 
 import { Cluster } from 'ioredis';
 import { LedgerUnavailableError, spikeError } from '../../errors/errors';
 import { callRedis } from './failures';
+import { DEFAULT_MAX_CANCELS_PER_BUYER } from '../sale-rules';
 import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash } from './rows';
 import { defineScripts, type OutcomeReply } from './scripts';
@@ -76,10 +77,11 @@ export class RedisLedger implements Ledger {
         'closesAt', spec.closesAt ?? '',
         'createdAt', now,
         'anonymous', spec.anonymous ? 1 : 0,
+        'maxCancelsPerBuyer', spec.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER,
         ...(spec.admission ? ['admission', JSON.stringify(spec.admission)] : []),
       ),
     );
-    return created === 1 ? { ...spec, anonymous: spec.anonymous === true, sold: 0, paid: 0, createdAt: now } : null;
+    return created === 1 ? { ...spec, anonymous: spec.anonymous === true, maxCancelsPerBuyer: spec.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER, sold: 0, paid: 0, createdAt: now } : null;
   }
 
   async getSale(saleId: string): Promise<Sale | null> {
@@ -113,7 +115,7 @@ export class RedisLedger implements Ledger {
 
   async deleteSale(saleId: string): Promise<DeleteSaleOutcome> {
     const k = this.keys(saleId);
-    const outcome = decodeReply('deleteSale', await this.call(() => this.redis.deleteSale(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.queueMembers, k.admitLog, k.passes, this.saleChannel)));
+    const outcome = decodeReply('deleteSale', await this.call(() => this.redis.deleteSale(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.queueMembers, k.admitLog, k.passes, k.cancels, this.saleChannel)));
     // After the script: in a Redis Cluster the index is on another shard. An id
     // left behind by a failure here is skipped by listSales and harmless to the sweeper.
     if (outcome.kind === 'deleted') await this.call(() => this.redis.srem(salesIndexKey(this.prefix), saleId));
@@ -205,7 +207,7 @@ export class RedisLedger implements Ledger {
   async cancel(orderId: string, actor: Actor, now: number): Promise<CancelOutcome> {
     const saleId = saleIdOfOrder(orderId);
     if (!saleId) return { kind: 'not_found' };
-    const reply = await this.call(() => this.redis.cancelOrder(...orderScriptKeys(this.keys(saleId)), orderId, actor ?? '', now, this.stockChannel));
+    const reply = await this.call(() => this.redis.cancelOrder(...orderScriptKeys(this.keys(saleId)), this.keys(saleId).cancels, orderId, actor ?? '', now, this.stockChannel, DEFAULT_MAX_CANCELS_PER_BUYER));
     return decodeReply('cancel', reply);
   }
 

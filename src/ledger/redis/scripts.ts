@@ -19,7 +19,7 @@ declare module 'ioredis' {
     joinQueue(sale: string, members: string, challenge: string, userId: string, now: number, challengeExpiresAt: number | ''): Result<OutcomeReply, Context>;
     advanceQueue(sale: string, admitLog: string, passes: string, now: number): Result<number[], Context>;
     payOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, ticketsDue: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
-    cancelOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
+    cancelOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, cancels: string, orderId: string, actor: string, now: number, channel: string, defaultMaxCancels: number): Result<OutcomeReply, Context>;
     expireHolds(sale: string, buyers: string, orders: string, holds: string, feed: string, now: number, limit: number, channel: string): Result<[number, number], Context>;
     issueTickets(orders: string, ticketsDue: string, ticketsIssued: string, feed: string, now: number, limit: number): Result<number, Context>;
     checkInTicket(orders: string, checkins: string, feed: string, orderId: string, userId: string, gate: string, now: number): Result<OutcomeReply, Context>;
@@ -28,7 +28,7 @@ declare module 'ioredis' {
     auditSale(sale: string, orders: string, buyers: string): Result<number[], Context>;
     updateSale(sale: string, feed: string, now: number, channel: string, changesJson: string, ...fieldsAndValues: (string | number)[]): Result<OutcomeReply, Context>;
     closeSale(sale: string, feed: string, now: number, channel: string): Result<OutcomeReply, Context>;
-    deleteSale(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, queueMembers: string, admitLog: string, passes: string, channel: string): Result<OutcomeReply, Context>;
+    deleteSale(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, queueMembers: string, admitLog: string, passes: string, cancels: string, channel: string): Result<OutcomeReply, Context>;
   }
 }
 

@@ -38,7 +38,8 @@ describe('checkIdempotencyKey', () => {
 
 describe('parseSaleSpec', () => {
   it('fills the defaults', () => {
-    assert.deepEqual(parseSaleSpec({ id: 'g1', total: 10 }), { id: 'g1', name: 'g1', total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false });
+    assert.deepEqual(parseSaleSpec({ id: 'g1', total: 10 }), { id: 'g1', name: 'g1', total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, maxCancelsPerBuyer: 3 });
+    assert.equal(parseSaleSpec({ id: 'g1', total: 10, maxCancelsPerBuyer: 0 }).maxCancelsPerBuyer, 0);
   });
   it('reads times as ISO 8601 or epoch ms', () => {
     const spec = parseSaleSpec({ id: 'g1', total: 1, opensAt: '2030-01-01T00:00:00Z', closesAt: Date.UTC(2030, 0, 2) });
@@ -54,6 +55,8 @@ describe('parseSaleSpec', () => {
     ['a missing total', { id: 'g' }, /^total must be an integer/],
     ['perUserLimit 0', { id: 'g', total: 1, perUserLimit: 0 }, /^perUserLimit must be an integer from 1 to 1000/],
     ['holdSeconds past a day', { id: 'g', total: 1, holdSeconds: 86_401 }, /^holdSeconds must be an integer from 0 to 86400/],
+    ['a negative maxCancelsPerBuyer', { id: 'g', total: 1, maxCancelsPerBuyer: -1 }, /^maxCancelsPerBuyer must be an integer from 0 to 1000/],
+    ['maxCancelsPerBuyer as a string', { id: 'g', total: 1, maxCancelsPerBuyer: '3' }, /^maxCancelsPerBuyer must be an integer/],
     ['an empty name', { id: 'g', total: 1, name: '' }, /^name must be a string of 1-200 characters/],
     ['a name that is not a string', { id: 'g', total: 1, name: 7 }, /^name must be/],
     ['a time that is no time', { id: 'g', total: 1, opensAt: 'tomorrow' }, /^opensAt must be epoch milliseconds .* or an ISO 8601 date-time with a timezone/],

@@ -19,6 +19,8 @@ export interface SaleCreated {
   readonly admission?: QueueAdmission;
   /** Journals from before it existed lack it: false. */
   readonly anonymous?: boolean;
+  /** Journals from before it existed lack it: DEFAULT_MAX_CANCELS_PER_BUYER applies. */
+  readonly maxCancelsPerBuyer?: number;
 }
 
 /**
@@ -71,6 +73,8 @@ export interface OrderCancelled {
   readonly type: 'order_cancelled';
   readonly orderId: string;
   readonly at: number;
+  /** The buyer cancelled it themself (not an admin): it counts towards the sale's maxCancelsPerBuyer. */
+  readonly byBuyer?: boolean;
 }
 
 export interface OrderExpired {
@@ -140,19 +144,26 @@ const TAGS = {
   sale_deleted: 'D',
 } as const satisfies Record<JournalEvent['type'], string>;
 
+/** A sale line's optional fields, in their places: admission (null when none) before maxCancelsPerBuyer. */
+function createdTail(event: SaleCreated): unknown[] {
+  if (event.maxCancelsPerBuyer !== undefined) return [event.admission ?? null, event.maxCancelsPerBuyer];
+  return event.admission ? [event.admission] : [];
+}
+
 export function encodeEvent(event: JournalEvent): string {
   switch (event.type) {
     case 'sale_created':
       // Fields added later go last, so that a journal written before them still decodes.
-      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds, event.anonymous ? 1 : 0, ...(event.admission ? [event.admission] : [])]);
+      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds, event.anonymous ? 1 : 0, ...createdTail(event)]);
     case 'ticket_reserved':
       return JSON.stringify([TAGS.ticket_reserved, event.saleId, event.userId, event.requestKey, event.orderId, event.createdAt, ...(event.passPlace !== undefined ? [event.passPlace] : [])]);
     case 'queue_joined':
       return JSON.stringify([TAGS.queue_joined, event.saleId, event.userId, event.pre ? 1 : 0, event.number, event.at, ...(event.challengeId !== undefined ? [event.challengeId, event.challengeExpiresAt] : [])]);
     case 'queue_advanced':
       return JSON.stringify([TAGS.queue_advanced, event.saleId, event.serving, event.lastAt, event.expiredBelow, event.drawn ? 1 : 0, event.at]);
-    case 'order_paid':
     case 'order_cancelled':
+      return JSON.stringify([TAGS.order_cancelled, event.orderId, event.at, ...(event.byBuyer ? [1] : [])]);
+    case 'order_paid':
     case 'order_expired':
     case 'ticket_issued':
       return JSON.stringify([TAGS[event.type], event.orderId, event.at]);
@@ -226,7 +237,8 @@ export function decodeEvent(text: string): JournalEvent {
         createdAt: num(fields[7]),
         holdSeconds: fields.length > 8 ? num(fields[8]) : 0,
         anonymous: fields.length > 9 ? num(fields[9]) === 1 : false,
-        ...(fields.length > 10 ? { admission: admissionOf(fields[10]) } : {}),
+        ...(fields.length > 10 && fields[10] !== null ? { admission: admissionOf(fields[10]) } : {}),
+        ...(fields.length > 11 ? { maxCancelsPerBuyer: num(fields[11]) } : {}),
       };
     case TAGS.ticket_reserved:
       return {
@@ -253,7 +265,7 @@ export function decodeEvent(text: string): JournalEvent {
     case TAGS.order_paid:
       return { type: 'order_paid', orderId: str(fields[1]), at: num(fields[2]) };
     case TAGS.order_cancelled:
-      return { type: 'order_cancelled', orderId: str(fields[1]), at: num(fields[2]) };
+      return { type: 'order_cancelled', orderId: str(fields[1]), at: num(fields[2]), ...(fields.length > 3 && fields[3] === 1 ? { byBuyer: true } : {}) };
     case TAGS.order_expired:
       return { type: 'order_expired', orderId: str(fields[1]), at: num(fields[2]) };
     case TAGS.ticket_issued:
