@@ -46,6 +46,8 @@ export interface Config {
   readonly socketDirIsDefault: boolean;
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
+  /** Each sale's order feed keeps at least its last this many events; older ones are trimmed (Redis XADD MAXLEN ~, the embedded feed alike). */
+  readonly feedMaxEvents: number;
   readonly shutdownTimeoutMs: number;
   /** The waiting room (issue 14): defaults for queue sales, the signing secret, proof of work and rate limits. */
   readonly admission: AdmissionConfig;
@@ -232,6 +234,7 @@ export function loadConfig(env: Env = process.env): Config {
     socketDirIsDefault: socketDir === '',
     dataDir: text(env, 'DATA_DIR', './data'),
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
+    feedMaxEvents: integer(env, 'FEED_MAX_EVENTS', 100_000, 10, 1_000_000_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     admission: Object.freeze(admissionFrom(env)),
     idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', 10_000, 100, 3_600_000),

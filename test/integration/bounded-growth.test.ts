@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { request } from '../helpers/client';
+import { crowd, request, statusCounts } from '../helpers/client';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, startServer, type RunningServer } from '../helpers/server';
 
@@ -70,6 +70,44 @@ for (const ledger of ['embedded', 'redis'] as const) {
       const bad = await request(`${server.url}/api/sales`, { method: 'POST', headers: admin, body: { id: 'bad', total: 5, maxCancelsPerBuyer: -1 } });
       assert.equal(bad.status, 400);
       assert.match(bad.body.error.message, /^maxCancelsPerBuyer must be an integer from 0 to 1000/);
+    });
+
+    it('the order feed keeps its last FEED_MAX_EVENTS events, trimmed in steps, and reads on from the oldest kept', async () => {
+      const env = ledgerEnv(ledger, 'feed');
+      const server = await start({ ...env, FEED_MAX_EVENTS: '50', TICKET_ISSUE_MS: '600000' });
+      assert.equal((await request(`${server.url}/api/sales`, { method: 'POST', headers: admin, body: { id: 'busy', total: 1000, holdSeconds: 600 } })).status, 201);
+      const orders = 400;
+      const replies = await crowd({ count: orders, concurrency: 16, make: (i) => ({ url: `${server.url}/api/sales/busy/purchases`, method: 'POST', body: { userId: `b${i}` } }) });
+      assert.deepEqual(statusCounts(replies), { 201: orders });
+      // One event per order: read the whole feed as a client would, page by page.
+      const events: Array<{ id: string; orderId: string }> = [];
+      let after = '';
+      for (;;) {
+        const page = await request(`${server.url}/api/sales/busy/feed?after=${after}&limit=1000`, { headers: admin });
+        assert.equal(page.status, 200, page.text);
+        if (page.body.events.length === 0) break;
+        events.push(...page.body.events);
+        after = page.body.last;
+      }
+      // At least the cap is kept, and at most a trimming step (Redis: a stream node of 100 entries) more.
+      assert.ok(events.length >= 50 && events.length <= 150, `${events.length} events kept of ${orders}`);
+      const ids = new Set(replies.map((r) => r.body.orderId as string));
+      assert.ok(events.every((e) => ids.has(e.orderId)), 'every kept event is one of the orders');
+      assert.equal(new Set(events.map((e) => e.orderId)).size, events.length, 'no event twice');
+      // The oldest events went: the last order made is in the feed, and the first is not.
+      const audit = await request(`${server.url}/api/sales/busy/audit`, { headers: admin });
+      assert.equal(audit.body.sold, orders, 'trimming the feed touched no order');
+      assert.equal(audit.body.consistent, true);
+      const first = await request(`${server.url}/api/sales/busy/feed?limit=1`, { headers: admin });
+      assert.equal(first.body.events[0].id, events[0]!.id, 'a reader from the start begins at the oldest kept');
+      if (ledger === 'redis') {
+        const redis = adminRedis();
+        const length = await redis.xlen(`${env.REDIS_PREFIX}:{busy}:feed`);
+        await redis.quit();
+        assert.equal(length, events.length);
+      } else {
+        assert.ok(Number(events[0]!.id) > 1, "the embedded feed's ids did not restart: the first kept is not event 1");
+      }
     });
   });
 }

@@ -18,7 +18,7 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
         paid: 0,
         buyers: new Map(),
         cancels: new Map(),
-        orders: new OrderTable(event.id),
+        orders: new OrderTable(event.id, state.feedMaxEvents),
         requests: new Map(),
         holds: new ExpiryHeap(),
         ticketsDue: new Set(),

@@ -20,6 +20,8 @@ export interface EmbeddedLedgerOptions {
   readonly warn?: (line: string) => void;
   /** The journal's write and fsync; tests inject a slow or failing disk here. */
   readonly fileOps?: JournalFileOps;
+  /** Each sale's feed keeps at least its last this many events (FEED_MAX_EVENTS); unset: all. */
+  readonly feedMaxEvents?: number;
 }
 
 /** What the embedded ledger can tell about itself beyond the Ledger contract: for tests, the bench and diagnostics. */
@@ -56,7 +58,7 @@ export class EmbeddedLedger implements Ledger {
     if (options.fsync === 'off') {
       warn('JOURNAL_FSYNC=off: the embedded ledger does not fsync its journal. A buyer may hear "yes" for an order a power cut then erases. Use this for benchmarks only.');
     }
-    const state = emptyState();
+    const state = emptyState(options.feedMaxEvents);
     const journal = Journal.open({ dataDir: options.dataDir, fsync: options.fsync === 'batch', log, warn, fileOps: options.fileOps }, (event) => applyEvent(state, event));
     compactHoldIndexes(state);
     const r = journal.replay;

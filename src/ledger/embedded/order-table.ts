@@ -38,15 +38,33 @@ export class OrderTable {
    */
   private feed = new Uint32Array(16);
   private feedLength = 0;
+  /** Feed entries trimmed from the front (FEED_MAX_EVENTS): feed[0] is the event at this position. */
+  private feedBase = 0;
   private readonly saleEvents: Array<Omit<SaleFeedEvent, 'id'>> = [];
 
-  constructor(readonly saleId: string) {}
+  /**
+   * feedMax: the feed keeps at least its last feedMax events, trimming the
+   * oldest in steps of a sixteenth of it (at least 100), as XADD MAXLEN ~
+   * trims whole stream nodes. Positions (and ids) never change.
+   */
+  constructor(readonly saleId: string, private readonly feedMax = Infinity) {}
 
   get size(): number {
     return this.ids.length;
   }
 
+  /** Events ever appended; the next event's position. */
   get feedSize(): number {
+    return this.feedBase + this.feedLength;
+  }
+
+  /** The position of the oldest event still kept. */
+  get feedStart(): number {
+    return this.feedBase;
+  }
+
+  /** Events kept. */
+  get feedKept(): number {
     return this.feedLength;
   }
 
@@ -157,7 +175,7 @@ export class OrderTable {
 
   /** The feed event at 0-based position; its id is position + 1. */
   feedEvent(position: number): FeedEvent {
-    const entry = this.feed[position]!;
+    const entry = this.feed[position - this.feedBase]!;
     const id = String(position + 1);
     if (entry & SALE_EVENT) return { id, ...this.saleEvents[entry & ~SALE_EVENT]! };
     const index = entry >>> 2;
@@ -191,6 +209,12 @@ export class OrderTable {
   private appendFeed(entry: number): void {
     // Order entries are index * 2 (+ 1); past 2^30 orders they would collide with the SALE_EVENT bit.
     if (this.ids.length >= SALE_EVENT / 2) throw new RangeError(`sale "${this.saleId}" cannot hold more than ${SALE_EVENT / 2} orders`);
+    if (this.feedLength >= this.feedMax + Math.max(100, Math.floor(this.feedMax / 16))) {
+      const drop = this.feedLength - this.feedMax;
+      this.feed.copyWithin(0, drop, this.feedLength);
+      this.feedLength -= drop;
+      this.feedBase += drop;
+    }
     this.feed = grown(this.feed, this.feedLength + 1);
     this.feed[this.feedLength++] = entry;
   }

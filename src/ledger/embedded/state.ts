@@ -52,10 +52,12 @@ export interface QueueState {
 
 export interface LedgerState {
   readonly sales: Map<string, SaleState>;
+  /** Each sale's feed keeps at least this many of its latest events (FEED_MAX_EVENTS). */
+  readonly feedMaxEvents: number;
 }
 
-export function emptyState(): LedgerState {
-  return { sales: new Map() };
+export function emptyState(feedMaxEvents = Infinity): LedgerState {
+  return { sales: new Map(), feedMaxEvents };
 }
 
 /** The sale and row of an order id, or null when there is none. */

@@ -10,7 +10,7 @@ import { callRedis } from './failures';
 import { DEFAULT_MAX_CANCELS_PER_BUYER } from '../sale-rules';
 import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash } from './rows';
-import { defineScripts, type OutcomeReply } from './scripts';
+import { DEFAULT_FEED_MAX_EVENTS, defineScripts, type OutcomeReply } from './scripts';
 
 export interface RedisLedgerOptions {
   readonly url: string;
@@ -22,6 +22,8 @@ export interface RedisLedgerOptions {
   /** WAIT for this many replicas after each reservation; below that, the buyer gets a 503 with the retry key. */
   readonly waitReplicas?: number;
   readonly waitTimeoutMs?: number;
+  /** Each sale's feed stream keeps at least its last this many entries (FEED_MAX_EVENTS); default DEFAULT_FEED_MAX_EVENTS. */
+  readonly feedMaxEvents?: number;
 }
 
 /** Redis's cursors and stream id parts are unsigned 64-bit integers. */
@@ -54,7 +56,7 @@ export class RedisLedger implements Ledger {
     this.redis = createClient(options);
     // Errors surface per command as 503s; the connection-level event only needs to not crash us.
     this.redis.on('error', () => {});
-    defineScripts(this.redis);
+    defineScripts(this.redis, { feedMaxEvents: options.feedMaxEvents ?? DEFAULT_FEED_MAX_EVENTS });
   }
 
   async connect(deadlineMs = 3000): Promise<void> {

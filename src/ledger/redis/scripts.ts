@@ -60,19 +60,30 @@ export function resolveIncludes(source: string, dir: string, seen = new Set<stri
   return parts.join('\n');
 }
 
-export function loadScripts(dir = LUA_DIR): ScriptFile[] {
+/** What the scripts are loaded with: settings written into includes/feed.lua. */
+export interface ScriptSettings {
+  /** Each sale's feed stream keeps at least its last this many entries (XADD MAXLEN ~). */
+  readonly feedMaxEvents: number;
+}
+
+export const DEFAULT_FEED_MAX_EVENTS = 100_000;
+
+export function loadScripts(dir = LUA_DIR, settings: ScriptSettings = { feedMaxEvents: DEFAULT_FEED_MAX_EVENTS }): ScriptFile[] {
+  if (!Number.isSafeInteger(settings.feedMaxEvents) || settings.feedMaxEvents < 1) throw new RangeError(`feedMaxEvents must be a whole number >= 1, got ${settings.feedMaxEvents}`);
   const scripts: ScriptFile[] = [];
   for (const file of readdirSync(dir).sort()) {
     const parsed = splitFilename(file);
     if (!parsed) continue;
-    scripts.push({ ...parsed, lua: resolveIncludes(readFileSync(join(dir, file), 'utf8'), dir) });
+    const lua = resolveIncludes(readFileSync(join(dir, file), 'utf8'), dir).replaceAll('__FEED_MAX_EVENTS__', String(settings.feedMaxEvents));
+    scripts.push({ ...parsed, lua });
   }
   return scripts;
 }
 
-let cached: ScriptFile[] | undefined;
+const cached = new Map<number, ScriptFile[]>();
 
-export function defineScripts(redis: Redis | Cluster): void {
-  cached ??= loadScripts();
-  for (const script of cached) redis.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+export function defineScripts(redis: Redis | Cluster, settings: ScriptSettings = { feedMaxEvents: DEFAULT_FEED_MAX_EVENTS }): void {
+  let scripts = cached.get(settings.feedMaxEvents);
+  if (!scripts) cached.set(settings.feedMaxEvents, (scripts = loadScripts(LUA_DIR, settings)));
+  for (const script of scripts) redis.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
 }

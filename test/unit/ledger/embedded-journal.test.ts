@@ -62,6 +62,23 @@ describe('embedded ledger: journal and restart', () => {
     await ledger.close();
   });
 
+  it('the feed keeps its last feedMaxEvents events with their ids, live and after a replay', async () => {
+    const dataDir = tempDataDir();
+    let ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch', feedMaxEvents: 20 });
+    await ledger.createSale({ id: 'f', name: 'f', total: 1000, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null }, 1000);
+    for (let i = 0; i < 300; i++) assert.equal((await reserve(ledger, 'f', `u${i}`)).kind, 'reserved');
+    const live = await ledger.readFeed('f', null, 1000);
+    assert.ok(live.events.length >= 20 && live.events.length < 20 + 100, `${live.events.length} kept`);
+    assert.equal(live.events.at(-1)!.id, '300', 'ids are positions: the last of 300 events is 300');
+    assert.equal(ledger.diagnostics.saleFigures('f')!.feedEvents, live.events.length);
+    assert.deepEqual((await ledger.readFeed('f', '5', 2)).events, live.events.slice(0, 2), 'an after that was trimmed reads on from the oldest kept');
+    await ledger.close();
+    ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch', feedMaxEvents: 20 });
+    assert.deepEqual(await ledger.readFeed('f', null, 1000), live, 'the replay trims alike');
+    assert.equal((await ledger.audit('f'))!.sold, 300);
+    await ledger.close();
+  });
+
   it('a burst of concurrent reservations shares fsyncs (group commit), and each reply follows its fsync', async () => {
     const ledger = EmbeddedLedger.open({ dataDir: tempDataDir(), fsync: 'batch' });
     await ledger.createSale({ id: 'burst', name: 'burst', total: 400, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null }, 0);

@@ -3,6 +3,7 @@
   as the JSON of src/ledger/types.ts's Sale, so a script can answer with the
   sale as it left it, in the same atomic step.
 ]]
+--- @include "includes/feed"
 local function saleInt(value)
   return string.format('%d', tonumber(value) or 0)
 end
@@ -25,5 +26,5 @@ end
 
 -- A change to the sale itself, in the sale's feed between its orders' changes.
 local function appendSaleFeed(feedKey, change, changesJson, now)
-  redis.call('XADD', feedKey, '*', 'change', change, 'changes', changesJson, 'at', string.format('%d', now))
+  feedAdd(feedKey, 'change', change, 'changes', changesJson, 'at', string.format('%d', now))
 end
