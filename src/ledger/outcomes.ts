@@ -115,6 +115,14 @@ export const OUTCOMES = {
     has_orders: { fields: ['orders'], error: 'SALE_HAS_ORDERS' },
     not_found: { fields: [], error: 'SALE_NOT_FOUND' },
   },
+  /** The retention sweeper's (src/retention/), not a route's: the statuses say what each would be over HTTP. */
+  retireSale: {
+    retired: { fields: ['orders'], status: 200 },
+    /** Something happened to the sale after its archive was read: the next sweep archives it again. */
+    changed: { fields: [], status: 409 },
+    not_due: { fields: [], status: 409 },
+    not_found: { fields: [], error: 'SALE_NOT_FOUND' },
+  },
 } as const satisfies Record<string, Record<string, OutcomeSpec>>;
 
 export type Command = keyof typeof OUTCOMES;
@@ -133,6 +141,7 @@ export type CheckInOutcome = OutcomeOf<'checkIn'>;
 export type UpdateSaleOutcome = OutcomeOf<'updateSale'>;
 export type CloseSaleOutcome = OutcomeOf<'closeSale'>;
 export type DeleteSaleOutcome = OutcomeOf<'deleteSale'>;
+export type RetireSaleOutcome = OutcomeOf<'retireSale'>;
 
 export function outcomeSpec(command: Command, kind: string): OutcomeSpec | undefined {
   return Object.hasOwn(OUTCOMES[command], kind) ? (OUTCOMES[command] as Record<string, OutcomeSpec>)[kind] : undefined;

@@ -383,6 +383,46 @@ function orderLifecycleContract(ledgerOf: () => Ledger): void {
       assert.deepEqual(await ledger.cancel(sixth.order.orderId, 'alice', T + 101), { kind: 'too_many_cancellations', order: sixth.order, maxCancelsPerBuyer: 5 });
     });
 
+    it('retires a closed sale with its orders, only once closed long enough and only if nothing changed since its feed mark', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 5, holdSeconds: 60 });
+      await ledger.createSale(s, T);
+      const a = await reserveOk(ledger, s.id, 'alice', T + 1);
+      const b = await reserveOk(ledger, s.id, 'bob', T + 2);
+      await ledger.pay(a.order.orderId, 'alice', T + 3);
+      const mark0 = (await ledger.feedMark(s.id))!;
+      assert.equal(typeof mark0, 'string');
+      assert.equal(await ledger.feedMark('never-created'), null);
+      assert.deepEqual(await ledger.retireSale(s.id, mark0, T + 10, T + 10), { kind: 'not_due' }, 'an open sale is never retired');
+      await ledger.closeSale(s.id, T + 100);
+      const mark = (await ledger.feedMark(s.id))!;
+      assert.notEqual(mark, mark0, 'closing moved the feed');
+      assert.deepEqual(await ledger.retireSale(s.id, mark, T + 99, T + 200), { kind: 'not_due' }, 'closed after closedBefore');
+      // A change after the mark (the hold released late) refuses the retirement: the archive would miss it.
+      assert.equal((await ledger.cancel(b.order.orderId, null, T + 150)).kind, 'cancelled');
+      assert.deepEqual(await ledger.retireSale(s.id, mark, T + 100, T + 200), { kind: 'changed' });
+      assert.equal((await ledger.getSale(s.id))!.sold, 1, 'a refused retirement changed nothing');
+      const heard: string[] = [];
+      await ledger.onSaleChanged((saleId) => heard.push(saleId));
+      const fresh = (await ledger.feedMark(s.id))!;
+      assert.deepEqual(await ledger.retireSale(s.id, fresh, T + 100, T + 200), { kind: 'retired', orders: 2 });
+      assert.equal(await ledger.getSale(s.id), null);
+      assert.equal(await ledger.getOrder(a.order.orderId), null);
+      assert.equal(await ledger.audit(s.id), null);
+      assert.ok(!(await ledger.saleIds()).includes(s.id));
+      assert.deepEqual((await ledger.listOrders(s.id, { limit: 10 })).orders, []);
+      assert.deepEqual((await ledger.readFeed(s.id, null, 10)).events, []);
+      assert.deepEqual(await ledger.retireSale(s.id, fresh, T + 100, T + 200), { kind: 'not_found' });
+      // Redis announces over pub/sub: poll for it, with a deadline.
+      for (const deadline = Date.now() + 2000; !heard.includes(s.id) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(heard.includes(s.id), 'the retirement was announced');
+      // The id is free again, with nothing left over: no buyer, no cancel count.
+      await ledger.createSale({ ...s, maxCancelsPerBuyer: 1 }, T + 300);
+      const again = await reserveOk(ledger, s.id, 'alice', T + 301);
+      assert.equal(again.sold, 1);
+      assert.equal((await ledger.cancel(again.order.orderId, 'alice', T + 302)).kind, 'cancelled');
+    });
+
     it('a payment racing the expiry has exactly one winner, for every order', async () => {
       const ledger = ledgerOf();
       const n = 60;

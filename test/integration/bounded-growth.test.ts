@@ -2,13 +2,14 @@
 // buyer's buy-cancel loop stops at the sale's maxCancelsPerBuyer with a 429,
 // and loses nothing on the way.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { crowd, request, statusCounts } from '../helpers/client';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
-import { ADMIN_TOKEN, startServer, type RunningServer } from '../helpers/server';
+import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const root = mkdtempSync(join(tmpdir(), 'spike-bounded-'));
@@ -107,6 +108,76 @@ for (const ledger of ['embedded', 'redis'] as const) {
         assert.equal(length, events.length);
       } else {
         assert.ok(Number(events[0]!.id) > 1, "the embedded feed's ids did not restart: the first kept is not event 1");
+      }
+    });
+
+    it('retention: a sale closed longer than SALE_RETENTION_DAYS is archived (NDJSON, gzip) and leaves the ledger; open sales stay', async () => {
+      const env = ledgerEnv(ledger, 'retention');
+      const archiveDir = join(root, `archive-${ledger}`);
+      // 0.00002 days is 1.7 s: long enough to close, buy and pay in between, short enough for a test.
+      const retentionEnv = { ...env, SALE_RETENTION_DAYS: '0.00002', RETENTION_SWEEP_MS: '200', SALE_ARCHIVE_DIR: archiveDir };
+      let server = await start(retentionEnv);
+      assert.match(server.output(), /retention: sales closed more than 0.00002 day\(s\) ago are archived/);
+      for (const id of ['old', 'live']) assert.equal((await request(`${server.url}/api/sales`, { method: 'POST', headers: admin, body: { id, total: 50, holdSeconds: 600 } })).status, 201);
+      const bought: Array<{ orderId: string; userId: string; state: string }> = [];
+      for (let i = 0; i < 30; i++) {
+        const reply = await request(`${server.url}/api/sales/old/purchases`, { method: 'POST', body: { userId: `r${i}` } });
+        assert.equal(reply.status, 201, reply.text);
+        bought.push({ orderId: reply.body.orderId, userId: `r${i}`, state: 'reserved' });
+      }
+      for (const order of bought.slice(0, 10)) {
+        assert.equal((await request(`${server.url}/api/orders/${order.orderId}/pay`, { method: 'POST', body: { userId: order.userId } })).status, 200);
+        order.state = 'paid';
+      }
+      for (const order of bought.slice(10, 13)) {
+        assert.equal((await request(`${server.url}/api/orders/${order.orderId}/cancel`, { method: 'POST', body: { userId: order.userId } })).status, 200);
+        order.state = 'cancelled';
+      }
+      assert.equal((await request(`${server.url}/api/sales/live/purchases`, { method: 'POST', body: { userId: 'stay' } })).status, 201);
+      const closed = await request(`${server.url}/api/sales/old/close`, { method: 'POST', headers: admin });
+      assert.equal(closed.status, 200);
+      const closedAt = Date.parse(closed.body.closesAt);
+      assert.equal((await request(`${server.url}/api/sales/old/audit`, { headers: admin })).status, 200, 'still there right after closing');
+
+      const line = await server.waitForOutput(/retention: sale old archived \(30 orders, \d+ bytes\) to \S+ and removed from the ledger/, 15_000);
+      assert.ok(Date.now() - closedAt >= 1700, 'not before the retention ran out');
+      await eventually(async () => (await request(`${server.url}/api/sales/old`)).status === 404, 5000, 'the sale view to drop it');
+      assert.equal((await request(`${server.url}/api/sales/old/audit`, { headers: admin })).status, 404);
+      assert.equal((await request(`${server.url}/api/orders/${bought[0]!.orderId}`)).status, 404);
+      const live = await request(`${server.url}/api/sales/live/audit`, { headers: admin });
+      assert.equal(live.body.sold, 1, 'an open sale is never retired');
+
+      // The archive: the sale, every order in its final state, and the end line with the count.
+      const files = readdirSync(archiveDir).filter((name) => name.startsWith('old-'));
+      assert.equal(files.length, 1, files.join(', '));
+      assert.ok(line.includes(files[0]!));
+      const lines = gunzipSync(readFileSync(join(archiveDir, files[0]!))).toString().trim().split('\n').map((text) => JSON.parse(text));
+      assert.equal(lines[0].type, 'sale');
+      assert.equal(lines[0].id, 'old');
+      assert.equal(lines[0].sold, 27);
+      assert.deepEqual(lines.at(-1), { type: 'end', saleId: 'old', orders: 30, archivedAt: lines.at(-1).archivedAt });
+      const archived = new Map(lines.filter((l) => l.type === 'order').map((l) => [l.orderId, l]));
+      assert.equal(archived.size, 30);
+      for (const order of bought) {
+        assert.equal(archived.get(order.orderId)?.state, order.state, order.orderId);
+        assert.equal(archived.get(order.orderId)?.userId, order.userId);
+      }
+      assert.ok(!readdirSync(archiveDir).some((name) => name.endsWith('.tmp')), 'no temporary file left');
+
+      // Gone for good: a restart does not bring it back, and the ledger holds none of its keys.
+      await server.stop();
+      server = await start({ ...retentionEnv, SALE_RETENTION_DAYS: '0' });
+      assert.match(server.output(), /retention: SALE_RETENTION_DAYS is not set/);
+      assert.equal((await request(`${server.url}/api/sales/old/audit`, { headers: admin })).status, 404);
+      assert.equal((await request(`${server.url}/api/sales/live/audit`, { headers: admin })).body.sold, 1);
+      if (ledger === 'redis') {
+        const redis = adminRedis();
+        const left = await redis.keys(`${env.REDIS_PREFIX}:{old}:*`);
+        assert.deepEqual(left, [], 'every key of the sale is gone');
+        assert.equal(await redis.sismember(`${env.REDIS_PREFIX}:sales`, 'old'), 0);
+        await redis.quit();
+      } else {
+        assert.ok(existsSync(env.DATA_DIR!));
       }
     });
   });

@@ -81,6 +81,7 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
     case 'sale_updated':
     case 'sale_closed':
     case 'sale_deleted':
+    case 'sale_retired':
       return applySaleChange(state, event);
     case 'queue_joined':
       return applyJoin(state, event);
@@ -106,6 +107,10 @@ function applySaleChange(state: LedgerState, event: SaleChange): void {
       return;
     case 'sale_deleted':
       if (sale.orders.size > 0) throw new Error(`sale "${event.saleId}" cannot be deleted: it has ${sale.orders.size} order(s)`);
+      state.sales.delete(event.saleId);
+      return;
+    case 'sale_retired':
+      if (sale.record.closesAt === null || sale.record.closesAt > event.at) throw new Error(`sale "${event.saleId}" cannot be retired at ${event.at}: it has not closed`);
       state.sales.delete(event.saleId);
       return;
   }

@@ -2,7 +2,7 @@
 // says what to answer and which events make the answer true, without changing
 // anything. Semantics match the Lua scripts in ../redis/lua exactly; the
 // outcome names are the table in ../outcomes.ts.
-import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, RetireSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
 import { admissionStep } from '../queue-rules';
 import { DEFAULT_MAX_CANCELS_PER_BUYER, remainingStock, saleWindow } from '../sale-rules';
 import type { Actor, CheckInRequest, JoinRequest, Order, QueueStatus, ReserveRequest, Sale, SaleChanges, SaleSpec } from '../types';
@@ -288,4 +288,20 @@ export function decideDeleteSale(state: LedgerState, saleId: string, now: number
   if (!sale) return nothing({ kind: 'not_found' });
   if (sale.orders.size > 0) return nothing({ kind: 'has_orders', orders: sale.orders.size });
   return { result: { kind: 'deleted' }, events: [{ type: 'sale_deleted', saleId, at: now }], saleChanged: saleId };
+}
+
+/** Where the sale's feed stands: its next position (the Redis ledger answers its last entry id). */
+export function feedMark(state: LedgerState, saleId: string): string | null {
+  const sale = state.sales.get(saleId);
+  return sale ? String(sale.orders.feedSize) : null;
+}
+
+/** The same checks, in the same order, as retireSale-13.lua. */
+export function decideRetireSale(state: LedgerState, saleId: string, mark: string, closedBefore: number, now: number): Decision<RetireSaleOutcome> {
+  const sale = state.sales.get(saleId);
+  if (!sale) return nothing({ kind: 'not_found' });
+  const { closesAt } = sale.record;
+  if (closesAt === null || closesAt > closedBefore) return nothing({ kind: 'not_due' });
+  if (feedMark(state, saleId) !== mark) return nothing({ kind: 'changed' });
+  return { result: { kind: 'retired', orders: sale.orders.size }, events: [{ type: 'sale_retired', saleId, at: Math.max(now, closesAt) }], saleChanged: saleId };
 }

@@ -4,10 +4,10 @@
 // (apply-event.ts) and journaled, and no reply leaves before its events are on disk.
 import { LedgerUnavailableError } from '../../errors/errors';
 import type { Ledger } from '../ledger';
-import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, RetireSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
 import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from '../types';
 import { applyEvent, compactHoldIndexes } from './apply-event';
-import { decideAdvanceQueue, decideCancel, decideCheckIn, decideCloseSale, decideIssueTickets, decideCreateSale, decideDeleteSale, decideExpireHolds, decideJoinQueue, decidePay, decideReserve, decideUpdateSale, type Decision } from './decisions';
+import { decideAdvanceQueue, decideCancel, decideCheckIn, decideCloseSale, decideIssueTickets, decideCreateSale, decideDeleteSale, decideExpireHolds, decideJoinQueue, decidePay, decideReserve, decideRetireSale, decideUpdateSale, feedMark, type Decision } from './decisions';
 import { Journal, type ReplayFigures } from './journal/journal';
 import type { JournalFileOps, WriterStats } from './journal/journal-writer';
 import { auditSale, findByRequestKey, getOrder, getSale, listOrders, listSales, readFeed, saleFigures, ticketCounts, type SaleFigures } from './queries';
@@ -97,6 +97,14 @@ export class EmbeddedLedger implements Ledger {
 
   deleteSale(saleId: string): Promise<DeleteSaleOutcome> {
     return this.run(() => decideDeleteSale(this.state, saleId, Date.now()));
+  }
+
+  feedMark(saleId: string): Promise<string | null> {
+    return this.read(feedMark(this.state, saleId));
+  }
+
+  retireSale(saleId: string, mark: string, closedBefore: number, now: number): Promise<RetireSaleOutcome> {
+    return this.run(() => decideRetireSale(this.state, saleId, mark, closedBefore, now));
   }
 
   reserve(request: ReserveRequest): Promise<ReserveOutcome> {

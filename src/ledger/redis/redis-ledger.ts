@@ -1,7 +1,7 @@
 // The ledger on Redis: each decision is one Lua script over the sale's keys,
 // which share a hash tag so a Redis Cluster keeps a sale on one shard.
 import type { Ledger } from '../ledger';
-import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
+import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type RetireSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
 import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
 import { Cluster } from 'ioredis';
@@ -121,6 +121,27 @@ export class RedisLedger implements Ledger {
     // After the script: in a Redis Cluster the index is on another shard. An id
     // left behind by a failure here is skipped by listSales and harmless to the sweeper.
     if (outcome.kind === 'deleted') await this.call(() => this.redis.srem(salesIndexKey(this.prefix), saleId));
+    return outcome;
+  }
+
+  async feedMark(saleId: string): Promise<string | null> {
+    const k = this.keys(saleId);
+    const [exists, last] = await Promise.all([this.call(() => this.redis.exists(k.sale)), this.call(() => this.redis.xrevrange(k.feed, '+', '-', 'COUNT', 1))]);
+    if (exists === 0) return null;
+    return last[0]?.[0] ?? '';
+  }
+
+  async retireSale(saleId: string, feedMark: string, closedBefore: number, _now: number): Promise<RetireSaleOutcome> {
+    const k = this.keys(saleId);
+    const reply = await this.call(() =>
+      this.redis.retireSale(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.queueMembers, k.admitLog, k.passes, k.cancels, k.ticketsDue, k.ticketsIssued, k.checkins, feedMark, closedBefore, this.saleChannel),
+    );
+    const outcome = decodeReply('retireSale', reply);
+    // After the script, as deleteSale does: in a Redis Cluster both indexes live on other shards.
+    if (outcome.kind === 'retired') {
+      await this.call(() => this.redis.srem(salesIndexKey(this.prefix), saleId));
+      await this.call(() => this.redis.zrem(this.holdsDue, saleId));
+    }
     return outcome;
   }
 

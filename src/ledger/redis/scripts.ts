@@ -28,6 +28,7 @@ declare module 'ioredis' {
     auditSale(sale: string, orders: string, buyers: string): Result<number[], Context>;
     updateSale(sale: string, feed: string, now: number, channel: string, changesJson: string, ...fieldsAndValues: (string | number)[]): Result<OutcomeReply, Context>;
     closeSale(sale: string, feed: string, now: number, channel: string): Result<OutcomeReply, Context>;
+    retireSale(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, queueMembers: string, admitLog: string, passes: string, cancels: string, ticketsDue: string, ticketsIssued: string, checkins: string, feedMark: string, closedBefore: number, channel: string): Result<OutcomeReply, Context>;
     deleteSale(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, queueMembers: string, admitLog: string, passes: string, cancels: string, channel: string): Result<OutcomeReply, Context>;
   }
 }

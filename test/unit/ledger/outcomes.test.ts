@@ -18,6 +18,7 @@ const SCRIPT: Record<Command, string> = {
   deleteSale: 'deleteSale-10.lua',
   checkIn: 'checkInTicket-3.lua',
   join: 'joinQueue-3.lua',
+  retireSale: 'retireSale-13.lua',
 };
 const ORDER = { orderId: 's.o1', saleId: 's', userId: 'alice', state: 'reserved' as const, createdAt: 1000, expiresAt: 61_000, updatedAt: 1000 };
 const SALE = { id: 's', name: 's', total: 10, sold: 3, paid: 1, perUserLimit: 2, holdSeconds: 60, opensAt: 5000, closesAt: null, createdAt: 1000 };

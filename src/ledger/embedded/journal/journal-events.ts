@@ -122,7 +122,14 @@ export interface SaleDeleted {
   readonly at: number;
 }
 
-export type SaleChange = SaleUpdated | SaleClosed | SaleDeleted;
+/** The retention sweeper archived a closed sale and removed it with its orders; the id may be used again after it. */
+export interface SaleRetired {
+  readonly type: 'sale_retired';
+  readonly saleId: string;
+  readonly at: number;
+}
+
+export type SaleChange = SaleUpdated | SaleClosed | SaleDeleted | SaleRetired;
 export type JournalEvent = SaleCreated | TicketReserved | OrderTransition | SaleChange | TicketIssued | CheckedIn | QueueJoined | QueueAdvanced;
 
 /**
@@ -142,6 +149,7 @@ const TAGS = {
   sale_updated: 'U',
   sale_closed: 'X',
   sale_deleted: 'D',
+  sale_retired: 'T',
 } as const satisfies Record<JournalEvent['type'], string>;
 
 /** A sale line's optional fields, in their places: admission (null when none) before maxCancelsPerBuyer. */
@@ -173,6 +181,7 @@ export function encodeEvent(event: JournalEvent): string {
       return JSON.stringify([TAGS.sale_updated, event.saleId, event.changes, event.at]);
     case 'sale_closed':
     case 'sale_deleted':
+    case 'sale_retired':
       return JSON.stringify([TAGS[event.type], event.saleId, event.at]);
   }
 }
@@ -278,6 +287,8 @@ export function decodeEvent(text: string): JournalEvent {
       return { type: 'sale_closed', saleId: str(fields[1]), at: num(fields[2]) };
     case TAGS.sale_deleted:
       return { type: 'sale_deleted', saleId: str(fields[1]), at: num(fields[2]) };
+    case TAGS.sale_retired:
+      return { type: 'sale_retired', saleId: str(fields[1]), at: num(fields[2]) };
     default:
       throw new EventDecodeError(`unknown event tag ${JSON.stringify(fields[0])}`);
   }
