@@ -14,7 +14,7 @@ const DEFAULT_HOLD_SECONDS = 900;
 
 export const SALE_FIELDS = ['id', 'name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt', 'anonymous', 'admission', 'maxCancelsPerBuyer'] as const;
 /** Everything but the id, which names the sale in the path. */
-export const SALE_CHANGE_FIELDS = ['name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt'] as const;
+export const SALE_CHANGE_FIELDS = ['name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt', 'maxCancelsPerBuyer'] as const;
 
 const RANGES = { total: [0, MAX_TOTAL], perUserLimit: [1, 1000], holdSeconds: [0, 86_400], maxCancelsPerBuyer: [0, 1000] } as const;
 
@@ -72,7 +72,7 @@ export function parseSaleChanges(body: Record<string, unknown>, now = Date.now()
   checkKnownFields(body, SALE_CHANGE_FIELDS);
   const changes: { -readonly [K in keyof SaleChanges]: SaleChanges[K] } = {};
   if (body.name !== undefined) changes.name = name(body.name);
-  for (const field of ['total', 'perUserLimit', 'holdSeconds'] as const) if (body[field] !== undefined) changes[field] = integer(field, body[field]);
+  for (const field of ['total', 'perUserLimit', 'holdSeconds', 'maxCancelsPerBuyer'] as const) if (body[field] !== undefined) changes[field] = integer(field, body[field]);
   if (body.opensAt !== undefined) changes.opensAt = parseTime('opensAt', body.opensAt);
   if (body.closesAt !== undefined) changes.closesAt = parseTime('closesAt', body.closesAt);
   if (Object.keys(changes).length === 0) throw spikeError('NOTHING_TO_CHANGE', { fields: SALE_CHANGE_FIELDS.join(', ') });

@@ -124,6 +124,8 @@ export interface SaleChanges {
   readonly holdSeconds?: number;
   readonly opensAt?: number | null;
   readonly closesAt?: number | null;
+  /** Counts the cancellations already made: lowering it below a buyer's count stops their cancelling, raising it lets them go on. */
+  readonly maxCancelsPerBuyer?: number;
 }
 
 /** A change to the sale itself, in the sale's feed between its orders' changes. */

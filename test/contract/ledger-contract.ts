@@ -381,6 +381,15 @@ function orderLifecycleContract(ledgerOf: () => Ledger): void {
       }
       const sixth = await reserveOk(ledger, many.id, 'alice', T + 100);
       assert.deepEqual(await ledger.cancel(sixth.order.orderId, 'alice', T + 101), { kind: 'too_many_cancellations', order: sixth.order, maxCancelsPerBuyer: 5 });
+      // Changed later, the cap counts the cancellations already made.
+      const raised = await ledger.updateSale(many.id, { maxCancelsPerBuyer: 6 }, T + 102);
+      assert.equal(raised.kind === 'updated' && raised.sale.maxCancelsPerBuyer, 6);
+      assert.equal((await ledger.getSale(many.id))!.maxCancelsPerBuyer, 6);
+      assert.equal((await ledger.cancel(sixth.order.orderId, 'alice', T + 103)).kind, 'cancelled', 'one more under the raised cap');
+      const seventh = await reserveOk(ledger, many.id, 'alice', T + 104);
+      assert.equal((await ledger.cancel(seventh.order.orderId, 'alice', T + 105)).kind, 'too_many_cancellations');
+      await ledger.updateSale(none.id, { maxCancelsPerBuyer: 1 }, T + 106);
+      assert.equal((await ledger.cancel(r.order.orderId, 'alice', T + 107)).kind, 'cancelled');
     });
 
     it('retires a closed sale with its orders, only once closed long enough and only if nothing changed since its feed mark', async () => {

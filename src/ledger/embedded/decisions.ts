@@ -254,7 +254,7 @@ export function decideUpdateSale(state: LedgerState, saleId: string, changes: Sa
   const sale = state.sales.get(saleId);
   if (!sale) return nothing({ kind: 'not_found' });
   const record = sale.record;
-  for (const field of ['total', 'perUserLimit', 'holdSeconds'] as const) if (changes[field] !== undefined) wholeNumber(field, changes[field]);
+  for (const field of ['total', 'perUserLimit', 'holdSeconds', 'maxCancelsPerBuyer'] as const) if (changes[field] !== undefined) wholeNumber(field, changes[field]);
   if (changes.total !== undefined && changes.total < sale.sold) return nothing({ kind: 'total_below_sold', sold: sale.sold });
   let { opensAt, closesAt } = record;
   if (changes.opensAt !== undefined) {

@@ -218,7 +218,7 @@ function changesOf(value: unknown): SaleChanges {
   const changes: Record<string, unknown> = {};
   for (const [field, v] of Object.entries(raw)) {
     if (field === 'name') changes.name = str(v);
-    else if (field === 'total' || field === 'perUserLimit' || field === 'holdSeconds') changes[field] = num(v);
+    else if (field === 'total' || field === 'perUserLimit' || field === 'holdSeconds' || field === 'maxCancelsPerBuyer') changes[field] = num(v);
     else if (field === 'opensAt' || field === 'closesAt') changes[field] = numOrNull(v);
     else throw new EventDecodeError(`unknown sale field ${JSON.stringify(field)}`);
   }
