@@ -142,7 +142,8 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     DEFAULT_SALE_ID: saleId,
     DEFAULT_SALE_TOTAL: String(settings.tickets),
     ADMIN_TOKEN: adminToken,
-    ...(dataDir ? { DATA_DIR: dataDir } : {}),
+    // The audit replays ledger.journal on its own: no compaction may move its records into a snapshot.
+    ...(dataDir ? { DATA_DIR: dataDir, JOURNAL_COMPACT_MB: '0' } : {}),
   };
   const profileDir = settings.cpuProfDir ? join(settings.cpuProfDir, cellName(cell).replace(':', '-')) : null;
   const result: CellResult = { cell: cellName(cell), balancer: cell.balancer, ledger: cell.ledger, status: 'failed' };

@@ -10,6 +10,7 @@ import type { QueueStatusMessage, SaleChangedMessage, StockReturnedMessage, Topo
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
 import { resolveSigningKey, TicketIssuer } from '../tickets';
+import { RetentionSweeper } from '../retention';
 import { configSummary, initLogger, processLogger } from '../logging';
 import { clusterStats } from './cluster-stats';
 import { createBalancer, raiseOpenFileLimit, type Balancer } from '../front/front';
@@ -67,6 +68,9 @@ export async function runPrimary(config: Config): Promise<void> {
   await ensureDefaultSale(ledger, config);
   const signingKey = resolveSigningKey(config.ticketSigningKey, config.dataDir, log);
   const issuer = new TicketIssuer(ledger, { intervalMs: config.ticketIssueMs, batch: 500, saleListRefreshMs: 500, warn });
+  const retention = config.saleRetentionMs === null ? undefined : new RetentionSweeper(ledger, { retentionMs: config.saleRetentionMs, archiveDir: config.saleArchiveDir, intervalMs: config.retentionSweepMs, log, warn });
+  if (retention) log(`retention: sales closed more than ${config.saleRetentionMs! / 86_400_000} day(s) ago are archived to ${config.saleArchiveDir} and removed from the ledger`);
+  else log('retention: SALE_RETENTION_DAYS is not set; closed sales stay in the ledger');
 
   const socketDir = openSocketDir(config.socketDirIsDefault ? undefined : config.socketDir);
   raiseOpenFileLimit(config, log);
@@ -121,6 +125,7 @@ export async function runPrimary(config: Config): Promise<void> {
   relaySaleChanged((saleId) => broadcast({ spike: 'sale-changed', saleId }));
   sweeper.start();
   issuer.start();
+  retention?.start();
   const ticker = new QueueTicker(ledger, {
     intervalMs: config.admission.tickMs,
     saleListRefreshMs: 1000,
@@ -172,6 +177,7 @@ export async function runPrimary(config: Config): Promise<void> {
     await sweeper.stop();
     await ticker.stop();
     await issuer.stop();
+    await retention?.stop();
     await topology.stop();
     await observability.stop();
     balancer?.destroyAll();

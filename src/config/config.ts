@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuyerAuthConfig, BuyerAuthMode } from '../auth/buyer-auth';
-import { bool, ConfigError, integer, matching, oneOf, text, type Env } from './env';
+import { bool, ConfigError, decimal, integer, matching, oneOf, text, type Env } from './env';
 
 export { ConfigError } from './env';
 
@@ -46,6 +46,16 @@ export interface Config {
   readonly socketDirIsDefault: boolean;
   readonly dataDir: string;
   readonly journalFsync: JournalFsync;
+  /** Each sale's order feed keeps at least its last this many events; older ones are trimmed (Redis XADD MAXLEN ~, the embedded feed alike). */
+  readonly feedMaxEvents: number;
+  /** The embedded journal is compacted (snapshot plus tail, off the event loop) once its active file passes this many bytes; 0: never. */
+  readonly journalCompactBytes: number;
+  /** How long after closing a sale stays in the ledger before it is archived and removed; null: kept forever (SALE_RETENTION_DAYS unset or 0). */
+  readonly saleRetentionMs: number | null;
+  /** Where retired sales are archived, one gzip'd NDJSON file each. */
+  readonly saleArchiveDir: string;
+  /** Time between the retention sweeper's passes. */
+  readonly retentionSweepMs: number;
   readonly shutdownTimeoutMs: number;
   /** The waiting room (issue 14): defaults for queue sales, the signing secret, proof of work and rate limits. */
   readonly admission: AdmissionConfig;
@@ -232,6 +242,11 @@ export function loadConfig(env: Env = process.env): Config {
     socketDirIsDefault: socketDir === '',
     dataDir: text(env, 'DATA_DIR', './data'),
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
+    feedMaxEvents: integer(env, 'FEED_MAX_EVENTS', 100_000, 10, 1_000_000_000),
+    journalCompactBytes: Math.round(decimal(env, 'JOURNAL_COMPACT_MB', 64, 0, 1_000_000) * 1e6),
+    saleRetentionMs: retentionFrom(env),
+    saleArchiveDir: text(env, 'SALE_ARCHIVE_DIR', '') || join(text(env, 'DATA_DIR', './data'), 'archive'),
+    retentionSweepMs: integer(env, 'RETENTION_SWEEP_MS', 60_000, 100, 86_400_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     admission: Object.freeze(admissionFrom(env)),
     idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', 10_000, 100, 3_600_000),
@@ -253,4 +268,10 @@ export function loadConfig(env: Env = process.env): Config {
     workerUnresponsiveMs,
     workerHangRestartMs,
   });
+}
+
+/** SALE_RETENTION_DAYS in ms; 0 or unset keeps every sale forever. Fractions of a day are allowed (tests, short-lived demos). */
+function retentionFrom(env: Env): number | null {
+  const days = decimal(env, 'SALE_RETENTION_DAYS', 0, 0, 36_500);
+  return days === 0 ? null : Math.round(days * 86_400_000);
 }

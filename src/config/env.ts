@@ -29,6 +29,17 @@ export function integer(env: Env, name: string, fallback: number, min: number, m
   return number;
 }
 
+/** A decimal number in [min, max] (digits, optionally a fraction: 0.5, 30, 0.0001). */
+export function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const allowed = `expected a number from ${min} to ${max} (a fraction such as 0.5 is allowed)`;
+  if (!/^\d+(?:\.\d+)?$/.test(value.trim())) throw new ConfigError(name, value, allowed);
+  const number = Number(value.trim());
+  if (number < min || number > max) throw new ConfigError(name, value, allowed);
+  return number;
+}
+
 export function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const value = raw(env, name);
   if (value === undefined) return fallback;

@@ -57,6 +57,12 @@ export const ERRORS = {
     when: "the buyer already holds the sale's perUserLimit tickets",
     message: 'buyer "{userId}" already holds {perUserLimit} ticket(s) of sale "{saleId}", the limit',
   },
+  TOO_MANY_CANCELLATIONS: {
+    status: 429,
+    code: 'too_many_cancellations',
+    when: "the buyer has already cancelled the sale's maxCancelsPerBuyer orders (default 3); the order stays held until paid or expired",
+    message: 'buyer "{userId}" has already cancelled {maxCancelsPerBuyer} order(s) of sale "{saleId}", its maxCancelsPerBuyer; order {orderId} stays held until it is paid or its hold runs out',
+  },
   SALE_EXISTS: { status: 409, code: 'sale_exists', when: 'POST /api/sales with an id that is already used', message: 'a sale with id "{saleId}" already exists' },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,

@@ -33,9 +33,11 @@ export function refusalFor<C extends Command>(command: C, outcome: OutcomeOf<C>,
   const order = fields.order;
   if (order) {
     values.orderId = order.orderId;
+    values.saleId ??= order.saleId;
+    values.userId ??= order.userId;
     values.expiredAt = isoTime(order.expiresAt ?? order.updatedAt);
   }
-  for (const count of ['perUserLimit', 'sold', 'orders'] as const) if (typeof fields[count] === 'number') values[count] = fields[count];
+  for (const count of ['perUserLimit', 'maxCancelsPerBuyer', 'sold', 'orders'] as const) if (typeof fields[count] === 'number') values[count] = fields[count];
   for (const time of ['opensAt', 'closesAt'] as const) if (typeof fields[time] === 'number') values[time] = isoTime(fields[time]);
   // A check-in refused: when and where the ticket was used, or why it no longer admits.
   if (typeof fields.at === 'number') values.usedAt = isoTime(fields.at);

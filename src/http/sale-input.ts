@@ -3,6 +3,7 @@
 // refused by name, times that cannot be misread.
 import { spikeError } from '../errors/errors';
 import type { SaleChanges, SaleSpec } from '../ledger';
+import { DEFAULT_MAX_CANCELS_PER_BUYER } from '../ledger/sale-rules';
 import { checkKnownFields } from './known-fields';
 import { parseTime } from './time-input';
 import { checkId, invalid } from './validate';
@@ -11,11 +12,11 @@ const MAX_TOTAL = 1_000_000_000;
 /** A buyer has 15 minutes to pay unless the sale says otherwise. */
 const DEFAULT_HOLD_SECONDS = 900;
 
-export const SALE_FIELDS = ['id', 'name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt', 'anonymous', 'admission'] as const;
+export const SALE_FIELDS = ['id', 'name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt', 'anonymous', 'admission', 'maxCancelsPerBuyer'] as const;
 /** Everything but the id, which names the sale in the path. */
-export const SALE_CHANGE_FIELDS = ['name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt'] as const;
+export const SALE_CHANGE_FIELDS = ['name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt', 'maxCancelsPerBuyer'] as const;
 
-const RANGES = { total: [0, MAX_TOTAL], perUserLimit: [1, 1000], holdSeconds: [0, 86_400] } as const;
+const RANGES = { total: [0, MAX_TOTAL], perUserLimit: [1, 1000], holdSeconds: [0, 86_400], maxCancelsPerBuyer: [0, 1000] } as const;
 
 function integer(field: keyof typeof RANGES, value: unknown): number {
   const [min, max] = RANGES[field];
@@ -50,6 +51,7 @@ export function parseSaleSpec(body: Record<string, unknown>, now = Date.now()): 
     opensAt,
     closesAt,
     anonymous: anonymous(body.anonymous),
+    maxCancelsPerBuyer: body.maxCancelsPerBuyer === undefined ? DEFAULT_MAX_CANCELS_PER_BUYER : integer('maxCancelsPerBuyer', body.maxCancelsPerBuyer),
   };
 }
 
@@ -70,7 +72,7 @@ export function parseSaleChanges(body: Record<string, unknown>, now = Date.now()
   checkKnownFields(body, SALE_CHANGE_FIELDS);
   const changes: { -readonly [K in keyof SaleChanges]: SaleChanges[K] } = {};
   if (body.name !== undefined) changes.name = name(body.name);
-  for (const field of ['total', 'perUserLimit', 'holdSeconds'] as const) if (body[field] !== undefined) changes[field] = integer(field, body[field]);
+  for (const field of ['total', 'perUserLimit', 'holdSeconds', 'maxCancelsPerBuyer'] as const) if (body[field] !== undefined) changes[field] = integer(field, body[field]);
   if (body.opensAt !== undefined) changes.opensAt = parseTime('opensAt', body.opensAt);
   if (body.closesAt !== undefined) changes.closesAt = parseTime('closesAt', body.closesAt);
   if (Object.keys(changes).length === 0) throw spikeError('NOTHING_TO_CHANGE', { fields: SALE_CHANGE_FIELDS.join(', ') });

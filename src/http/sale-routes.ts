@@ -14,7 +14,7 @@ import { parseJsonObject, readBody } from './read-body';
 import { sendPrebuilt, type Exchange } from './respond';
 import type { RouteContext } from './route-context';
 import { parseSaleChanges, parseSaleSpec, SALE_CHANGE_FIELDS, SALE_FIELDS } from './sale-input';
-import { checkId, checkIdempotencyKey, isValidBuyer, checkLimit, checkOrderState, checkPosition, checkSaleCursor } from './validate';
+import { checkId, checkIdempotencyKey, isValidBuyer, checkCursor, checkLimit, checkOrderState, checkPosition, checkSaleCursor } from './validate';
 import { feedEventToJson, orderToJson, saleToJson } from './views';
 
 const NO_PASS = { pass: '', address: '' };
@@ -180,7 +180,7 @@ export function registerSaleRoutes(app: TemplatedApp, ctx: RouteContext): void {
     requireAdmin(req.getHeader('authorization'), ctx.adminToken, "listing a sale's orders");
     const saleId = checkId('sale id', req.getParameter(0));
     const state: OrderState | undefined = checkOrderState(req.getQuery('state') ?? '');
-    const cursor = checkPosition('cursor', req.getQuery('cursor') ?? '');
+    const cursor = checkCursor('cursor', req.getQuery('cursor') ?? '');
     const limit = checkLimit(req.getQuery('limit') ?? '', 100, 1000);
     await saleInLedger(saleId);
     const page = await ctx.ledger.listOrders(saleId, { state, cursor, limit });

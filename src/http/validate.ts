@@ -47,10 +47,25 @@ export function checkOrderState(value: string): OrderState | undefined {
   return value as OrderState;
 }
 
-/** A cursor or feed position handed out by an earlier page. */
+/** The largest cursor or stream id part Redis takes (an unsigned 64-bit integer); past it HSCAN and XRANGE fail. */
+const MAX_U64 = 18446744073709551615n;
+
+function isU64(digits: string): boolean {
+  return /^\d{1,20}$/.test(digits) && BigInt(digits) <= MAX_U64;
+}
+
+/** An order page's cursor, as an earlier page returned it: a decimal count up to 2^64 - 1. */
+export function checkCursor(field: string, value: string): string | null {
+  if (value === '') return null;
+  if (!isU64(value)) throw invalid(field, 'the cursor an earlier page returned (digits only, at most 18446744073709551615)');
+  return value;
+}
+
+/** A feed position an earlier page returned: a count, or a Redis stream id <ms>-<seq>, each part up to 2^64 - 1. */
 export function checkPosition(field: string, value: string): string | null {
   if (value === '') return null;
-  if (!/^[0-9-]{1,40}$/.test(value)) throw invalid(field, 'the value an earlier page returned');
+  const parts = value.split('-');
+  if (parts.length > 2 || !parts.every(isU64)) throw invalid(field, 'the "last" an earlier page returned (digits, or <digits>-<digits>; each part at most 18446744073709551615)');
   return value;
 }
 

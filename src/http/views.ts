@@ -19,6 +19,7 @@ export function saleToJson(sale: Sale, now = Date.now()) {
     opensAt: iso(sale.opensAt),
     closesAt: iso(sale.closesAt),
     anonymous: sale.anonymous,
+    maxCancelsPerBuyer: sale.maxCancelsPerBuyer,
     status: saleStatus(sale, now),
     admission: admissionToJson(sale, now),
   };

@@ -23,7 +23,7 @@ export type { Topology, TopologyView } from './topology';
 
 type LedgerConfig = Pick<
   Config,
-  'ledger' | 'dataDir' | 'journalFsync' | 'redisUrl' | 'redisCluster' | 'redisPrefix' | 'redisAutoPipelining' | 'ledgerTimeoutMs' | 'holdSweepMs' | 'boxHeartbeatMs' | 'weights' | 'redisWaitReplicas' | 'redisWaitTimeoutMs'
+  'ledger' | 'dataDir' | 'journalFsync' | 'feedMaxEvents' | 'journalCompactBytes' | 'redisUrl' | 'redisCluster' | 'redisPrefix' | 'redisAutoPipelining' | 'ledgerTimeoutMs' | 'holdSweepMs' | 'boxHeartbeatMs' | 'weights' | 'redisWaitReplicas' | 'redisWaitTimeoutMs'
 >;
 
 /** What the primary holds: the ledger, and the parts of running it that depend on its kind. */
@@ -61,7 +61,7 @@ export async function openPrimaryLedger(
   const boxWeight = config.weights.reduce((sum, w) => sum + w, 0);
   const sweeper = (ledger: Ledger) => new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, fullPassMs: 30_000, warn });
   if (config.ledger === 'embedded') {
-    const bare = EmbeddedLedger.open({ dataDir: config.dataDir, fsync: config.journalFsync, log, warn });
+    const bare = EmbeddedLedger.open({ dataDir: config.dataDir, fsync: config.journalFsync, feedMaxEvents: config.feedMaxEvents, compactBytes: config.journalCompactBytes, log, warn });
     const ledger = instrument(bare);
     return {
       ledger,
@@ -73,7 +73,7 @@ export async function openPrimaryLedger(
       topology: singleBox(boxWeight),
     };
   }
-  const redis = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false });
+  const redis = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: false, feedMaxEvents: config.feedMaxEvents });
   try {
     await redis.connect(3000);
   } catch (error) {
@@ -96,7 +96,7 @@ export async function openWorkerLedger(config: LedgerConfig, rpc: IpcRpc): Promi
   if (config.ledger === 'embedded') {
     return remoteLedger(rpc, { description: embeddedDescription(config.dataDir, config.journalFsync), timeoutMs: config.ledgerTimeoutMs });
   }
-  const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: config.redisAutoPipelining, waitReplicas: config.redisWaitReplicas, waitTimeoutMs: config.redisWaitTimeoutMs });
+  const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: config.redisAutoPipelining, waitReplicas: config.redisWaitReplicas, waitTimeoutMs: config.redisWaitTimeoutMs, feedMaxEvents: config.feedMaxEvents });
   await ledger.connect();
   return ledger;
 }

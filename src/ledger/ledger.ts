@@ -1,6 +1,6 @@
 // The global ledger: the one place that decides, atomically, whether a ticket
 // is sold. Workers talk to this interface and never know which ledger is behind it.
-import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from './outcomes';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, RetireSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from './outcomes';
 import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from './types';
 
 export interface Ledger {
@@ -21,6 +21,17 @@ export interface Ledger {
   closeSale(saleId: string, now: number): Promise<CloseSaleOutcome>;
   /** Removes a sale that has no order, with its feed; announced. */
   deleteSale(saleId: string): Promise<DeleteSaleOutcome>;
+  /**
+   * Where the sale's feed stands: the last event's id ("" for none), null for
+   * no such sale. Read before archiving a sale; retireSale checks it is unchanged.
+   */
+  feedMark(saleId: string): Promise<string | null>;
+  /**
+   * Removes a sale closed at or before closedBefore, with its orders, buyers,
+   * request keys and feed, if its feed still stands at feedMark (nothing
+   * changed since its archive was read); announced as a sale change.
+   */
+  retireSale(saleId: string, feedMark: string, closedBefore: number, now: number): Promise<RetireSaleOutcome>;
   /** The atomic reservation: sale open, stock left, buyer under the limit, request key unused. */
   reserve(request: ReserveRequest): Promise<ReserveOutcome>;
   getOrder(orderId: string): Promise<Order | null>;
@@ -88,7 +99,7 @@ export const LEDGER_COMMANDS = [
   'createSale', 'getSale', 'reserve', 'getOrder', 'findByRequestKey', 'pay', 'cancel',
   'expireHolds', 'dueSales', 'joinQueue', 'advanceQueue', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
   'listSales', 'updateSale', 'closeSale', 'deleteSale',
-  'issueTickets', 'checkIn', 'ticketCounts',
+  'issueTickets', 'checkIn', 'ticketCounts', 'feedMark', 'retireSale',
 ] as const satisfies ReadonlyArray<keyof Ledger>;
 export type LedgerCommand = (typeof LEDGER_COMMANDS)[number];
 /** The members every wrapper must pass through itself: what the ledger is, and its announcements. */

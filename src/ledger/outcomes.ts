@@ -18,6 +18,8 @@ interface FieldTypes {
   readonly nextReleaseAt: number;
   readonly total: number;
   readonly perUserLimit: number;
+  /** The sale's cap on a buyer's own cancellations. */
+  readonly maxCancelsPerBuyer: number;
   readonly opensAt: number;
   readonly closesAt: number;
   /** 1 for the pre-queue, 0 behind it. */
@@ -83,6 +85,8 @@ export const OUTCOMES = {
     already_cancelled: { fields: ['order'], status: 200, replayed: true },
     paid: { fields: ['order'], error: 'ALREADY_PAID' },
     expired: { fields: ['order'], error: 'EXPIRED' },
+    /** The buyer has cancelled the sale's maxCancelsPerBuyer orders already; the order stays held. */
+    too_many_cancellations: { fields: ['order', 'maxCancelsPerBuyer'], error: 'TOO_MANY_CANCELLATIONS' },
     forbidden: { fields: [], error: 'NOT_ORDER_OWNER' },
     not_found: { fields: [], error: 'ORDER_NOT_FOUND' },
   },
@@ -112,6 +116,14 @@ export const OUTCOMES = {
     has_orders: { fields: ['orders'], error: 'SALE_HAS_ORDERS' },
     not_found: { fields: [], error: 'SALE_NOT_FOUND' },
   },
+  /** The retention sweeper's (src/retention/), not a route's: the statuses say what each would be over HTTP. */
+  retireSale: {
+    retired: { fields: ['orders'], status: 200 },
+    /** Something happened to the sale after its archive was read: the next sweep archives it again. */
+    changed: { fields: [], status: 409 },
+    not_due: { fields: [], status: 409 },
+    not_found: { fields: [], error: 'SALE_NOT_FOUND' },
+  },
 } as const satisfies Record<string, Record<string, OutcomeSpec>>;
 
 export type Command = keyof typeof OUTCOMES;
@@ -130,6 +142,7 @@ export type CheckInOutcome = OutcomeOf<'checkIn'>;
 export type UpdateSaleOutcome = OutcomeOf<'updateSale'>;
 export type CloseSaleOutcome = OutcomeOf<'closeSale'>;
 export type DeleteSaleOutcome = OutcomeOf<'deleteSale'>;
+export type RetireSaleOutcome = OutcomeOf<'retireSale'>;
 
 export function outcomeSpec(command: Command, kind: string): OutcomeSpec | undefined {
   return Object.hasOwn(OUTCOMES[command], kind) ? (OUTCOMES[command] as Record<string, OutcomeSpec>)[kind] : undefined;

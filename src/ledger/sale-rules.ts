@@ -27,3 +27,6 @@ export function saleStatus(sale: Sale, now: number): SaleStatus {
   if (window === 'not_open') return 'scheduled';
   return remainingStock(sale) === 0 ? 'sold_out' : 'open';
 }
+
+/** A buyer's own cancellations per sale, unless the sale says otherwise (issue 11: buy-cancel loops grew the ledger without bound). */
+export const DEFAULT_MAX_CANCELS_PER_BUYER = 3;

@@ -13,6 +13,8 @@ export interface SaleSpec {
   readonly closesAt: number | null;
   /** GET /buy/ticket without ?user (every request a new anonymous buyer) is allowed only on such a sale; absent: false. */
   readonly anonymous?: boolean;
+  /** Orders a buyer may cancel themself in this sale before cancelling answers 429 (an admin's cancel is not counted); absent: 3. */
+  readonly maxCancelsPerBuyer?: number;
   /** A waiting room in front of the stock (issue 14); absent means buyers buy directly ("open"). */
   readonly admission?: QueueAdmission;
 }
@@ -76,6 +78,7 @@ export interface JoinRequest {
 
 export interface Sale extends SaleSpec {
   readonly anonymous: boolean;
+  readonly maxCancelsPerBuyer: number;
   /** Tickets taken: held for payment plus paid. remaining = total - sold. */
   readonly sold: number;
   /** Of those, paid (or final at once when holdSeconds is 0). reserved = sold - paid. */
@@ -121,6 +124,8 @@ export interface SaleChanges {
   readonly holdSeconds?: number;
   readonly opensAt?: number | null;
   readonly closesAt?: number | null;
+  /** Counts the cancellations already made: lowering it below a buyer's count stops their cancelling, raising it lets them go on. */
+  readonly maxCancelsPerBuyer?: number;
 }
 
 /** A change to the sale itself, in the sale's feed between its orders' changes. */

@@ -15,7 +15,7 @@ export interface LedgerFixture {
 
 function spec(overrides: Partial<SaleSpec> = {}): SaleSpec {
   const id = overrides.id ?? `sale-${randomBytes(5).toString('hex')}`;
-  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, ...overrides };
+  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, maxCancelsPerBuyer: 3, ...overrides };
 }
 
 function attempt(ledger: Ledger, saleId: string, userId: string, requestKey = `r:${randomBytes(8).toString('hex')}`, now = Date.now()): Promise<ReserveOutcome> {
@@ -347,6 +347,105 @@ function orderLifecycleContract(ledgerOf: () => Ledger): void {
       const sale = (await ledger.getSale(s.id))!;
       assert.equal(sale.sold, 1);
       assert.equal(sale.paid, 1);
+    });
+
+    it('a buyer cancels at most maxCancelsPerBuyer orders per sale (default 3); then the order stays held; admins are not capped', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 5, holdSeconds: 60 });
+      const created = (await ledger.createSale(s, T))!;
+      assert.equal(created.maxCancelsPerBuyer, 3, 'the default');
+      assert.equal((await ledger.getSale(s.id))!.maxCancelsPerBuyer, 3);
+      for (let i = 0; i < 3; i++) {
+        const r = await reserveOk(ledger, s.id, 'churner', T + i * 10);
+        assert.equal((await ledger.cancel(r.order.orderId, 'churner', T + i * 10 + 1)).kind, 'cancelled', `cancel ${i + 1}`);
+      }
+      const fourth = await reserveOk(ledger, s.id, 'churner', T + 100);
+      const refused = await ledger.cancel(fourth.order.orderId, 'churner', T + 101);
+      assert.deepEqual(refused, { kind: 'too_many_cancellations', order: fourth.order, maxCancelsPerBuyer: 3 });
+      assert.deepEqual(await ledger.getOrder(fourth.order.orderId), fourth.order, 'the refused cancel changed nothing');
+      assert.equal((await ledger.getSale(s.id))!.sold, 1, 'the ticket stays held');
+      // A refused cancel is not a cancellation: the count stays at the cap, and another buyer has their own.
+      assert.equal((await ledger.cancel(fourth.order.orderId, 'churner', T + 102)).kind, 'too_many_cancellations');
+      const other = await reserveOk(ledger, s.id, 'other', T + 103);
+      assert.equal((await ledger.cancel(other.order.orderId, 'other', T + 104)).kind, 'cancelled');
+      // An admin may still cancel it, and that is not counted against anyone; paying still works too.
+      assert.equal((await ledger.cancel(fourth.order.orderId, null, T + 105)).kind, 'cancelled');
+      const fifth = await reserveOk(ledger, s.id, 'churner', T + 106);
+      assert.equal((await ledger.cancel(fifth.order.orderId, 'churner', T + 107)).kind, 'too_many_cancellations');
+      assert.equal((await ledger.pay(fifth.order.orderId, 'churner', T + 108)).kind, 'paid');
+      // The cap is per sale: another sale starts the count again.
+      const t = spec({ total: 5, holdSeconds: 60 });
+      await ledger.createSale(t, T);
+      const elsewhere = await reserveOk(ledger, t.id, 'churner', T + 109);
+      assert.equal((await ledger.cancel(elsewhere.order.orderId, 'churner', T + 110)).kind, 'cancelled');
+      const audit = (await ledger.audit(s.id))!;
+      assert.deepEqual(audit.orders, { reserved: 0, paid: 1, expired: 0, cancelled: 5 });
+    });
+
+    it('maxCancelsPerBuyer is the sale\'s: 0 lets no buyer cancel, a larger one allows more', async () => {
+      const ledger = ledgerOf();
+      const none = spec({ total: 5, holdSeconds: 60, maxCancelsPerBuyer: 0 });
+      assert.equal((await ledger.createSale(none, T))!.maxCancelsPerBuyer, 0);
+      const r = await reserveOk(ledger, none.id, 'alice', T);
+      assert.equal((await ledger.cancel(r.order.orderId, 'alice', T + 1)).kind, 'too_many_cancellations');
+      const many = spec({ total: 5, holdSeconds: 60, maxCancelsPerBuyer: 5 });
+      await ledger.createSale(many, T);
+      assert.equal((await ledger.getSale(many.id))!.maxCancelsPerBuyer, 5);
+      for (let i = 0; i < 5; i++) {
+        const o = await reserveOk(ledger, many.id, 'alice', T + i * 10);
+        assert.equal((await ledger.cancel(o.order.orderId, 'alice', T + i * 10 + 1)).kind, 'cancelled');
+      }
+      const sixth = await reserveOk(ledger, many.id, 'alice', T + 100);
+      assert.deepEqual(await ledger.cancel(sixth.order.orderId, 'alice', T + 101), { kind: 'too_many_cancellations', order: sixth.order, maxCancelsPerBuyer: 5 });
+      // Changed later, the cap counts the cancellations already made.
+      const raised = await ledger.updateSale(many.id, { maxCancelsPerBuyer: 6 }, T + 102);
+      assert.equal(raised.kind === 'updated' && raised.sale.maxCancelsPerBuyer, 6);
+      assert.equal((await ledger.getSale(many.id))!.maxCancelsPerBuyer, 6);
+      assert.equal((await ledger.cancel(sixth.order.orderId, 'alice', T + 103)).kind, 'cancelled', 'one more under the raised cap');
+      const seventh = await reserveOk(ledger, many.id, 'alice', T + 104);
+      assert.equal((await ledger.cancel(seventh.order.orderId, 'alice', T + 105)).kind, 'too_many_cancellations');
+      await ledger.updateSale(none.id, { maxCancelsPerBuyer: 1 }, T + 106);
+      assert.equal((await ledger.cancel(r.order.orderId, 'alice', T + 107)).kind, 'cancelled');
+    });
+
+    it('retires a closed sale with its orders, only once closed long enough and only if nothing changed since its feed mark', async () => {
+      const ledger = ledgerOf();
+      const s = spec({ total: 5, holdSeconds: 60 });
+      await ledger.createSale(s, T);
+      const a = await reserveOk(ledger, s.id, 'alice', T + 1);
+      const b = await reserveOk(ledger, s.id, 'bob', T + 2);
+      await ledger.pay(a.order.orderId, 'alice', T + 3);
+      const mark0 = (await ledger.feedMark(s.id))!;
+      assert.equal(typeof mark0, 'string');
+      assert.equal(await ledger.feedMark('never-created'), null);
+      assert.deepEqual(await ledger.retireSale(s.id, mark0, T + 10, T + 10), { kind: 'not_due' }, 'an open sale is never retired');
+      await ledger.closeSale(s.id, T + 100);
+      const mark = (await ledger.feedMark(s.id))!;
+      assert.notEqual(mark, mark0, 'closing moved the feed');
+      assert.deepEqual(await ledger.retireSale(s.id, mark, T + 99, T + 200), { kind: 'not_due' }, 'closed after closedBefore');
+      // A change after the mark (the hold released late) refuses the retirement: the archive would miss it.
+      assert.equal((await ledger.cancel(b.order.orderId, null, T + 150)).kind, 'cancelled');
+      assert.deepEqual(await ledger.retireSale(s.id, mark, T + 100, T + 200), { kind: 'changed' });
+      assert.equal((await ledger.getSale(s.id))!.sold, 1, 'a refused retirement changed nothing');
+      const heard: string[] = [];
+      await ledger.onSaleChanged((saleId) => heard.push(saleId));
+      const fresh = (await ledger.feedMark(s.id))!;
+      assert.deepEqual(await ledger.retireSale(s.id, fresh, T + 100, T + 200), { kind: 'retired', orders: 2 });
+      assert.equal(await ledger.getSale(s.id), null);
+      assert.equal(await ledger.getOrder(a.order.orderId), null);
+      assert.equal(await ledger.audit(s.id), null);
+      assert.ok(!(await ledger.saleIds()).includes(s.id));
+      assert.deepEqual((await ledger.listOrders(s.id, { limit: 10 })).orders, []);
+      assert.deepEqual((await ledger.readFeed(s.id, null, 10)).events, []);
+      assert.deepEqual(await ledger.retireSale(s.id, fresh, T + 100, T + 200), { kind: 'not_found' });
+      // Redis announces over pub/sub: poll for it, with a deadline.
+      for (const deadline = Date.now() + 2000; !heard.includes(s.id) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(heard.includes(s.id), 'the retirement was announced');
+      // The id is free again, with nothing left over: no buyer, no cancel count.
+      await ledger.createSale({ ...s, maxCancelsPerBuyer: 1 }, T + 300);
+      const again = await reserveOk(ledger, s.id, 'alice', T + 301);
+      assert.equal(again.sold, 1);
+      assert.equal((await ledger.cancel(again.order.orderId, 'alice', T + 302)).kind, 'cancelled');
     });
 
     it('a payment racing the expiry has exactly one winner, for every order', async () => {

@@ -11,7 +11,7 @@ const T = 1_800_000_000_000;
 
 function spec(overrides: Partial<SaleSpec> = {}): SaleSpec {
   const id = overrides.id ?? `ctl-${randomBytes(5).toString('hex')}`;
-  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, ...overrides };
+  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, maxCancelsPerBuyer: 3, ...overrides };
 }
 
 function attempt(ledger: Ledger, saleId: string, userId: string, now = T): Promise<ReserveOutcome> {
@@ -49,7 +49,7 @@ export function saleControlContract(ledgerOf: () => Ledger): void {
       const changes = { name: 'Train G1234 (moved)', total: 12, perUserLimit: 2, holdSeconds: 30, closesAt: T + 3_600_000 };
       let outcome: unknown;
       assert.ok(await heard(ledger, s.id, async () => (outcome = await ledger.updateSale(s.id, changes, T + 5))), 'the change was announced');
-      const expected: Sale = { ...s, ...changes, anonymous: false, sold: 0, paid: 0, createdAt: T };
+      const expected: Sale = { ...s, ...changes, anonymous: false, maxCancelsPerBuyer: 3, sold: 0, paid: 0, createdAt: T };
       assert.deepEqual(outcome, { kind: 'updated', sale: expected });
       assert.deepEqual(await ledger.getSale(s.id), expected);
       assert.deepEqual(saleEvents(await wholeFeed(ledger, s.id)), [{ change: 'updated', changes, at: T + 5 }]);

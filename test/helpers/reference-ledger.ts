@@ -13,6 +13,8 @@ interface ModelSale {
   readonly requests: Map<string, string>;
   /** Every state change of every order, in the order it happened. */
   readonly feed: FeedEntry[];
+  /** The buyer of each order a buyer cancelled themself, one entry per cancellation. */
+  readonly buyerCancels: string[];
 }
 
 /** A feed event without its id (each ledger numbers its feed its own way). */
@@ -33,14 +35,14 @@ export class ReferenceLedger {
 
   createSale(spec: SaleSpec, now: number): Sale | null {
     if (this.sales.has(spec.id)) return null;
-    this.sales.set(spec.id, { spec, createdAt: now, orders: [], requests: new Map(), feed: [] });
+    this.sales.set(spec.id, { spec, createdAt: now, orders: [], requests: new Map(), feed: [], buyerCancels: [] });
     return this.getSale(spec.id);
   }
 
   getSale(saleId: string): Sale | null {
     const sale = this.sales.get(saleId);
     if (!sale) return null;
-    return { ...sale.spec, anonymous: sale.spec.anonymous ?? false, sold: this.sold(sale), paid: sale.orders.filter((o) => o.state === 'paid').length, createdAt: sale.createdAt };
+    return { ...sale.spec, anonymous: sale.spec.anonymous ?? false, maxCancelsPerBuyer: sale.spec.maxCancelsPerBuyer ?? 3, sold: this.sold(sale), paid: sale.orders.filter((o) => o.state === 'paid').length, createdAt: sale.createdAt };
   }
 
   getOrder(orderId: string): Order | null {
@@ -118,6 +120,12 @@ export class ReferenceLedger {
     if (order.state === 'paid') return { kind: 'paid', order };
     if (order.state === 'expired') return { kind: 'expired', order };
     if (now >= order.expiresAt!) return { kind: 'expired', order: this.move(order, 'expired', now) };
+    if (actor !== null) {
+      const sale = this.sales.get(order.saleId)!;
+      const max = sale.spec.maxCancelsPerBuyer ?? 3;
+      if (sale.buyerCancels.filter((userId) => userId === actor).length >= max) return { kind: 'too_many_cancellations', order, maxCancelsPerBuyer: max };
+      sale.buyerCancels.push(actor);
+    }
     return { kind: 'cancelled', order: this.move(order, 'cancelled', now) };
   }
 

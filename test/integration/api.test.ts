@@ -63,7 +63,7 @@ describe('HTTP API', () => {
   it('creates a sale, sells from it, and reads the order back', async () => {
     const created = await create({ id: 'G1234', total: 3, perUserLimit: 1, name: 'Beijing to Shanghai' });
     assert.equal(created.status, 201);
-    assert.deepEqual(created.body, { id: 'G1234', name: 'Beijing to Shanghai', total: 3, sold: 0, reserved: 0, paid: 0, remaining: 3, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, admission: { mode: 'open' }, status: 'open' });
+    assert.deepEqual(created.body, { id: 'G1234', name: 'Beijing to Shanghai', total: 3, sold: 0, reserved: 0, paid: 0, remaining: 3, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, maxCancelsPerBuyer: 3, admission: { mode: 'open' }, status: 'open' });
 
     const bought = await buy('G1234', { userId: 'alice' });
     assert.equal(bought.status, 201);

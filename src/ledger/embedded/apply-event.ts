@@ -17,7 +17,8 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
         sold: 0,
         paid: 0,
         buyers: new Map(),
-        orders: new OrderTable(event.id),
+        cancels: new Map(),
+        orders: new OrderTable(event.id, state.feedMaxEvents),
         requests: new Map(),
         holds: new ExpiryHeap(),
         ticketsDue: new Set(),
@@ -60,7 +61,7 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
     case 'order_paid':
       return applyTransition(state, event, 'paid');
     case 'order_cancelled':
-      return applyTransition(state, event, 'cancelled');
+      return applyTransition(state, event, 'cancelled', event.byBuyer === true);
     case 'order_expired':
       return applyTransition(state, event, 'expired');
     case 'ticket_issued': {
@@ -80,6 +81,7 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
     case 'sale_updated':
     case 'sale_closed':
     case 'sale_deleted':
+    case 'sale_retired':
       return applySaleChange(state, event);
     case 'queue_joined':
       return applyJoin(state, event);
@@ -105,6 +107,10 @@ function applySaleChange(state: LedgerState, event: SaleChange): void {
       return;
     case 'sale_deleted':
       if (sale.orders.size > 0) throw new Error(`sale "${event.saleId}" cannot be deleted: it has ${sale.orders.size} order(s)`);
+      state.sales.delete(event.saleId);
+      return;
+    case 'sale_retired':
+      if (sale.record.closesAt === null || sale.record.closesAt > event.at) throw new Error(`sale "${event.saleId}" cannot be retired at ${event.at}: it has not closed`);
       state.sales.delete(event.saleId);
       return;
   }
@@ -161,7 +167,7 @@ function paidOrder(state: LedgerState, orderId: string, what: string): { sale: S
   return found;
 }
 
-function applyTransition(state: LedgerState, event: OrderTransition, to: OrderState): void {
+function applyTransition(state: LedgerState, event: OrderTransition, to: OrderState, byBuyer = false): void {
   const found = locate(state, event.orderId);
   if (!found) throw new Error(`order ${event.orderId} cannot become ${to}: it was never made`);
   const { sale, index } = found;
@@ -178,6 +184,7 @@ function applyTransition(state: LedgerState, event: OrderTransition, to: OrderSt
     const held = (sale.buyers.get(userId) ?? 0) - 1;
     if (held > 0) sale.buyers.set(userId, held);
     else sale.buyers.delete(userId);
+    if (byBuyer) sale.cancels.set(userId, (sale.cancels.get(userId) ?? 0) + 1);
   }
   sale.orders.transition(index, to, event.at);
 }

@@ -2,9 +2,9 @@
 // says what to answer and which events make the answer true, without changing
 // anything. Semantics match the Lua scripts in ../redis/lua exactly; the
 // outcome names are the table in ../outcomes.ts.
-import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, RetireSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
 import { admissionStep } from '../queue-rules';
-import { remainingStock, saleWindow } from '../sale-rules';
+import { DEFAULT_MAX_CANCELS_PER_BUYER, remainingStock, saleWindow } from '../sale-rules';
 import type { Actor, CheckInRequest, JoinRequest, Order, QueueStatus, ReserveRequest, Sale, SaleChanges, SaleSpec } from '../types';
 import type { JournalEvent, OrderTransition, QueueAdvanced, QueueJoined, SaleCreated, TicketIssued, TicketReserved } from './journal/journal-events';
 import { locate, toSale, type LedgerState, type SaleState } from './state';
@@ -45,6 +45,7 @@ export function decideCreateSale(state: LedgerState, spec: SaleSpec, now: number
     closesAt: spec.closesAt ?? null,
     createdAt: now,
     anonymous: spec.anonymous === true,
+    maxCancelsPerBuyer: wholeNumber('maxCancelsPerBuyer', spec.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER),
     ...(spec.admission ? { admission: spec.admission } : {}),
   };
   return { result: toSale(event, 0, 0), events: [event] };
@@ -138,7 +139,12 @@ export function decideCancel(state: LedgerState, orderId: string, actor: Actor, 
   if (current === 'paid') return nothing({ kind: 'paid', order: orders.order(index) });
   if (current === 'expired') return nothing({ kind: 'expired', order: orders.order(index) });
   if (orders.isOverdue(index, now)) return expireNow(sale, index, orderId, now);
-  return { result: { kind: 'cancelled', order: orders.orderAfter(index, 'cancelled', now) }, events: [{ type: 'order_cancelled', orderId, at: now }], stockReturned: sale.record.id };
+  // A buyer's own cancellations are capped per sale (buy-cancel loops grew the ledger without bound); an admin's are not counted.
+  if (actor) {
+    const max = sale.record.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER;
+    if ((sale.cancels.get(actor) ?? 0) >= max) return nothing({ kind: 'too_many_cancellations', order: orders.order(index), maxCancelsPerBuyer: max });
+  }
+  return { result: { kind: 'cancelled', order: orders.orderAfter(index, 'cancelled', now) }, events: [{ type: 'order_cancelled', orderId, at: now, ...(actor ? { byBuyer: true } : {}) }], stockReturned: sale.record.id };
 }
 
 /**
@@ -252,7 +258,7 @@ export function decideUpdateSale(state: LedgerState, saleId: string, changes: Sa
   const sale = state.sales.get(saleId);
   if (!sale) return nothing({ kind: 'not_found' });
   const record = sale.record;
-  for (const field of ['total', 'perUserLimit', 'holdSeconds'] as const) if (changes[field] !== undefined) wholeNumber(field, changes[field]);
+  for (const field of ['total', 'perUserLimit', 'holdSeconds', 'maxCancelsPerBuyer'] as const) if (changes[field] !== undefined) wholeNumber(field, changes[field]);
   if (changes.total !== undefined && changes.total < sale.sold) return nothing({ kind: 'total_below_sold', sold: sale.sold });
   let { opensAt, closesAt } = record;
   if (changes.opensAt !== undefined) {
@@ -286,4 +292,20 @@ export function decideDeleteSale(state: LedgerState, saleId: string, now: number
   if (!sale) return nothing({ kind: 'not_found' });
   if (sale.orders.size > 0) return nothing({ kind: 'has_orders', orders: sale.orders.size });
   return { result: { kind: 'deleted' }, events: [{ type: 'sale_deleted', saleId, at: now }], saleChanged: saleId };
+}
+
+/** Where the sale's feed stands: its next position (the Redis ledger answers its last entry id). */
+export function feedMark(state: LedgerState, saleId: string): string | null {
+  const sale = state.sales.get(saleId);
+  return sale ? String(sale.orders.feedSize) : null;
+}
+
+/** The same checks, in the same order, as retireSale-13.lua. */
+export function decideRetireSale(state: LedgerState, saleId: string, mark: string, closedBefore: number, now: number): Decision<RetireSaleOutcome> {
+  const sale = state.sales.get(saleId);
+  if (!sale) return nothing({ kind: 'not_found' });
+  const { closesAt } = sale.record;
+  if (closesAt === null || closesAt > closedBefore) return nothing({ kind: 'not_due' });
+  if (feedMark(state, saleId) !== mark) return nothing({ kind: 'changed' });
+  return { result: { kind: 'retired', orders: sale.orders.size }, events: [{ type: 'sale_retired', saleId, at: Math.max(now, closesAt) }], saleChanged: saleId };
 }

@@ -4,14 +4,16 @@
 // (apply-event.ts) and journaled, and no reply leaves before its events are on disk.
 import { LedgerUnavailableError } from '../../errors/errors';
 import type { Ledger } from '../ledger';
-import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, RetireSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
 import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from '../types';
 import { applyEvent, compactHoldIndexes } from './apply-event';
-import { decideAdvanceQueue, decideCancel, decideCheckIn, decideCloseSale, decideIssueTickets, decideCreateSale, decideDeleteSale, decideExpireHolds, decideJoinQueue, decidePay, decideReserve, decideUpdateSale, type Decision } from './decisions';
+import { decideAdvanceQueue, decideCancel, decideCheckIn, decideCloseSale, decideIssueTickets, decideCreateSale, decideDeleteSale, decideExpireHolds, decideJoinQueue, decidePay, decideReserve, decideRetireSale, decideUpdateSale, feedMark, type Decision } from './decisions';
 import { Journal, type ReplayFigures } from './journal/journal';
 import type { JournalFileOps, WriterStats } from './journal/journal-writer';
 import { auditSale, findByRequestKey, getOrder, getSale, listOrders, listSales, readFeed, saleFigures, ticketCounts, type SaleFigures } from './queries';
 import { emptyState, type LedgerState } from './state';
+import { Compactor } from './snapshot/compactor';
+import { SnapshotLoader } from './snapshot/snapshot-codec';
 
 export interface EmbeddedLedgerOptions {
   readonly dataDir: string;
@@ -20,6 +22,10 @@ export interface EmbeddedLedgerOptions {
   readonly warn?: (line: string) => void;
   /** The journal's write and fsync; tests inject a slow or failing disk here. */
   readonly fileOps?: JournalFileOps;
+  /** Each sale's feed keeps at least its last this many events (FEED_MAX_EVENTS); unset: all. */
+  readonly feedMaxEvents?: number;
+  /** Compact the journal (snapshot plus tail, on a worker thread) once the active journal passes this many bytes; 0 or unset: never by size. */
+  readonly compactBytes?: number;
 }
 
 /** What the embedded ledger can tell about itself beyond the Ledger contract: for tests, the bench and diagnostics. */
@@ -40,6 +46,9 @@ export class EmbeddedLedger implements Ledger {
   private readonly saleListeners: Array<(saleId: string) => void> = [];
   private readonly warn: (line: string) => void;
 
+  /** Rotates the journal and folds it into a snapshot off the event loop (JOURNAL_COMPACT_MB). */
+  readonly compactor: Compactor;
+
   private constructor(
     private readonly state: LedgerState,
     private readonly journal: Journal,
@@ -47,6 +56,7 @@ export class EmbeddedLedger implements Ledger {
   ) {
     this.description = embeddedDescription(options.dataDir, options.fsync);
     this.warn = options.warn ?? options.log ?? (() => {});
+    this.compactor = new Compactor(journal, { thresholdBytes: options.compactBytes ?? 0, feedMaxEvents: options.feedMaxEvents ?? Infinity, log: options.log ?? (() => {}), warn: this.warn });
   }
 
   /** Replays the journal in dataDir (creating it if needed); throws on a corrupt journal. */
@@ -56,12 +66,18 @@ export class EmbeddedLedger implements Ledger {
     if (options.fsync === 'off') {
       warn('JOURNAL_FSYNC=off: the embedded ledger does not fsync its journal. A buyer may hear "yes" for an order a power cut then erases. Use this for benchmarks only.');
     }
-    const state = emptyState();
-    const journal = Journal.open({ dataDir: options.dataDir, fsync: options.fsync === 'batch', log, warn, fileOps: options.fileOps }, (event) => applyEvent(state, event));
+    const state = emptyState(options.feedMaxEvents);
+    const loader = new SnapshotLoader(state);
+    const snapshot = { record: (payload: string) => loader.record(payload), finish: () => (loader.finish(), loader.gen) };
+    const journal = Journal.open({ dataDir: options.dataDir, fsync: options.fsync === 'batch', log, warn, fileOps: options.fileOps }, (event) => applyEvent(state, event), snapshot);
     compactHoldIndexes(state);
     const r = journal.replay;
-    log(`journal ${journal.file}: replayed ${r.records} record(s), ${(r.bytes / 1e6).toFixed(1)} MB, in ${r.ms.toFixed(0)} ms`);
-    return new EmbeddedLedger(state, journal, options);
+    const loaded = r.snapshotRecords > 0 ? `loaded a snapshot of ${r.snapshotRecords} record(s), ${(r.snapshotBytes / 1e6).toFixed(1)} MB, and ` : '';
+    log(`journal ${journal.file}: ${loaded}replayed ${r.records} record(s), ${(r.bytes / 1e6).toFixed(1)} MB, in ${r.ms.toFixed(0)} ms`);
+    const ledger = new EmbeddedLedger(state, journal, options);
+    // Segments left by a compaction that did not finish (a crash, a stop) are folded in now, off the event loop.
+    if (journal.segments().length > 0) void ledger.compactor.compact(false);
+    return ledger;
   }
 
   get diagnostics(): EmbeddedDiagnostics {
@@ -95,6 +111,14 @@ export class EmbeddedLedger implements Ledger {
 
   deleteSale(saleId: string): Promise<DeleteSaleOutcome> {
     return this.run(() => decideDeleteSale(this.state, saleId, Date.now()));
+  }
+
+  feedMark(saleId: string): Promise<string | null> {
+    return this.read(feedMark(this.state, saleId));
+  }
+
+  retireSale(saleId: string, mark: string, closedBefore: number, now: number): Promise<RetireSaleOutcome> {
+    return this.run(() => decideRetireSale(this.state, saleId, mark, closedBefore, now));
   }
 
   reserve(request: ReserveRequest): Promise<ReserveOutcome> {
@@ -180,6 +204,7 @@ export class EmbeddedLedger implements Ledger {
   }
 
   async close(): Promise<void> {
+    await this.compactor.close();
     await this.journal.close();
   }
 
@@ -192,6 +217,7 @@ export class EmbeddedLedger implements Ledger {
       applyEvent(this.state, event);
       void this.journal.append(event);
     }
+    if (decision.events.length > 0) this.compactor.check();
     const result = await this.read(decision.result);
     if (decision.stockReturned !== undefined) this.announce(this.stockListeners, decision.stockReturned, 'returned-stock');
     if (decision.saleChanged !== undefined) this.announce(this.saleListeners, decision.saleChanged, 'sale-changed');

@@ -38,15 +38,33 @@ export class OrderTable {
    */
   private feed = new Uint32Array(16);
   private feedLength = 0;
+  /** Feed entries trimmed from the front (FEED_MAX_EVENTS): feed[0] is the event at this position. */
+  private feedBase = 0;
   private readonly saleEvents: Array<Omit<SaleFeedEvent, 'id'>> = [];
 
-  constructor(readonly saleId: string) {}
+  /**
+   * feedMax: the feed keeps at least its last feedMax events, trimming the
+   * oldest in steps of a sixteenth of it (at least 100), as XADD MAXLEN ~
+   * trims whole stream nodes. Positions (and ids) never change.
+   */
+  constructor(readonly saleId: string, private readonly feedMax = Infinity) {}
 
   get size(): number {
     return this.ids.length;
   }
 
+  /** Events ever appended; the next event's position. */
   get feedSize(): number {
+    return this.feedBase + this.feedLength;
+  }
+
+  /** The position of the oldest event still kept. */
+  get feedStart(): number {
+    return this.feedBase;
+  }
+
+  /** Events kept. */
+  get feedKept(): number {
     return this.feedLength;
   }
 
@@ -157,7 +175,7 @@ export class OrderTable {
 
   /** The feed event at 0-based position; its id is position + 1. */
   feedEvent(position: number): FeedEvent {
-    const entry = this.feed[position]!;
+    const entry = this.feed[position - this.feedBase]!;
     const id = String(position + 1);
     if (entry & SALE_EVENT) return { id, ...this.saleEvents[entry & ~SALE_EVENT]! };
     const index = entry >>> 2;
@@ -188,9 +206,72 @@ export class OrderTable {
     return this.states[index] === CODE[state];
   }
 
+  // The snapshot's view (snapshot/snapshot-codec.ts): the columns as they are, and their restoration in the same order.
+
+  /** Row index as [orderId, userId, createdAt, updatedAt, expiresAt (null: none), state code, issuedAt (0: not yet)]. */
+  row(index: number): [string, string, number, number, number | null, number, number] {
+    return [this.ids[index]!, this.users[index]!, this.created[index]!, this.updated[index]!, this.expiresAt(index), this.states[index]!, this.issued[index]!];
+  }
+
+  /** Appends a row as row() gave it, without a feed entry (the feed is restored on its own). */
+  restoreRow([orderId, userId, createdAt, updatedAt, expiresAt, state, issuedAt]: readonly [string, string, number, number, number | null, number, number]): number {
+    if (state < 0 || state > 3 || !Number.isInteger(state)) throw new RangeError(`order ${orderId} has state code ${state}`);
+    if (this.byId.has(orderId)) throw new Error(`order ${orderId} is restored twice`);
+    const index = this.ids.length;
+    this.ids.push(orderId);
+    this.users.push(userId);
+    this.created = grown(this.created, index + 1);
+    this.updated = grown(this.updated, index + 1);
+    this.expires = grown(this.expires, index + 1);
+    this.states = grown(this.states, index + 1);
+    this.issued = grown(this.issued, index + 1);
+    this.created[index] = createdAt;
+    this.updated[index] = updatedAt;
+    this.expires[index] = expiresAt === null ? NaN : expiresAt;
+    this.states[index] = state;
+    this.issued[index] = issuedAt;
+    this.byId.set(orderId, index);
+    return index;
+  }
+
+  /** Every check-in as [index, at, gate]. */
+  checkInRows(): Array<[number, number, string]> {
+    return [...this.checkIns].map(([index, used]) => [index, used.at, used.gate]);
+  }
+
+  restoreCheckIn(index: number, at: number, gate: string): void {
+    this.checkIns.set(index, { at, gate });
+  }
+
+  /** The kept feed: its first position, its entries (a view, not a copy), and the sale's own events they refer to. */
+  feedRows(): { readonly base: number; readonly entries: Uint32Array; readonly saleEvents: ReadonlyArray<Omit<SaleFeedEvent, 'id'>> } {
+    return { base: this.feedBase, entries: this.feed.subarray(0, this.feedLength), saleEvents: this.saleEvents };
+  }
+
+  restoreFeedStart(base: number): void {
+    if (this.feedLength > 0) throw new Error(`the feed of sale "${this.saleId}" is restored out of order`);
+    this.feedBase = base;
+  }
+
+  restoreFeedEntries(entries: readonly number[]): void {
+    this.feed = grown(this.feed, this.feedLength + entries.length);
+    this.feed.set(entries, this.feedLength);
+    this.feedLength += entries.length;
+  }
+
+  restoreSaleEvent(event: Omit<SaleFeedEvent, 'id'>): void {
+    this.saleEvents.push(event);
+  }
+
   private appendFeed(entry: number): void {
     // Order entries are index * 2 (+ 1); past 2^30 orders they would collide with the SALE_EVENT bit.
     if (this.ids.length >= SALE_EVENT / 2) throw new RangeError(`sale "${this.saleId}" cannot hold more than ${SALE_EVENT / 2} orders`);
+    if (this.feedLength >= this.feedMax + Math.max(100, Math.floor(this.feedMax / 16))) {
+      const drop = this.feedLength - this.feedMax;
+      this.feed.copyWithin(0, drop, this.feedLength);
+      this.feedLength -= drop;
+      this.feedBase += drop;
+    }
     this.feed = grown(this.feed, this.feedLength + 1);
     this.feed[this.feedLength++] = entry;
   }

@@ -42,6 +42,7 @@ export interface SaleFigures extends SaleAudit {
   /** Tickets the buyers hold between them; equals sold. */
   readonly held: number;
   readonly requestKeys: number;
+  /** Feed events kept (at most about FEED_MAX_EVENTS). */
   readonly feedEvents: number;
   /** Entries in the expiry index, including ones of orders paid or cancelled since. */
   readonly holdIndex: number;
@@ -53,7 +54,7 @@ export function saleFigures(state: LedgerState, saleId: string): SaleFigures | n
   if (!audit || !sale) return null;
   let held = 0;
   for (const count of sale.buyers.values()) held += count;
-  return { ...audit, orderCount: sale.orders.size, held, requestKeys: sale.requests.size, feedEvents: sale.orders.feedSize, holdIndex: sale.holds.size };
+  return { ...audit, orderCount: sale.orders.size, held, requestKeys: sale.requests.size, feedEvents: sale.orders.feedKept, holdIndex: sale.holds.size };
 }
 
 /** Positions and cursors are decimal counts; anything else (a Redis stream id's tail) counts by its leading digits. */
@@ -84,7 +85,7 @@ export function readFeed(state: LedgerState, saleId: string, after: string | nul
   if (!sale) return { events: [], last: after };
   const table = sale.orders;
   const events: FeedEvent[] = [];
-  for (let at = position(after); at < table.feedSize && events.length < limit; at++) events.push(table.feedEvent(at));
+  for (let at = Math.max(position(after), table.feedStart); at < table.feedSize && events.length < limit; at++) events.push(table.feedEvent(at));
   return { events, last: events.at(-1)?.id ?? after };
 }
 

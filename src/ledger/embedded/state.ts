@@ -1,6 +1,7 @@
 // The embedded ledger's memory: per sale, its record, counters, buyers,
 // orders, request keys and hold index. Decisions read it; only applyEvent
 // changes it.
+import { DEFAULT_MAX_CANCELS_PER_BUYER } from '../sale-rules';
 import type { Sale } from '../types';
 import { saleIdOfOrder } from '../types';
 import type { SaleCreated } from './journal/journal-events';
@@ -15,6 +16,8 @@ export interface SaleState {
   paid: number;
   /** userId -> tickets held; a buyer at 0 is removed, as the Lua scripts do. */
   readonly buyers: Map<string, number>;
+  /** userId -> orders the buyer cancelled themself (maxCancelsPerBuyer); the Redis cancels hash. */
+  readonly cancels: Map<string, number>;
   readonly orders: OrderTable;
   /** requestKey -> index of the order it made */
   readonly requests: Map<string, number>;
@@ -49,10 +52,12 @@ export interface QueueState {
 
 export interface LedgerState {
   readonly sales: Map<string, SaleState>;
+  /** Each sale's feed keeps at least this many of its latest events (FEED_MAX_EVENTS). */
+  readonly feedMaxEvents: number;
 }
 
-export function emptyState(): LedgerState {
-  return { sales: new Map() };
+export function emptyState(feedMaxEvents = Infinity): LedgerState {
+  return { sales: new Map(), feedMaxEvents };
 }
 
 /** The sale and row of an order id, or null when there is none. */
@@ -74,6 +79,7 @@ export function toSale(record: SaleCreated, sold: number, paid: number): Sale {
     closesAt: record.closesAt,
     ...(record.admission ? { admission: record.admission } : {}),
     anonymous: record.anonymous === true,
+    maxCancelsPerBuyer: record.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER,
     sold,
     paid,
     createdAt: record.createdAt,

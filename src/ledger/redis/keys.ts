@@ -3,7 +3,7 @@
 // scripts runs there.
 
 export interface SaleKeys {
-  /** {id,name,total,sold,paid,perUserLimit,holdSeconds,opensAt,closesAt,createdAt,anonymous} */
+  /** {id,name,total,sold,paid,perUserLimit,holdSeconds,opensAt,closesAt,createdAt,anonymous,maxCancelsPerBuyer} */
   readonly sale: string;
   /** userId -> tickets held */
   readonly buyers: string;
@@ -27,6 +27,8 @@ export interface SaleKeys {
   readonly ticketsIssued: string;
   /** orderId -> "<at> <gate>" of its ticket's one admission */
   readonly checkins: string;
+  /** userId -> orders the buyer cancelled themself (maxCancelsPerBuyer) */
+  readonly cancels: string;
 }
 
 export function saleKeys(prefix: string, saleId: string): SaleKeys {
@@ -44,6 +46,7 @@ export function saleKeys(prefix: string, saleId: string): SaleKeys {
     ticketsDue: `${base}:tickets-due`,
     ticketsIssued: `${base}:tickets-issued`,
     checkins: `${base}:checkins`,
+    cancels: `${base}:cancels`,
   };
 }
 

@@ -1,15 +1,16 @@
 // The ledger on Redis: each decision is one Lua script over the sale's keys,
 // which share a hash tag so a Redis Cluster keeps a sale on one shard.
 import type { Ledger } from '../ledger';
-import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
+import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type RetireSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
 import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
 import { Cluster } from 'ioredis';
-import { LedgerUnavailableError } from '../../errors/errors';
+import { LedgerUnavailableError, spikeError } from '../../errors/errors';
 import { callRedis } from './failures';
+import { DEFAULT_MAX_CANCELS_PER_BUYER } from '../sale-rules';
 import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash } from './rows';
-import { defineScripts, type OutcomeReply } from './scripts';
+import { DEFAULT_FEED_MAX_EVENTS, defineScripts, type OutcomeReply } from './scripts';
 
 export interface RedisLedgerOptions {
   readonly url: string;
@@ -21,7 +22,12 @@ export interface RedisLedgerOptions {
   /** WAIT for this many replicas after each reservation; below that, the buyer gets a 503 with the retry key. */
   readonly waitReplicas?: number;
   readonly waitTimeoutMs?: number;
+  /** Each sale's feed stream keeps at least its last this many entries (FEED_MAX_EVENTS); default DEFAULT_FEED_MAX_EVENTS. */
+  readonly feedMaxEvents?: number;
 }
+
+/** Redis's cursors and stream id parts are unsigned 64-bit integers. */
+const MAX_U64 = 18446744073709551615n;
 
 /** The five keys every order script takes, in its header's order. */
 function orderScriptKeys(k: SaleKeys): [string, string, string, string, string] {
@@ -50,7 +56,7 @@ export class RedisLedger implements Ledger {
     this.redis = createClient(options);
     // Errors surface per command as 503s; the connection-level event only needs to not crash us.
     this.redis.on('error', () => {});
-    defineScripts(this.redis);
+    defineScripts(this.redis, { feedMaxEvents: options.feedMaxEvents ?? DEFAULT_FEED_MAX_EVENTS });
   }
 
   async connect(deadlineMs = 3000): Promise<void> {
@@ -73,10 +79,11 @@ export class RedisLedger implements Ledger {
         'closesAt', spec.closesAt ?? '',
         'createdAt', now,
         'anonymous', spec.anonymous ? 1 : 0,
+        'maxCancelsPerBuyer', spec.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER,
         ...(spec.admission ? ['admission', JSON.stringify(spec.admission)] : []),
       ),
     );
-    return created === 1 ? { ...spec, anonymous: spec.anonymous === true, sold: 0, paid: 0, createdAt: now } : null;
+    return created === 1 ? { ...spec, anonymous: spec.anonymous === true, maxCancelsPerBuyer: spec.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER, sold: 0, paid: 0, createdAt: now } : null;
   }
 
   async getSale(saleId: string): Promise<Sale | null> {
@@ -84,6 +91,10 @@ export class RedisLedger implements Ledger {
   }
 
   async listSales(cursor: string | null, limit: number): Promise<SalePage> {
+    // Here a cursor is SSCAN's, a number; the embedded ledger's is a sale id, so the route cannot tell a bad one.
+    if (cursor !== null && !(/^\d{1,20}$/.test(cursor) && BigInt(cursor) <= MAX_U64)) {
+      throw spikeError('INVALID_FIELD', { field: 'cursor', allowed: 'the cursor an earlier page returned (digits only, at most 18446744073709551615)' });
+    }
     const [next, ids] = await this.call(() => this.redis.sscan(salesIndexKey(this.prefix), cursor ?? '0', 'COUNT', limit));
     // An id whose sale is gone (deleted, the index not yet told) is skipped.
     const sales = (await Promise.all(ids.map((id) => this.getSale(id)))).filter((sale): sale is Sale => sale !== null);
@@ -106,10 +117,31 @@ export class RedisLedger implements Ledger {
 
   async deleteSale(saleId: string): Promise<DeleteSaleOutcome> {
     const k = this.keys(saleId);
-    const outcome = decodeReply('deleteSale', await this.call(() => this.redis.deleteSale(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.queueMembers, k.admitLog, k.passes, this.saleChannel)));
+    const outcome = decodeReply('deleteSale', await this.call(() => this.redis.deleteSale(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.queueMembers, k.admitLog, k.passes, k.cancels, this.saleChannel)));
     // After the script: in a Redis Cluster the index is on another shard. An id
     // left behind by a failure here is skipped by listSales and harmless to the sweeper.
     if (outcome.kind === 'deleted') await this.call(() => this.redis.srem(salesIndexKey(this.prefix), saleId));
+    return outcome;
+  }
+
+  async feedMark(saleId: string): Promise<string | null> {
+    const k = this.keys(saleId);
+    const [exists, last] = await Promise.all([this.call(() => this.redis.exists(k.sale)), this.call(() => this.redis.xrevrange(k.feed, '+', '-', 'COUNT', 1))]);
+    if (exists === 0) return null;
+    return last[0]?.[0] ?? '';
+  }
+
+  async retireSale(saleId: string, feedMark: string, closedBefore: number, _now: number): Promise<RetireSaleOutcome> {
+    const k = this.keys(saleId);
+    const reply = await this.call(() =>
+      this.redis.retireSale(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.queueMembers, k.admitLog, k.passes, k.cancels, k.ticketsDue, k.ticketsIssued, k.checkins, feedMark, closedBefore, this.saleChannel),
+    );
+    const outcome = decodeReply('retireSale', reply);
+    // After the script, as deleteSale does: in a Redis Cluster both indexes live on other shards.
+    if (outcome.kind === 'retired') {
+      await this.call(() => this.redis.srem(salesIndexKey(this.prefix), saleId));
+      await this.call(() => this.redis.zrem(this.holdsDue, saleId));
+    }
     return outcome;
   }
 
@@ -198,7 +230,7 @@ export class RedisLedger implements Ledger {
   async cancel(orderId: string, actor: Actor, now: number): Promise<CancelOutcome> {
     const saleId = saleIdOfOrder(orderId);
     if (!saleId) return { kind: 'not_found' };
-    const reply = await this.call(() => this.redis.cancelOrder(...orderScriptKeys(this.keys(saleId)), orderId, actor ?? '', now, this.stockChannel));
+    const reply = await this.call(() => this.redis.cancelOrder(...orderScriptKeys(this.keys(saleId)), this.keys(saleId).cancels, orderId, actor ?? '', now, this.stockChannel, DEFAULT_MAX_CANCELS_PER_BUYER));
     return decodeReply('cancel', reply);
   }
 
@@ -253,6 +285,8 @@ export class RedisLedger implements Ledger {
   }
 
   async readFeed(saleId: string, after: string | null, limit: number): Promise<FeedPage> {
+    // Nothing can follow the largest stream id, and XRANGE refuses an exclusive start there.
+    if (after !== null && after === `${MAX_U64}-${MAX_U64}`) return { events: [], last: after };
     const entries = await this.call(() => this.redis.xrange(this.keys(saleId).feed, after ? `(${after}` : '-', '+', 'COUNT', limit));
     const events = entries.map(feedEventFromEntry);
     return { events, last: events.at(-1)?.id ?? after };

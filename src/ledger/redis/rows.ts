@@ -1,5 +1,6 @@
 // Redis rows as ledger values: the sale hash, order JSON, feed stream entries,
 // and the audit script's reply.
+import { DEFAULT_MAX_CANCELS_PER_BUYER } from '../sale-rules';
 import type { FeedEvent, Order, OrderState, QueueAdmission, Sale, SaleAudit, SaleChanges } from '../types';
 
 export function saleFromHash(fields: Record<string, string>): Sale | null {
@@ -17,6 +18,7 @@ export function saleFromHash(fields: Record<string, string>): Sale | null {
     createdAt: Number(fields.createdAt),
     ...(fields.admission ? { admission: JSON.parse(fields.admission) as QueueAdmission } : {}),
     anonymous: fields.anonymous === '1',
+    maxCancelsPerBuyer: fields.maxCancelsPerBuyer ? Number(fields.maxCancelsPerBuyer) : DEFAULT_MAX_CANCELS_PER_BUYER,
   };
 }
 

@@ -19,7 +19,7 @@ declare module 'ioredis' {
     joinQueue(sale: string, members: string, challenge: string, userId: string, now: number, challengeExpiresAt: number | ''): Result<OutcomeReply, Context>;
     advanceQueue(sale: string, admitLog: string, passes: string, now: number): Result<number[], Context>;
     payOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, ticketsDue: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
-    cancelOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;
+    cancelOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, cancels: string, orderId: string, actor: string, now: number, channel: string, defaultMaxCancels: number): Result<OutcomeReply, Context>;
     expireHolds(sale: string, buyers: string, orders: string, holds: string, feed: string, now: number, limit: number, channel: string): Result<[number, number], Context>;
     issueTickets(orders: string, ticketsDue: string, ticketsIssued: string, feed: string, now: number, limit: number): Result<number, Context>;
     checkInTicket(orders: string, checkins: string, feed: string, orderId: string, userId: string, gate: string, now: number): Result<OutcomeReply, Context>;
@@ -28,7 +28,8 @@ declare module 'ioredis' {
     auditSale(sale: string, orders: string, buyers: string): Result<number[], Context>;
     updateSale(sale: string, feed: string, now: number, channel: string, changesJson: string, ...fieldsAndValues: (string | number)[]): Result<OutcomeReply, Context>;
     closeSale(sale: string, feed: string, now: number, channel: string): Result<OutcomeReply, Context>;
-    deleteSale(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, queueMembers: string, admitLog: string, passes: string, channel: string): Result<OutcomeReply, Context>;
+    retireSale(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, queueMembers: string, admitLog: string, passes: string, cancels: string, ticketsDue: string, ticketsIssued: string, checkins: string, feedMark: string, closedBefore: number, channel: string): Result<OutcomeReply, Context>;
+    deleteSale(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, queueMembers: string, admitLog: string, passes: string, cancels: string, channel: string): Result<OutcomeReply, Context>;
   }
 }
 
@@ -60,19 +61,30 @@ export function resolveIncludes(source: string, dir: string, seen = new Set<stri
   return parts.join('\n');
 }
 
-export function loadScripts(dir = LUA_DIR): ScriptFile[] {
+/** What the scripts are loaded with: settings written into includes/feed.lua. */
+export interface ScriptSettings {
+  /** Each sale's feed stream keeps at least its last this many entries (XADD MAXLEN ~). */
+  readonly feedMaxEvents: number;
+}
+
+export const DEFAULT_FEED_MAX_EVENTS = 100_000;
+
+export function loadScripts(dir = LUA_DIR, settings: ScriptSettings = { feedMaxEvents: DEFAULT_FEED_MAX_EVENTS }): ScriptFile[] {
+  if (!Number.isSafeInteger(settings.feedMaxEvents) || settings.feedMaxEvents < 1) throw new RangeError(`feedMaxEvents must be a whole number >= 1, got ${settings.feedMaxEvents}`);
   const scripts: ScriptFile[] = [];
   for (const file of readdirSync(dir).sort()) {
     const parsed = splitFilename(file);
     if (!parsed) continue;
-    scripts.push({ ...parsed, lua: resolveIncludes(readFileSync(join(dir, file), 'utf8'), dir) });
+    const lua = resolveIncludes(readFileSync(join(dir, file), 'utf8'), dir).replaceAll('__FEED_MAX_EVENTS__', String(settings.feedMaxEvents));
+    scripts.push({ ...parsed, lua });
   }
   return scripts;
 }
 
-let cached: ScriptFile[] | undefined;
+const cached = new Map<number, ScriptFile[]>();
 
-export function defineScripts(redis: Redis | Cluster): void {
-  cached ??= loadScripts();
-  for (const script of cached) redis.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+export function defineScripts(redis: Redis | Cluster, settings: ScriptSettings = { feedMaxEvents: DEFAULT_FEED_MAX_EVENTS }): void {
+  let scripts = cached.get(settings.feedMaxEvents);
+  if (!scripts) cached.set(settings.feedMaxEvents, (scripts = loadScripts(LUA_DIR, settings)));
+  for (const script of scripts) redis.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
 }

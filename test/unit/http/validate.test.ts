@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SpikeError } from '../../../src/errors/errors';
 import { parseSaleSpec } from '../../../src/http/sale-input';
-import { checkId, checkIdempotencyKey, checkLimit, checkOrderId, checkOrderState, checkPosition, isValidBuyer } from '../../../src/http/validate';
+import { checkId, checkIdempotencyKey, checkLimit, checkOrderId, checkOrderState, checkCursor, checkPosition, isValidBuyer } from '../../../src/http/validate';
 
 function refused(run: () => unknown, code: string, message: RegExp): void {
   assert.throws(run, (error: unknown) => {
@@ -38,7 +38,8 @@ describe('checkIdempotencyKey', () => {
 
 describe('parseSaleSpec', () => {
   it('fills the defaults', () => {
-    assert.deepEqual(parseSaleSpec({ id: 'g1', total: 10 }), { id: 'g1', name: 'g1', total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false });
+    assert.deepEqual(parseSaleSpec({ id: 'g1', total: 10 }), { id: 'g1', name: 'g1', total: 10, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, anonymous: false, maxCancelsPerBuyer: 3 });
+    assert.equal(parseSaleSpec({ id: 'g1', total: 10, maxCancelsPerBuyer: 0 }).maxCancelsPerBuyer, 0);
   });
   it('reads times as ISO 8601 or epoch ms', () => {
     const spec = parseSaleSpec({ id: 'g1', total: 1, opensAt: '2030-01-01T00:00:00Z', closesAt: Date.UTC(2030, 0, 2) });
@@ -54,6 +55,8 @@ describe('parseSaleSpec', () => {
     ['a missing total', { id: 'g' }, /^total must be an integer/],
     ['perUserLimit 0', { id: 'g', total: 1, perUserLimit: 0 }, /^perUserLimit must be an integer from 1 to 1000/],
     ['holdSeconds past a day', { id: 'g', total: 1, holdSeconds: 86_401 }, /^holdSeconds must be an integer from 0 to 86400/],
+    ['a negative maxCancelsPerBuyer', { id: 'g', total: 1, maxCancelsPerBuyer: -1 }, /^maxCancelsPerBuyer must be an integer from 0 to 1000/],
+    ['maxCancelsPerBuyer as a string', { id: 'g', total: 1, maxCancelsPerBuyer: '3' }, /^maxCancelsPerBuyer must be an integer/],
     ['an empty name', { id: 'g', total: 1, name: '' }, /^name must be a string of 1-200 characters/],
     ['a name that is not a string', { id: 'g', total: 1, name: 7 }, /^name must be/],
     ['a time that is no time', { id: 'g', total: 1, opensAt: 'tomorrow' }, /^opensAt must be epoch milliseconds .* or an ISO 8601 date-time with a timezone/],
@@ -76,11 +79,23 @@ describe('checkOrderState, checkPosition, checkLimit', () => {
     assert.equal(checkOrderState('paid'), 'paid');
     refused(() => checkOrderState('lost'), 'invalid_field', /^state must be one of reserved, paid, expired, cancelled$/);
   });
-  it('position: empty is the start, digits and stream ids pass, anything else is named', () => {
-    assert.equal(checkPosition('after', ''), null);
-    assert.equal(checkPosition('after', '1700000000000-0'), '1700000000000-0');
-    refused(() => checkPosition('cursor', 'abc'), 'invalid_field', /^cursor must be the value an earlier page returned$/);
-  });
+  const positions: Array<[string, boolean]> = [
+    ['', true], ['0', true], ['1700000000000-0', true], ['18446744073709551615-18446744073709551615', true],
+    ['-', false], ['1-', false], ['-1', false], ['1-2-3', false], ['abc', false], ['18446744073709551616', false], ['1-18446744073709551616', false], ['99999999999999999999999', false], ['1.5', false],
+  ];
+  for (const [value, ok] of positions) {
+    it(`feed position ${JSON.stringify(value)} ${ok ? 'passes' : 'is named'}`, () => {
+      if (ok) assert.equal(checkPosition('after', value), value === '' ? null : value);
+      else refused(() => checkPosition('after', value), 'invalid_field', /^after must be the "last" an earlier page returned/);
+    });
+  }
+  const cursors: Array<[string, boolean]> = [['', true], ['0', true], ['18446744073709551615', true], ['18446744073709551616', false], ['99999999999999999999999', false], ['-', false], ['1-0', false], [' 1', false]];
+  for (const [value, ok] of cursors) {
+    it(`order cursor ${JSON.stringify(value)} ${ok ? 'passes' : 'is named'}`, () => {
+      if (ok) assert.equal(checkCursor('cursor', value), value === '' ? null : value);
+      else refused(() => checkCursor('cursor', value), 'invalid_field', /^cursor must be the cursor an earlier page returned/);
+    });
+  }
   const limits: Array<[string, number | null]> = [['', 100], ['1', 1], ['1000', 1000], ['0', null], ['1001', null], ['-1', null], ['1e3', null], ['x', null]];
   for (const [value, expected] of limits) {
     it(`limit ${JSON.stringify(value)}`, () => {

@@ -5,7 +5,7 @@ import { feedEventToJson, orderToJson, saleToJson } from '../../../src/http/view
 import type { Sale } from '../../../src/ledger';
 
 const T = Date.UTC(2030, 0, 1);
-const sale = (over: Partial<Sale> = {}): Sale => ({ id: 's', name: 'S', total: 10, sold: 4, paid: 1, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, createdAt: T, anonymous: false, ...over });
+const sale = (over: Partial<Sale> = {}): Sale => ({ id: 's', name: 'S', total: 10, sold: 4, paid: 1, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, createdAt: T, anonymous: false, maxCancelsPerBuyer: 3, ...over });
 
 describe('saleToJson', () => {
   it('derives remaining and reserved, and writes times as ISO 8601', () => {

@@ -7,7 +7,7 @@ import { SaleDirectory } from '../../../src/inventory/sale-directory';
 import type { Ledger, Sale } from '../../../src/ledger';
 
 function sale(id: string, sold = 0): Sale {
-  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null, anonymous: false, sold, paid: sold, createdAt: 0 };
+  return { id, name: id, total: 10, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null, anonymous: false, maxCancelsPerBuyer: 3, sold, paid: sold, createdAt: 0 };
 }
 
 /** A ledger whose getSale answers from a table (or fails), each read counted; a read can be held open. */

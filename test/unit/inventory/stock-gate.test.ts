@@ -8,7 +8,7 @@ import { SOLD_OUT_RECHECK_MS, StockGate, type GateShare } from '../../../src/inv
 import type { Ledger, Sale } from '../../../src/ledger';
 
 function sale(total: number, sold: number): Sale {
-  return { id: 's', name: 's', total, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null, anonymous: false, sold, paid: sold, createdAt: 0 };
+  return { id: 's', name: 's', total, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null, anonymous: false, maxCancelsPerBuyer: 3, sold, paid: sold, createdAt: 0 };
 }
 
 /** A directory over a ledger whose one sale the test sets; reads are counted. */

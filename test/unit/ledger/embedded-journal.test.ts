@@ -28,7 +28,7 @@ describe('embedded ledger: journal and restart', () => {
 
     ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
     assert.equal(ledger.diagnostics.replay.records, 3);
-    assert.deepEqual(await ledger.getSale('g1'), { id: 'g1', name: 'G1', total: 3, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: 9e12, anonymous: false, sold: 2, paid: 0, createdAt: 1000 });
+    assert.deepEqual(await ledger.getSale('g1'), { id: 'g1', name: 'G1', total: 3, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: 9e12, anonymous: false, maxCancelsPerBuyer: 3, sold: 2, paid: 0, createdAt: 1000 });
     assert.deepEqual(await ledger.getOrder(a.kind === 'reserved' ? a.order.orderId : ''), a.kind === 'reserved' ? a.order : null);
     assert.deepEqual(await reserve(ledger, 'g1', 'alice', 'k:a'), { kind: 'replayed', order: (a as { order: unknown }).order });
     assert.deepEqual(await reserve(ledger, 'g1', 'mallory', 'k:b'), { kind: 'key_reused' });
@@ -42,6 +42,40 @@ describe('embedded ledger: journal and restart', () => {
     assert.deepEqual(await ledger.audit('g1'), { total: 3, sold: 3, paid: 0, orders: { reserved: 3, paid: 0, expired: 0, cancelled: 0 }, buyers: 3, buyersOverLimit: 0 });
     assert.equal(ledger.diagnostics.saleFigures('g1')!.held, 3);
     assert.equal(ledger.diagnostics.saleFigures('g1')!.requestKeys, 3);
+    await ledger.close();
+  });
+
+  it("a buyer's cancellations and the sale's maxCancelsPerBuyer come back after a restart; an admin's cancels are not counted", async () => {
+    const dataDir = tempDataDir();
+    let ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
+    await ledger.createSale({ id: 'c', name: 'c', total: 5, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, maxCancelsPerBuyer: 2 }, 1000);
+    for (const [i, actor] of [[1, 'alice'], [2, null], [3, 'alice']] as const) {
+      const r = await reserve(ledger, 'c', 'alice', `k:${i}`);
+      assert.equal((await ledger.cancel((r as { order: { orderId: string } }).order.orderId, actor, Date.now())).kind, 'cancelled');
+    }
+    await ledger.close();
+    ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
+    assert.equal((await ledger.getSale('c'))!.maxCancelsPerBuyer, 2);
+    const r = await reserve(ledger, 'c', 'alice', 'k:4');
+    const refused = await ledger.cancel((r as { order: { orderId: string } }).order.orderId, 'alice', Date.now());
+    assert.equal(refused.kind, 'too_many_cancellations', 'two of her own cancels were counted, the admin\'s was not');
+    await ledger.close();
+  });
+
+  it('the feed keeps its last feedMaxEvents events with their ids, live and after a replay', async () => {
+    const dataDir = tempDataDir();
+    let ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch', feedMaxEvents: 20 });
+    await ledger.createSale({ id: 'f', name: 'f', total: 1000, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null }, 1000);
+    for (let i = 0; i < 300; i++) assert.equal((await reserve(ledger, 'f', `u${i}`)).kind, 'reserved');
+    const live = await ledger.readFeed('f', null, 1000);
+    assert.ok(live.events.length >= 20 && live.events.length < 20 + 100, `${live.events.length} kept`);
+    assert.equal(live.events.at(-1)!.id, '300', 'ids are positions: the last of 300 events is 300');
+    assert.equal(ledger.diagnostics.saleFigures('f')!.feedEvents, live.events.length);
+    assert.deepEqual((await ledger.readFeed('f', '5', 2)).events, live.events.slice(0, 2), 'an after that was trimmed reads on from the oldest kept');
+    await ledger.close();
+    ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch', feedMaxEvents: 20 });
+    assert.deepEqual(await ledger.readFeed('f', null, 1000), live, 'the replay trims alike');
+    assert.equal((await ledger.audit('f'))!.sold, 300);
     await ledger.close();
   });
 

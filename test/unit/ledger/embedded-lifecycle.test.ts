@@ -93,7 +93,7 @@ describe('embedded ledger: holds and the feed across a restart', () => {
     ].map((fields) => encodeFrame(JSON.stringify(fields)));
     writeFileSync(join(dataDir, JOURNAL_FILE), Buffer.concat([FILE_MAGIC, ...frames]));
     const ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
-    assert.deepEqual(await ledger.getSale('old'), { id: 'old', name: 'Old sale', total: 5, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null, anonymous: false, sold: 1, paid: 1, createdAt: 100 });
+    assert.deepEqual(await ledger.getSale('old'), { id: 'old', name: 'Old sale', total: 5, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null, anonymous: false, maxCancelsPerBuyer: 3, sold: 1, paid: 1, createdAt: 100 });
     assert.deepEqual(await ledger.getOrder('old.1'), { orderId: 'old.1', saleId: 'old', userId: 'u1', state: 'paid', createdAt: 200, expiresAt: null, updatedAt: 200 });
     assert.deepEqual((await ledger.readFeed('old', null, 10)).events, [{ id: '1', orderId: 'old.1', userId: 'u1', state: 'paid', at: 200 }]);
     assert.equal(await ledger.expireHolds('old', 9e15, 10), 0);

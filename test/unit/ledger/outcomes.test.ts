@@ -12,16 +12,17 @@ import { LUA_DIR } from '../../../src/ledger/redis/scripts';
 const SCRIPT: Record<Command, string> = {
   reserve: 'reserveTicket-8.lua',
   pay: 'payOrder-6.lua',
-  cancel: 'cancelOrder-5.lua',
+  cancel: 'cancelOrder-6.lua',
   updateSale: 'updateSale-2.lua',
   closeSale: 'closeSale-2.lua',
-  deleteSale: 'deleteSale-9.lua',
+  deleteSale: 'deleteSale-10.lua',
   checkIn: 'checkInTicket-3.lua',
   join: 'joinQueue-3.lua',
+  retireSale: 'retireSale-13.lua',
 };
 const ORDER = { orderId: 's.o1', saleId: 's', userId: 'alice', state: 'reserved' as const, createdAt: 1000, expiresAt: 61_000, updatedAt: 1000 };
 const SALE = { id: 's', name: 's', total: 10, sold: 3, paid: 1, perUserLimit: 2, holdSeconds: 60, opensAt: 5000, closesAt: null, createdAt: 1000 };
-const SAMPLE: Record<string, unknown> = { order: ORDER, sale: SALE, sold: 3, total: 10, perUserLimit: 2, opensAt: 5000, closesAt: 9000, orders: 4, nextReleaseAt: 61_000, at: 7000, gate: 'north-1', pre: 1, number: 41 };
+const SAMPLE: Record<string, unknown> = { order: ORDER, sale: SALE, sold: 3, total: 10, perUserLimit: 2, maxCancelsPerBuyer: 3, opensAt: 5000, closesAt: 9000, orders: 4, nextReleaseAt: 61_000, at: 7000, gate: 'north-1', pre: 1, number: 41 };
 
 function luaOf(command: Command): string {
   const own = readFileSync(join(LUA_DIR, SCRIPT[command]), 'utf8');

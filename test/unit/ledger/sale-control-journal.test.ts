@@ -56,7 +56,7 @@ describe('a restart after sale changes', () => {
     ledger = EmbeddedLedger.open({ dataDir, fsync: 'batch' });
     try {
       assert.deepEqual(await ledger.getSale('g'), sale);
-      assert.deepEqual(sale, { id: 'g', name: 'moved', total: 3, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: T + 3, anonymous: false, sold: 2, paid: 1, createdAt: T });
+      assert.deepEqual(sale, { id: 'g', name: 'moved', total: 3, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: T + 3, anonymous: false, maxCancelsPerBuyer: 3, sold: 2, paid: 1, createdAt: T });
       assert.deepEqual(await ledger.readFeed('g', null, 100), feed);
       assert.deepEqual(feed.events.map((e) => ('state' in e ? e.state : 'change' in e ? e.change : e.ticket)), ['reserved', 'updated', 'paid', 'closed']);
       assert.equal((await ledger.getOrder('g.a'))!.expiresAt, T + 60_000, 'the first hold keeps its expiry');

@@ -19,6 +19,8 @@ export interface SaleCreated {
   readonly admission?: QueueAdmission;
   /** Journals from before it existed lack it: false. */
   readonly anonymous?: boolean;
+  /** Journals from before it existed lack it: DEFAULT_MAX_CANCELS_PER_BUYER applies. */
+  readonly maxCancelsPerBuyer?: number;
 }
 
 /**
@@ -71,6 +73,8 @@ export interface OrderCancelled {
   readonly type: 'order_cancelled';
   readonly orderId: string;
   readonly at: number;
+  /** The buyer cancelled it themself (not an admin): it counts towards the sale's maxCancelsPerBuyer. */
+  readonly byBuyer?: boolean;
 }
 
 export interface OrderExpired {
@@ -118,7 +122,14 @@ export interface SaleDeleted {
   readonly at: number;
 }
 
-export type SaleChange = SaleUpdated | SaleClosed | SaleDeleted;
+/** The retention sweeper archived a closed sale and removed it with its orders; the id may be used again after it. */
+export interface SaleRetired {
+  readonly type: 'sale_retired';
+  readonly saleId: string;
+  readonly at: number;
+}
+
+export type SaleChange = SaleUpdated | SaleClosed | SaleDeleted | SaleRetired;
 export type JournalEvent = SaleCreated | TicketReserved | OrderTransition | SaleChange | TicketIssued | CheckedIn | QueueJoined | QueueAdvanced;
 
 /**
@@ -138,21 +149,29 @@ const TAGS = {
   sale_updated: 'U',
   sale_closed: 'X',
   sale_deleted: 'D',
+  sale_retired: 'T',
 } as const satisfies Record<JournalEvent['type'], string>;
+
+/** A sale line's optional fields, in their places: admission (null when none) before maxCancelsPerBuyer. */
+function createdTail(event: SaleCreated): unknown[] {
+  if (event.maxCancelsPerBuyer !== undefined) return [event.admission ?? null, event.maxCancelsPerBuyer];
+  return event.admission ? [event.admission] : [];
+}
 
 export function encodeEvent(event: JournalEvent): string {
   switch (event.type) {
     case 'sale_created':
       // Fields added later go last, so that a journal written before them still decodes.
-      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds, event.anonymous ? 1 : 0, ...(event.admission ? [event.admission] : [])]);
+      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds, event.anonymous ? 1 : 0, ...createdTail(event)]);
     case 'ticket_reserved':
       return JSON.stringify([TAGS.ticket_reserved, event.saleId, event.userId, event.requestKey, event.orderId, event.createdAt, ...(event.passPlace !== undefined ? [event.passPlace] : [])]);
     case 'queue_joined':
       return JSON.stringify([TAGS.queue_joined, event.saleId, event.userId, event.pre ? 1 : 0, event.number, event.at, ...(event.challengeId !== undefined ? [event.challengeId, event.challengeExpiresAt] : [])]);
     case 'queue_advanced':
       return JSON.stringify([TAGS.queue_advanced, event.saleId, event.serving, event.lastAt, event.expiredBelow, event.drawn ? 1 : 0, event.at]);
-    case 'order_paid':
     case 'order_cancelled':
+      return JSON.stringify([TAGS.order_cancelled, event.orderId, event.at, ...(event.byBuyer ? [1] : [])]);
+    case 'order_paid':
     case 'order_expired':
     case 'ticket_issued':
       return JSON.stringify([TAGS[event.type], event.orderId, event.at]);
@@ -162,6 +181,7 @@ export function encodeEvent(event: JournalEvent): string {
       return JSON.stringify([TAGS.sale_updated, event.saleId, event.changes, event.at]);
     case 'sale_closed':
     case 'sale_deleted':
+    case 'sale_retired':
       return JSON.stringify([TAGS[event.type], event.saleId, event.at]);
   }
 }
@@ -198,7 +218,7 @@ function changesOf(value: unknown): SaleChanges {
   const changes: Record<string, unknown> = {};
   for (const [field, v] of Object.entries(raw)) {
     if (field === 'name') changes.name = str(v);
-    else if (field === 'total' || field === 'perUserLimit' || field === 'holdSeconds') changes[field] = num(v);
+    else if (field === 'total' || field === 'perUserLimit' || field === 'holdSeconds' || field === 'maxCancelsPerBuyer') changes[field] = num(v);
     else if (field === 'opensAt' || field === 'closesAt') changes[field] = numOrNull(v);
     else throw new EventDecodeError(`unknown sale field ${JSON.stringify(field)}`);
   }
@@ -226,7 +246,8 @@ export function decodeEvent(text: string): JournalEvent {
         createdAt: num(fields[7]),
         holdSeconds: fields.length > 8 ? num(fields[8]) : 0,
         anonymous: fields.length > 9 ? num(fields[9]) === 1 : false,
-        ...(fields.length > 10 ? { admission: admissionOf(fields[10]) } : {}),
+        ...(fields.length > 10 && fields[10] !== null ? { admission: admissionOf(fields[10]) } : {}),
+        ...(fields.length > 11 ? { maxCancelsPerBuyer: num(fields[11]) } : {}),
       };
     case TAGS.ticket_reserved:
       return {
@@ -253,7 +274,7 @@ export function decodeEvent(text: string): JournalEvent {
     case TAGS.order_paid:
       return { type: 'order_paid', orderId: str(fields[1]), at: num(fields[2]) };
     case TAGS.order_cancelled:
-      return { type: 'order_cancelled', orderId: str(fields[1]), at: num(fields[2]) };
+      return { type: 'order_cancelled', orderId: str(fields[1]), at: num(fields[2]), ...(fields.length > 3 && fields[3] === 1 ? { byBuyer: true } : {}) };
     case TAGS.order_expired:
       return { type: 'order_expired', orderId: str(fields[1]), at: num(fields[2]) };
     case TAGS.ticket_issued:
@@ -266,6 +287,8 @@ export function decodeEvent(text: string): JournalEvent {
       return { type: 'sale_closed', saleId: str(fields[1]), at: num(fields[2]) };
     case TAGS.sale_deleted:
       return { type: 'sale_deleted', saleId: str(fields[1]), at: num(fields[2]) };
+    case TAGS.sale_retired:
+      return { type: 'sale_retired', saleId: str(fields[1]), at: num(fields[2]) };
     default:
       throw new EventDecodeError(`unknown event tag ${JSON.stringify(fields[0])}`);
   }

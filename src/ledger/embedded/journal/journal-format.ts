@@ -5,6 +5,8 @@
 import { crc32 } from 'node:zlib';
 
 export const FILE_MAGIC = Buffer.from('SPIKEJ01', 'latin1');
+/** A snapshot (snapshot/snapshot-codec.ts) has the journal's frames behind its own header. */
+export const SNAPSHOT_MAGIC = Buffer.from('SPIKES01', 'latin1');
 export const FRAME_HEADER_BYTES = 12;
 /** No real event comes near this; a larger length is a bug or damage, never data. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;

@@ -32,10 +32,11 @@ export interface ReadResult {
   readonly torn: TornTail | null;
 }
 
-export function readJournal(file: string, onRecord: (payload: string, offset: number) => void): ReadResult {
+/** magic: the journal's file header, or the snapshot's (same frames, another header). */
+export function readJournal(file: string, onRecord: (payload: string, offset: number) => void, magic: Buffer = FILE_MAGIC): ReadResult {
   const fd = openSync(file, 'r');
   try {
-    return new Reader(file, fd).read(onRecord);
+    return new Reader(file, fd, magic).read(onRecord);
   } finally {
     closeSync(fd);
   }
@@ -47,20 +48,20 @@ class Reader {
   /** File offset of data[0]. */
   private base = 0;
 
-  constructor(private readonly file: string, private readonly fd: number) {
+  constructor(private readonly file: string, private readonly fd: number, private readonly fileMagic: Buffer) {
     this.size = fstatSync(fd).size;
   }
 
   read(onRecord: (payload: string, offset: number) => void): ReadResult {
-    const magic = FILE_MAGIC.length;
+    const magic = this.fileMagic.length;
     if (this.size < magic) {
       const head = this.bytes(0, this.size);
-      if (FILE_MAGIC.subarray(0, this.size).equals(head)) {
+      if (this.fileMagic.subarray(0, this.size).equals(head)) {
         return { records: 0, validEnd: 0, fileSize: this.size, torn: this.size > 0 ? { offset: 0, bytes: this.size, reason: 'the file header was cut short' } : null };
       }
       throw new JournalCorruptError(this.file, 0, 'this is not a spike journal (bad file header)');
     }
-    if (!this.bytes(0, magic).equals(FILE_MAGIC)) throw new JournalCorruptError(this.file, 0, 'this is not a spike journal (bad file header)');
+    if (!this.bytes(0, magic).equals(this.fileMagic)) throw new JournalCorruptError(this.file, 0, 'this is not a spike journal (bad file header)');
 
     let offset = magic;
     let records = 0;

@@ -56,8 +56,11 @@ export class JournalWriter {
   private failure: Error | null = null;
   private stats = { records: 0, batches: 0, syncs: 0, bytes: 0 };
 
+  /** Run between two batches, never during one: swaps the file the next batches go to (Journal.rotate). */
+  private betweenBatches: { run(): void; fail(error: Error): void } | null = null;
+
   constructor(
-    private readonly fd: number,
+    private fd: number,
     private readonly sync: boolean,
     private readonly file: string,
     private readonly onFailure: (error: Error) => void = () => {},
@@ -86,6 +89,27 @@ export class JournalWriter {
 
   get figures(): WriterStats {
     return { ...this.stats };
+  }
+
+  /**
+   * Runs swap() at the next moment no batch is in flight (at once when idle),
+   * and from then on appends to the descriptor it returns. Records appended
+   * before it was called may land on either side; none is split.
+   */
+  switchFile(swap: () => number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const run = () => {
+        try {
+          this.fd = swap();
+          resolve();
+        } catch (error) {
+          reject(error as Error);
+        }
+      };
+      if (!this.inFlight) run();
+      else this.betweenBatches = { run, fail: reject };
+    });
   }
 
   private schedule(): void {
@@ -117,6 +141,9 @@ export class JournalWriter {
         JournalWriter.observer?.(batch.frames.length, (performance.now() - started) / 1000);
         this.inFlight = null;
         batch.resolve();
+        const swap = this.betweenBatches;
+        this.betweenBatches = null;
+        swap?.run();
       } catch (error) {
         // After a failed write or fsync the file's state is unknown (see
         // PostgreSQL's "fsyncgate"): never retry, fail everything from here on.
@@ -128,6 +155,8 @@ export class JournalWriter {
         const waiting = this.open as Batch | null;
         waiting?.reject(this.failure);
         this.open = null;
+        this.betweenBatches?.fail(this.failure);
+        this.betweenBatches = null;
       }
     }
   }

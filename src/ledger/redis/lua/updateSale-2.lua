@@ -8,7 +8,8 @@
   ARGV[2] channel     where to announce that the sale changed
   ARGV[3] changes     the changes as JSON, for the feed
   ARGV[4..] field, value, field, value, ... of name, total, perUserLimit,
-            holdSeconds, opensAt, closesAt ("" for a time with no bound);
+            holdSeconds, opensAt, closesAt ("" for a time with no bound),
+            maxCancelsPerBuyer;
             already validated one by one
 
   Returns {outcome, ...fields}, the `updateSale` table of src/ledger/outcomes.ts:

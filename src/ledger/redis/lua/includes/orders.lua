@@ -5,6 +5,7 @@
   change is appended to the sale's feed stream in the same script, so the
   feed can never disagree with the orders.
 ]]
+--- @include "includes/feed"
 local function orderJson(o)
   return '{"orderId":"' .. o.orderId .. '","saleId":"' .. o.saleId .. '","userId":"' .. o.userId ..
     '","state":"' .. o.state .. '","createdAt":' .. string.format('%d', o.createdAt) ..
@@ -25,15 +26,15 @@ local function readOrder(ordersKey, orderId)
 end
 
 local function appendFeed(feedKey, o)
-  redis.call('XADD', feedKey, '*', 'orderId', o.orderId, 'userId', o.userId, 'state', o.state, 'at', string.format('%d', o.updatedAt))
+  feedAdd(feedKey, 'orderId', o.orderId, 'userId', o.userId, 'state', o.state, 'at', string.format('%d', o.updatedAt))
 end
 
 -- A ticket event in the feed (ticket_issued, checked_in), named in its `ticket` field.
 local function appendTicketFeed(feedKey, kind, o, at, gate)
   if gate then
-    redis.call('XADD', feedKey, '*', 'ticket', kind, 'orderId', o.orderId, 'userId', o.userId, 'at', string.format('%d', at), 'gate', gate)
+    feedAdd(feedKey, 'ticket', kind, 'orderId', o.orderId, 'userId', o.userId, 'at', string.format('%d', at), 'gate', gate)
   else
-    redis.call('XADD', feedKey, '*', 'ticket', kind, 'orderId', o.orderId, 'userId', o.userId, 'at', string.format('%d', at))
+    feedAdd(feedKey, 'ticket', kind, 'orderId', o.orderId, 'userId', o.userId, 'at', string.format('%d', at))
   end
 end
 

@@ -7,6 +7,7 @@
   KEYS[1] sale hash   KEYS[2] buyers hash   KEYS[3] orders hash
   KEYS[4] requests hash   KEYS[5] holds zset   KEYS[6] feed stream
   KEYS[7] queue members hash   KEYS[8] admit log   KEYS[9] spent passes zset
+  KEYS[10] cancels hash
   (a queue sale's line goes with it; spent proof-of-work challenges expire by themselves)
 
   ARGV[1] channel     where to announce that the sale changed
@@ -24,6 +25,6 @@ local orders = redis.call('HLEN', KEYS[3])
 if orders > 0 then
   return {'has_orders', orders}
 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10])
 redis.call('PUBLISH', ARGV[1], id)
 return {'deleted'}
