@@ -17,6 +17,7 @@ export { LEDGER_COMMANDS, type Ledger, type LedgerCommand } from './ledger';
 export * from './types';
 export * from './outcomes';
 export * from './sale-rules';
+export * from './train-rules';
 export * from './queue-rules';
 export type { HoldSweeper } from './hold-sweeper';
 export type { Topology, TopologyView } from './topology';

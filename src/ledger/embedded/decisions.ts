@@ -26,7 +26,7 @@ function mayAct(actor: Actor, userId: string): boolean {
   return !actor || actor === userId;
 }
 
-function wholeNumber(name: string, value: number): number {
+export function wholeNumber(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`sale ${name} must be a whole number >= 0, got ${value}`);
   return value;
 }
@@ -46,25 +46,35 @@ export function decideCreateSale(state: LedgerState, spec: SaleSpec, now: number
     createdAt: now,
     anonymous: spec.anonymous === true,
     ...(spec.admission ? { admission: spec.admission } : {}),
+    ...(spec.train ? { train: spec.train } : {}),
   };
   return { result: toSale(event, 0, 0), events: [event] };
 }
 
-export function decideReserve(state: LedgerState, request: ReserveRequest): Decision<ReserveOutcome> {
-  const sale = state.sales.get(request.saleId);
-  if (!sale) return nothing({ kind: 'not_found' });
+/** The refusals or replay every reservation checks first, a sale's and a train's alike (replay, then the window). */
+export type FirstCheck = { kind: 'replayed'; order: Order } | { kind: 'key_reused' } | { kind: 'closed'; closesAt: number } | { kind: 'not_open'; opensAt: number };
 
+export function firstChecks(sale: SaleState, request: ReserveRequest): FirstCheck | null {
   // A retry of a request that already succeeded gets the same order back,
   // whatever happened to the sale (and the order) since.
   const earlier = sale.requests.get(request.requestKey);
   if (earlier !== undefined) {
-    return nothing(sale.orders.userId(earlier) === request.userId ? { kind: 'replayed', order: sale.orders.order(earlier) } : { kind: 'key_reused' });
+    return sale.orders.userId(earlier) === request.userId ? { kind: 'replayed', order: sale.orders.order(earlier) } : { kind: 'key_reused' };
   }
-
-  const { opensAt, closesAt, total, perUserLimit, holdSeconds } = sale.record;
   const window = saleWindow(sale.record, request.now);
-  if (window === 'closed') return nothing({ kind: 'closed', closesAt: closesAt! });
-  if (window === 'not_open') return nothing({ kind: 'not_open', opensAt: opensAt! });
+  if (window === 'closed') return { kind: 'closed', closesAt: sale.record.closesAt! };
+  if (window === 'not_open') return { kind: 'not_open', opensAt: sale.record.opensAt! };
+  return null;
+}
+
+export function decideReserve(state: LedgerState, request: ReserveRequest): Decision<ReserveOutcome> {
+  const sale = state.sales.get(request.saleId);
+  // A train's seats sell per trip (decideReserveTrip), never as one pool.
+  if (!sale || sale.seatMap) return nothing({ kind: 'not_found' });
+  const first = firstChecks(sale, request);
+  if (first) return nothing(first);
+
+  const { total, perUserLimit, holdSeconds } = sale.record;
   // A queue sale sells only to pass holders; the pass is spent with the reservation.
   const pass = request.pass;
   if (sale.queue) {
@@ -237,7 +247,7 @@ export function decideCheckIn(state: LedgerState, request: CheckInRequest): Deci
  * heap's top, once the entries of orders paid or cancelled meanwhile are
  * dropped from it (upkeep of the index, as expireHolds does; no state changes).
  */
-function nextReleaseAt(sale: SaleState): number {
+export function nextReleaseAt(sale: SaleState): number {
   const holds = sale.holds;
   while (holds.size > 0 && sale.orders.state(holds.peekIndex()) !== 'reserved') holds.pop();
   return holds.size > 0 ? holds.peekAt() : 0;

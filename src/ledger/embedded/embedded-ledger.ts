@@ -4,13 +4,14 @@
 // (apply-event.ts) and journaled, and no reply leaves before its events are on disk.
 import { LedgerUnavailableError } from '../../errors/errors';
 import type { Ledger } from '../ledger';
-import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
-import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from '../types';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, ReserveTripOutcome, UpdateSaleOutcome } from '../outcomes';
+import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts, TrainAudit, TrainSpec, TripRequest } from '../types';
 import { applyEvent, compactHoldIndexes } from './apply-event';
 import { decideAdvanceQueue, decideCancel, decideCheckIn, decideCloseSale, decideIssueTickets, decideCreateSale, decideDeleteSale, decideExpireHolds, decideJoinQueue, decidePay, decideReserve, decideUpdateSale, type Decision } from './decisions';
 import { Journal, type ReplayFigures } from './journal/journal';
 import type { JournalFileOps, WriterStats } from './journal/journal-writer';
-import { auditSale, findByRequestKey, getOrder, getSale, listOrders, listSales, readFeed, saleFigures, ticketCounts, type SaleFigures } from './queries';
+import { decideCreateTrain, decideReserveTrip } from './train-decisions';
+import { auditSale, auditTrain, tripAvailability, findByRequestKey, getOrder, getSale, listOrders, listSales, readFeed, saleFigures, ticketCounts, type SaleFigures } from './queries';
 import { emptyState, type LedgerState } from './state';
 
 export interface EmbeddedLedgerOptions {
@@ -99,6 +100,22 @@ export class EmbeddedLedger implements Ledger {
 
   reserve(request: ReserveRequest): Promise<ReserveOutcome> {
     return this.run(() => decideReserve(this.state, request));
+  }
+
+  createTrain(spec: TrainSpec, now: number): Promise<Sale | null> {
+    return this.run(() => decideCreateTrain(this.state, spec, now));
+  }
+
+  reserveTrip(request: TripRequest): Promise<ReserveTripOutcome> {
+    return this.run(() => decideReserveTrip(this.state, request));
+  }
+
+  tripAvailability(trainId: string, from: number, to: number): Promise<number | null> {
+    return this.read(tripAvailability(this.state, trainId, from, to));
+  }
+
+  auditTrain(trainId: string): Promise<TrainAudit | null> {
+    return this.read(auditTrain(this.state, trainId));
   }
 
   getOrder(orderId: string): Promise<Order | null> {

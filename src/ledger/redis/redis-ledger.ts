@@ -1,14 +1,15 @@
 // The ledger on Redis: each decision is one Lua script over the sale's keys,
 // which share a hash tag so a Redis Cluster keeps a sale on one shard.
 import type { Ledger } from '../ledger';
-import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
-import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts } from '../types';
+import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type ReserveTripOutcome, type UpdateSaleOutcome } from '../outcomes';
+import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts, type TrainAudit, type TrainSpec, type TripRequest } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
 import { Cluster } from 'ioredis';
 import { LedgerUnavailableError } from '../../errors/errors';
 import { callRedis } from './failures';
 import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
-import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash } from './rows';
+import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash, trainAuditFromReply } from './rows';
+import { segmentCount, trainSaleSpec } from '../train-rules';
 import { defineScripts, type OutcomeReply } from './scripts';
 
 export interface RedisLedgerOptions {
@@ -77,6 +78,41 @@ export class RedisLedger implements Ledger {
       ),
     );
     return created === 1 ? { ...spec, anonymous: spec.anonymous === true, sold: 0, paid: 0, createdAt: now } : null;
+  }
+
+  async createTrain(train: TrainSpec, now: number): Promise<Sale | null> {
+    const spec = trainSaleSpec(train);
+    const layout = spec.train!;
+    const keys = this.keys(spec.id);
+    await this.call(() => this.redis.sadd(salesIndexKey(this.prefix), spec.id));
+    const segments = segmentCount(layout);
+    const created = await this.call(() =>
+      this.redis.createTrain(
+        keys.sale, layout.seats, segments,
+        'id', spec.id, 'name', spec.name, 'total', spec.total, 'perUserLimit', spec.perUserLimit, 'holdSeconds', spec.holdSeconds,
+        'opensAt', spec.opensAt ?? '', 'closesAt', spec.closesAt ?? '', 'createdAt', now, 'anonymous', 0,
+        'stations', JSON.stringify(layout.stations), 'seats', layout.seats, 'segments', segments, 'seatChoice', layout.seatChoice,
+      ),
+    );
+    return created === 1 ? { ...spec, anonymous: false, sold: 0, paid: 0, createdAt: now } : null;
+  }
+
+  async reserveTrip(request: TripRequest): Promise<ReserveTripOutcome> {
+    const k = this.keys(request.saleId);
+    const reply = await this.call(() => this.redis.reserveTrip(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, request.userId, request.requestKey, request.orderId, request.now, request.from, request.to));
+    const outcome = decodeReply('reserveTrip', reply);
+    if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
+    return outcome;
+  }
+
+  async tripAvailability(trainId: string, from: number, to: number): Promise<number | null> {
+    const free = Number(await this.call(() => this.redis.tripAvailability(this.keys(trainId).sale, from, to)));
+    return free < 0 ? null : free;
+  }
+
+  async auditTrain(trainId: string): Promise<TrainAudit | null> {
+    const k = this.keys(trainId);
+    return trainAuditFromReply(await this.call(() => this.redis.auditTrain(k.sale, k.orders)));
   }
 
   async getSale(saleId: string): Promise<Sale | null> {

@@ -1,6 +1,6 @@
 // Redis rows as ledger values: the sale hash, order JSON, feed stream entries,
 // and the audit script's reply.
-import type { FeedEvent, Order, OrderState, QueueAdmission, Sale, SaleAudit, SaleChanges } from '../types';
+import type { FeedEvent, Order, OrderState, QueueAdmission, Sale, SaleAudit, SaleChanges, SeatChoice, TrainAudit } from '../types';
 
 export function saleFromHash(fields: Record<string, string>): Sale | null {
   if (!fields.id) return null;
@@ -17,7 +17,21 @@ export function saleFromHash(fields: Record<string, string>): Sale | null {
     createdAt: Number(fields.createdAt),
     ...(fields.admission ? { admission: JSON.parse(fields.admission) as QueueAdmission } : {}),
     anonymous: fields.anonymous === '1',
+    ...(fields.seats ? { train: { stations: JSON.parse(fields.stations ?? '[]') as string[], seats: Number(fields.seats), seatChoice: (fields.seatChoice ?? 'best-fit') as SeatChoice } } : {}),
   };
+}
+
+/** auditTrain-2.lua's reply; see its header. */
+export function trainAuditFromReply(reply: number[]): TrainAudit | null {
+  if (reply.length === 0) return null;
+  const [seats, mismatched, ...pairs] = reply.map(Number) as number[];
+  const taken: number[] = [];
+  const covering: number[] = [];
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    taken.push(pairs[i]!);
+    covering.push(pairs[i + 1]!);
+  }
+  return { seats: seats!, mismatched: mismatched!, taken, covering };
 }
 
 export function orderFromJson(json: string | number | undefined): Order {

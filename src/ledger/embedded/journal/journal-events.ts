@@ -2,7 +2,7 @@
 // their compact on-disk form. A new command adds an event here, a codec
 // entry, and a case in the ledger's applyEvent. Tags are only ever added, and
 // fields only ever appended, so every older journal still decodes.
-import type { QueueAdmission, SaleChanges } from '../../types';
+import type { QueueAdmission, SaleChanges, SeatChoice, SeatTrip, TrainLayout } from '../../types';
 
 export interface SaleCreated {
   readonly type: 'sale_created';
@@ -19,6 +19,8 @@ export interface SaleCreated {
   readonly admission?: QueueAdmission;
   /** Journals from before it existed lack it: false. */
   readonly anonymous?: boolean;
+  /** A train's stations and seats; absent for a sale of one pool and older journals. */
+  readonly train?: TrainLayout;
 }
 
 /**
@@ -34,6 +36,8 @@ export interface TicketReserved {
   readonly createdAt: number;
   /** Queue sales: the pass this order spent (its admitted place). */
   readonly passPlace?: number;
+  /** Train orders: the trip and the seat the reservation chose (replay must not choose again). */
+  readonly trip?: SeatTrip;
 }
 
 /** A buyer took a place in a queue sale's line. */
@@ -144,9 +148,9 @@ export function encodeEvent(event: JournalEvent): string {
   switch (event.type) {
     case 'sale_created':
       // Fields added later go last, so that a journal written before them still decodes.
-      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds, event.anonymous ? 1 : 0, ...(event.admission ? [event.admission] : [])]);
+      return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds, event.anonymous ? 1 : 0, ...(event.admission || event.train ? [event.admission ?? null] : []), ...(event.train ? [event.train] : [])]);
     case 'ticket_reserved':
-      return JSON.stringify([TAGS.ticket_reserved, event.saleId, event.userId, event.requestKey, event.orderId, event.createdAt, ...(event.passPlace !== undefined ? [event.passPlace] : [])]);
+      return JSON.stringify([TAGS.ticket_reserved, event.saleId, event.userId, event.requestKey, event.orderId, event.createdAt, ...(event.passPlace !== undefined || event.trip ? [event.passPlace ?? null] : []), ...(event.trip ? [[event.trip.from, event.trip.to, event.trip.seat]] : [])]);
     case 'queue_joined':
       return JSON.stringify([TAGS.queue_joined, event.saleId, event.userId, event.pre ? 1 : 0, event.number, event.at, ...(event.challengeId !== undefined ? [event.challengeId, event.challengeExpiresAt] : [])]);
     case 'queue_advanced':
@@ -189,6 +193,18 @@ function admissionOf(value: unknown): QueueAdmission {
     shuffleKey: str(a.shuffleKey),
   };
 }
+function trainOf(value: unknown): TrainLayout {
+  if (typeof value !== 'object' || value === null) throw new EventDecodeError(`expected a train layout, got ${JSON.stringify(value)}`);
+  const t = value as Record<string, unknown>;
+  if (!Array.isArray(t.stations)) throw new EventDecodeError(`expected the train's stations, got ${JSON.stringify(t.stations)}`);
+  const seatChoice = str(t.seatChoice);
+  if (seatChoice !== 'best-fit' && seatChoice !== 'first-fit') throw new EventDecodeError(`unknown seat choice ${JSON.stringify(seatChoice)}`);
+  return { stations: t.stations.map(str), seats: num(t.seats), seatChoice: seatChoice as SeatChoice };
+}
+function tripOf(value: unknown): SeatTrip {
+  if (!Array.isArray(value) || value.length !== 3) throw new EventDecodeError(`expected a trip [from, to, seat], got ${JSON.stringify(value)}`);
+  return { from: num(value[0]), to: num(value[1]), seat: num(value[2]) };
+}
 const numOrNull = (value: unknown): number | null => (value === null ? null : num(value));
 
 /** A SaleUpdated's changes: only the known fields, each of its type. */
@@ -226,7 +242,8 @@ export function decodeEvent(text: string): JournalEvent {
         createdAt: num(fields[7]),
         holdSeconds: fields.length > 8 ? num(fields[8]) : 0,
         anonymous: fields.length > 9 ? num(fields[9]) === 1 : false,
-        ...(fields.length > 10 ? { admission: admissionOf(fields[10]) } : {}),
+        ...(fields.length > 10 && fields[10] !== null ? { admission: admissionOf(fields[10]) } : {}),
+        ...(fields.length > 11 ? { train: trainOf(fields[11]) } : {}),
       };
     case TAGS.ticket_reserved:
       return {
@@ -236,7 +253,8 @@ export function decodeEvent(text: string): JournalEvent {
         requestKey: str(fields[3]),
         orderId: str(fields[4]),
         createdAt: num(fields[5]),
-        ...(fields.length > 6 ? { passPlace: num(fields[6]) } : {}),
+        ...(fields.length > 6 && fields[6] !== null ? { passPlace: num(fields[6]) } : {}),
+        ...(fields.length > 7 ? { trip: tripOf(fields[7]) } : {}),
       };
     case TAGS.queue_joined:
       return {

@@ -7,7 +7,8 @@
   KEYS[1] sale hash   KEYS[2] buyers hash   KEYS[3] orders hash
   KEYS[4] requests hash   KEYS[5] holds zset   KEYS[6] feed stream
   KEYS[7] queue members hash   KEYS[8] admit log   KEYS[9] spent passes zset
-  (a queue sale's line goes with it; spent proof-of-work challenges expire by themselves)
+  (a queue sale's line goes with it; spent proof-of-work challenges expire by themselves;
+  a train's segment bitmaps, derived from KEYS[1] as in includes/trains, go too)
 
   ARGV[1] channel     where to announce that the sale changed
 
@@ -16,6 +17,7 @@
     {'has_orders', orders}   the sale has this many orders; nothing changed
     {'not_found'}            no such sale
 ]]
+--- @include "includes/trains"
 local id = redis.call('HGET', KEYS[1], 'id')
 if not id then
   return {'not_found'}
@@ -23,6 +25,10 @@ end
 local orders = redis.call('HLEN', KEYS[3])
 if orders > 0 then
   return {'has_orders', orders}
+end
+local segments = tonumber(redis.call('HGET', KEYS[1], 'segments') or '0')
+for s = 0, segments - 1 do
+  redis.call('DEL', segmentKey(KEYS[1], s))
 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
 redis.call('PUBLISH', ARGV[1], id)

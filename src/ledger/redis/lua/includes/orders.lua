@@ -5,11 +5,13 @@
   change is appended to the sale's feed stream in the same script, so the
   feed can never disagree with the orders.
 ]]
+--- @include "includes/trains"
 local function orderJson(o)
   return '{"orderId":"' .. o.orderId .. '","saleId":"' .. o.saleId .. '","userId":"' .. o.userId ..
     '","state":"' .. o.state .. '","createdAt":' .. string.format('%d', o.createdAt) ..
     ',"expiresAt":' .. (o.expiresAt and string.format('%d', o.expiresAt) or 'null') ..
-    ',"updatedAt":' .. string.format('%d', o.updatedAt) .. '}'
+    ',"updatedAt":' .. string.format('%d', o.updatedAt) ..
+    (o.trip and (',"trip":{"from":' .. o.trip.from .. ',"to":' .. o.trip.to .. ',"seat":' .. o.trip.seat .. '}') or '') .. '}'
 end
 
 local function readOrder(ordersKey, orderId)
@@ -53,6 +55,7 @@ local function release(saleKey, buyersKey, holdsKey, o)
     redis.call('HDEL', buyersKey, o.userId)
   end
   redis.call('ZREM', holdsKey, o.orderId)
+  freeTrip(saleKey, o)
 end
 
 local function isOverdue(o, now)

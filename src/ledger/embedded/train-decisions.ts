@@ -1,0 +1,47 @@
+// The embedded ledger's train commands as pure decisions, with the semantics
+// of the Redis train scripts (reserveTrip-7.lua, createTrain-1.lua): a
+// sale's checks, then one seat free on every segment of the trip.
+import type { ReserveTripOutcome } from '../outcomes';
+import { isRoute, trainSaleSpec } from '../train-rules';
+import type { Order, Sale, TrainSpec, TripRequest } from '../types';
+import { decideCreateSale, firstChecks, nextReleaseAt, wholeNumber, type Decision } from './decisions';
+import type { TicketReserved } from './journal/journal-events';
+import type { LedgerState } from './state';
+
+const nothing = <T>(result: T): Decision<T> => ({ result, events: [] });
+
+export function decideCreateTrain(state: LedgerState, spec: TrainSpec, now: number): Decision<Sale | null> {
+  if (wholeNumber('seats', spec.seats) < 1 || spec.stations.length < 2) throw new RangeError(`a train needs at least 1 seat and 2 stations, got ${spec.seats} and ${spec.stations.length}`);
+  return decideCreateSale(state, trainSaleSpec(spec), now);
+}
+
+export function decideReserveTrip(state: LedgerState, request: TripRequest): Decision<ReserveTripOutcome> {
+  const sale = state.sales.get(request.saleId);
+  const train = sale?.record.train;
+  const seatMap = sale?.seatMap;
+  if (!sale || !train || !seatMap) return nothing({ kind: 'not_found' });
+  const { from, to } = request;
+  if (!isRoute(train, from, to)) return nothing({ kind: 'bad_route' });
+  const first = firstChecks(sale, request);
+  if (first) return nothing(first);
+
+  const seat = seatMap.choose(from, to, train.seatChoice);
+  if (seat < 0) return nothing({ kind: 'sold_out', from, to, nextReleaseAt: nextReleaseAt(sale) });
+  const { perUserLimit, holdSeconds } = sale.record;
+  if ((sale.buyers.get(request.userId) ?? 0) >= perUserLimit) return nothing({ kind: 'limit_reached', perUserLimit });
+
+  const trip = { from, to, seat };
+  const event: TicketReserved = { type: 'ticket_reserved', saleId: sale.record.id, userId: request.userId, requestKey: request.requestKey, orderId: request.orderId, createdAt: request.now, trip };
+  const held = holdSeconds > 0;
+  const order: Order = {
+    orderId: request.orderId,
+    saleId: sale.record.id,
+    userId: request.userId,
+    state: held ? 'reserved' : 'paid',
+    createdAt: request.now,
+    expiresAt: held ? request.now + holdSeconds * 1000 : null,
+    updatedAt: request.now,
+    trip,
+  };
+  return { result: { kind: 'reserved', order, available: seatMap.freeFor(from, to) - 1 }, events: [event] };
+}

@@ -1,0 +1,93 @@
+--[[
+  Shared by the train scripts and by includes/orders (whose release frees a
+  train order's seat): where a train's seat bitmaps live and how a trip's
+  seat is taken and given back.
+
+  A train is a sale whose hash has `seats` and `segments`. Segment s has one
+  bitmap, <sale hash key>:seg:<s>, one bit per seat (1 = taken). The bits past
+  the last seat up to the byte boundary are set at creation and never
+  cleared, so BITOP NOT and BITPOS never offer a seat that does not exist.
+  The keys are derived here from the sale hash's name, not passed in: a
+  cancel or an expiry learns the trip's segments only from the order. They
+  share the sale's hash tag, so a Redis Cluster keeps them on its shard.
+]]
+local function segmentKey(saleKey, s)
+  return saleKey .. ':seg:' .. s
+end
+
+-- Scratch keys for BITOP results within one script; deleted before it ends.
+local function scratchKey(saleKey, name)
+  return saleKey .. ':scratch:' .. name
+end
+
+local function paddingBits(seats)
+  return (8 - seats % 8) % 8
+end
+
+-- Sets bit `seat` to `bit` on segments from..to-1 of the trip.
+local function markSeat(saleKey, from, to, seat, bit)
+  for s = from, to - 1 do
+    redis.call('SETBIT', segmentKey(saleKey, s), seat, bit)
+  end
+end
+
+-- A train order going back on sale frees exactly its seat's segments.
+local function freeTrip(saleKey, o)
+  if o.trip then
+    markSeat(saleKey, o.trip.from, o.trip.to, o.trip.seat, 0)
+  end
+end
+
+-- The trip's taken seats (OR of its segments) into the scratch key `taken`; returns that key.
+local function takenForTrip(saleKey, from, to)
+  local taken = scratchKey(saleKey, 'taken')
+  local segments = {}
+  for s = from, to - 1 do
+    segments[#segments + 1] = segmentKey(saleKey, s)
+  end
+  redis.call('BITOP', 'OR', taken, unpack(segments))
+  return taken
+end
+
+-- Free seats for the trip: seats minus the set bits that are real seats.
+local function freeSeats(saleKey, taken, seats)
+  return seats - (redis.call('BITCOUNT', taken) - paddingBits(seats))
+end
+
+--[[
+  A free seat for the trip, or -1. first-fit: the lowest free seat.
+  best-fit: a free seat whose neighbouring segments (before `from`, at `to`)
+  are both taken, else one with either taken, else the lowest free: a trip
+  that fills a gap exactly keeps long runs of free segments for long trips.
+  The train's ends count as taken.
+]]
+local function chooseSeat(saleKey, taken, from, to, segments, seats, strategy)
+  if strategy == 'best-fit' and (from > 0 or to < segments) then
+    local free = scratchKey(saleKey, 'free')
+    local fit = scratchKey(saleKey, 'fit')
+    redis.call('BITOP', 'NOT', free, taken)
+    local before = from > 0 and segmentKey(saleKey, from - 1) or nil
+    local after = to < segments and segmentKey(saleKey, to) or nil
+    -- Both neighbours taken (one, where the other is the train's end).
+    if before and after then
+      redis.call('BITOP', 'AND', fit, free, before, after)
+    else
+      redis.call('BITOP', 'AND', fit, free, before or after)
+    end
+    local seat = redis.call('BITPOS', fit, 1)
+    if before and after and (seat < 0 or seat >= seats) then
+      redis.call('BITOP', 'OR', fit, before, after)
+      redis.call('BITOP', 'AND', fit, fit, free)
+      seat = redis.call('BITPOS', fit, 1)
+    end
+    redis.call('DEL', free, fit)
+    if seat >= 0 and seat < seats then
+      return seat
+    end
+  end
+  local seat = redis.call('BITPOS', taken, 0)
+  if seat < 0 or seat >= seats then
+    return -1
+  end
+  return seat
+end
