@@ -32,6 +32,12 @@ interface FieldTypes {
   readonly to: number;
   /** Seats still free for the whole trip after this reservation. */
   readonly available: number;
+  /**
+   * A refused trip's segments that have no seat free at all, as bits (bit i:
+   * segment from + i). 0 means every segment has a free seat but no one seat
+   * is free on all of them: a refusal by fragmentation.
+   */
+  readonly full: number;
 }
 export type OutcomeField = keyof FieldTypes;
 
@@ -71,7 +77,7 @@ export const OUTCOMES = {
     reserved: { fields: ['order', 'available'], status: 201 },
     replayed: { fields: ['order'], status: 201, replayed: true },
     bad_route: { fields: [], error: 'BAD_ROUTE' },
-    sold_out: { fields: ['from', 'to', 'nextReleaseAt'], error: 'TRIP_SOLD_OUT', errorWhileHeld: 'TRIP_SOLD_OUT_HOLDS_PENDING' },
+    sold_out: { fields: ['from', 'to', 'nextReleaseAt', 'full'], error: 'TRIP_SOLD_OUT', errorWhileHeld: 'TRIP_SOLD_OUT_HOLDS_PENDING' },
     limit_reached: { fields: ['perUserLimit'], error: 'LIMIT_REACHED' },
     key_reused: { fields: [], error: 'IDEMPOTENCY_KEY_REUSED' },
     not_found: { fields: [], error: 'TRAIN_NOT_FOUND' },

@@ -93,6 +93,13 @@ export class SeatMap {
     return taken - popcount(this.padding);
   }
 
+  /** The trip's segments with every seat taken, as bits (bit i: segment from + i); see reserveTrip-7.lua. */
+  fullSegments(from: number, to: number): number {
+    let mask = 0;
+    for (let s = from; s < to; s++) if (this.takenOn(s) >= this.seats) mask += 2 ** (s - from);
+    return mask;
+  }
+
   isTaken(segment: number, seat: number): boolean {
     return (this.segments[segment]![seat >>> 5]! & bit(seat)) !== 0;
   }

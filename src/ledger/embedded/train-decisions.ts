@@ -26,7 +26,7 @@ export function decideReserveTrip(state: LedgerState, request: TripRequest): Dec
   if (first) return nothing(first);
 
   const seat = seatMap.choose(from, to, train.seatChoice);
-  if (seat < 0) return nothing({ kind: 'sold_out', from, to, nextReleaseAt: nextReleaseAt(sale) });
+  if (seat < 0) return nothing({ kind: 'sold_out', from, to, nextReleaseAt: nextReleaseAt(sale), full: seatMap.fullSegments(from, to) });
   const { perUserLimit, holdSeconds } = sale.record;
   if ((sale.buyers.get(request.userId) ?? 0) >= perUserLimit) return nothing({ kind: 'limit_reached', perUserLimit });
 

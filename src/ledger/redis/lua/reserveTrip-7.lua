@@ -18,7 +18,8 @@
     {'reserved', orderJson, available}   available: seats still free for this trip
     {'replayed', orderJson}
     {'bad_route'}                        not 0 <= from < to <= segments
-    {'sold_out', from, to, nextReleaseAt}
+    {'sold_out', from, to, nextReleaseAt, full}   full: the trip's segments with no seat free, as bits
+                                         (bit i: segment from + i); 0 is a refusal by fragmentation
     {'limit_reached', perUserLimit}
     {'not_found'}                        no such train (or a sale that is not a train)
     {'not_open', opensAt}   {'closed', closesAt}   {'key_reused'}
@@ -64,7 +65,7 @@ local seat = chooseSeat(sale, taken, from, to, segments, seats, fields[3])
 if seat < 0 then
   redis.call('DEL', taken)
   local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-  return {'sold_out', from, to, tonumber(first[2] or '0')}
+  return {'sold_out', from, to, tonumber(first[2] or '0'), fullSegments(sale, from, to, seats)}
 end
 local perUserLimit = tonumber(fields[4])
 local held = tonumber(redis.call('HGET', KEYS[2], userId) or '0')

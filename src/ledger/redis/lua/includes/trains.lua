@@ -91,3 +91,15 @@ local function chooseSeat(saleKey, taken, from, to, segments, seats, strategy)
   end
   return seat
 end
+
+-- The trip's segments with every seat taken, as bits (bit i: segment from + i),
+-- so a worker refused a trip learns which segments to stop selling.
+local function fullSegments(saleKey, from, to, seats)
+  local mask = 0
+  for s = from, to - 1 do
+    if redis.call('BITCOUNT', segmentKey(saleKey, s)) - paddingBits(seats) >= seats then
+      mask = mask + 2 ^ (s - from)
+    end
+  end
+  return mask
+end
