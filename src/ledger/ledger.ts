@@ -38,6 +38,8 @@ export interface Ledger {
   reserveTrip(request: TripRequest): Promise<ReserveTripOutcome>;
   /** Seats free on every segment of the trip, exactly; null for no such train or a bad route. */
   tripAvailability(trainId: string, from: number, to: number): Promise<number | null>;
+  /** Seats free on each segment, in one read (what a worker's gate re-reads); null for no such train. */
+  segmentAvailability(trainId: string): Promise<number[] | null>;
   /** Every segment's taken seats against the live orders covering it, atomically; O(orders x segments). */
   auditTrain(trainId: string): Promise<TrainAudit | null>;
   getOrder(orderId: string): Promise<Order | null>;
@@ -106,7 +108,7 @@ export const LEDGER_COMMANDS = [
   'expireHolds', 'dueSales', 'joinQueue', 'advanceQueue', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
   'listSales', 'updateSale', 'closeSale', 'deleteSale',
   'issueTickets', 'checkIn', 'ticketCounts',
-  'createTrain', 'reserveTrip', 'tripAvailability', 'auditTrain',
+  'createTrain', 'reserveTrip', 'tripAvailability', 'segmentAvailability', 'auditTrain',
 ] as const satisfies ReadonlyArray<keyof Ledger>;
 export type LedgerCommand = (typeof LEDGER_COMMANDS)[number];
 /** The members every wrapper must pass through itself: what the ledger is, and its announcements. */

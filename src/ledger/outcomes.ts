@@ -33,9 +33,10 @@ interface FieldTypes {
   /** Seats still free for the whole trip after this reservation. */
   readonly available: number;
   /**
-   * A refused trip's segments that have no seat free at all, as bits (bit i:
-   * segment from + i). 0 means every segment has a free seat but no one seat
-   * is free on all of them: a refusal by fragmentation.
+   * A trip's segments that have no seat free at all, as bits (bit i: segment
+   * from + i). On a refusal, 0 means every segment has a free seat but no one
+   * seat is free on all of them: a refusal by fragmentation. On a
+   * reservation that took the trip's last seat, the segments it filled.
    */
   readonly full: number;
 }
@@ -74,7 +75,7 @@ export const OUTCOMES = {
   },
   // A train's trip: a sale's checks, then a seat free on every segment of it.
   reserveTrip: {
-    reserved: { fields: ['order', 'available'], status: 201 },
+    reserved: { fields: ['order', 'available', 'full'], status: 201 },
     replayed: { fields: ['order'], status: 201, replayed: true },
     bad_route: { fields: [], error: 'BAD_ROUTE' },
     sold_out: { fields: ['from', 'to', 'nextReleaseAt', 'full'], error: 'TRIP_SOLD_OUT', errorWhileHeld: 'TRIP_SOLD_OUT_HOLDS_PENDING' },

@@ -37,15 +37,15 @@ export interface TrainGateShare {
   readonly allowanceRefreshMs: number;
 }
 
-/** Reads the seats free on one segment from the ledger (null: the train is gone). */
-export type SegmentReader = (segment: number) => Promise<number | null>;
+/** Reads the seats free on every segment from the ledger, in one call (null: the train is gone). */
+export type SegmentReader = () => Promise<readonly number[] | null>;
 
 export class TrainGate {
   private readonly units: Int32Array;
   /** Per segment: when the ledger last said it has no seat free (since 0: not known full). */
   private readonly full: Mark[];
-  private readonly lastReadAt: Float64Array;
-  private readonly reading = new Map<number, Promise<void>>();
+  private lastReadAt = 0;
+  private reading: Promise<void> | undefined;
   /** Trips refused by fragmentation: "from:to" -> when. Any trip containing one is refused too. */
   private readonly soldOutTrips = new Map<string, Mark & { from: number; to: number }>();
   /** Reservations and segment reads sent to the ledger: the figure the gate exists to keep near the seats sold. */
@@ -60,7 +60,6 @@ export class TrainGate {
   ) {
     this.units = new Int32Array(segments).fill(this.shareOf(seats));
     this.full = Array.from({ length: segments }, () => ({ since: 0, trustMs: SOLD_OUT_RECHECK_MS }));
-    this.lastReadAt = new Float64Array(segments);
   }
 
   /** Units left on one segment, for stats and tests. */
@@ -78,17 +77,18 @@ export class TrainGate {
   }
 
   /**
-   * Takes one unit on every segment of the trip. A dry segment is re-read
-   * from the ledger (spaced allowanceRefreshMs apart, one read for every
-   * waiter) and extended by this worker's share of what is free, so a
-   * segment another worker left unused still sells. False: no stock here.
+   * Takes one unit on every segment of the trip. A dry segment has every
+   * segment re-read from the ledger in one call (spaced allowanceRefreshMs
+   * apart, one read for every waiter): a dry one with seats free is extended
+   * by this worker's share of them, so a segment another worker left unused
+   * still sells, and the full ones are marked. False: no stock here.
    */
   async take(from: number, to: number, now: number, read: SegmentReader): Promise<boolean> {
     if (this.knownSoldOut(from, to, now)) return false;
     for (let s = from; s < to; s++) {
       if (this.units[s]! > 0) continue;
-      await this.refill(s, read);
-      if (this.units[s]! <= 0) return false;
+      await this.refill(read);
+      if (this.units[s]! <= 0 || this.knownSoldOut(from, to, Date.now())) return false;
     }
     // Another request may have taken the last unit while this one waited for a read.
     for (let s = from; s < to; s++) if (this.units[s]! <= 0) return false;
@@ -101,9 +101,15 @@ export class TrainGate {
     for (let s = from; s < to; s++) this.units[s]!++;
   }
 
-  /** The ledger sold the trip and says how many seats are left for it; none left is remembered. */
-  sold(from: number, to: number, available: number, now: number): void {
-    if (available === 0) this.markTrip(from, to, now);
+  /**
+   * The ledger sold the trip and says how many seats are left for it. None
+   * left is remembered: as the segments this sale filled when it names them
+   * (no other worker need be refused to learn it), else as the trip.
+   */
+  sold(from: number, to: number, available: number, full: number, now: number): void {
+    if (available > 0) return;
+    if (full === 0) return this.markTrip(from, to, now);
+    this.markFull(from, to, full, now);
   }
 
   /**
@@ -114,6 +120,10 @@ export class TrainGate {
   refused(from: number, to: number, full: number, now: number): void {
     this.giveBack(from, to);
     if (full === 0) return this.markTrip(from, to, now);
+    this.markFull(from, to, full, now);
+  }
+
+  private markFull(from: number, to: number, full: number, now: number): void {
     for (let s = from; s < to; s++) {
       if (Math.floor(full / 2 ** (s - from)) % 2 === 1) {
         this.full[s] = renewed(this.full[s], now);
@@ -138,31 +148,33 @@ export class TrainGate {
     return Math.min(free, Math.ceil((free * weight) / totalWeight) + localBuffer);
   }
 
-  private refill(segment: number, read: SegmentReader): Promise<void> {
-    const pending = this.reading.get(segment);
-    if (pending) return pending;
-    const reading = (async () => {
+  private refill(read: SegmentReader): Promise<void> {
+    this.reading ??= (async () => {
       try {
-        const wait = this.lastReadAt[segment]! + this.share.allowanceRefreshMs - Date.now();
+        const wait = this.lastReadAt + this.share.allowanceRefreshMs - Date.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        if (this.units[segment]! > 0) return;
         this.ledgerCalls++;
-        const free = await read(segment);
-        this.lastReadAt[segment] = Date.now();
-        if (free === null) return;
-        if (free === 0) {
-          this.full[segment] = renewed(this.full[segment], Date.now());
-          return;
+        const free = await read();
+        const now = Date.now();
+        this.lastReadAt = now;
+        if (!free) return;
+        for (let s = 0; s < this.segments; s++) {
+          const seats = free[s] ?? 0;
+          if (seats === 0) {
+            // Still full: trusted longer. A lapsed or fresh mark starts again.
+            if (!trusted(this.full[s], now)) this.full[s] = renewed(this.full[s], now);
+            this.units[s] = 0;
+            continue;
+          }
+          this.full[s] = { since: 0, trustMs: SOLD_OUT_RECHECK_MS };
+          if (this.units[s]! > 0) continue;
+          this.units[s] = this.shareOf(seats);
+          this.extensions++;
         }
-        this.full[segment] = { since: 0, trustMs: SOLD_OUT_RECHECK_MS };
-        if (this.units[segment]! > 0) return;
-        this.units[segment] = this.shareOf(free);
-        this.extensions++;
       } finally {
-        this.reading.delete(segment);
+        this.reading = undefined;
       }
     })();
-    this.reading.set(segment, reading);
-    return reading;
+    return this.reading;
   }
 }

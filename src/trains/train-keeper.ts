@@ -56,7 +56,7 @@ export class TrainKeeper {
     if (window === 'closed') return this.answerWithoutStock(train, userId, idempotencyKey, from, to);
 
     const gate = this.gateFor(train);
-    const read = (segment: number) => this.ledger.tripAvailability(trainId, segment, segment + 1);
+    const read = () => this.ledger.segmentAvailability(trainId);
     if (!(await gate.take(from, to, now, read))) return this.answerWithoutStock(train, userId, idempotencyKey, from, to);
 
     const retryKey = idempotencyKey ?? newRetryKey();
@@ -76,7 +76,7 @@ export class TrainKeeper {
     }
     switch (outcome.kind) {
       case 'reserved':
-        gate.sold(from, to, outcome.available, Date.now());
+        gate.sold(from, to, outcome.available, outcome.full, Date.now());
         break;
       case 'sold_out':
         gate.refused(from, to, outcome.full, Date.now());

@@ -22,9 +22,9 @@ export function trainToJson(sale: Sale & { train: TrainLayout }) {
 
 /** A train order: the sale order's fields, and its trip by station name and seat. */
 export function tripOrderToJson(order: Order, layout: Pick<TrainLayout, 'stations'> | undefined) {
-  const json = orderToJson(order);
+  const { trip: byIndex, ...json } = orderToJson(order);
   const trip = order.trip;
-  if (!trip || !layout) return json;
+  if (!trip || !layout) return { ...json, ...(byIndex ? { trip: byIndex } : {}) };
   return { ...json, from: layout.stations[trip.from], to: layout.stations[trip.to], seat: seatLabel(trip.seat) };
 }
 

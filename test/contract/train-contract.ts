@@ -78,9 +78,12 @@ export function trainContract(ledgerOf: () => Ledger): void {
       const bd = reserved(await trip(ledger, t.id, at('B'), at('D')));
       assert.deepEqual(bd.order.trip, { from: at('B'), to: at('D'), seat: 0 });
       assert.equal(bd.available, 0);
+      assert.equal(bd.full, 0b11, 'the last seat filled both segments');
+      assert.equal(reserved(await trip(ledger, t.id, at('E'), at('F'))).full, 0b1);
       assert.deepEqual(await trip(ledger, t.id, at('A'), at('C')), { kind: 'sold_out', from: at('A'), to: at('C'), nextReleaseAt: T + 60_000, full: 0b10 });
       assert.equal(reserved(await trip(ledger, t.id, at('A'), at('B'))).order.trip!.seat, 0);
-      assert.equal(reserved(await trip(ledger, t.id, at('D'), at('F'))).order.trip!.seat, 0);
+      assert.equal((await trip(ledger, t.id, at('D'), at('F'))).kind, 'sold_out');
+      assert.equal(reserved(await trip(ledger, t.id, at('D'), at('E'))).order.trip!.seat, 0);
       assert.equal((await trip(ledger, t.id, at('C'), at('E'))).kind, 'sold_out');
       assert.deepEqual(await ledger.getOrder(bd.order.orderId), bd.order);
       const audit = (await ledger.auditTrain(t.id))!;
@@ -161,6 +164,8 @@ export function trainContract(ledgerOf: () => Ledger): void {
       assert.equal(await ledger.tripAvailability(t.id, 2, 3), 1);
       assert.equal(await ledger.tripAvailability(t.id, 0, 2), 1);
       assert.equal(await ledger.tripAvailability(t.id, 0, 3), 0);
+      assert.deepEqual(await ledger.segmentAvailability(t.id), [1, 2, 1]);
+      assert.equal(await ledger.segmentAvailability('no-such-train'), null);
       // Refused by fragmentation: no segment of A->D is full.
       assert.deepEqual(await trip(ledger, t.id, 0, 3), { kind: 'sold_out', from: 0, to: 3, nextReleaseAt: T + 60_000, full: 0 });
     });

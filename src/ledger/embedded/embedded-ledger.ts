@@ -114,6 +114,11 @@ export class EmbeddedLedger implements Ledger {
     return this.read(tripAvailability(this.state, trainId, from, to));
   }
 
+  segmentAvailability(trainId: string): Promise<number[] | null> {
+    const seatMap = this.state.sales.get(trainId)?.seatMap;
+    return this.read(seatMap ? Array.from({ length: seatMap.segmentCount }, (_, s) => seatMap.seats - seatMap.takenOn(s)) : null);
+  }
+
   auditTrain(trainId: string): Promise<TrainAudit | null> {
     return this.read(auditTrain(this.state, trainId));
   }

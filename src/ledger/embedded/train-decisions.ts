@@ -43,5 +43,9 @@ export function decideReserveTrip(state: LedgerState, request: TripRequest): Dec
     updatedAt: request.now,
     trip,
   };
-  return { result: { kind: 'reserved', order, available: seatMap.freeFor(from, to) - 1 }, events: [event] };
+  const available = seatMap.freeFor(from, to) - 1;
+  // The segments this seat fills: those with exactly one seat free before it (only when it was the trip's last).
+  let full = 0;
+  if (available === 0) for (let s = from; s < to; s++) if (seatMap.takenOn(s) === seatMap.seats - 1) full += 2 ** (s - from);
+  return { result: { kind: 'reserved', order, available, full }, events: [event] };
 }

@@ -110,6 +110,11 @@ export class RedisLedger implements Ledger {
     return free < 0 ? null : free;
   }
 
+  async segmentAvailability(trainId: string): Promise<number[] | null> {
+    const free = await this.call(() => this.redis.segmentAvailability(this.keys(trainId).sale));
+    return free.length === 0 ? null : free.map(Number);
+  }
+
   async auditTrain(trainId: string): Promise<TrainAudit | null> {
     const k = this.keys(trainId);
     return trainAuditFromReply(await this.call(() => this.redis.auditTrain(k.sale, k.orders)));

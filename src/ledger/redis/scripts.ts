@@ -19,6 +19,7 @@ declare module 'ioredis' {
     reserveTrip(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, ticketsDue: string, userId: string, requestKey: string, orderId: string, now: number, from: number, to: number): Result<OutcomeReply, Context>;
     tripAvailability(sale: string, from: number, to: number): Result<number, Context>;
     auditTrain(sale: string, orders: string): Result<number[], Context>;
+    segmentAvailability(sale: string): Result<number[], Context>;
     createTrain(sale: string, seats: number, segments: number, ...fieldsAndValues: (string | number)[]): Result<0 | 1, Context>;
     joinQueue(sale: string, members: string, challenge: string, userId: string, now: number, challengeExpiresAt: number | ''): Result<OutcomeReply, Context>;
     advanceQueue(sale: string, admitLog: string, passes: string, now: number): Result<number[], Context>;

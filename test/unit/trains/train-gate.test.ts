@@ -44,10 +44,15 @@ describe('train gate', () => {
 
   it('a sale that leaves no seat for its trip marks the trip', () => {
     const gate = new TrainGate(10, 5, share);
-    gate.sold(2, 4, 3, NOW);
+    gate.sold(2, 4, 3, 0, NOW);
     assert.equal(gate.knownSoldOut(2, 4, NOW), false);
-    gate.sold(2, 4, 0, NOW);
+    gate.sold(2, 4, 0, 0, NOW);
     assert.equal(gate.knownSoldOut(2, 4, NOW), true);
+    assert.equal(gate.knownSoldOut(2, 3, NOW), false);
+    // The sale filled segment 3: every trip over it is refused here, none else.
+    gate.sold(3, 5, 0, 0b01, NOW);
+    assert.equal(gate.knownSoldOut(3, 4, NOW), true);
+    assert.equal(gate.knownSoldOut(4, 5, NOW), false);
   });
 
   it('a release clears the marks over its range only; one without a range clears all', () => {
@@ -80,23 +85,22 @@ describe('train gate', () => {
     assert.equal(trust, MAX_SOLD_OUT_TRUST_MS);
   });
 
-  it('a dry segment is re-read once for every waiter: free seats extend it, none marks it full', async () => {
-    const gate = new TrainGate(2, 2, { ...share, localBuffer: 0 });
+  it('a dry segment has every segment re-read in one call for every waiter: free seats extend the dry ones, none marks them full', async () => {
+    const gate = new TrainGate(2, 3, { ...share, localBuffer: 0 });
     assert.equal(gate.unitsOn(0), 1);
     assert.equal(await gate.take(0, 1, NOW, noRead), true);
     let reads = 0;
-    const read = async (segment: number) => {
+    const read = async () => {
       reads++;
-      assert.equal(segment, 0);
-      return 1;
+      return [1, 0, 2];
     };
     const [a, b] = await Promise.all([gate.take(0, 1, NOW, read), gate.take(0, 1, NOW, read)]);
     assert.equal(reads, 1);
     assert.deepEqual([a, b].sort(), [false, true]);
-    assert.equal(gate.extensions, 1);
-    const none = async () => 0;
-    assert.equal(await gate.take(0, 2, Date.now(), none), false);
-    assert.equal(gate.knownSoldOut(0, 1, Date.now()), true);
-    assert.equal(gate.knownSoldOut(1, 2, Date.now()), false);
+    assert.equal(gate.extensions, 1, 'only the dry segment was extended');
+    assert.equal(gate.unitsOn(2), 1, 'a segment with units keeps them');
+    const now = Date.now();
+    assert.equal(gate.knownSoldOut(1, 2, now), true, 'the read found segment 1 full');
+    assert.equal(gate.knownSoldOut(2, 3, now), false);
   });
 });

@@ -15,7 +15,8 @@
   ARGV[5] from     ARGV[6] to           station indexes; the trip covers segments from..to-1
 
   Returns {outcome, ...fields}, the `reserveTrip` table of src/ledger/outcomes.ts:
-    {'reserved', orderJson, available}   available: seats still free for this trip
+    {'reserved', orderJson, available, full}   available: seats still free for this trip; full: when
+                                         none is, the trip's segments this seat filled (bits as below)
     {'replayed', orderJson}
     {'bad_route'}                        not 0 <= from < to <= segments
     {'sold_out', from, to, nextReleaseAt, full}   full: the trip's segments with no seat free, as bits
@@ -94,4 +95,5 @@ redis.call('HINCRBY', KEYS[2], userId, 1)
 redis.call('HSET', KEYS[3], order.orderId, json)
 redis.call('HSET', KEYS[4], requestKey, order.orderId)
 appendFeed(KEYS[6], order)
-return {'reserved', json, available}
+-- Only a trip left with no seat can have filled a segment; the count is skipped otherwise.
+return {'reserved', json, available, available == 0 and fullSegments(sale, from, to, seats) or 0}
