@@ -1,0 +1,216 @@
+// The `train` cell: a 1,000-seat train sold per segment, buyers asking
+// random trips, 100x oversubscribed, straight against the Redis ledger on a
+// private redis-server (so INFO commandstats counts only its scripts). It
+// reports the reservation rate and the script's cost per call at 20 and 40
+// stops, the seat-km sold against the late-numbering optimum (counters per
+// segment, seats numbered afterwards by interval colouring, which never
+// refuses a trip for fragmentation) computed offline from the same requests
+// in the order they were answered, the share of refusals caused by
+// fragmentation, and the seat audit.
+import { performance } from 'node:perf_hooks';
+import { newOrderId } from '../src/inventory/order-ids';
+import type { ReserveTripOutcome, SeatChoice } from '../src/ledger';
+import { RedisLedger } from '../src/ledger/redis/redis-ledger';
+import { PrivateRedis } from '../test/helpers/private-redis';
+import Redis from 'ioredis';
+
+export interface TrainCellOptions {
+  readonly seats: number;
+  /** Requests per seat: 100 is 100x oversubscribed. */
+  readonly demand: number;
+  /** Reservations in flight at once. */
+  readonly concurrency: number;
+  readonly log: (line: string) => void;
+}
+
+export interface TrainVariantResult {
+  readonly stops: number;
+  readonly seatChoice: SeatChoice;
+  readonly seats: number;
+  readonly requests: number;
+  readonly sold: number;
+  /** Reservations per second from the first request to the last seat sold. */
+  readonly reservationsPerSecond: number;
+  readonly sellingSeconds: number;
+  /** Every answer (sold or refused) per second over the whole flood. */
+  readonly callsPerSecond: number;
+  /** Redis's own usec_per_call for EVALSHA over the flood (every call was a trip reservation). */
+  readonly scriptMicrosPerCall: number | null;
+  readonly seatKmSold: number;
+  readonly seatKmLateNumbering: number;
+  /** seatKmSold / seatKmLateNumbering. */
+  readonly ofOptimum: number;
+  readonly refusals: number;
+  /** Refusals whose trip had a free seat on every segment, just no one seat on all of them. */
+  readonly fragmentationRefusals: number;
+  readonly fragmentationShare: number;
+  readonly audit: { readonly ok: boolean; readonly mismatched: number; readonly seatSegmentsTaken: number; readonly liveOrders: number };
+}
+
+export interface TrainCellResult {
+  readonly variants: TrainVariantResult[];
+  readonly ok: boolean;
+}
+
+/** A seeded generator, so every run asks the same trips. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+/** A uniformly random trip: two distinct stations, the earlier first. */
+export function randomTrips(count: number, stops: number, seed: number): Array<[number, number]> {
+  const random = rng(seed);
+  return Array.from({ length: count }, () => {
+    const a = Math.floor(random() * stops);
+    let b = Math.floor(random() * (stops - 1));
+    if (b >= a) b++;
+    return a < b ? [a, b] : [b, a];
+  });
+}
+
+/**
+ * The late-numbering optimum for the same requests in the same order: a trip
+ * is taken when every segment of it has a seat left by count. Interval graphs
+ * are perfect, so the taken trips can always be given seats afterwards.
+ */
+export function lateNumberingSeatKm(trips: ReadonlyArray<readonly [number, number]>, stops: number, seats: number): number {
+  const load = new Int32Array(stops - 1);
+  let seatKm = 0;
+  for (const [from, to] of trips) {
+    let fits = true;
+    for (let s = from; s < to && fits; s++) fits = load[s]! < seats;
+    if (!fits) continue;
+    for (let s = from; s < to; s++) load[s]!++;
+    seatKm += to - from;
+  }
+  return seatKm;
+}
+
+async function evalshaStats(redis: Redis): Promise<{ calls: number; usecPerCall: number } | null> {
+  const info = await redis.info('commandstats');
+  const match = /cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(info);
+  return match ? { calls: Number(match[1]), usecPerCall: Number(match[2]) } : null;
+}
+
+async function runVariant(redisUrl: string, admin: Redis, stops: number, seatChoice: SeatChoice, options: TrainCellOptions): Promise<TrainVariantResult> {
+  const { seats, demand, concurrency } = options;
+  const ledger = new RedisLedger({ url: redisUrl, prefix: 'bench-train', timeoutMs: 5000, autoPipelining: true });
+  await ledger.connect();
+  try {
+    const trainId = `T${stops}-${seatChoice}`;
+    const stations = Array.from({ length: stops }, (_, i) => `S${i}`);
+    await ledger.createTrain({ id: trainId, stations, seats, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null, seatChoice }, Date.now());
+    const trips = randomTrips(seats * demand, stops, 1234 + stops);
+    await admin.config('RESETSTAT');
+    const answered: Array<{ trip: [number, number]; outcome: ReserveTripOutcome }> = [];
+    let next = 0;
+    let lastSoldAt = 0;
+    const started = performance.now();
+    const now = Date.now();
+    const lane = async () => {
+      while (next < trips.length) {
+        const i = next++;
+        const trip = trips[i]!;
+        const outcome = await ledger.reserveTrip({ saleId: trainId, userId: `b${i}`, requestKey: `k:${i}`, orderId: newOrderId(trainId), now, from: trip[0], to: trip[1] });
+        if (outcome.kind === 'reserved') lastSoldAt = performance.now();
+        answered.push({ trip, outcome });
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    const floodSeconds = (performance.now() - started) / 1000;
+    const stats = await evalshaStats(admin);
+
+    const sold = answered.filter((a) => a.outcome.kind === 'reserved');
+    const refused = answered.filter((a) => a.outcome.kind === 'sold_out');
+    const unexpected = answered.filter((a) => a.outcome.kind !== 'reserved' && a.outcome.kind !== 'sold_out');
+    if (unexpected.length > 0) throw new Error(`the train cell got ${unexpected.length} answers other than reserved or sold_out, e.g. ${JSON.stringify(unexpected[0]!.outcome)}`);
+    const fragmentation = refused.filter((a) => a.outcome.kind === 'sold_out' && a.outcome.full === 0).length;
+    const seatKmSold = sold.reduce((sum, a) => sum + a.trip[1] - a.trip[0], 0);
+    const seatKmLateNumbering = lateNumberingSeatKm(answered.map((a) => a.trip), stops, seats);
+    const audit = await ledger.auditTrain(trainId);
+    const saleAudit = await ledger.audit(trainId);
+    const sellingSeconds = (lastSoldAt - started) / 1000;
+    const seatSegmentsTaken = audit ? audit.taken.reduce((a, b) => a + b, 0) : -1;
+    return {
+      stops,
+      seatChoice,
+      seats,
+      requests: trips.length,
+      sold: sold.length,
+      reservationsPerSecond: sold.length / sellingSeconds,
+      sellingSeconds,
+      callsPerSecond: answered.length / floodSeconds,
+      scriptMicrosPerCall: stats ? stats.usecPerCall : null,
+      seatKmSold,
+      seatKmLateNumbering,
+      ofOptimum: seatKmSold / seatKmLateNumbering,
+      refusals: refused.length,
+      fragmentationRefusals: fragmentation,
+      fragmentationShare: refused.length === 0 ? 0 : fragmentation / refused.length,
+      audit: {
+        ok: audit !== null && audit.mismatched === 0 && seatSegmentsTaken === seatKmSold && saleAudit !== null && saleAudit.orders.reserved === sold.length && saleAudit.sold === sold.length,
+        mismatched: audit?.mismatched ?? -1,
+        seatSegmentsTaken,
+        liveOrders: saleAudit ? saleAudit.orders.reserved + saleAudit.orders.paid : -1,
+      },
+    };
+  } finally {
+    await ledger.close();
+  }
+}
+
+export async function runTrainCell(options: TrainCellOptions): Promise<TrainCellResult> {
+  const { log } = options;
+  const redis = await PrivateRedis.start();
+  const admin = new Redis(redis.url);
+  try {
+    const variants: TrainVariantResult[] = [];
+    for (const [stops, seatChoice] of [[20, 'best-fit'], [20, 'first-fit'], [40, 'best-fit']] as const) {
+      log(`train cell: ${stops} stops, ${options.seats} seats, ${seatChoice}, ${options.demand}x oversubscribed`);
+      variants.push(await runVariant(redis.url, admin, stops, seatChoice, options));
+      await admin.flushall();
+    }
+    return { variants, ok: variants.every((v) => v.audit.ok) };
+  } finally {
+    admin.disconnect();
+    await redis.stop();
+  }
+}
+
+export function renderTrainCell(result: TrainCellResult): string {
+  const rows = result.variants.map((v) =>
+    [
+      `${v.stops} stops ${v.seatChoice}`,
+      `${v.sold}/${v.requests}`,
+      v.reservationsPerSecond.toFixed(0),
+      v.callsPerSecond.toFixed(0),
+      v.scriptMicrosPerCall === null ? 'n/a' : v.scriptMicrosPerCall.toFixed(1),
+      `${v.seatKmSold}/${v.seatKmLateNumbering} = ${(v.ofOptimum * 100).toFixed(2)}%`,
+      `${v.fragmentationRefusals}/${v.refusals} = ${(v.fragmentationShare * 100).toFixed(2)}%`,
+      v.audit.ok ? `ok (${v.audit.seatSegmentsTaken} seat-segments, ${v.audit.liveOrders} orders, ${v.audit.mismatched} mismatched)` : `FAILED ${JSON.stringify(v.audit)}`,
+    ].join(' | '),
+  );
+  return [
+    'train cell: random trips, 100x oversubscribed, Redis ledger on a private redis-server (no HTTP)',
+    'variant | sold/requests | reservations/s (selling phase) | answers/s | script us/call | seat-km vs late numbering | fragmentation refusals | audit',
+    ...rows,
+  ].join('\n');
+}
+
+if (require.main === module) {
+  runTrainCell({ seats: Number(process.env.BENCH_TRAIN_SEATS ?? 1000), demand: 100, concurrency: 64, log: (line) => console.error(line) })
+    .then((result) => {
+      console.log(renderTrainCell(result));
+      process.exit(result.ok ? 0 : 1);
+    })
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+}
