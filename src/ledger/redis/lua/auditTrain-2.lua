@@ -2,7 +2,7 @@
   Audits a train's seats in one atomic step: for every segment, the seats
   whose bit is set against the live (reserved or paid) orders covering it,
   and every live order's seat checked taken on each of its segments and
-  held by no other live order. O(orders x segments): for audits and
+  held by no other live order, and the full bitmap checked against the counts. O(orders x segments): for audits and
   benchmarks, never the purchase path.
 
   KEYS[1] sale hash of a train   KEYS[2] orders hash
@@ -40,7 +40,9 @@ end
 local reply = {seats, 0}
 for s = 0, segments - 1 do
   local taken = redis.call('BITCOUNT', segmentKey(KEYS[1], s)) - paddingBits(seats)
-  if taken ~= covering[s] or bad[s] then
+  -- The full bitmap must say exactly which segments have no seat free.
+  local markedFull = redis.call('GETBIT', fullKey(KEYS[1]), s) == 1
+  if taken ~= covering[s] or bad[s] or markedFull ~= (taken >= seats) then
     mismatched = mismatched + 1
   end
   reply[#reply + 1] = taken

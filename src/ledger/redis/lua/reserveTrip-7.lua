@@ -61,12 +61,19 @@ if opensAt and now < opensAt then
   return {'not_open', opensAt}
 end
 
-local taken = takenForTrip(sale, from, to)
-local seat = chooseSeat(sale, taken, from, to, segments, seats, fields[3])
-if seat < 0 then
-  redis.call('DEL', taken)
+-- A trip over a full segment is refused from the full bitmap alone: most answers in a flood.
+local full = fullSegments(sale, from, to)
+local taken, seat
+if full == 0 then
+  taken = takenForTrip(sale, from, to)
+  seat = chooseSeat(sale, taken, from, to, segments, seats, fields[3])
+  if seat < 0 then
+    redis.call('DEL', taken)
+  end
+end
+if full > 0 or seat < 0 then
   local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-  return {'sold_out', from, to, tonumber(first[2] or '0'), fullSegments(sale, from, to, seats)}
+  return {'sold_out', from, to, tonumber(first[2] or '0'), full}
 end
 local perUserLimit = tonumber(fields[4])
 local held = tonumber(redis.call('HGET', KEYS[2], userId) or '0')
@@ -96,4 +103,4 @@ redis.call('HSET', KEYS[3], order.orderId, json)
 redis.call('HSET', KEYS[4], requestKey, order.orderId)
 appendFeed(KEYS[6], order)
 -- Only a trip left with no seat can have filled a segment; the count is skipped otherwise.
-return {'reserved', json, available, available == 0 and fullSegments(sale, from, to, seats) or 0}
+return {'reserved', json, available, available == 0 and markFilled(sale, from, to, seats) or 0}

@@ -7,6 +7,10 @@
   bitmap, <sale hash key>:seg:<s>, one bit per seat (1 = taken). The bits past
   the last seat up to the byte boundary are set at creation and never
   cleared, so BITOP NOT and BITPOS never offer a seat that does not exist.
+  <sale hash key>:full has bit s set while segment s has no seat free: a
+  refused trip (most answers in a flood) is then one BITFIELD read, not an
+  OR over its segments. Only a reservation that takes a trip's last seat can
+  fill a segment, and any release empties one, so it is kept exactly.
   The keys are derived here from the sale hash's name, not passed in: a
   cancel or an expiry learns the trip's segments only from the order. They
   share the sale's hash tag, so a Redis Cluster keeps them on its shard.
@@ -20,6 +24,10 @@ local function scratchKey(saleKey, name)
   return saleKey .. ':scratch:' .. name
 end
 
+local function fullKey(saleKey)
+  return saleKey .. ':full'
+end
+
 local function paddingBits(seats)
   return (8 - seats % 8) % 8
 end
@@ -31,10 +39,14 @@ local function markSeat(saleKey, from, to, seat, bit)
   end
 end
 
--- A train order going back on sale frees exactly its seat's segments.
+-- A train order going back on sale frees exactly its seat's segments; none of them is full any more.
 local function freeTrip(saleKey, o)
   if o.trip then
     markSeat(saleKey, o.trip.from, o.trip.to, o.trip.seat, 0)
+    local full = fullKey(saleKey)
+    for s = o.trip.from, o.trip.to - 1 do
+      redis.call('SETBIT', full, s, 0)
+    end
   end
 end
 
@@ -62,6 +74,10 @@ end
   The train's ends count as taken.
 ]]
 local function chooseSeat(saleKey, taken, from, to, segments, seats, strategy)
+  local lowest = redis.call('BITPOS', taken, 0)
+  if lowest < 0 or lowest >= seats then
+    return -1
+  end
   if strategy == 'best-fit' and (from > 0 or to < segments) then
     local free = scratchKey(saleKey, 'free')
     local fit = scratchKey(saleKey, 'fit')
@@ -85,19 +101,31 @@ local function chooseSeat(saleKey, taken, from, to, segments, seats, strategy)
       return seat
     end
   end
-  local seat = redis.call('BITPOS', taken, 0)
-  if seat < 0 or seat >= seats then
-    return -1
-  end
-  return seat
+  return lowest
 end
 
 -- The trip's segments with every seat taken, as bits (bit i: segment from + i),
--- so a worker refused a trip learns which segments to stop selling.
-local function fullSegments(saleKey, from, to, seats)
+-- read from the full bitmap in one call (BITFIELD reads bit `from` as the
+-- most significant), so a worker refused a trip learns which segments to stop selling.
+local function fullSegments(saleKey, from, to)
+  local n = to - from
+  local word = redis.call('BITFIELD', fullKey(saleKey), 'GET', 'u' .. n, from)[1]
+  local mask = 0
+  for i = n - 1, 0, -1 do
+    if word % 2 == 1 then
+      mask = mask + 2 ^ i
+    end
+    word = math.floor(word / 2)
+  end
+  return mask
+end
+
+-- After taking a trip's last seat: marks the segments of the trip it filled, and returns them as bits.
+local function markFilled(saleKey, from, to, seats)
   local mask = 0
   for s = from, to - 1 do
     if redis.call('BITCOUNT', segmentKey(saleKey, s)) - paddingBits(seats) >= seats then
+      redis.call('SETBIT', fullKey(saleKey), s, 1)
       mask = mask + 2 ^ (s - from)
     end
   end
