@@ -19,6 +19,7 @@ import { BenchSettingsError, loadBenchSettings, loadFrontSettings, type BenchSet
 import { renderQueueCell, runQueueCell } from './queue-cell';
 import { runCell } from './spike-cell';
 import { renderTicketsReport, runTicketsBench } from './tickets';
+import { renderTrainCell, runTrainCell, type TrainCellResult } from './train-cell';
 
 async function machineInfo(redisUrl: string): Promise<MachineInfo> {
   let redisVersion: string | null = null;
@@ -51,7 +52,7 @@ export interface RunOptions {
   readonly baseline?: boolean;
 }
 
-export async function runBench(options: RunOptions): Promise<BenchResults & { cluster: ClusterCellResult | null }> {
+export async function runBench(options: RunOptions): Promise<BenchResults & { cluster: ClusterCellResult | null; train: TrainCellResult | { error: string } | null }> {
   const { settings } = options;
   const log = options.log ?? ((line: string) => console.error(line));
   const started = performance.now();
@@ -72,11 +73,13 @@ export async function runBench(options: RunOptions): Promise<BenchResults & { cl
   const cluster = settings.cluster ? await runClusterCell(settings, generator, log) : null;
   const queue = settings.queue ? await runQueueCell(settings, log).catch((error: Error) => ({ error: error.message })) : null;
   if (queue && !('error' in queue)) log(renderQueueCell(queue));
+  const train = settings.train ? await runTrainCell({ seats: settings.trainSeats, demand: 100, concurrency: 64, log }).catch((error: Error) => ({ error: error.message })) : null;
+  if (train && !('error' in train)) log(renderTrainCell(train));
   const micro = settings.micro ? await runMicro({ redisUrl: settings.redisUrl, timeMs: settings.microTimeMs, log }) : null;
   const tickets = settings.ticketSection ? await runTicketsBench({ settings, generator, log }) : null;
 
   const { resultsDir: _resultsDir, ...shownSettings } = settings;
-  const results: BenchResults & { cluster: ClusterCellResult | null } = {
+  const results: BenchResults & { cluster: ClusterCellResult | null; train: TrainCellResult | { error: string } | null } = {
     startedAt,
     durationSeconds: (performance.now() - started) / 1000,
     machine,
@@ -88,11 +91,13 @@ export async function runBench(options: RunOptions): Promise<BenchResults & { cl
     metricsCost,
     cluster,
     queue,
+    train,
     tickets,
     ok:
       (tickets?.ledgers.every((l) => l.status === 'ok' && l.checkins?.ok === true) ?? true) &&
       cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false) &&
-      (cluster?.variants.every((v) => v.status === 'ok' && v.audit?.ok === true) ?? true),
+      (cluster?.variants.every((v) => v.status === 'ok' && v.audit?.ok === true) ?? true) &&
+      (train === null || (!('error' in train) && train.ok)),
   };
   if (options.write !== false) {
     mkdirSync(settings.resultsDir, { recursive: true });
@@ -105,12 +110,13 @@ export async function runBench(options: RunOptions): Promise<BenchResults & { cl
 }
 
 /** The table, then the cluster cell beside the single-box Redis cells' selling rates. */
-function fullReport(results: BenchResults & { cluster: ClusterCellResult | null }): string {
-  if (!results.cluster) return renderReport(results);
+function fullReport(results: BenchResults & { cluster: ClusterCellResult | null; train?: TrainCellResult | { error: string } | null }): string {
+  const train = !results.train ? '' : 'error' in results.train ? `\n\ntrain cell FAILED: ${results.train.error}` : `\n\n${renderTrainCell(results.train)}`;
+  if (!results.cluster) return renderReport(results) + train;
   const single = results.cells
     .filter((c) => c.ledger === 'redis' && c.status === 'ok')
     .map((c) => ({ cell: c.cell, ticketsPerSecond: c.soldOutAtMs ? (results.settings.tickets * 1000) / c.soldOutAtMs : null }));
-  return `${renderReport(results)}\n\n${renderClusterCell(results.cluster, single)}`;
+  return `${renderReport(results)}\n\n${renderClusterCell(results.cluster, single)}${train}`;
 }
 
 async function main(): Promise<void> {
