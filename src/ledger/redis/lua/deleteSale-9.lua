@@ -30,7 +30,7 @@ local segments = tonumber(redis.call('HGET', KEYS[1], 'segments') or '0')
 for s = 0, segments - 1 do
   redis.call('DEL', segmentKey(KEYS[1], s))
 end
-redis.call('DEL', fullKey(KEYS[1]))
+redis.call('DEL', fullKey(KEYS[1]), scratchKey(KEYS[1], 'taken'), scratchKey(KEYS[1], 'free'), scratchKey(KEYS[1], 'fit'))
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
 redis.call('PUBLISH', ARGV[1], id)
 return {'deleted'}

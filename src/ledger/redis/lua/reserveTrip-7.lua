@@ -67,9 +67,6 @@ local taken, seat
 if full == 0 then
   taken = takenForTrip(sale, from, to)
   seat = chooseSeat(sale, taken, from, to, segments, seats, fields[3])
-  if seat < 0 then
-    redis.call('DEL', taken)
-  end
 end
 if full > 0 or seat < 0 then
   local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
@@ -78,11 +75,9 @@ end
 local perUserLimit = tonumber(fields[4])
 local held = tonumber(redis.call('HGET', KEYS[2], userId) or '0')
 if held >= perUserLimit then
-  redis.call('DEL', taken)
   return {'limit_reached', perUserLimit}
 end
 local available = freeSeats(sale, taken, seats) - 1
-redis.call('DEL', taken)
 markSeat(sale, from, to, seat, 1)
 
 local holdSeconds = tonumber(fields[7])

@@ -18,6 +18,4 @@ if not from or not to or from < 0 or to > tonumber(fields[2]) or from >= to then
   return -1
 end
 local taken = takenForTrip(KEYS[1], from, to)
-local free = freeSeats(KEYS[1], taken, tonumber(fields[1]))
-redis.call('DEL', taken)
-return free
+return freeSeats(KEYS[1], taken, tonumber(fields[1]))

@@ -19,7 +19,9 @@ local function segmentKey(saleKey, s)
   return saleKey .. ':seg:' .. s
 end
 
--- Scratch keys for BITOP results within one script; deleted before it ends.
+-- Scratch keys for BITOP results. Every script writes one before it reads it, so
+-- they are left in place (deleting them would cost two calls per reservation);
+-- deleteSale removes them with the train.
 local function scratchKey(saleKey, name)
   return saleKey .. ':scratch:' .. name
 end
@@ -96,7 +98,6 @@ local function chooseSeat(saleKey, taken, from, to, segments, seats, strategy)
       redis.call('BITOP', 'AND', fit, fit, free)
       seat = redis.call('BITPOS', fit, 1)
     end
-    redis.call('DEL', free, fit)
     if seat >= 0 and seat < seats then
       return seat
     end
