@@ -36,7 +36,8 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
       if (sale.requests.has(event.requestKey)) throw new Error(`request key ${event.requestKey} of sale "${event.saleId}" made two orders`);
       if (sale.orders.indexOf(event.orderId) !== undefined) throw new Error(`order ${event.orderId} is made twice`);
       const { total, perUserLimit } = sale.record;
-      if (sale.sold >= total) throw new Error(`order ${event.orderId} would oversell sale "${event.saleId}": ${sale.sold} of ${total} tickets are already taken`);
+      // A train's guard is its seat map (below); its total only bounds what it could ever sell.
+      if (!sale.seatMap && sale.sold >= total) throw new Error(`order ${event.orderId} would oversell sale "${event.saleId}": ${sale.sold} of ${total} tickets are already taken`);
       const held = sale.buyers.get(event.userId) ?? 0;
       if (held >= perUserLimit) throw new Error(`order ${event.orderId} would give buyer "${event.userId}" ${held + 1} tickets of sale "${event.saleId}", over its perUserLimit of ${perUserLimit}`);
       if (event.passPlace !== undefined) {
