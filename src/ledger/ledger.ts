@@ -36,8 +36,8 @@ export interface Ledger {
    * exactly those segments of that seat.
    */
   reserveTrip(request: TripRequest): Promise<ReserveTripOutcome>;
-  /** Seats free on every segment of the trip, exactly; null for no such train or a bad route. */
-  tripAvailability(trainId: string, from: number, to: number): Promise<number | null>;
+  /** Seats free on every segment of the trip, exactly, for that trip at `now` (quotas closed to it left out); null for no such train or a bad route. */
+  tripAvailability(trainId: string, from: number, to: number, now?: number): Promise<number | null>;
   /** Seats free on each segment, in one read (what a worker's gate re-reads); null for no such train. */
   segmentAvailability(trainId: string): Promise<number[] | null>;
   /** Every segment's taken seats against the live orders covering it, atomically; O(orders x segments). */

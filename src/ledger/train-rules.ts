@@ -2,7 +2,7 @@
 // what a route is, how seat indexes read as coach and number. The embedded
 // ledger and the worker's gate use them; the Redis scripts state the same
 // rules in Lua and the contract suite holds the two to each other.
-import type { SaleSpec, SeatChoice, TrainLayout, TrainSpec } from './types';
+import type { SaleSpec, SeatChoice, SeatQuota, TrainLayout, TrainSpec } from './types';
 
 export const SEAT_CHOICES: readonly SeatChoice[] = ['best-fit', 'first-fit'];
 
@@ -20,7 +20,12 @@ export function isRoute(layout: Pick<TrainLayout, 'stations'>, from: number, to:
 
 /** The sale a train is kept as: total is every seat sold one segment at a time, the most tickets it could ever sell. */
 export function trainSaleSpec(spec: TrainSpec): SaleSpec {
-  const train: TrainLayout = { stations: [...spec.stations], seats: spec.seats, seatChoice: spec.seatChoice ?? 'best-fit' };
+  const train: TrainLayout = {
+    stations: [...spec.stations],
+    seats: spec.seats,
+    seatChoice: spec.seatChoice ?? 'best-fit',
+    ...(spec.quotas && spec.quotas.length > 0 ? { quotas: spec.quotas.map((q) => ({ ...q })) } : {}),
+  };
   return {
     id: spec.id,
     name: spec.name ?? spec.id,
@@ -31,6 +36,11 @@ export function trainSaleSpec(spec: TrainSpec): SaleSpec {
     closesAt: spec.closesAt,
     train,
   };
+}
+
+/** The quotas closed to this trip now: it is shorter than their minSegments and their releaseAt has not come. */
+export function quotasClosedTo(layout: Pick<TrainLayout, 'quotas'>, from: number, to: number, now: number): SeatQuota[] {
+  return (layout.quotas ?? []).filter((q) => to - from < q.minSegments && now < q.releaseAt);
 }
 
 export function seatLabel(index: number): { index: number; coach: number; number: number } {

@@ -31,6 +31,20 @@ export interface TrainLayout {
   readonly stations: readonly string[];
   readonly seats: number;
   readonly seatChoice: SeatChoice;
+  /** Seats kept for long trips until a time (absent: none). */
+  readonly quotas?: readonly SeatQuota[];
+}
+
+/**
+ * A quota (票额预分): seats firstSeat .. firstSeat+seats-1 sell only to trips
+ * of at least minSegments segments until releaseAt (epoch ms), and to any
+ * trip from then on.
+ */
+export interface SeatQuota {
+  readonly firstSeat: number;
+  readonly seats: number;
+  readonly minSegments: number;
+  readonly releaseAt: number;
 }
 
 /**
@@ -50,6 +64,7 @@ export interface TrainSpec {
   readonly closesAt: number | null;
   /** Absent: best-fit. */
   readonly seatChoice?: SeatChoice;
+  readonly quotas?: readonly SeatQuota[];
 }
 
 /** A train order's trip: stations by index (from < to) and the seat index it holds on segments from..to-1. */

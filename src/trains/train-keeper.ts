@@ -111,7 +111,7 @@ export class TrainKeeper {
     cached.loading ??= (async () => {
       try {
         const asOf = Date.now();
-        cached.available = await this.ledger.tripAvailability(trainId, from, to);
+        cached.available = await this.ledger.tripAvailability(trainId, from, to, asOf);
         cached.asOf = asOf;
       } finally {
         cached.loading = undefined;

@@ -10,6 +10,7 @@ export function trainToJson(sale: Sale & { train: TrainLayout }) {
     stations: sale.train.stations,
     seats: sale.train.seats,
     seatChoice: sale.train.seatChoice,
+    quotas: (sale.train.quotas ?? []).map((q) => ({ firstSeat: q.firstSeat, seats: q.seats, minSegments: q.minSegments, releaseAt: new Date(q.releaseAt).toISOString() })),
     perUserLimit: sale.perUserLimit,
     holdSeconds: sale.holdSeconds,
     opensAt: sale.opensAt === null ? null : new Date(sale.opensAt).toISOString(),

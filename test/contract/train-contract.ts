@@ -191,6 +191,25 @@ export function trainContract(ledgerOf: () => Ledger): void {
       assert.equal(audit.mismatched, 0);
     });
 
+    it('a quota keeps its seats for long trips until its releaseAt, then for any trip', async () => {
+      const ledger = ledgerOf();
+      // Seats 2-3 only for trips of 3 segments or more until T + 10 s.
+      const t = train({ seats: 4, seatChoice: 'first-fit', quotas: [{ firstSeat: 2, seats: 2, minSegments: 3, releaseAt: T + 10_000 }] });
+      const created = await ledger.createTrain(t, T);
+      assert.deepEqual(created?.train?.quotas, t.quotas);
+      assert.deepEqual((await ledger.getSale(t.id))?.train?.quotas, t.quotas);
+      assert.equal(await ledger.tripAvailability(t.id, 0, 2, T), 2, 'a short trip sees the general seats only');
+      assert.equal(await ledger.tripAvailability(t.id, 0, 3, T), 4, 'a long trip sees all');
+      assert.equal(await ledger.tripAvailability(t.id, 0, 2, T + 10_000), 4, 'released');
+      assert.equal(reserved(await trip(ledger, t.id, 0, 2)).order.trip!.seat, 0);
+      assert.equal(reserved(await trip(ledger, t.id, 0, 2)).order.trip!.seat, 1);
+      // Short trips are refused while only quota seats are left, by no full segment.
+      assert.deepEqual(await trip(ledger, t.id, 0, 1), { kind: 'sold_out', from: 0, to: 1, nextReleaseAt: T + 60_000, full: 0 });
+      assert.equal(reserved(await trip(ledger, t.id, 0, 4)).order.trip!.seat, 2);
+      assert.equal(reserved(await trip(ledger, t.id, 1, 2, { now: T + 10_000 })).order.trip!.seat, 3);
+      assert.equal((await ledger.auditTrain(t.id))!.mismatched, 0);
+    });
+
     it('a paid train order keeps its seat; paying and cancelling work as for a sale', async () => {
       const ledger = ledgerOf();
       const t = train({ seats: 1 });

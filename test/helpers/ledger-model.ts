@@ -31,7 +31,7 @@ const KEYS = 6;
 const T0 = 1_800_000_000_000;
 
 type CreateStep = { op: 'create'; total: number; perUserLimit: number; holdSeconds: number; opensIn: number | null; closesIn: number | null };
-type TrainStep = { op: 'createTrain'; stations: number; seats: number; perUserLimit: number; holdSeconds: number; seatChoice: SeatChoice };
+type TrainStep = { op: 'createTrain'; stations: number; seats: number; perUserLimit: number; holdSeconds: number; seatChoice: SeatChoice; quota: { seats: number; minSegments: number; releaseIn: number } | null };
 type Step =
   | CreateStep
   | TrainStep
@@ -62,6 +62,8 @@ const trainStep: fc.Arbitrary<TrainStep> = fc.record({
   perUserLimit: fc.integer({ min: 1, max: 3 }),
   holdSeconds: fc.constantFrom(0, 1, 2),
   seatChoice: fc.constantFrom('best-fit' as const, 'first-fit' as const),
+  // A quota on the last seats for trips of 2+ segments, released within the run's clock now and then.
+  quota: fc.option(fc.record({ seats: fc.integer({ min: 1, max: 2 }), minSegments: fc.integer({ min: 2, max: 3 }), releaseIn: fc.integer({ min: 0, max: 3000 }) }), { nil: null, freq: 2 }),
 });
 
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -136,10 +138,9 @@ async function runSteps(target: ModelTarget, first: CreateStep | TrainStep, step
       // Every trip's exact availability, each segment's, and the seat audit.
       const stops = sale.train.stations.length;
       for (let from = 0; from < stops; from++) {
-        for (let to = from + 1; to < stops; to++) same(`tripAvailability(${saleId}, ${from}, ${to})`, await ledger.tripAvailability(saleId, from, to), model.tripAvailability(saleId, from, to));
+        for (let to = from + 1; to < stops; to++) same(`tripAvailability(${saleId}, ${from}, ${to})`, await ledger.tripAvailability(saleId, from, to, now), model.tripAvailability(saleId, from, to, now));
       }
-      const perSegment = Array.from({ length: stops - 1 }, (_, s) => model.tripAvailability(saleId, s, s + 1));
-      same(`segmentAvailability(${saleId})`, await ledger.segmentAvailability(saleId), perSegment);
+      same(`segmentAvailability(${saleId})`, await ledger.segmentAvailability(saleId), model.segmentAvailability(saleId));
       const seats = await ledger.auditTrain(saleId);
       assert.equal(seats?.mismatched, 0, `seat audit of ${saleId}: ${JSON.stringify(seats)}`);
     }
@@ -166,7 +167,9 @@ async function runSteps(target: ModelTarget, first: CreateStep | TrainStep, step
 
   async function createTrain(s: TrainStep): Promise<void> {
     const id = `${tag}-s${sales.length}`;
-    const spec: TrainSpec = { id, stations: ['A', 'B', 'C', 'D', 'E'].slice(0, s.stations), seats: s.seats, perUserLimit: s.perUserLimit, holdSeconds: s.holdSeconds, opensAt: null, closesAt: null, seatChoice: s.seatChoice };
+    const quotaSeats = s.quota ? Math.min(s.quota.seats, s.seats) : 0;
+    const quotas = s.quota ? [{ firstSeat: s.seats - quotaSeats, seats: quotaSeats, minSegments: s.quota.minSegments, releaseAt: now + s.quota.releaseIn }] : undefined;
+    const spec: TrainSpec = { id, stations: ['A', 'B', 'C', 'D', 'E'].slice(0, s.stations), seats: s.seats, perUserLimit: s.perUserLimit, holdSeconds: s.holdSeconds, opensAt: null, closesAt: null, seatChoice: s.seatChoice, ...(quotas ? { quotas } : {}) };
     log.push(`createTrain ${JSON.stringify(spec)} at +${now - T0}`);
     same('createTrain', await ledger.createTrain(spec, now), model.createTrain(spec, now));
     sales.push(id);

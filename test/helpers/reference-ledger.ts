@@ -144,7 +144,7 @@ export class ReferenceLedger {
         holdSeconds: spec.holdSeconds,
         opensAt: spec.opensAt,
         closesAt: spec.closesAt,
-        train: { stations: [...spec.stations], seats: spec.seats, seatChoice: spec.seatChoice ?? 'best-fit' },
+        train: { stations: [...spec.stations], seats: spec.seats, seatChoice: spec.seatChoice ?? 'best-fit', ...(spec.quotas && spec.quotas.length > 0 ? { quotas: spec.quotas } : {}) },
       },
       now,
     );
@@ -157,24 +157,35 @@ export class ReferenceLedger {
     return sale.orders.some((o) => TAKEN.includes(o.state) && o.trip !== undefined && o.trip.seat === seat && o.trip.from <= s && s < o.trip.to);
   }
 
-  private freeFor(sale: ModelSale, seat: number, from: number, to: number): boolean {
+  /** Free for the trip at `now`: no live order holds it on any segment, and no quota closed to the trip holds it. */
+  private freeFor(sale: ModelSale, seat: number, from: number, to: number, now: number): boolean {
     for (let s = from; s < to; s++) if (this.seatTaken(sale, s, seat)) return false;
-    return true;
+    const closed = (sale.spec.train!.quotas ?? []).some((q) => to - from < q.minSegments && now < q.releaseAt && q.firstSeat <= seat && seat < q.firstSeat + q.seats);
+    return !closed;
   }
 
-  tripAvailability(saleId: string, from: number, to: number): number | null {
+  tripAvailability(saleId: string, from: number, to: number, now: number): number | null {
     const sale = this.sales.get(saleId);
     const train = sale?.spec.train;
     if (!sale || !train || !(from >= 0 && to <= train.stations.length - 1 && from < to)) return null;
     let free = 0;
-    for (let seat = 0; seat < train.seats; seat++) if (this.freeFor(sale, seat, from, to)) free++;
+    for (let seat = 0; seat < train.seats; seat++) if (this.freeFor(sale, seat, from, to, now)) free++;
     return free;
   }
 
-  /** Segments of the trip with no seat free, as bits (bit i: segment from + i). */
+  /** Seats free on each segment, quotas aside: what the worker's gate reads. */
+  segmentAvailability(saleId: string): number[] | null {
+    const sale = this.sales.get(saleId);
+    const train = sale?.spec.train;
+    if (!sale || !train) return null;
+    return Array.from({ length: train.stations.length - 1 }, (_, s) => Array.from({ length: train.seats }, (_, seat) => seat).filter((seat) => !this.seatTaken(sale, s, seat)).length);
+  }
+
+  /** Segments of the trip with no seat taken-free at all (quotas aside), as bits (bit i: segment from + i). */
   private fullMask(sale: ModelSale, from: number, to: number): number {
+    const free = this.segmentAvailability(sale.spec.id)!;
     let mask = 0;
-    for (let s = from; s < to; s++) if (this.tripAvailability(sale.spec.id, s, s + 1) === 0) mask += 2 ** (s - from);
+    for (let s = from; s < to; s++) if (free[s] === 0) mask += 2 ** (s - from);
     return mask;
   }
 
@@ -192,7 +203,7 @@ export class ReferenceLedger {
     const { perUserLimit, holdSeconds, opensAt, closesAt } = sale.spec;
     if (closesAt !== null && now >= closesAt) return { kind: 'closed', closesAt };
     if (opensAt !== null && now < opensAt) return { kind: 'not_open', opensAt };
-    const free = Array.from({ length: train.seats }, (_, seat) => seat).filter((seat) => this.freeFor(sale, seat, from, to));
+    const free = Array.from({ length: train.seats }, (_, seat) => seat).filter((seat) => this.freeFor(sale, seat, from, to, now));
     if (free.length === 0) {
       const holds = sale.orders.filter((o) => o.state === 'reserved').map((o) => o.expiresAt!);
       return { kind: 'sold_out', from, to, nextReleaseAt: holds.length > 0 ? Math.min(...holds) : 0, full: this.fullMask(sale, from, to) };

@@ -26,7 +26,7 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
         queue: event.admission
           ? { pre: 0, post: 0, drawn: false, members: new Map(), serving: 0, lastAt: 0, expiredBelow: 0, log: [], logHead: 0, passes: new Set(), livePasses: new ExpiryHeap(), challenges: new Map() }
           : null,
-        seatMap: event.train ? new SeatMap(event.train.seats, segmentCount(event.train)) : null,
+        seatMap: event.train ? new SeatMap(event.train.seats, segmentCount(event.train), event.train.quotas) : null,
       });
       return;
     }

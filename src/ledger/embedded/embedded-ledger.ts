@@ -110,8 +110,8 @@ export class EmbeddedLedger implements Ledger {
     return this.run(() => decideReserveTrip(this.state, request));
   }
 
-  tripAvailability(trainId: string, from: number, to: number): Promise<number | null> {
-    return this.read(tripAvailability(this.state, trainId, from, to));
+  tripAvailability(trainId: string, from: number, to: number, now?: number): Promise<number | null> {
+    return this.read(tripAvailability(this.state, trainId, from, to, now ?? Date.now()));
   }
 
   segmentAvailability(trainId: string): Promise<number[] | null> {

@@ -95,10 +95,10 @@ export function ticketCounts(state: LedgerState, saleId: string): TicketCounts |
 }
 
 /** Seats free for the whole trip; null for no such train or a bad route. */
-export function tripAvailability(state: LedgerState, trainId: string, from: number, to: number): number | null {
+export function tripAvailability(state: LedgerState, trainId: string, from: number, to: number, now: number): number | null {
   const sale = state.sales.get(trainId);
   if (!sale?.seatMap || !sale.record.train || !isRoute(sale.record.train, from, to)) return null;
-  return sale.seatMap.freeFor(from, to);
+  return sale.seatMap.freeFor(from, to, sale.seatMap.closedTo(from, to, now));
 }
 
 /** Each segment's set bits against the live orders covering it, and every live order's seat checked taken and held once (auditTrain-2.lua). */

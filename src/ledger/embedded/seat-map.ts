@@ -2,7 +2,7 @@
 // per seat (1 = taken), 32 seats to a word, so a trip's free seats are the
 // OR of its segments' words. Seat choice picks the same seat as the Redis
 // script (includes/trains.lua) would: the lowest index within the best tier.
-import type { SeatChoice } from '../types';
+import type { SeatChoice, SeatQuota } from '../types';
 
 export class SeatMap {
   private readonly words: number;
@@ -10,9 +10,13 @@ export class SeatMap {
   /** Bits past the last seat, set for good in the last word so they never look free. */
   private readonly padding: number;
 
+  /** Each quota's seats as words, with its rule (see SeatQuota). */
+  private readonly quotas: Array<{ readonly words: Uint32Array; readonly minSegments: number; readonly releaseAt: number }>;
+
   constructor(
     readonly seats: number,
     segmentCount: number,
+    quotas: readonly SeatQuota[] = [],
   ) {
     this.words = Math.ceil(seats / 32);
     const used = seats % 32;
@@ -22,6 +26,22 @@ export class SeatMap {
       if (this.words > 0) bits[this.words - 1] = this.padding;
       return bits;
     });
+    this.quotas = quotas.map((q) => {
+      const words = new Uint32Array(this.words);
+      for (let seat = q.firstSeat; seat < q.firstSeat + q.seats; seat++) words[seat >>> 5] = (words[seat >>> 5]! | bit(seat)) >>> 0;
+      return { words, minSegments: q.minSegments, releaseAt: q.releaseAt };
+    });
+  }
+
+  /** The seats of the quotas closed to this trip at `now`, as words; null when none is (see reserveTrip-7.lua's closeQuotas). */
+  closedTo(from: number, to: number, now: number): Uint32Array | null {
+    let closed: Uint32Array | null = null;
+    for (const q of this.quotas) {
+      if (to - from >= q.minSegments || now >= q.releaseAt) continue;
+      closed ??= new Uint32Array(this.words);
+      for (let w = 0; w < this.words; w++) closed[w] = (closed[w]! | q.words[w]!) >>> 0;
+    }
+    return closed;
   }
 
   get segmentCount(): number {
@@ -40,10 +60,10 @@ export class SeatMap {
     return segment < 0 || segment >= this.segments.length ? 0xffff_ffff : this.segments[segment]![w]!;
   }
 
-  /** Seats free on every segment of the trip. */
-  freeFor(from: number, to: number): number {
+  /** Seats free on every segment of the trip (and not in `closed`). */
+  freeFor(from: number, to: number, closed: Uint32Array | null = null): number {
     let free = 0;
-    for (let w = 0; w < this.words; w++) free += popcount(~this.takenWord(from, to, w) >>> 0);
+    for (let w = 0; w < this.words; w++) free += popcount(~(this.takenWord(from, to, w) | (closed ? closed[w]! : 0)) >>> 0);
     return free;
   }
 
@@ -58,12 +78,12 @@ export class SeatMap {
    * are taken (the train's ends count as taken), else one with either taken,
    * else the lowest free: filling gaps exactly keeps long runs for long trips.
    */
-  choose(from: number, to: number, strategy: SeatChoice): number {
+  choose(from: number, to: number, strategy: SeatChoice, closed: Uint32Array | null = null): number {
     const bothWalls = from === 0 && to === this.segments.length;
     let either = -1;
     let any = -1;
     for (let w = 0; w < this.words; w++) {
-      const free = ~this.takenWord(from, to, w) >>> 0;
+      const free = ~(this.takenWord(from, to, w) | (closed ? closed[w]! : 0)) >>> 0;
       if (free === 0) continue;
       if (any < 0) any = w * 32 + lowestBit(free);
       if (strategy === 'first-fit' || bothWalls) return any;

@@ -12,6 +12,11 @@ const nothing = <T>(result: T): Decision<T> => ({ result, events: [] });
 
 export function decideCreateTrain(state: LedgerState, spec: TrainSpec, now: number): Decision<Sale | null> {
   if (wholeNumber('seats', spec.seats) < 1 || spec.stations.length < 2) throw new RangeError(`a train needs at least 1 seat and 2 stations, got ${spec.seats} and ${spec.stations.length}`);
+  for (const q of spec.quotas ?? []) {
+    if (wholeNumber('quota firstSeat', q.firstSeat) + wholeNumber('quota seats', q.seats) > spec.seats || wholeNumber('quota minSegments', q.minSegments) < 1 || !Number.isFinite(q.releaseAt)) {
+      throw new RangeError(`a quota must hold seats of the train and name minSegments >= 1 and a releaseAt, got ${JSON.stringify(q)}`);
+    }
+  }
   return decideCreateSale(state, trainSaleSpec(spec), now);
 }
 
@@ -25,7 +30,9 @@ export function decideReserveTrip(state: LedgerState, request: TripRequest): Dec
   const first = firstChecks(sale, request);
   if (first) return nothing(first);
 
-  const seat = seatMap.choose(from, to, train.seatChoice);
+  // Quotas closed to this trip now: their seats are left out, as reserveTrip-7.lua's closeQuotas does.
+  const closed = seatMap.closedTo(from, to, request.now);
+  const seat = seatMap.choose(from, to, train.seatChoice, closed);
   if (seat < 0) return nothing({ kind: 'sold_out', from, to, nextReleaseAt: nextReleaseAt(sale), full: seatMap.fullSegments(from, to) });
   const { perUserLimit, holdSeconds } = sale.record;
   if ((sale.buyers.get(request.userId) ?? 0) >= perUserLimit) return nothing({ kind: 'limit_reached', perUserLimit });
@@ -43,7 +50,7 @@ export function decideReserveTrip(state: LedgerState, request: TripRequest): Dec
     updatedAt: request.now,
     trip,
   };
-  const available = seatMap.freeFor(from, to) - 1;
+  const available = seatMap.freeFor(from, to, closed) - 1;
   // The segments this seat fills: those with exactly one seat free before it (only when it was the trip's last).
   let full = 0;
   if (available === 0) for (let s = from; s < to; s++) if (seatMap.takenOn(s) === seatMap.seats - 1) full += 2 ** (s - from);

@@ -88,10 +88,12 @@ export class RedisLedger implements Ledger {
     const segments = segmentCount(layout);
     const created = await this.call(() =>
       this.redis.createTrain(
-        keys.sale, layout.seats, segments,
+        keys.sale, layout.seats, segments, JSON.stringify((layout.quotas ?? []).map((q) => [q.firstSeat, q.seats])),
         'id', spec.id, 'name', spec.name, 'total', spec.total, 'perUserLimit', spec.perUserLimit, 'holdSeconds', spec.holdSeconds,
         'opensAt', spec.opensAt ?? '', 'closesAt', spec.closesAt ?? '', 'createdAt', now, 'anonymous', 0,
         'stations', JSON.stringify(layout.stations), 'seats', layout.seats, 'segments', segments, 'seatChoice', layout.seatChoice,
+        // The quotas in full for the view; the script reads [minSegments, releaseAt] pairs from `quotas`.
+        ...(layout.quotas ? ['quotas', JSON.stringify(layout.quotas.map((q) => [q.minSegments, q.releaseAt])), 'quotaSeats', JSON.stringify(layout.quotas.map((q) => [q.firstSeat, q.seats]))] : []),
       ),
     );
     return created === 1 ? { ...spec, anonymous: false, sold: 0, paid: 0, createdAt: now } : null;
@@ -105,8 +107,8 @@ export class RedisLedger implements Ledger {
     return outcome;
   }
 
-  async tripAvailability(trainId: string, from: number, to: number): Promise<number | null> {
-    const free = Number(await this.call(() => this.redis.tripAvailability(this.keys(trainId).sale, from, to)));
+  async tripAvailability(trainId: string, from: number, to: number, now?: number): Promise<number | null> {
+    const free = Number(await this.call(() => this.redis.tripAvailability(this.keys(trainId).sale, from, to, now ?? Date.now())));
     return free < 0 ? null : free;
   }
 

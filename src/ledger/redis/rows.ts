@@ -1,6 +1,6 @@
 // Redis rows as ledger values: the sale hash, order JSON, feed stream entries,
 // and the audit script's reply.
-import type { FeedEvent, Order, OrderState, QueueAdmission, Sale, SaleAudit, SaleChanges, SeatChoice, TrainAudit } from '../types';
+import type { FeedEvent, Order, OrderState, QueueAdmission, Sale, SaleAudit, SaleChanges, SeatChoice, TrainAudit, TrainLayout } from '../types';
 
 export function saleFromHash(fields: Record<string, string>): Sale | null {
   if (!fields.id) return null;
@@ -17,7 +17,19 @@ export function saleFromHash(fields: Record<string, string>): Sale | null {
     createdAt: Number(fields.createdAt),
     ...(fields.admission ? { admission: JSON.parse(fields.admission) as QueueAdmission } : {}),
     anonymous: fields.anonymous === '1',
-    ...(fields.seats ? { train: { stations: JSON.parse(fields.stations ?? '[]') as string[], seats: Number(fields.seats), seatChoice: (fields.seatChoice ?? 'best-fit') as SeatChoice } } : {}),
+    ...(fields.seats ? { train: trainFromHash(fields) } : {}),
+  };
+}
+
+/** A train's layout from its sale hash; quotas are kept as two JSON lists, [minSegments, releaseAt] and [firstSeat, seats]. */
+function trainFromHash(fields: Record<string, string>): TrainLayout {
+  const rules = fields.quotas ? (JSON.parse(fields.quotas) as Array<[number, number]>) : [];
+  const ranges = fields.quotaSeats ? (JSON.parse(fields.quotaSeats) as Array<[number, number]>) : [];
+  return {
+    stations: JSON.parse(fields.stations ?? '[]') as string[],
+    seats: Number(fields.seats),
+    seatChoice: (fields.seatChoice ?? 'best-fit') as SeatChoice,
+    ...(rules.length > 0 ? { quotas: rules.map(([minSegments, releaseAt], i) => ({ firstSeat: ranges[i]![0], seats: ranges[i]![1], minSegments, releaseAt })) } : {}),
   };
 }
 

@@ -23,7 +23,11 @@ describe('train input', () => {
     ['fractional seats', { ...good, seats: 1.5 }, /seats must be/],
     ['seats as text', { ...good, seats: '10' }, /seats must be/],
     ['an unknown seat choice', { ...good, seatChoice: 'random' }, /seatChoice must be "best-fit" or "first-fit"/],
-    ['quotas (not built)', { ...good, quotas: [] }, /unknown field "quotas"/],
+    ['a quota past the last seat', { ...good, quotas: [{ firstSeat: 8, seats: 3, minSegments: 2, releaseAt: NOW + 1000 }] }, /quotas\[0\]\.seats must be an integer from 1 to 2/],
+    ['a quota closing nothing', { ...good, quotas: [{ firstSeat: 0, seats: 3, minSegments: 1, releaseAt: NOW + 1000 }] }, /quotas\[0\]\.minSegments must be an integer from 2/],
+    ['a quota without releaseAt', { ...good, quotas: [{ firstSeat: 0, seats: 3, minSegments: 2 }] }, /quotas\[0\]\.releaseAt/],
+    ['a quota with an unknown field', { ...good, quotas: [{ firstSeat: 0, seats: 3, minSegments: 2, releaseAt: NOW, until: 1 }] }, /unknown field "until"/],
+    ['quotas not an array', { ...good, quotas: {} }, /quotas must be an array/],
     ['a misspelled field', { ...good, perUserLimt: 2 }, /did you mean perUserLimit/],
     ['closesAt before opensAt', { ...good, opensAt: NOW + 2000, closesAt: NOW + 1000 }, /closesAt must be later than opensAt/],
   ];
@@ -32,6 +36,11 @@ describe('train input', () => {
       assert.throws(() => parseTrainSpec(body, NOW), (error: unknown) => error instanceof SpikeError && error.status === 400 && message.test(error.message));
     });
   }
+
+  it('reads quotas, times as for a sale', () => {
+    const spec = parseTrainSpec({ ...good, quotas: [{ firstSeat: 6, seats: 4, minSegments: 2, releaseAt: '2030-01-02T00:00:00Z' }] }, NOW);
+    assert.deepEqual(spec.quotas, [{ firstSeat: 6, seats: 4, minSegments: 2, releaseAt: Date.parse('2030-01-02T00:00:00Z') }]);
+  });
 
   it('reads a route by station names, from before to; anything else is a bad route', () => {
     assert.deepEqual(parseRoute('G1', { stations: ['A', 'B', 'C'] }, 'A', 'C'), { from: 0, to: 2 });

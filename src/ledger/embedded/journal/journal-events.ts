@@ -2,7 +2,7 @@
 // their compact on-disk form. A new command adds an event here, a codec
 // entry, and a case in the ledger's applyEvent. Tags are only ever added, and
 // fields only ever appended, so every older journal still decodes.
-import type { QueueAdmission, SaleChanges, SeatChoice, SeatTrip, TrainLayout } from '../../types';
+import type { QueueAdmission, SaleChanges, SeatChoice, SeatQuota, SeatTrip, TrainLayout } from '../../types';
 
 export interface SaleCreated {
   readonly type: 'sale_created';
@@ -199,7 +199,15 @@ function trainOf(value: unknown): TrainLayout {
   if (!Array.isArray(t.stations)) throw new EventDecodeError(`expected the train's stations, got ${JSON.stringify(t.stations)}`);
   const seatChoice = str(t.seatChoice);
   if (seatChoice !== 'best-fit' && seatChoice !== 'first-fit') throw new EventDecodeError(`unknown seat choice ${JSON.stringify(seatChoice)}`);
-  return { stations: t.stations.map(str), seats: num(t.seats), seatChoice: seatChoice as SeatChoice };
+  const quotas = t.quotas === undefined ? undefined : Array.isArray(t.quotas) ? t.quotas.map(quotaOf) : (() => {
+    throw new EventDecodeError(`expected the train's quotas, got ${JSON.stringify(t.quotas)}`);
+  })();
+  return { stations: t.stations.map(str), seats: num(t.seats), seatChoice: seatChoice as SeatChoice, ...(quotas ? { quotas } : {}) };
+}
+function quotaOf(value: unknown): SeatQuota {
+  if (typeof value !== 'object' || value === null) throw new EventDecodeError(`expected a quota, got ${JSON.stringify(value)}`);
+  const q = value as Record<string, unknown>;
+  return { firstSeat: num(q.firstSeat), seats: num(q.seats), minSegments: num(q.minSegments), releaseAt: num(q.releaseAt) };
 }
 function tripOf(value: unknown): SeatTrip {
   if (!Array.isArray(value) || value.length !== 3) throw new EventDecodeError(`expected a trip [from, to, seat], got ${JSON.stringify(value)}`);

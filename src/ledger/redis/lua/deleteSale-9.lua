@@ -26,6 +26,12 @@ local orders = redis.call('HLEN', KEYS[3])
 if orders > 0 then
   return {'has_orders', orders}
 end
+local quotas = redis.call('HGET', KEYS[1], 'quotas')
+if quotas then
+  for i = 1, #cjson.decode(quotas) do
+    redis.call('DEL', quotaKey(KEYS[1], i))
+  end
+end
 local segments = tonumber(redis.call('HGET', KEYS[1], 'segments') or '0')
 for s = 0, segments - 1 do
   redis.call('DEL', segmentKey(KEYS[1], s))

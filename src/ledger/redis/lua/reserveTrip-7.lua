@@ -20,7 +20,8 @@
     {'replayed', orderJson}
     {'bad_route'}                        not 0 <= from < to <= segments
     {'sold_out', from, to, nextReleaseAt, full}   full: the trip's segments with no seat free, as bits
-                                         (bit i: segment from + i); 0 is a refusal by fragmentation
+                                         (bit i: segment from + i); 0 is a refusal by fragmentation,
+                                         or by a quota closed to the trip
     {'limit_reached', perUserLimit}
     {'not_found'}                        no such train (or a sale that is not a train)
     {'not_open', opensAt}   {'closed', closesAt}   {'key_reused'}
@@ -33,7 +34,7 @@ local now = tonumber(ARGV[4])
 local from = tonumber(ARGV[5])
 local to = tonumber(ARGV[6])
 
-local fields = redis.call('HMGET', sale, 'seats', 'segments', 'seatChoice', 'perUserLimit', 'opensAt', 'closesAt', 'holdSeconds', 'id')
+local fields = redis.call('HMGET', sale, 'seats', 'segments', 'seatChoice', 'perUserLimit', 'opensAt', 'closesAt', 'holdSeconds', 'id', 'quotas')
 if not fields[1] then
   return {'not_found'}
 end
@@ -66,6 +67,7 @@ local full = fullSegments(sale, from, to)
 local taken, seat
 if full == 0 then
   taken = takenForTrip(sale, from, to)
+  closeQuotas(sale, taken, fields[9], from, to, now)
   seat = chooseSeat(sale, taken, from, to, segments, seats, fields[3])
 end
 if full > 0 or seat < 0 then

@@ -30,6 +30,11 @@ local function fullKey(saleKey)
   return saleKey .. ':full'
 end
 
+-- Quota i's seats as a bitmap, set at creation (see closeQuotas).
+local function quotaKey(saleKey, i)
+  return saleKey .. ':quota:' .. i
+end
+
 local function paddingBits(seats)
   return (8 - seats % 8) % 8
 end
@@ -61,6 +66,23 @@ local function takenForTrip(saleKey, from, to)
   end
   redis.call('BITOP', 'OR', taken, unpack(segments))
   return taken
+end
+
+--[[
+  Quotas: the hash field `quotas` holds {{minSegments, releaseAt}, ...} as JSON,
+  quota i's seats in quotaKey(i). A quota is closed to a trip shorter than its
+  minSegments until its releaseAt: its seats are ORed into the trip's taken
+  seats, so the seat choice and the free count leave them out.
+]]
+local function closeQuotas(saleKey, taken, quotasJson, from, to, now)
+  if not quotasJson then
+    return
+  end
+  for i, q in ipairs(cjson.decode(quotasJson)) do
+    if to - from < q[1] and now < q[2] then
+      redis.call('BITOP', 'OR', taken, taken, quotaKey(saleKey, i))
+    end
+  end
 end
 
 -- Free seats for the trip: seats minus the set bits that are real seats.
