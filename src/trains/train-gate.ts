@@ -37,6 +37,16 @@ export interface TrainGateShare {
   readonly allowanceRefreshMs: number;
 }
 
+/** A train's quotas as the gate needs them: which are closed to a trip of some length, now. */
+export type QuotaRules = ReadonlyArray<{ readonly minSegments: number; readonly releaseAt: number }>;
+
+/** Bit i: quota i is closed to a trip of this many segments at `now`. */
+function closedQuotas(quotas: QuotaRules, length: number, now: number): number {
+  let closed = 0;
+  for (let i = 0; i < quotas.length; i++) if (length < quotas[i]!.minSegments && now < quotas[i]!.releaseAt) closed |= 1 << i;
+  return closed;
+}
+
 /** Reads the seats free on every segment from the ledger, in one call (null: the train is gone). */
 export type SegmentReader = () => Promise<readonly number[] | null>;
 
@@ -62,16 +72,37 @@ export class TrainGate {
     this.full = Array.from({ length: segments }, () => ({ since: 0, trustMs: SOLD_OUT_RECHECK_MS }));
   }
 
+  /** The latest quota releaseAt this gate has already acted on. */
+  private quotasReleasedUpTo = 0;
+
+  /** True once per quota release time passed since the last call: the caller then clears the sold-out marks. */
+  passedQuotaRelease(quotas: ReadonlyArray<{ readonly releaseAt: number }> | undefined, now: number): boolean {
+    let passed = false;
+    for (const q of quotas ?? []) {
+      if (q.releaseAt > this.quotasReleasedUpTo && q.releaseAt <= now) {
+        this.quotasReleasedUpTo = q.releaseAt;
+        passed = true;
+      }
+    }
+    return passed;
+  }
+
   /** Units left on one segment, for stats and tests. */
   unitsOn(segment: number): number {
     return this.units[segment]!;
   }
 
-  /** The ledger would refuse this trip, as far as this worker knows (see MAX_SOLD_OUT_TRUST_MS). */
-  knownSoldOut(from: number, to: number, now: number): boolean {
+  /**
+   * The ledger would refuse this trip, as far as this worker knows (see
+   * MAX_SOLD_OUT_TRUST_MS). A trip refused by fragmentation refuses the trips
+   * containing it only where the same quotas are closed to both: a longer
+   * trip may take seats a quota kept from the shorter one.
+   */
+  knownSoldOut(from: number, to: number, now: number, quotas: QuotaRules = []): boolean {
     for (let s = from; s < to; s++) if (trusted(this.full[s], now)) return true;
+    const closed = quotas.length > 0 ? closedQuotas(quotas, to - from, now) : 0;
     for (const mark of this.soldOutTrips.values()) {
-      if (from <= mark.from && mark.to <= to && trusted(mark, now)) return true;
+      if (from <= mark.from && mark.to <= to && trusted(mark, now) && (quotas.length === 0 || closedQuotas(quotas, mark.to - mark.from, now) === closed)) return true;
     }
     return false;
   }
@@ -83,12 +114,12 @@ export class TrainGate {
    * by this worker's share of them, so a segment another worker left unused
    * still sells, and the full ones are marked. False: no stock here.
    */
-  async take(from: number, to: number, now: number, read: SegmentReader): Promise<boolean> {
-    if (this.knownSoldOut(from, to, now)) return false;
+  async take(from: number, to: number, now: number, read: SegmentReader, quotas: QuotaRules = []): Promise<boolean> {
+    if (this.knownSoldOut(from, to, now, quotas)) return false;
     for (let s = from; s < to; s++) {
       if (this.units[s]! > 0) continue;
       await this.refill(read);
-      if (this.units[s]! <= 0 || this.knownSoldOut(from, to, Date.now())) return false;
+      if (this.units[s]! <= 0 || this.knownSoldOut(from, to, Date.now(), quotas)) return false;
     }
     // Another request may have taken the last unit while this one waited for a read.
     for (let s = from; s < to; s++) if (this.units[s]! <= 0) return false;

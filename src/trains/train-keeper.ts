@@ -56,8 +56,10 @@ export class TrainKeeper {
     if (window === 'closed') return this.answerWithoutStock(train, userId, idempotencyKey, from, to);
 
     const gate = this.gateFor(train);
+    // A quota's seats joined the general pool: short trips it refused may sell now.
+    if (gate.passedQuotaRelease(train.train.quotas, now)) gate.released();
     const read = () => this.ledger.segmentAvailability(trainId);
-    if (!(await gate.take(from, to, now, read))) return this.answerWithoutStock(train, userId, idempotencyKey, from, to);
+    if (!(await gate.take(from, to, now, read, train.train.quotas))) return this.answerWithoutStock(train, userId, idempotencyKey, from, to);
 
     const retryKey = idempotencyKey ?? newRetryKey();
     gate.reserveCalls++;

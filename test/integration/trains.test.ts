@@ -115,6 +115,25 @@ describe('trains through the workers, embedded ledger', () => {
     assert.deepEqual(audit.body.taken, [1, 1, 1, 1, 1]);
   });
 
+  it('a quota keeps its seats for long trips until its releaseAt', async () => {
+    const releaseAt = new Date(Date.now() + 3_600_000).toISOString();
+    const t = await createTrain(server, { id: 'G103', stations: STATIONS, seats: 2, perUserLimit: 5, quotas: [{ firstSeat: 1, seats: 1, minSegments: 4, releaseAt }] });
+    assert.equal(t.status, 201, t.text);
+    assert.deepEqual(t.body.quotas, [{ firstSeat: 1, seats: 1, minSegments: 4, releaseAt }]);
+    assert.equal((await request(`${server.url}/api/trains/G103/availability?from=A&to=B`)).body.available, 1);
+    assert.equal((await request(`${server.url}/api/trains/G103/availability?from=A&to=F`)).body.available, 2);
+    assert.equal((await buy(server, 'G103', 'gina', 'A', 'B')).body.seat.index, 0);
+    assert.equal((await buy(server, 'G103', 'gina', 'B', 'C')).status, 201);
+    assert.equal((await buy(server, 'G103', 'hank', 'C', 'D')).status, 201);
+    assert.equal((await buy(server, 'G103', 'hank', 'A', 'C')).status, 409, 'seat 0 is taken A->C and seat 1 is for 4+ segments');
+    const long = await buy(server, 'G103', 'ivan', 'A', 'E');
+    assert.equal(long.status, 201, long.text);
+    assert.equal(long.body.seat.index, 1);
+    const bad = await createTrain(server, { id: 'G104', stations: STATIONS, seats: 2, quotas: [{ firstSeat: 1, seats: 5, minSegments: 2, releaseAt }] });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /quotas\[0\]\.seats must be an integer from 1 to 1/);
+  });
+
   it('a paid train order is paid as a sale order is', async () => {
     const order = await buy(server, 'G101', 'frank', 'A', 'B');
     assert.equal(order.status, 409, 'the seat is sold A->F');

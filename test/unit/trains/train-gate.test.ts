@@ -68,6 +68,24 @@ describe('train gate', () => {
     assert.equal(gate.knownSoldOut(4, 6, NOW), false);
   });
 
+  it('with a quota, a refused short trip does not refuse a longer one the quota is open to', () => {
+    const gate = new TrainGate(10, 5, share);
+    const quotas = [{ minSegments: 3, releaseAt: NOW + 1000 }];
+    gate.refused(1, 2, 0, NOW);
+    assert.equal(gate.knownSoldOut(0, 2, NOW, quotas), true, 'both shorter than 3: the same quota closed to both');
+    assert.equal(gate.knownSoldOut(0, 3, NOW, quotas), false, 'the quota is open to 3 segments');
+    assert.equal(gate.knownSoldOut(0, 3, NOW), true, 'without quotas containment holds');
+  });
+
+  it("a quota's release clears the marks once", () => {
+    const gate = new TrainGate(10, 3, share);
+    gate.refused(0, 1, 0, NOW);
+    const quotas = [{ releaseAt: NOW + 500 }];
+    assert.equal(gate.passedQuotaRelease(quotas, NOW), false);
+    assert.equal(gate.passedQuotaRelease(quotas, NOW + 500), true);
+    assert.equal(gate.passedQuotaRelease(quotas, NOW + 600), false);
+  });
+
   it('a mark is trusted for the recheck time, doubling each time the ledger confirms it, up to the cap', () => {
     const gate = new TrainGate(10, 3, share);
     gate.refused(0, 3, 0, NOW);
