@@ -2,7 +2,8 @@
 // (cached per worker), and the admin's seat audit. Paying and cancelling a
 // train order are the order routes', as for any sale's order.
 import type { TemplatedApp } from 'uWebSockets.js';
-import { spikeError } from '../errors/errors';
+import { LedgerUnavailableError, spikeError } from '../errors/errors';
+import { OUTCOME, outcomeIndex } from '../metrics';
 import { requireAdmin, requireJsonContentType } from '../http/handler';
 import { refusalFor } from '../http/outcome-answers';
 import { parseJsonObject, readBody } from '../http/read-body';
@@ -14,6 +15,7 @@ import { isTrain, trainToJson, tripOrderToJson } from './train-views';
 
 export function registerTrainRoutes(app: TemplatedApp, ctx: RouteContext, trains: TrainKeeper): void {
   const { handle } = ctx;
+  const purchases = ctx.metrics?.purchases;
 
   const existingTrain = async (trainId: string) => {
     const train = await trains.train(trainId);
@@ -58,7 +60,16 @@ export function registerTrainRoutes(app: TemplatedApp, ctx: RouteContext, trains
     const route = parseRoute(trainId, train.train, from, to);
     // A client that went away before its body arrived gets no reservation made in its name.
     if (exchange.aborted) return;
-    const outcome = await trains.purchase(trainId, userId, idempotencyKey, route.from, route.to);
+    let outcome;
+    try {
+      outcome = await trains.purchase(trainId, userId, idempotencyKey, route.from, route.to);
+    } catch (error) {
+      if (purchases && error instanceof LedgerUnavailableError) purchases.add(trainId, OUTCOME.unavailable);
+      throw error;
+    }
+    // Counted as a sale's purchases are, under the train's id (bounded: the train exists).
+    const counted = purchases ? outcomeIndex(outcome.kind) : undefined;
+    if (counted !== undefined) purchases!.add(trainId, counted);
     const refusal = refusalFor('reserveTrip', outcome, { saleId: trainId, userId, from, to });
     if (refusal) {
       if (outcome.kind === 'sold_out') refusal.details = { ...refusal.details, from, to };
