@@ -7,7 +7,9 @@
 // refuses a trip for fragmentation) computed offline from the same requests
 // in the order they were answered, the share of refusals caused by
 // fragmentation, and the seat audit.
+import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { startServerProcess } from './server-process';
 import { newOrderId } from '../src/inventory/order-ids';
 import type { ReserveTripOutcome, SeatChoice } from '../src/ledger';
 import { RedisLedger } from '../src/ledger/redis/redis-ledger';
@@ -49,8 +51,27 @@ export interface TrainVariantResult {
   readonly audit: { readonly ok: boolean; readonly mismatched: number; readonly seatSegmentsTaken: number; readonly liveOrders: number };
 }
 
+/** The same flood through the real server: 2 workers, their gates, HTTP. */
+export interface TrainHttpResult {
+  readonly stops: number;
+  readonly seats: number;
+  readonly requests: number;
+  readonly sold: number;
+  /** From the first request to the seats-th 201. */
+  readonly reservationsPerSecond: number;
+  readonly requestsPerSecond: number;
+  /** Script calls Redis ran (INFO commandstats, the primary's periodic ones slowed out of the way) per ticket sold. */
+  readonly ledgerCallsPerTicket: number;
+  readonly ledgerCalls: number;
+  readonly seatKmSold: number;
+  readonly seatKmLateNumbering: number;
+  readonly otherStatuses: Record<string, number>;
+  readonly auditOk: boolean;
+}
+
 export interface TrainCellResult {
   readonly variants: TrainVariantResult[];
+  readonly http: TrainHttpResult | null;
   /**
    * Today's one-pool reservation script (reserveTicket) on the same server in
    * the same run, same demand: its us per call is the yardstick, since these
@@ -209,6 +230,97 @@ async function saleYardstick(redisUrl: string, admin: Redis, options: TrainCellO
   }
 }
 
+function postJson(agent: http.Agent, url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({ status: res.statusCode!, body: text.startsWith('{') ? JSON.parse(text) : text });
+      });
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+function getJson(agent: http.Agent, url: string, headers: Record<string, string> = {}): Promise<any> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+    }).on('error', reject);
+  });
+}
+
+/** The flood through the real server: what the buyers see, and what the workers' gates let reach the ledger. */
+async function runHttpPhase(redisUrl: string, admin: Redis, options: TrainCellOptions): Promise<TrainHttpResult> {
+  const token = 'bench-train-admin-token';
+  const server = await startServerProcess({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_TOKEN: token,
+    WORKERS: process.env.WORKERS ?? '2',
+    LEDGER: 'redis',
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: 'bench-train-http',
+    METRICS: 'off',
+    // The primary's periodic scripts out of the way of the count: they are not purchases.
+    HOLD_SWEEP_MS: '60000',
+    TICKET_ISSUE_MS: '600000',
+  });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 100 });
+  try {
+    const stops = 20;
+    const stations = Array.from({ length: stops }, (_, i) => `S${i}`);
+    const auth = { authorization: `Bearer ${token}` };
+    const created = await postJson(agent, `${server.url}/api/trains`, { id: 'bench', stations, seats: options.seats, perUserLimit: 1, holdSeconds: 900 }, auth);
+    if (created.status !== 201) throw new Error(`creating the bench train answered ${created.status}: ${JSON.stringify(created.body)}`);
+    const trips = randomTrips(options.seats * options.demand, stops, 99);
+    const before = await evalshaStats(admin);
+    const answered: Array<{ trip: [number, number]; status: number }> = [];
+    let next = 0;
+    let soldCount = 0;
+    let sellingEndedAt = 0;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 100 }, async () => {
+      while (next < trips.length) {
+        const i = next++;
+        const trip = trips[i]!;
+        const reply = await postJson(agent, `${server.url}/api/trains/bench/purchases`, { userId: `h${i}`, from: stations[trip[0]], to: stations[trip[1]] });
+        if (reply.status === 201 && ++soldCount === options.seats) sellingEndedAt = performance.now();
+        answered.push({ trip, status: reply.status });
+      }
+    }));
+    const seconds = (performance.now() - started) / 1000;
+    const after = await evalshaStats(admin);
+    const calls = (after?.calls ?? 0) - (before?.calls ?? 0);
+    const sold = answered.filter((a) => a.status === 201);
+    const otherStatuses: Record<string, number> = {};
+    for (const a of answered) if (a.status !== 201 && a.status !== 409) otherStatuses[a.status] = (otherStatuses[a.status] ?? 0) + 1;
+    const audit = await getJson(agent, `${server.url}/api/trains/bench/audit`, auth);
+    return {
+      stops,
+      seats: options.seats,
+      requests: trips.length,
+      sold: sold.length,
+      reservationsPerSecond: Math.min(options.seats, sold.length) / (((sellingEndedAt || performance.now()) - started) / 1000),
+      requestsPerSecond: answered.length / seconds,
+      ledgerCalls: calls,
+      ledgerCallsPerTicket: calls / Math.max(1, sold.length),
+      seatKmSold: sold.reduce((sum, a) => sum + a.trip[1] - a.trip[0], 0),
+      seatKmLateNumbering: lateNumberingSeatKm(answered.map((a) => a.trip), stops, options.seats),
+      otherStatuses,
+      auditOk: audit.consistent === true && audit.sold === sold.length && Object.keys(otherStatuses).length === 0,
+    };
+  } finally {
+    agent.destroy();
+    await server.stop();
+  }
+}
+
 export async function runTrainCell(options: TrainCellOptions): Promise<TrainCellResult> {
   const { log } = options;
   const redis = await PrivateRedis.start();
@@ -225,7 +337,10 @@ export async function runTrainCell(options: TrainCellOptions): Promise<TrainCell
     }
     log(`train cell: the one-pool sale script on the same server, ${options.seats} tickets, ${options.demand}x oversubscribed`);
     const yardstick = await saleYardstick(redis.url, admin, options);
-    return { variants, saleScriptMicrosPerCall: yardstick.whole, saleSellingMicrosPerCall: yardstick.selling, ok: variants.every((v) => v.audit.ok) };
+    await admin.flushall();
+    log(`train cell: through the server (2 workers, HTTP), 20 stops, ${options.seats} seats, ${options.demand}x oversubscribed`);
+    const httpPhase = await runHttpPhase(redis.url, admin, options);
+    return { variants, http: httpPhase, saleScriptMicrosPerCall: yardstick.whole, saleSellingMicrosPerCall: yardstick.selling, ok: httpPhase.auditOk && httpPhase.sold > 0 && variants.every((v) => v.audit.ok) };
   } finally {
     admin.disconnect();
     await redis.stop();
@@ -245,11 +360,19 @@ export function renderTrainCell(result: TrainCellResult): string {
       v.audit.ok ? `ok (${v.audit.seatSegmentsTaken} seat-segments, ${v.audit.liveOrders} orders, ${v.audit.mismatched} mismatched)` : `FAILED ${JSON.stringify(v.audit)}`,
     ].join(' | '),
   );
+  const h = result.http;
+  const httpLines = h
+    ? [
+        `through the server (2 workers, HTTP), ${h.stops} stops, ${h.seats} seats: sold ${h.sold} of ${h.requests} requests; ${h.reservationsPerSecond.toFixed(0)} reservations/s to the ${h.seats}th sale, ${h.requestsPerSecond.toFixed(0)} requests/s over the flood;`,
+        `  ${h.ledgerCalls} ledger script calls (Redis INFO commandstats) = ${h.ledgerCallsPerTicket.toFixed(3)} per ticket sold; seat-km ${h.seatKmSold}/${h.seatKmLateNumbering} of late numbering (answer order); audit ${h.auditOk ? 'ok' : 'FAILED'}${Object.keys(h.otherStatuses).length > 0 ? `; other statuses ${JSON.stringify(h.otherStatuses)}` : ''}`,
+      ]
+    : [];
   return [
     'train cell: random trips, 100x oversubscribed, Redis ledger on a private redis-server (no HTTP)',
     `the one-pool sale script (reserveTicket) on the same server, same flood: ${result.saleScriptMicrosPerCall?.toFixed(1) ?? 'n/a'} us/call over the flood, ${result.saleSellingMicrosPerCall?.toFixed(1) ?? 'n/a'} us/call while selling its ${result.variants[0]?.seats ?? ''} tickets`,
     'variant | sold/requests | reservations/s to the seats-th sale (script us/call then) | answers/s, whole flood | script us/call, whole flood | seat-km vs late numbering | fragmentation refusals | audit',
     ...rows,
+    ...httpLines,
   ].join('\n');
 }
 
