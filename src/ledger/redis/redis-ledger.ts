@@ -4,7 +4,7 @@ import type { Ledger } from '../ledger';
 import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type ReserveTripOutcome, type UpdateSaleOutcome } from '../outcomes';
 import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts, type TrainAudit, type TrainSpec, type TripRequest } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
-import { Cluster } from 'ioredis';
+import { Cluster, type ChainableCommander } from 'ioredis';
 import { LedgerUnavailableError } from '../../errors/errors';
 import { callRedis } from './failures';
 import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
@@ -101,7 +101,9 @@ export class RedisLedger implements Ledger {
 
   async reserveTrip(request: TripRequest): Promise<ReserveTripOutcome> {
     const k = this.keys(request.saleId);
-    const reply = await this.call(() => this.redis.reserveTrip(k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, request.userId, request.requestKey, request.orderId, request.now, request.from, request.to));
+    const args: Parameters<RedisClient['reserveTrip']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, request.userId, request.requestKey, request.orderId, request.now, request.from, request.to];
+    // With REDIS_WAIT_REPLICAS, a trip is acknowledged only once replicas hold it, as a sale's ticket is.
+    const reply = this.options.waitReplicas ? await this.reserveAndWait((p) => p.reserveTrip(...args)) : await this.call(() => this.redis.reserveTrip(...args));
     const outcome = decodeReply('reserveTrip', reply);
     if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
     return outcome;
@@ -160,7 +162,7 @@ export class RedisLedger implements Ledger {
     const k = this.keys(request.saleId);
     const pass = request.pass;
     const args: Parameters<RedisClient['reserveTicket']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, k.passes, request.userId, request.requestKey, request.orderId, request.now, pass?.place ?? '', pass?.expiresAt ?? ''];
-    const reply = this.options.waitReplicas ? await this.reserveAndWait(args) : await this.call(() => this.redis.reserveTicket(...args));
+    const reply = this.options.waitReplicas ? await this.reserveAndWait((p) => p.reserveTicket(...args)) : await this.call(() => this.redis.reserveTicket(...args));
     const outcome = decodeReply('reserve', reply);
     if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
     return outcome;
@@ -174,11 +176,11 @@ export class RedisLedger implements Ledger {
    * replicas did not confirm in time is answered 503: the retry with the same
    * key finds it, or makes it, once they do.
    */
-  private async reserveAndWait(args: Parameters<RedisClient['reserveTicket']>): Promise<OutcomeReply> {
+  private async reserveAndWait(script: (pipeline: ChainableCommander) => ChainableCommander): Promise<OutcomeReply> {
     const want = this.options.waitReplicas!;
     const timeoutMs = this.options.waitTimeoutMs ?? 500;
     const results = await this.call(async () => {
-      const replies = await this.redis.pipeline().reserveTicket(...args).wait(want, timeoutMs).exec();
+      const replies = await script(this.redis.pipeline()).wait(want, timeoutMs).exec();
       // No replies means the pipeline never ran (the connection went away under it).
       if (!replies || replies.length < 2) throw new Error('the reservation pipeline got no replies');
       const [[scriptError, reply], [waitError, acked]] = replies as [[Error | null, OutcomeReply], [Error | null, number]];
