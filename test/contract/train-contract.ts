@@ -62,6 +62,23 @@ export function trainContract(ledgerOf: () => Ledger): void {
       assert.deepEqual(await trip(ledger, 'no-such-train', 0, 1), { kind: 'not_found' });
     });
 
+    it('deletes a train with no order, and the id makes a fresh train again', async () => {
+      const ledger = ledgerOf();
+      const t = train({ seats: 2, quotas: [{ firstSeat: 1, seats: 1, minSegments: 2, releaseAt: T + 1000 }] });
+      await ledger.createTrain(t, T);
+      const held = reserved(await trip(ledger, t.id, 0, 5));
+      assert.equal((await ledger.deleteSale(t.id)).kind, 'has_orders');
+      assert.equal((await ledger.cancel(held.order.orderId, null, T)).kind, 'cancelled');
+      const empty = train({ seats: 3 });
+      await ledger.createTrain(empty, T);
+      assert.equal((await ledger.deleteSale(empty.id)).kind, 'deleted');
+      assert.equal(await ledger.getSale(empty.id), null);
+      assert.equal(await ledger.segmentAvailability(empty.id), null);
+      await ledger.createTrain({ ...empty, seats: 1 }, T);
+      assert.deepEqual(await ledger.segmentAvailability(empty.id), [1, 1, 1, 1, 1]);
+      assert.equal((await ledger.auditTrain(empty.id))!.mismatched, 0);
+    });
+
     it('refuses a route that is not two stations in order', async () => {
       const ledger = ledgerOf();
       const t = train();
