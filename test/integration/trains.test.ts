@@ -147,6 +147,38 @@ describe('trains through the workers, embedded ledger', () => {
   });
 });
 
+/** 100 buyers per seat asking random trips of a 20-stop train; the replies, and the tickets sold. */
+async function floodRandomTrips(server: RunningServer, trainId: string, seats: number): Promise<{ sold: number; replies: Reply[] }> {
+  const stations = Array.from({ length: 20 }, (_, i) => `S${i}`);
+  assert.equal((await createTrain(server, { id: trainId, stations, seats, perUserLimit: 1, holdSeconds: 900 })).status, 201);
+  let x = 12345;
+  const random = () => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x / 2 ** 32;
+  };
+  const trips = Array.from({ length: 100 * seats }, () => {
+    const a = Math.floor(random() * 20);
+    let b = Math.floor(random() * 19);
+    if (b >= a) b++;
+    return a < b ? [a, b] : [b, a];
+  });
+  const replies = await crowd({ count: trips.length, concurrency: 100, make: (i) => ({ url: `${server.url}/api/trains/${trainId}/purchases`, method: 'POST', body: { userId: `u${i}`, from: stations[trips[i]![0]!], to: stations[trips[i]![1]!] } }) });
+  const counts = statusCounts(replies);
+  const sold = counts[201] ?? 0;
+  assert.equal(sold + (counts[409] ?? 0), trips.length, JSON.stringify(counts));
+  const audit = await request(`${server.url}/api/trains/${trainId}/audit`, { headers: admin });
+  assert.equal(audit.body.consistent, true, audit.text);
+  assert.equal(audit.body.sold, sold);
+  assert.ok(sold >= seats, `sold ${sold}`);
+  return { sold, replies };
+}
+
+/** What each worker's gate says it sent the ledger for the train: reservations and segment reads. */
+async function gateFigures(server: RunningServer, trainId: string): Promise<Array<{ ledgerCalls: number; reserveCalls: number; extensions: number }>> {
+  const cluster = await request(`${server.url}/api/cluster`, { headers: admin });
+  return cluster.body.workers.map((w: { trains: Record<string, { ledgerCalls: number; reserveCalls: number; extensions: number }> | null }) => w.trains?.[trainId] ?? { ledgerCalls: 0, reserveCalls: 0, extensions: 0 });
+}
+
 describe('the train gate, Redis ledger, 2 workers', () => {
   // A Redis of its own: INFO commandstats counts every client's scripts, and the shared one has other tests' too.
   let redisServer: PrivateRedis;
@@ -161,41 +193,38 @@ describe('the train gate, Redis ledger, 2 workers', () => {
     await redisServer.stop();
   });
 
-  it('with demand 100x the seats in random trips, the ledger sees at most 1.2 calls per ticket sold, and no seat-segment is sold twice', async () => {
-    const seats = 100;
-    const stations = Array.from({ length: 20 }, (_, i) => `S${i}`);
-    assert.equal((await createTrain(server, { id: 'flood', stations, seats, perUserLimit: 1, holdSeconds: 900 })).status, 201);
+  it('with demand 100x the seats in random trips, the ledger sees at most 1.2 calls per ticket sold (Redis INFO commandstats), and no seat-segment is sold twice', async () => {
     const redis = adminRedis(redisServer.url);
     try {
       const before = await scriptCalls(redis);
-      let x = 12345;
-      const random = () => {
-        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-        return x / 2 ** 32;
-      };
-      const trips = Array.from({ length: 100 * seats }, () => {
-        const a = Math.floor(random() * 20);
-        let b = Math.floor(random() * 19);
-        if (b >= a) b++;
-        return a < b ? [a, b] : [b, a];
-      });
-      const replies = await crowd({ count: trips.length, concurrency: 100, make: (i) => ({ url: `${server.url}/api/trains/flood/purchases`, method: 'POST', body: { userId: `u${i}`, from: stations[trips[i]![0]!], to: stations[trips[i]![1]!] } }) });
+      const { sold } = await floodRandomTrips(server, 'flood', 100);
       const calls = (await scriptCalls(redis)) - before;
-      const counts = statusCounts(replies);
-      const sold = counts[201] ?? 0;
-      assert.equal(sold + (counts[409] ?? 0), trips.length, JSON.stringify(counts));
-      const audit = await request(`${server.url}/api/trains/flood/audit`, { headers: admin });
-      assert.equal(audit.body.consistent, true, audit.text);
-      assert.equal(audit.body.sold, sold);
       const perTicket = calls / sold;
-      const cluster = await request(`${server.url}/api/cluster`, { headers: admin });
-      const gates = cluster.body.workers.map((w: { trains: Record<string, unknown> | null }) => w.trains?.flood);
       // The figure this gate exists for; printed so a run shows it.
-      console.log(`# train gate: ${trips.length} requests, ${sold} tickets sold, ${calls} ledger script calls (Redis INFO commandstats), ${perTicket.toFixed(3)} per ticket; the workers' gates: ${JSON.stringify(gates)}`);
-      assert.ok(sold >= seats, `sold ${sold}`);
+      console.log(`# train gate (redis): 10000 requests, ${sold} tickets sold, ${calls} ledger script calls (Redis INFO commandstats), ${perTicket.toFixed(3)} per ticket; the workers' gates: ${JSON.stringify(await gateFigures(server, 'flood'))}`);
       assert.ok(perTicket <= 1.2, `${calls} ledger calls for ${sold} tickets: ${perTicket.toFixed(3)} per ticket`);
     } finally {
       await redis.quit();
     }
+  });
+});
+
+describe('the train gate, embedded ledger, 2 workers', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer({ WORKERS: '2', LEDGER: 'embedded', DATA_DIR: tempDir('spike-trains-gate-'), JOURNAL_FSYNC: 'off' });
+  });
+  after(async () => {
+    assert.equal(await server.stop(), 0, server.output());
+  });
+
+  it("with demand 100x the seats in random trips, the workers' gates make at most 1.2 ledger calls per ticket sold", async () => {
+    const { sold } = await floodRandomTrips(server, 'flood', 100);
+    const gates = await gateFigures(server, 'flood');
+    const calls = gates.reduce((sum, g) => sum + g.ledgerCalls, 0);
+    const reservations = gates.reduce((sum, g) => sum + g.reserveCalls, 0);
+    console.log(`# train gate (embedded): 10000 requests, ${sold} tickets sold, ${calls} ledger calls counted by the workers' gates (${reservations} reservations), ${(calls / sold).toFixed(3)} per ticket`);
+    assert.ok(reservations >= sold);
+    assert.ok(calls / sold <= 1.2, `${calls} ledger calls for ${sold} tickets`);
   });
 });
