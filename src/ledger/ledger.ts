@@ -1,7 +1,7 @@
 // The global ledger: the one place that decides, atomically, whether a ticket
 // is sold. Workers talk to this interface and never know which ledger is behind it.
 import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, ReserveTripOutcome, UpdateSaleOutcome } from './outcomes';
-import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts, TrainAudit, TrainSpec, TripRequest } from './types';
+import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, SeatsReleased, TicketCounts, TrainAudit, TrainSpec, TripRequest } from './types';
 
 export interface Ledger {
   /** Human-readable description for the start-up line, e.g. the Redis URL or data directory. */
@@ -87,6 +87,12 @@ export interface Ledger {
    */
   onStockReturned(listener: (saleId: string) => void): Promise<void>;
   /**
+   * Calls the listener with the train and segments whenever a train order's
+   * seat goes back on sale (expiry, cancel), so workers forget exactly the
+   * sold-out marks over that range. Resolves as onStockReturned does.
+   */
+  onSeatsReleased(listener: (release: SeatsReleased) => void): Promise<void>;
+  /**
    * Calls the listener with a sale id whenever the sale itself changed
    * (updated, closed, deleted), so each worker re-reads it at once. Resolves
    * once announcements made from then on will be heard.
@@ -112,7 +118,7 @@ export const LEDGER_COMMANDS = [
 ] as const satisfies ReadonlyArray<keyof Ledger>;
 export type LedgerCommand = (typeof LEDGER_COMMANDS)[number];
 /** The members every wrapper must pass through itself: what the ledger is, and its announcements. */
-export type LedgerLocalMember = 'description' | 'onStockReturned' | 'onSaleChanged' | 'close';
+export type LedgerLocalMember = 'description' | 'onStockReturned' | 'onSeatsReleased' | 'onSaleChanged' | 'close';
 /** Fails to compile when a Ledger member is neither a command nor local: a new method must be listed. */
 const everyMemberListed: [Exclude<keyof Ledger, LedgerCommand | LedgerLocalMember>] extends [never] ? true : never = true;
 void everyMemberListed;

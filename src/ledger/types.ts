@@ -80,6 +80,13 @@ export interface TripRequest extends ReserveRequest {
   readonly to: number;
 }
 
+/** Seats of a train back on sale on segments from..to-1 (a train order cancelled or expired). */
+export interface SeatsReleased {
+  readonly trainId: string;
+  readonly from: number;
+  readonly to: number;
+}
+
 /** Every segment's taken seats next to the live orders covering it, taken in one atomic step. */
 export interface TrainAudit {
   readonly seats: number;

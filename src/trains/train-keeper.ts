@@ -31,9 +31,10 @@ export class TrainKeeper {
   readonly listening: Promise<void>;
 
   constructor(private readonly ledger: Ledger, readonly sales: SaleDirectory, private readonly share: TrainGateShare) {
-    // Seats came back somewhere (a hold expired, an order was cancelled): the
-    // announcement names the train only, so every sold-out mark of it goes.
-    this.listening = ledger.onStockReturned((saleId) => this.gates.get(saleId)?.released());
+    // Seats came back somewhere (a hold expired, an order was cancelled): only
+    // the sold-out marks over that range go. One announcement missed (a
+    // reconnect) is covered by the marks lapsing (see MAX_SOLD_OUT_TRUST_MS).
+    this.listening = ledger.onSeatsReleased((release) => this.gates.get(release.trainId)?.released(release.from, release.to));
   }
 
   /** The train as this worker last read it; null when there is no such train (or the id is a plain sale's). */

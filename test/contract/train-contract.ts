@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { newOrderId } from '../../src/inventory/order-ids';
-import type { Ledger, ReserveTripOutcome, SeatChoice, TrainSpec } from '../../src/ledger';
+import type { Ledger, ReserveTripOutcome, SeatChoice, SeatsReleased, TrainSpec } from '../../src/ledger';
 
 const T = 1_800_000_000_000;
 const STATIONS = ['A', 'B', 'C', 'D', 'E', 'F'];
@@ -225,6 +225,21 @@ export function trainContract(ledgerOf: () => Ledger): void {
       assert.equal(reserved(await trip(ledger, t.id, 0, 4)).order.trip!.seat, 2);
       assert.equal(reserved(await trip(ledger, t.id, 1, 2, { now: T + 10_000 })).order.trip!.seat, 3);
       assert.equal((await ledger.auditTrain(t.id))!.mismatched, 0);
+    });
+
+    it('announces the seat range a cancel or an expiry gives back, for the workers to clear exactly those marks', async () => {
+      const ledger = ledgerOf();
+      const heard: SeatsReleased[] = [];
+      await ledger.onSeatsReleased((release) => heard.push(release));
+      const t = train({ seats: 2, holdSeconds: 60 });
+      await ledger.createTrain(t, T);
+      const a = reserved(await trip(ledger, t.id, 1, 3, { now: T }));
+      reserved(await trip(ledger, t.id, 2, 5, { now: T + 30_000 }));
+      await ledger.cancel(a.order.orderId, null, T + 1);
+      assert.equal(await ledger.expireHolds(t.id, T + 90_000, 10), 1);
+      const deadline = Date.now() + 5000;
+      while (heard.filter((r) => r.trainId === t.id).length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual(heard.filter((r) => r.trainId === t.id), [{ trainId: t.id, from: 1, to: 3 }, { trainId: t.id, from: 2, to: 5 }]);
     });
 
     it('a paid train order keeps its seat; paying and cancelling work as for a sale', async () => {

@@ -5,7 +5,7 @@
 import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
 import { admissionStep } from '../queue-rules';
 import { remainingStock, saleWindow } from '../sale-rules';
-import type { Actor, CheckInRequest, JoinRequest, Order, QueueStatus, ReserveRequest, Sale, SaleChanges, SaleSpec } from '../types';
+import type { Actor, CheckInRequest, JoinRequest, Order, QueueStatus, ReserveRequest, Sale, SaleChanges, SaleSpec, SeatsReleased } from '../types';
 import type { JournalEvent, OrderTransition, QueueAdvanced, QueueJoined, SaleCreated, TicketIssued, TicketReserved } from './journal/journal-events';
 import { locate, toSale, type LedgerState, type SaleState } from './state';
 
@@ -17,6 +17,19 @@ export interface Decision<T> {
   readonly stockReturned?: string;
   /** The sale that was changed, closed or deleted; announced to onSaleChanged listeners once durable. */
   readonly saleChanged?: string;
+  /** Train orders' seats back on sale, by range; announced to onSeatsReleased listeners once durable. */
+  readonly seatsReleased?: readonly SeatsReleased[];
+}
+
+/** The seat ranges the released orders give back (train orders only); undefined when none does. */
+function seatsOf(sale: SaleState, indexes: readonly number[]): SeatsReleased[] | undefined {
+  if (!sale.seatMap) return undefined;
+  const released: SeatsReleased[] = [];
+  for (const index of indexes) {
+    const trip = sale.orders.trip(index);
+    if (trip) released.push({ trainId: sale.record.id, from: trip.from, to: trip.to });
+  }
+  return released.length > 0 ? released : undefined;
 }
 
 const nothing = <T>(result: T): Decision<T> => ({ result, events: [] });
@@ -116,7 +129,7 @@ function orderForActor(state: LedgerState, orderId: string, actor: Actor): { kin
 
 /** An overdue hold becomes expired, in the same step as the pay or cancel that found it (the Lua scripts' expireNow). */
 function expireNow(sale: SaleState, index: number, orderId: string, now: number): Decision<{ kind: 'expired'; order: Order }> {
-  return { result: { kind: 'expired', order: sale.orders.orderAfter(index, 'expired', now) }, events: [{ type: 'order_expired', orderId, at: now }], stockReturned: sale.record.id };
+  return { result: { kind: 'expired', order: sale.orders.orderAfter(index, 'expired', now) }, events: [{ type: 'order_expired', orderId, at: now }], stockReturned: sale.record.id, seatsReleased: seatsOf(sale, [index]) };
 }
 
 /** reserved -> paid; an overdue hold expires instead, in the same step, so a payment racing the sweep has one winner. */
@@ -144,7 +157,7 @@ export function decideCancel(state: LedgerState, orderId: string, actor: Actor, 
   if (current === 'paid') return nothing({ kind: 'paid', order: orders.order(index) });
   if (current === 'expired') return nothing({ kind: 'expired', order: orders.order(index) });
   if (orders.isOverdue(index, now)) return expireNow(sale, index, orderId, now);
-  return { result: { kind: 'cancelled', order: orders.orderAfter(index, 'cancelled', now) }, events: [{ type: 'order_cancelled', orderId, at: now }], stockReturned: sale.record.id };
+  return { result: { kind: 'cancelled', order: orders.orderAfter(index, 'cancelled', now) }, events: [{ type: 'order_cancelled', orderId, at: now }], stockReturned: sale.record.id, seatsReleased: seatsOf(sale, [index]) };
 }
 
 /**
@@ -157,12 +170,16 @@ export function decideExpireHolds(state: LedgerState, saleId: string, now: numbe
   const sale = state.sales.get(saleId);
   if (!sale) return nothing(0);
   const events: OrderTransition[] = [];
+  const expired: number[] = [];
   while (events.length < limit && sale.holds.peekAt() <= now) {
     const index = sale.holds.pop();
     // Paid, cancelled or expired meanwhile: its entry was left for here to drop.
-    if (sale.orders.isOverdue(index, now)) events.push({ type: 'order_expired', orderId: sale.orders.orderId(index), at: now });
+    if (sale.orders.isOverdue(index, now)) {
+      events.push({ type: 'order_expired', orderId: sale.orders.orderId(index), at: now });
+      expired.push(index);
+    }
   }
-  return { result: events.length, events, stockReturned: events.length > 0 ? saleId : undefined };
+  return { result: events.length, events, stockReturned: events.length > 0 ? saleId : undefined, seatsReleased: seatsOf(sale, expired) };
 }
 
 /** Joins a queue sale's line: the buyer's one entry, made once (the Lua joinQueue-3). */

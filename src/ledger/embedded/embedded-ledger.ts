@@ -5,7 +5,7 @@
 import { LedgerUnavailableError } from '../../errors/errors';
 import type { Ledger } from '../ledger';
 import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, ReserveTripOutcome, UpdateSaleOutcome } from '../outcomes';
-import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts, TrainAudit, TrainSpec, TripRequest } from '../types';
+import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, SeatsReleased, TicketCounts, TrainAudit, TrainSpec, TripRequest } from '../types';
 import { applyEvent, compactHoldIndexes } from './apply-event';
 import { decideAdvanceQueue, decideCancel, decideCheckIn, decideCloseSale, decideIssueTickets, decideCreateSale, decideDeleteSale, decideExpireHolds, decideJoinQueue, decidePay, decideReserve, decideUpdateSale, type Decision } from './decisions';
 import { Journal, type ReplayFigures } from './journal/journal';
@@ -39,6 +39,7 @@ export class EmbeddedLedger implements Ledger {
   readonly description: string;
   private readonly stockListeners: Array<(saleId: string) => void> = [];
   private readonly saleListeners: Array<(saleId: string) => void> = [];
+  private readonly seatListeners: Array<(release: SeatsReleased) => void> = [];
   private readonly warn: (line: string) => void;
 
   private constructor(
@@ -197,6 +198,10 @@ export class EmbeddedLedger implements Ledger {
     this.saleListeners.push(listener);
   }
 
+  async onSeatsReleased(listener: (release: SeatsReleased) => void): Promise<void> {
+    this.seatListeners.push(listener);
+  }
+
   async ping(): Promise<void> {
     this.checkHealthy();
   }
@@ -217,14 +222,16 @@ export class EmbeddedLedger implements Ledger {
     const result = await this.read(decision.result);
     if (decision.stockReturned !== undefined) this.announce(this.stockListeners, decision.stockReturned, 'returned-stock');
     if (decision.saleChanged !== undefined) this.announce(this.saleListeners, decision.saleChanged, 'sale-changed');
+    for (const release of decision.seatsReleased ?? []) this.announce(this.seatListeners, release, 'seats-released');
     return result;
   }
 
-  private announce(listeners: ReadonlyArray<(saleId: string) => void>, saleId: string, what: string): void {
+  private announce<T extends string | SeatsReleased>(listeners: ReadonlyArray<(value: T) => void>, value: T, what: string): void {
     for (const listener of listeners) {
       try {
-        listener(saleId);
+        listener(value);
       } catch (error) {
+        const saleId = typeof value === 'string' ? value : value.trainId;
         this.warn(`a ${what} listener failed for sale "${saleId}": ${(error as Error).message}`);
       }
     }

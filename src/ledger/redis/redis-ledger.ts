@@ -2,12 +2,12 @@
 // which share a hash tag so a Redis Cluster keeps a sale on one shard.
 import type { Ledger } from '../ledger';
 import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type ReserveTripOutcome, type UpdateSaleOutcome } from '../outcomes';
-import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts, type TrainAudit, type TrainSpec, type TripRequest } from '../types';
+import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type SeatsReleased, type TicketCounts, type TrainAudit, type TrainSpec, type TripRequest } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
 import { Cluster, type ChainableCommander } from 'ioredis';
 import { LedgerUnavailableError } from '../../errors/errors';
 import { callRedis } from './failures';
-import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
+import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, seatsReleasedChannel, stockReturnedChannel, type SaleKeys } from './keys';
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash, trainAuditFromReply } from './rows';
 import { segmentCount, trainSaleSpec } from '../train-rules';
 import { defineScripts, type OutcomeReply } from './scripts';
@@ -309,6 +309,13 @@ export class RedisLedger implements Ledger {
 
   onSaleChanged(listener: (saleId: string) => void): Promise<void> {
     return this.listen(this.saleChannel, listener);
+  }
+
+  onSeatsReleased(listener: (release: SeatsReleased) => void): Promise<void> {
+    return this.listen(seatsReleasedChannel(this.prefix), (message) => {
+      const [trainId, from, to] = message.split(' ');
+      if (trainId && from !== undefined && to !== undefined) listener({ trainId, from: Number(from), to: Number(to) });
+    });
   }
 
   /**

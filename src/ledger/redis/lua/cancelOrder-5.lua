@@ -35,7 +35,7 @@ end
 if isOverdue(o, now) then
   return {'expired', expireNow(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], o, now, ARGV[4])}
 end
-release(KEYS[1], KEYS[2], KEYS[4], o)
+release(KEYS[1], KEYS[2], KEYS[4], o, ARGV[4])
 local json = transition(KEYS[3], KEYS[5], o, 'cancelled', now)
 redis.call('PUBLISH', ARGV[4], o.saleId)
 return {'cancelled', json}

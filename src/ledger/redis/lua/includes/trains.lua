@@ -46,13 +46,19 @@ local function markSeat(saleKey, from, to, seat, bit)
   end
 end
 
--- A train order going back on sale frees exactly its seat's segments; none of them is full any more.
-local function freeTrip(saleKey, o)
+-- A train order going back on sale frees exactly its seat's segments; none of
+-- them is full any more. The workers hear the range on <stock channel>:seats
+-- ("<trainId> <from> <to>", see seatsReleasedChannel in keys.ts) and forget
+-- only the sold-out marks it overlaps.
+local function freeTrip(saleKey, o, channel)
   if o.trip then
     markSeat(saleKey, o.trip.from, o.trip.to, o.trip.seat, 0)
     local full = fullKey(saleKey)
     for s = o.trip.from, o.trip.to - 1 do
       redis.call('SETBIT', full, s, 0)
+    end
+    if channel then
+      redis.call('PUBLISH', channel .. ':seats', o.saleId .. ' ' .. o.trip.from .. ' ' .. o.trip.to)
     end
   end
 end
