@@ -1,6 +1,6 @@
 // `node dist/bench/dashboard-screenshot.js [out.png]`: the README's dashboard
 // picture, taken the way an operator would see it. It starts the server as a
-// bench cell does (proxy balancer, embedded ledger, a sale of BENCH_TICKETS),
+// bench cell does (the default balancer, embedded ledger, a sale of BENCH_TICKETS),
 // opens /dashboard in headless Chromium, sends bench-style buyers with wrk for
 // a few seconds (through the sell-out and into the sold-out phase), and screenshots the page.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SCREENSHOT_SECONDS ?? 8);
   const dataDir = mkdtempSync(join(tmpdir(), 'spike-dashboard-shot-'));
   const profile = mkdtempSync(join(tmpdir(), 'spike-chromium-'));
-  const server = await startServerProcess({ PORT: '0', HOST: '127.0.0.1', BALANCER: 'proxy', LEDGER: 'embedded', DATA_DIR: dataDir, ADMIN_TOKEN: TOKEN, DEFAULT_SALE_ID: 'bench', DEFAULT_SALE_TOTAL: String(tickets) });
+  const server = await startServerProcess({ PORT: '0', HOST: '127.0.0.1', LEDGER: 'embedded', DATA_DIR: dataDir, ADMIN_TOKEN: TOKEN, DEFAULT_SALE_ID: 'bench', DEFAULT_SALE_TOTAL: String(tickets) });
   const browser = await puppeteer.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,

@@ -21,6 +21,7 @@ import { renderQueueCell, runQueueCell } from './queue-cell';
 import { runCell } from './spike-cell';
 import { renderSelling, runSellingCells } from './selling-cell';
 import { renderTicketsReport, runTicketsBench } from './tickets';
+import { renderTrainCell, runTrainCell, type TrainCellResult } from './train-cell';
 
 async function machineInfo(redisUrl: string): Promise<MachineInfo> {
   let redisVersion: string | null = null;
@@ -53,7 +54,9 @@ export interface RunOptions {
   readonly baseline?: boolean;
 }
 
-export async function runBench(options: RunOptions): Promise<BenchResults & { cluster: ClusterCellResult | null }> {
+export type RunResults = BenchResults & { cluster: ClusterCellResult | null; train: TrainCellResult | { error: string } | null };
+
+export async function runBench(options: RunOptions): Promise<RunResults> {
   const log = options.log ?? ((line: string) => console.error(line));
   if (!options.settings.privateRedis) return runBenchOn(options.settings, options, log);
   const redis = await PrivateRedis.start();
@@ -65,7 +68,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults & { cl
   }
 }
 
-async function runBenchOn(settings: BenchSettings, options: RunOptions, log: (line: string) => void): Promise<BenchResults & { cluster: ClusterCellResult | null }> {
+async function runBenchOn(settings: BenchSettings, options: RunOptions, log: (line: string) => void): Promise<RunResults> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const generator: LoadGenerator = settings.generator === 'wrk' ? new WrkGenerator() : new AutocannonGenerator();
@@ -86,11 +89,13 @@ async function runBenchOn(settings: BenchSettings, options: RunOptions, log: (li
   const cluster = settings.cluster ? await runClusterCell(settings, generator, log) : null;
   const queue = settings.queue ? await runQueueCell(settings, log).catch((error: Error) => ({ error: error.message })) : null;
   if (queue && !('error' in queue)) log(renderQueueCell(queue));
+  const train = settings.train ? await runTrainCell({ seats: settings.trainSeats, demand: 100, concurrency: 64, log }).catch((error: Error) => ({ error: error.message })) : null;
+  if (train && !('error' in train)) log(renderTrainCell(train));
   const micro = settings.micro ? await runMicro({ redisUrl: settings.redisUrl, timeMs: settings.microTimeMs, log }) : null;
   const tickets = settings.ticketSection ? await runTicketsBench({ settings, generator, log }) : null;
 
   const { resultsDir: _resultsDir, ...shownSettings } = settings;
-  const results: BenchResults & { cluster: ClusterCellResult | null } = {
+  const results: BenchResults & { cluster: ClusterCellResult | null; train: TrainCellResult | { error: string } | null } = {
     startedAt,
     durationSeconds: (performance.now() - started) / 1000,
     machine,
@@ -103,12 +108,14 @@ async function runBenchOn(settings: BenchSettings, options: RunOptions, log: (li
     selling,
     cluster,
     queue,
+    train,
     tickets,
     ok:
       (tickets?.ledgers.every((l) => l.status === 'ok' && l.checkins?.ok === true) ?? true) &&
       cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false) &&
       (cluster?.variants.every((v) => v.status === 'ok' && v.audit?.ok === true) ?? true) &&
-      (selling?.every((s) => s.cell.status === 'ok' && s.cell.audit?.ok === true && (s.cell.answers?.failed ?? 1) === 0) ?? true),
+      (selling?.every((s) => s.cell.status === 'ok' && s.cell.audit?.ok === true && (s.cell.answers?.failed ?? 1) === 0) ?? true) &&
+      (train === null || (!('error' in train) && train.ok)),
   };
   if (options.write !== false) {
     mkdirSync(settings.resultsDir, { recursive: true });
@@ -121,12 +128,13 @@ async function runBenchOn(settings: BenchSettings, options: RunOptions, log: (li
 }
 
 /** The table, then the cluster cell beside the single-box Redis cells' selling rates. */
-function fullReport(results: BenchResults & { cluster: ClusterCellResult | null }): string {
-  if (!results.cluster) return renderReport(results);
+function fullReport(results: BenchResults & { cluster: ClusterCellResult | null; train?: TrainCellResult | { error: string } | null }): string {
+  const train = !results.train ? '' : 'error' in results.train ? `\n\ntrain cell FAILED: ${results.train.error}` : `\n\n${renderTrainCell(results.train)}`;
+  if (!results.cluster) return renderReport(results) + train;
   const single = results.cells
     .filter((c) => c.ledger === 'redis' && c.status === 'ok')
     .map((c) => ({ cell: c.cell, ticketsPerSecond: c.soldOutAtMs ? (results.settings.tickets * 1000) / c.soldOutAtMs : null }));
-  return `${renderReport(results)}\n\n${renderClusterCell(results.cluster, single)}`;
+  return `${renderReport(results)}\n\n${renderClusterCell(results.cluster, single)}${train}`;
 }
 
 async function main(): Promise<void> {

@@ -50,6 +50,9 @@ export interface BenchSettings {
   readonly ticketCheckins: number;
   /** Seconds per round of the metrics-cost phase (METRICS=on against off on the sold-out path); 0 skips it. */
   readonly metricsCostSeconds: number;
+  /** Run the `train` cell (bench/train-cell.ts): seats sold per segment, random trips, 100x oversubscribed. */
+  readonly train: boolean;
+  readonly trainSeats: number;
   /** Run the `cluster` cell (three boxes on a private Redis Cluster, without and with WAIT). */
   readonly cluster: boolean;
   readonly resultsDir: string;
@@ -157,6 +160,8 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     metricsCostSeconds: integer(env, 'BENCH_METRICS_COST_SECONDS', 4, 0, 600),
     cluster: oneOf(env, 'BENCH_CLUSTER', ['0', '1'], '1') === '1',
     queue: oneOf(env, 'BENCH_QUEUE', ['0', '1'], '1') === '1',
+    train: oneOf(env, 'BENCH_TRAIN', ['0', '1'], '1') === '1',
+    trainSeats: integer(env, 'BENCH_TRAIN_SEATS', 1000, 1, 100_000),
     queueWatchers: integer(env, 'BENCH_QUEUE_WATCHERS', 10_000, 1, 20_000),
     resultsDir: resultsDir(env),
     cpuProfDir: text(env, 'BENCH_CPU_PROF_DIR', '') || null,

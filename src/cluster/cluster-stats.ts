@@ -12,6 +12,8 @@ export interface WorkerSelfReport {
   readonly requests: number;
   readonly inFlight: number;
   readonly allowances: Record<string, unknown>;
+  /** Per train: the gate's ledger calls (reservations and segment reads), reservations and extensions. */
+  readonly trains?: Record<string, unknown>;
 }
 
 export interface ClusterStatsSources {
@@ -56,6 +58,7 @@ export async function clusterStats(sources: ClusterStatsSources) {
         requests: own?.requests ?? null,
         inFlight: own?.inFlight ?? null,
         allowances: own?.allowances ?? null,
+        trains: own?.trains ?? null,
       };
     }),
   );

@@ -6,7 +6,7 @@ import { openBuyerAuth } from '../auth/buyer-auth';
 import type { Config } from '../config/config';
 import { workerEndpoint } from '../ipc/endpoint';
 import { QueueTicker } from '../admission';
-import type { QueueStatusMessage, SaleChangedMessage, StockReturnedMessage, TopologyMessage } from '../ipc/messages';
+import type { QueueStatusMessage, SaleChangedMessage, SeatsReleasedMessage, StockReturnedMessage, TopologyMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
 import { resolveSigningKey, TicketIssuer } from '../tickets';
@@ -63,7 +63,7 @@ export async function runPrimary(config: Config): Promise<void> {
   if (config.buyerAuth.mode === 'none') warn("BUYER_AUTH=none: a buyer is whoever the request says (userId, ?user=); anyone can pay, cancel or read any buyer's orders. Set BUYER_AUTH=hmac or jwt for a real sale");
   else log(`buyer identity: BUYER_AUTH=${config.buyerAuth.mode}, a signed bearer token names the buyer`);
   const observability = new PrimaryObservability(config, logger);
-  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, relaySaleChanged, topology } = await openPrimaryLedger(config, log, warn, (raw) => observability.instrument(raw));
+  const { ledger, ipcHandlers, sweeper, startupWarnings, relayStockReturned, relaySaleChanged, relaySeatsReleased, topology } = await openPrimaryLedger(config, log, warn, (raw) => observability.instrument(raw));
   for (const warning of await startupWarnings()) warn(warning);
   await ensureDefaultSale(ledger, config);
   const signingKey = resolveSigningKey(config.ticketSigningKey, config.dataDir, log);
@@ -116,13 +116,14 @@ export async function runPrimary(config: Config): Promise<void> {
   let boundPort = port;
   balancer = createBalancer(config, supervisor.slots);
   if (balancer) boundPort = await balancer.listen(port, config.host);
-  const broadcast = (message: StockReturnedMessage | SaleChangedMessage) => {
+  const broadcast = (message: StockReturnedMessage | SaleChangedMessage | SeatsReleasedMessage) => {
     for (const slot of supervisor.slots) {
       if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
     }
   };
   relayStockReturned((saleId) => broadcast({ spike: 'stock-returned', saleId }));
   relaySaleChanged((saleId) => broadcast({ spike: 'sale-changed', saleId }));
+  relaySeatsReleased((release) => broadcast({ spike: 'seats-released', ...release }));
   sweeper.start();
   issuer.start();
   retention?.start();

@@ -48,14 +48,20 @@ export function registerOrderRoutes(app: TemplatedApp, ctx: RouteContext): void 
     const { orderId, actor } = await actorOf(exchange, req);
     const outcome = await ctx.ledger.pay(orderId, actor, Date.now());
     // A payment that came too late released the hold itself: this worker may sell the ticket again.
-    if (outcome.kind === 'expired') ctx.keeper.stockReturned(outcome.order.saleId);
+    if (outcome.kind === 'expired') {
+      ctx.keeper.stockReturned(outcome.order.saleId);
+      ctx.trains?.released(outcome.order);
+    }
     sendAnswer(exchange, answerFor('pay', outcome, { orderId }));
   }));
 
   app.post('/api/orders/:orderId/cancel', handle(async (exchange, req) => {
     const { orderId, actor } = await actorOf(exchange, req);
     const outcome = await ctx.ledger.cancel(orderId, actor, Date.now());
-    if (outcome.kind === 'cancelled' || outcome.kind === 'expired') ctx.keeper.stockReturned(outcome.order.saleId);
+    if (outcome.kind === 'cancelled' || outcome.kind === 'expired') {
+      ctx.keeper.stockReturned(outcome.order.saleId);
+      ctx.trains?.released(outcome.order);
+    }
     sendAnswer(exchange, answerFor('cancel', outcome, { orderId }));
   }));
 }

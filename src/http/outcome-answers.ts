@@ -15,6 +15,9 @@ export interface OutcomeContext {
   readonly userId?: string;
   readonly orderId?: string;
   readonly ticketId?: string;
+  /** A trip's stations by name (a train's refusals otherwise show their indexes). */
+  readonly from?: string;
+  readonly to?: string;
 }
 
 export type Answer = { readonly status: number; readonly order: Order; readonly replayed: boolean } | { readonly error: SpikeError };
@@ -38,6 +41,7 @@ export function refusalFor<C extends Command>(command: C, outcome: OutcomeOf<C>,
     values.expiredAt = isoTime(order.expiresAt ?? order.updatedAt);
   }
   for (const count of ['perUserLimit', 'maxCancelsPerBuyer', 'sold', 'orders'] as const) if (typeof fields[count] === 'number') values[count] = fields[count];
+  for (const station of ['from', 'to'] as const) if (typeof fields[station] === 'number') values[station] ??= fields[station];
   for (const time of ['opensAt', 'closesAt'] as const) if (typeof fields[time] === 'number') values[time] = isoTime(fields[time]);
   // A check-in refused: when and where the ticket was used, or why it no longer admits.
   if (typeof fields.at === 'number') values.usedAt = isoTime(fields.at);

@@ -5,6 +5,7 @@ import type { WorkerAdmission } from '../admission/worker-admission';
 import type { AdmissionConfig } from '../config/config';
 import type { BuyerAuth } from '../auth/buyer-auth';
 import type { StockKeeper } from '../inventory/stock-keeper';
+import type { TrainKeeper } from '../trains/train-keeper';
 import type { DashboardFeed } from '../dashboard/dashboard-feed';
 import type { Ledger } from '../ledger';
 import type { TicketDesk } from '../tickets';
@@ -24,6 +25,8 @@ export type RouteHandler = (exchange: Exchange, req: HttpRequest) => Promise<voi
 export interface RouteOptions {
   readonly ledger: Ledger;
   readonly keeper: StockKeeper;
+  /** Trains' gates and availability cache (src/trains); absent where a caller serves sales only. */
+  readonly trains?: TrainKeeper;
   readonly adminToken: string;
   /** Who the buyer is: the userId a request names (BUYER_AUTH=none), or a signed token's. */
   readonly buyerAuth: BuyerAuth;

@@ -13,6 +13,7 @@ import { recordRoutes, RouteTable } from './route-table';
 import { registerSaleRoutes } from './sale-routes';
 import { registerSystemRoutes } from './system-routes';
 import { registerTicketRoutes } from './ticket-routes';
+import { registerTrainRoutes } from '../trains';
 
 export type { RouteOptions } from './route-context';
 
@@ -23,6 +24,7 @@ export function registerRoutes(uwsApp: TemplatedApp, options: RouteOptions): voi
   const app = recordRoutes(options.metrics ? labellingApp(uwsApp) : uwsApp, routes);
   registerSaleRoutes(app, ctx);
   registerOrderRoutes(app, ctx);
+  if (options.trains) registerTrainRoutes(app, ctx, options.trains);
   registerQueueRoutes(app, ctx);
   registerBuyerPage(app);
   registerTicketRoutes(app, ctx);

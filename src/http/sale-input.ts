@@ -10,7 +10,7 @@ import { checkId, invalid } from './validate';
 
 const MAX_TOTAL = 1_000_000_000;
 /** A buyer has 15 minutes to pay unless the sale says otherwise. */
-const DEFAULT_HOLD_SECONDS = 900;
+export const DEFAULT_HOLD_SECONDS = 900;
 
 export const SALE_FIELDS = ['id', 'name', 'total', 'perUserLimit', 'holdSeconds', 'opensAt', 'closesAt', 'anonymous', 'admission', 'maxCancelsPerBuyer'] as const;
 /** Everything but the id, which names the sale in the path. */
@@ -18,19 +18,19 @@ export const SALE_CHANGE_FIELDS = ['name', 'total', 'perUserLimit', 'holdSeconds
 
 const RANGES = { total: [0, MAX_TOTAL], perUserLimit: [1, 1000], holdSeconds: [0, 86_400], maxCancelsPerBuyer: [0, 1000] } as const;
 
-function integer(field: keyof typeof RANGES, value: unknown): number {
+export function integer(field: keyof typeof RANGES, value: unknown): number {
   const [min, max] = RANGES[field];
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalid(field, `an integer from ${min} to ${max}`);
   return value;
 }
 
-function name(value: unknown): string {
+export function name(value: unknown): string {
   if (typeof value !== 'string' || value.length < 1 || value.length > 200) throw invalid('name', 'a string of 1-200 characters');
   return value;
 }
 
 /** closesAt after opensAt, and (for a time being set now) not already past: such a sale could never sell. */
-function checkWindow(opensAt: number | null, closesAt: number | null, now: number): void {
+export function checkWindow(opensAt: number | null, closesAt: number | null, now: number): void {
   if (closesAt === null) return;
   if (opensAt !== null && closesAt <= opensAt) throw invalid('closesAt', `later than opensAt (${new Date(opensAt).toISOString()})`);
   if (closesAt <= now) throw invalid('closesAt', `in the future (it is ${new Date(now).toISOString()} now); to close a sale now, POST /api/sales/:id/close`);

@@ -1,6 +1,6 @@
 // How sales, orders and feed events look on the wire: times as ISO 8601,
 // derived figures (remaining, reserved, status) computed here.
-import { isOrderEvent, isTicketEvent, remainingStock, saleStatus, type FeedEvent, type Order, type Sale, type SaleChanges } from '../ledger';
+import { isOrderEvent, isTicketEvent, remainingStock, saleStatus, seatLabel, type FeedEvent, type Order, type Sale, type SaleChanges } from '../ledger';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -22,6 +22,7 @@ export function saleToJson(sale: Sale, now = Date.now()) {
     maxCancelsPerBuyer: sale.maxCancelsPerBuyer,
     status: saleStatus(sale, now),
     admission: admissionToJson(sale, now),
+    ...(sale.train ? { train: sale.train } : {}),
   };
 }
 
@@ -42,6 +43,8 @@ export function orderToJson(order: Order) {
     createdAt: iso(order.createdAt),
     expiresAt: iso(order.expiresAt),
     updatedAt: iso(order.updatedAt),
+    // A train order's trip by station index and its seat (the train routes name the stations).
+    ...(order.trip ? { trip: { from: order.trip.from, to: order.trip.to, seat: seatLabel(order.trip.seat) } } : {}),
   };
 }
 

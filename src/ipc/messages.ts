@@ -32,6 +32,14 @@ export interface StockReturnedMessage {
   readonly saleId: string;
 }
 
+/** Primary -> workers: a train order's seat went back on sale on segments from..to-1 (embedded ledger; Redis uses pub/sub). */
+export interface SeatsReleasedMessage {
+  readonly spike: 'seats-released';
+  readonly trainId: string;
+  readonly from: number;
+  readonly to: number;
+}
+
 /** Primary -> workers: the live boxes' total weight changed (a box joined, left or stopped heartbeating). */
 export interface TopologyMessage {
   readonly spike: 'topology';
@@ -77,9 +85,9 @@ export interface RpcBatch {
   readonly items: ReadonlyArray<RpcRequest | RpcResponse>;
 }
 
-export type SpikeMessage = ReadyMessage | ShutdownMessage | PingMessage | PongMessage | StockReturnedMessage | SaleChangedMessage | DashboardNudgeMessage | QueueStatusMessage | TopologyMessage | RpcRequest | RpcResponse | RpcBatch;
+export type SpikeMessage = ReadyMessage | ShutdownMessage | PingMessage | PongMessage | StockReturnedMessage | SeatsReleasedMessage | SaleChangedMessage | DashboardNudgeMessage | QueueStatusMessage | TopologyMessage | RpcRequest | RpcResponse | RpcBatch;
 
-const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'ping', 'pong', 'stock-returned', 'sale-changed', 'dashboard-nudge', 'queue-status', 'topology', 'rpc-request', 'rpc-response', 'rpc-batch']);
+const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'ping', 'pong', 'stock-returned', 'seats-released', 'sale-changed', 'dashboard-nudge', 'queue-status', 'topology', 'rpc-request', 'rpc-response', 'rpc-batch']);
 
 export function isSpikeMessage(message: unknown): message is SpikeMessage {
   return typeof message === 'object' && message !== null && TYPES.has((message as { spike?: unknown }).spike as string);

@@ -11,12 +11,14 @@ import { durabilityWarnings } from './redis/durability';
 import { RedisBoxRegistry } from './redis/box-registry';
 import { RedisLedger } from './redis/redis-ledger';
 import { singleBox, type Topology } from './topology';
+import type { SeatsReleased } from './types';
 import { ledgerHandlers, remoteLedger } from './remote-ledger';
 
 export { LEDGER_COMMANDS, type Ledger, type LedgerCommand } from './ledger';
 export * from './types';
 export * from './outcomes';
 export * from './sale-rules';
+export * from './train-rules';
 export * from './queue-rules';
 export type { HoldSweeper } from './hold-sweeper';
 export type { Topology, TopologyView } from './topology';
@@ -43,6 +45,8 @@ export interface PrimaryLedger {
   relayStockReturned(broadcast: (saleId: string) => void): void;
   /** The same for changed, closed or deleted sales. */
   relaySaleChanged(broadcast: (saleId: string) => void): void;
+  /** The same for a train order's seat range back on sale. */
+  relaySeatsReleased(broadcast: (release: SeatsReleased) => void): void;
   /** The boxes sharing this ledger and their weights (this box alone on the embedded ledger). */
   readonly topology: Topology;
 }
@@ -70,6 +74,7 @@ export async function openPrimaryLedger(
       startupWarnings: async () => [],
       relayStockReturned: (broadcast) => void bare.onStockReturned(broadcast),
       relaySaleChanged: (broadcast) => void bare.onSaleChanged(broadcast),
+      relaySeatsReleased: (broadcast) => void bare.onSeatsReleased(broadcast),
       topology: singleBox(boxWeight),
     };
   }
@@ -87,6 +92,7 @@ export async function openPrimaryLedger(
     startupWarnings: () => durabilityWarnings(redis.redis),
     relayStockReturned: () => {},
     relaySaleChanged: () => {},
+    relaySeatsReleased: () => {},
     topology: new RedisBoxRegistry(redis.redis, { prefix: config.redisPrefix, weight: boxWeight, heartbeatMs: config.boxHeartbeatMs, warn }),
   };
 }

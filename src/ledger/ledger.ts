@@ -1,7 +1,7 @@
 // The global ledger: the one place that decides, atomically, whether a ticket
 // is sold. Workers talk to this interface and never know which ledger is behind it.
-import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, RetireSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from './outcomes';
-import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from './types';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, RetireSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, ReserveTripOutcome, UpdateSaleOutcome } from './outcomes';
+import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, SeatsReleased, TicketCounts, TrainAudit, TrainSpec, TripRequest } from './types';
 
 export interface Ledger {
   /** Human-readable description for the start-up line, e.g. the Redis URL or data directory. */
@@ -34,6 +34,25 @@ export interface Ledger {
   retireSale(saleId: string, feedMark: string, closedBefore: number, now: number): Promise<RetireSaleOutcome>;
   /** The atomic reservation: sale open, stock left, buyer under the limit, request key unused. */
   reserve(request: ReserveRequest): Promise<ReserveOutcome>;
+  /**
+   * Creates a train: a sale whose seats are sold per segment (its `train`
+   * layout), so pay, cancel, expiry and the feed serve its orders as any
+   * sale's. Resolves null when a sale or train with this id exists.
+   */
+  createTrain(spec: TrainSpec, now: number): Promise<Sale | null>;
+  /**
+   * The atomic trip reservation: a sale's checks (replay, window, per-user
+   * limit), then one seat free on every segment from..to-1, picked by the
+   * train's seat choice, taken on each of them. Cancel and expiry free
+   * exactly those segments of that seat.
+   */
+  reserveTrip(request: TripRequest): Promise<ReserveTripOutcome>;
+  /** Seats free on every segment of the trip, exactly, for that trip at `now` (quotas closed to it left out); null for no such train or a bad route. */
+  tripAvailability(trainId: string, from: number, to: number, now?: number): Promise<number | null>;
+  /** Seats free on each segment, in one read (what a worker's gate re-reads); null for no such train. */
+  segmentAvailability(trainId: string): Promise<number[] | null>;
+  /** Every segment's taken seats against the live orders covering it, atomically; O(orders x segments). */
+  auditTrain(trainId: string): Promise<TrainAudit | null>;
   getOrder(orderId: string): Promise<Order | null>;
   /** The order an earlier attempt with this request key made, if any. */
   findByRequestKey(saleId: string, requestKey: string): Promise<Order | null>;
@@ -79,6 +98,12 @@ export interface Ledger {
    */
   onStockReturned(listener: (saleId: string) => void): Promise<void>;
   /**
+   * Calls the listener with the train and segments whenever a train order's
+   * seat goes back on sale (expiry, cancel), so workers forget exactly the
+   * sold-out marks over that range. Resolves as onStockReturned does.
+   */
+  onSeatsReleased(listener: (release: SeatsReleased) => void): Promise<void>;
+  /**
    * Calls the listener with a sale id whenever the sale itself changed
    * (updated, closed, deleted), so each worker re-reads it at once. Resolves
    * once announcements made from then on will be heard.
@@ -100,10 +125,11 @@ export const LEDGER_COMMANDS = [
   'expireHolds', 'dueSales', 'joinQueue', 'advanceQueue', 'saleIds', 'listOrders', 'readFeed', 'audit', 'ping',
   'listSales', 'updateSale', 'closeSale', 'deleteSale',
   'issueTickets', 'checkIn', 'ticketCounts', 'feedMark', 'retireSale',
+  'createTrain', 'reserveTrip', 'tripAvailability', 'segmentAvailability', 'auditTrain',
 ] as const satisfies ReadonlyArray<keyof Ledger>;
 export type LedgerCommand = (typeof LEDGER_COMMANDS)[number];
 /** The members every wrapper must pass through itself: what the ledger is, and its announcements. */
-export type LedgerLocalMember = 'description' | 'onStockReturned' | 'onSaleChanged' | 'close';
+export type LedgerLocalMember = 'description' | 'onStockReturned' | 'onSeatsReleased' | 'onSaleChanged' | 'close';
 /** Fails to compile when a Ledger member is neither a command nor local: a new method must be listed. */
 const everyMemberListed: [Exclude<keyof Ledger, LedgerCommand | LedgerLocalMember>] extends [never] ? true : never = true;
 void everyMemberListed;

@@ -29,6 +29,18 @@ interface FieldTypes {
   readonly at: number;
   /** The gate that admitted the ticket. */
   readonly gate: string;
+  /** A trip's stations, by index. */
+  readonly from: number;
+  readonly to: number;
+  /** Seats still free for the whole trip after this reservation. */
+  readonly available: number;
+  /**
+   * A trip's segments that have no seat free at all, as bits (bit i: segment
+   * from + i). On a refusal, 0 means every segment has a free seat but no one
+   * seat is free on all of them: a refusal by fragmentation. On a
+   * reservation that took the trip's last seat, the segments it filled.
+   */
+  readonly full: number;
 }
 export type OutcomeField = keyof FieldTypes;
 
@@ -63,6 +75,18 @@ export const OUTCOMES = {
     pass_invalid: { fields: [], error: 'PASS_INVALID', byWorker: true },
     pass_expired: { fields: [], error: 'PASS_EXPIRED' },
     pass_used: { fields: [], error: 'PASS_USED' },
+  },
+  // A train's trip: a sale's checks, then a seat free on every segment of it.
+  reserveTrip: {
+    reserved: { fields: ['order', 'available', 'full'], status: 201 },
+    replayed: { fields: ['order'], status: 201, replayed: true },
+    bad_route: { fields: [], error: 'BAD_ROUTE' },
+    sold_out: { fields: ['from', 'to', 'nextReleaseAt', 'full'], error: 'TRIP_SOLD_OUT', errorWhileHeld: 'TRIP_SOLD_OUT_HOLDS_PENDING' },
+    limit_reached: { fields: ['perUserLimit'], error: 'LIMIT_REACHED' },
+    key_reused: { fields: [], error: 'IDEMPOTENCY_KEY_REUSED' },
+    not_found: { fields: [], error: 'TRAIN_NOT_FOUND' },
+    not_open: { fields: ['opensAt'], error: 'NOT_OPEN' },
+    closed: { fields: ['closesAt'], error: 'CLOSED' },
   },
   join: {
     joined: { fields: ['pre', 'number'], status: 201 },
@@ -135,6 +159,7 @@ export type OutcomeOf<C extends Command> = {
 }[keyof Table<C>];
 
 export type ReserveOutcome = OutcomeOf<'reserve'>;
+export type ReserveTripOutcome = OutcomeOf<'reserveTrip'>;
 export type PayOutcome = OutcomeOf<'pay'>;
 export type CancelOutcome = OutcomeOf<'cancel'>;
 export type JoinOutcome = OutcomeOf<'join'>;

@@ -5,6 +5,7 @@ import { ERRORS, LedgerUnavailableError } from '../errors/errors';
 import { RemoteError, RpcTimeoutError, type IpcRpc, type RpcHandler } from '../ipc/rpc';
 import { remoteMethods, serveMethods } from '../ipc/remote-methods';
 import { LEDGER_COMMANDS, type Ledger, type LedgerCommand } from './ledger';
+import type { SeatsReleased } from './types';
 
 type RemoteMethod = LedgerCommand;
 
@@ -28,9 +29,11 @@ export interface RemoteLedgerOptions {
 export function remoteLedger(rpc: IpcRpc, options: RemoteLedgerOptions): Ledger {
   const stockListeners: Array<(saleId: string) => void> = [];
   const saleListeners: Array<(saleId: string) => void> = [];
+  const seatListeners: Array<(release: SeatsReleased) => void> = [];
   rpc.onNotice((message) => {
     if (message.spike === 'stock-returned') for (const notify of stockListeners) notify(message.saleId);
     if (message.spike === 'sale-changed') for (const notify of saleListeners) notify(message.saleId);
+    if (message.spike === 'seats-released') for (const notify of seatListeners) notify({ trainId: message.trainId, from: message.from, to: message.to });
   });
 
   const call = async (method: string, args: unknown[]): Promise<unknown> => {
@@ -58,6 +61,10 @@ export function remoteLedger(rpc: IpcRpc, options: RemoteLedgerOptions): Ledger 
      */
     async onStockReturned(listener) {
       stockListeners.push(listener);
+    },
+    /** A train order's seat range back on sale, as seats-released messages; one missed is covered by the gate's lapsing marks. */
+    async onSeatsReleased(listener) {
+      seatListeners.push(listener);
     },
     /** The same for changed sales (sale-changed messages); one missed is covered by the sale view's TTL re-read. */
     async onSaleChanged(listener) {

@@ -17,6 +17,87 @@ export interface SaleSpec {
   readonly maxCancelsPerBuyer?: number;
   /** A waiting room in front of the stock (issue 14); absent means buyers buy directly ("open"). */
   readonly admission?: QueueAdmission;
+  /** A train (issue 17): its seats are sold per segment between stations; absent for a sale of one pool. */
+  readonly train?: TrainLayout;
+}
+
+/** How a seat is picked for a trip (see src/ledger/train-rules.ts). */
+export type SeatChoice = 'best-fit' | 'first-fit';
+
+/**
+ * A train's stations and seats. Segment s runs from stations[s] to
+ * stations[s + 1]; a seat is sold per segment, so a seat sold B->D is still
+ * for sale A->B and D->F.
+ */
+export interface TrainLayout {
+  readonly stations: readonly string[];
+  readonly seats: number;
+  readonly seatChoice: SeatChoice;
+  /** Seats kept for long trips until a time (absent: none). */
+  readonly quotas?: readonly SeatQuota[];
+}
+
+/**
+ * A quota (票额预分): seats firstSeat .. firstSeat+seats-1 sell only to trips
+ * of at least minSegments segments until releaseAt (epoch ms), and to any
+ * trip from then on.
+ */
+export interface SeatQuota {
+  readonly firstSeat: number;
+  readonly seats: number;
+  readonly minSegments: number;
+  readonly releaseAt: number;
+}
+
+/**
+ * A train as POST /api/trains creates it. The ledger keeps it as a sale whose
+ * total is seats x segments (the most tickets it could ever sell, every seat
+ * sold one segment at a time), so pay, cancel, expiry, the feed and the
+ * tickets work for its orders as for any sale's.
+ */
+export interface TrainSpec {
+  readonly id: string;
+  readonly name?: string;
+  readonly stations: readonly string[];
+  readonly seats: number;
+  readonly perUserLimit: number;
+  readonly holdSeconds: number;
+  readonly opensAt: number | null;
+  readonly closesAt: number | null;
+  /** Absent: best-fit. */
+  readonly seatChoice?: SeatChoice;
+  readonly quotas?: readonly SeatQuota[];
+}
+
+/** A train order's trip: stations by index (from < to) and the seat index it holds on segments from..to-1. */
+export interface SeatTrip {
+  readonly from: number;
+  readonly to: number;
+  readonly seat: number;
+}
+
+export interface TripRequest extends ReserveRequest {
+  /** Station indexes; the trip covers segments from..to-1. */
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Seats of a train back on sale on segments from..to-1 (a train order cancelled or expired). */
+export interface SeatsReleased {
+  readonly trainId: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Every segment's taken seats next to the live orders covering it, taken in one atomic step. */
+export interface TrainAudit {
+  readonly seats: number;
+  /** Per segment: seats whose bit is set. */
+  readonly taken: readonly number[];
+  /** Per segment: live (reserved or paid) orders whose trip covers it. */
+  readonly covering: readonly number[];
+  /** Segments where the two differ, or a seat is held twice (must be 0). */
+  readonly mismatched: number;
 }
 
 /** The settings of a sale's waiting room, fixed when the sale is created. */
@@ -103,6 +184,8 @@ export interface Order {
   readonly expiresAt: number | null;
   /** When the order last changed state. */
   readonly updatedAt: number;
+  /** A train order's stations and seat; absent for a sale's. */
+  readonly trip?: SeatTrip;
 }
 
 /** One state change of one order, as the order feed delivers it. */

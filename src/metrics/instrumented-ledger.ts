@@ -69,6 +69,7 @@ export function instrumentLedger(inner: Ledger, options: InstrumentOptions): Led
     },
     onStockReturned: (listener: (saleId: string) => void) => inner.onStockReturned(listener),
     onSaleChanged: (listener: (saleId: string) => void) => inner.onSaleChanged(listener),
+    onSeatsReleased: (listener: Parameters<Ledger['onSeatsReleased']>[0]) => inner.onSeatsReleased(listener),
     close: () => inner.close(),
   } as unknown as Record<string, unknown>;
   for (const command of LEDGER_COMMANDS) wrapped[command] = time(command, (inner[command] as (...args: unknown[]) => Promise<unknown>).bind(inner));

@@ -13,6 +13,7 @@ import { connectionGuard } from '../front/front';
 import { receiveHandoffs } from '../front/handoff-receiver';
 import { registerRoutes } from '../http/routes';
 import { StockKeeper } from '../inventory/stock-keeper';
+import { TrainKeeper } from '../trains';
 import { parentEndpoint } from '../ipc/endpoint';
 import type { ReadyMessage } from '../ipc/messages';
 import type { TopologyView } from '../ledger';
@@ -46,13 +47,14 @@ export async function runWorker(config: Config): Promise<void> {
   const weight = config.weights[slot]!;
   const tracker = new RequestTracker();
   let keeper: StockKeeper | undefined;
+  let trains: TrainKeeper | undefined;
   const log = initLogger(config, slot);
   const metrics = config.metrics
     ? new WorkerMetrics({ worker: slot, ledgerKind: config.ledger, requests: () => tracker.requests, allowances: () => keeper?.allowanceStats() ?? {} })
     : undefined;
 
   const rpc = new IpcRpc(parentEndpoint(), {
-    workerStats: () => ({ slot, pid: process.pid, requests: tracker.requests, inFlight: tracker.inFlight, allowances: keeper?.allowanceStats() ?? {} }),
+    workerStats: () => ({ slot, pid: process.pid, requests: tracker.requests, inFlight: tracker.inFlight, allowances: keeper?.allowanceStats() ?? {}, trains: trains?.stats() ?? {} }),
     workerMetrics: () => metrics?.snapshot() ?? [],
   });
   const ledger = instrumentLedger(await openWorkerLedger(config, rpc), {
@@ -74,6 +76,14 @@ export async function runWorker(config: Config): Promise<void> {
     localBuffer: config.localBuffer,
     allowanceRefreshMs: config.allowanceRefreshMs,
     saleViewTtlMs: config.saleViewTtlMs,
+  });
+  trains = new TrainKeeper(ledger, keeper.sales, {
+    weight,
+    get totalWeight() {
+      return topology.totalWeight;
+    },
+    localBuffer: config.localBuffer,
+    allowanceRefreshMs: config.allowanceRefreshMs,
   });
   // Serve only once returned stock will be heard; should the subscription lag, the
   // once-a-second re-check of sold-out sales still covers it, so don't wait forever.
@@ -98,6 +108,7 @@ export async function runWorker(config: Config): Promise<void> {
   registerRoutes(app, {
     ledger,
     keeper,
+    trains,
     adminToken: config.adminToken!,
     buyerAuth: await openBuyerAuth(config.buyerAuth),
     defaultSaleId: config.defaultSaleId,

@@ -7,6 +7,7 @@ import { isOrderEvent, isTicketEvent, type CheckInOutcome, type FeedEvent, type 
 import { newOrderId } from '../../src/inventory/order-ids';
 import { admissionContract } from './admission-contract';
 import { saleControlContract } from './sale-control-contract';
+import { trainContract } from './train-contract';
 
 export interface LedgerFixture {
   readonly ledger: Ledger;
@@ -172,6 +173,7 @@ export function ledgerContract(name: string, open: () => Promise<LedgerFixture>)
     admissionContract(() => ledger);
     ticketContract(() => ledger);
     saleControlContract(() => ledger);
+    trainContract(() => ledger);
   });
 }
 

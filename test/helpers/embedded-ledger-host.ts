@@ -2,7 +2,7 @@
 // channel with the same handlers the cluster primary uses, so tests can drive
 // the real worker-side remote ledger across a real process boundary.
 import { parentEndpoint } from '../../src/ipc/endpoint';
-import type { ReadyMessage, SaleChangedMessage, StockReturnedMessage } from '../../src/ipc/messages';
+import type { ReadyMessage, SaleChangedMessage, SeatsReleasedMessage, StockReturnedMessage } from '../../src/ipc/messages';
 import { IpcRpc } from '../../src/ipc/rpc';
 import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
 import { ledgerHandlers } from '../../src/ledger/remote-ledger';
@@ -20,6 +20,10 @@ new IpcRpc(endpoint, {
 // As the cluster primary does: returned stock is told to the worker side as a process message.
 ledger.onStockReturned((saleId) => {
   const message: StockReturnedMessage = { spike: 'stock-returned', saleId };
+  if (endpoint.isConnected()) endpoint.send(message, () => {});
+});
+ledger.onSeatsReleased((release) => {
+  const message: SeatsReleasedMessage = { spike: 'seats-released', ...release };
   if (endpoint.isConnected()) endpoint.send(message, () => {});
 });
 ledger.onSaleChanged((saleId) => {

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { after, it } from 'node:test';
 import fc from 'fast-check';
-import type { Ledger, Order, OrderPage, SaleSpec } from '../../src/ledger';
+import type { Ledger, Order, OrderPage, SaleSpec, SeatChoice, TrainSpec } from '../../src/ledger';
 import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
 import { ReferenceLedger, type Answer } from './reference-ledger';
 import { tempDir } from './temp-dir';
@@ -31,8 +31,11 @@ const KEYS = 6;
 const T0 = 1_800_000_000_000;
 
 type CreateStep = { op: 'create'; total: number; perUserLimit: number; holdSeconds: number; opensIn: number | null; closesIn: number | null };
+type TrainStep = { op: 'createTrain'; stations: number; seats: number; perUserLimit: number; holdSeconds: number; seatChoice: SeatChoice; quota: { seats: number; minSegments: number; releaseIn: number } | null };
 type Step =
   | CreateStep
+  | TrainStep
+  | { op: 'reserveTrip'; sale: number; user: number; key: number; from: number; span: number }
   | { op: 'recreate'; sale: number }
   | { op: 'reserve'; sale: number; user: number; key: number }
   | { op: 'pay' | 'cancel'; order: number; actor: 'owner' | 'other' | 'admin' }
@@ -51,8 +54,35 @@ const createStep: fc.Arbitrary<CreateStep> = fc.record({
 /** `sale` and `order` index what the run has made so far, modulo its size; sale NEVER names a sale never created, order GHOST an order never made. */
 const NEVER = 7;
 const GHOST = 20;
+/** Small trains (2-5 stations, 1-3 seats), so trips collide, fragment and sell out within a run. */
+const trainStep: fc.Arbitrary<TrainStep> = fc.record({
+  op: fc.constant('createTrain' as const),
+  stations: fc.integer({ min: 2, max: 5 }),
+  seats: fc.integer({ min: 1, max: 3 }),
+  perUserLimit: fc.integer({ min: 1, max: 3 }),
+  holdSeconds: fc.constantFrom(0, 1, 2),
+  seatChoice: fc.constantFrom('best-fit' as const, 'first-fit' as const),
+  // A quota on the last seats for trips of 2+ segments, released within the run's clock now and then.
+  quota: fc.option(fc.record({ seats: fc.integer({ min: 1, max: 2 }), minSegments: fc.integer({ min: 2, max: 3 }), releaseIn: fc.integer({ min: 0, max: 3000 }) }), { nil: null, freq: 2 }),
+});
+
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: createStep },
+  { weight: 2, arbitrary: trainStep },
+  // `sale` indexes the run's trains (NEVER: an id never created, a plain sale when there is no train yet).
+  // from is taken modulo the train's stations and to = from + span: mostly trips on the train, and
+  // bad routes (to past the end, to <= from) now and then.
+  {
+    weight: 10,
+    arbitrary: fc.record({
+      op: fc.constant('reserveTrip' as const),
+      sale: fc.nat(NEVER),
+      user: fc.nat(USERS.length - 1),
+      key: fc.nat(KEYS - 1),
+      from: fc.nat(4),
+      span: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: -1, max: 0 }) }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('recreate' as const), sale: fc.nat(NEVER) }) },
   { weight: 10, arbitrary: fc.record({ op: fc.constant('reserve' as const), sale: fc.nat(NEVER), user: fc.nat(USERS.length - 1), key: fc.nat(KEYS - 1) }) },
   { weight: 5, arbitrary: fc.record({ op: fc.constantFrom('pay' as const, 'cancel' as const), order: fc.nat(GHOST), actor: fc.constantFrom('owner' as const, 'owner' as const, 'other' as const, 'admin' as const) }) },
@@ -73,11 +103,12 @@ const runTag = randomBytes(3).toString('hex');
 let runs = 0;
 
 /** One run: the steps against a fresh target and a fresh model, compared after every step. */
-async function runSteps(target: ModelTarget, first: CreateStep, steps: readonly Step[], seen: Map<string, number>): Promise<void> {
+async function runSteps(target: ModelTarget, first: CreateStep | TrainStep, steps: readonly Step[], seen: Map<string, number>): Promise<void> {
   let ledger = target.ledger;
   const model = new ReferenceLedger();
   const tag = `m${runTag}-${runs++}`;
   const sales: string[] = [];
+  const trains: string[] = [];
   const orders: string[] = [];
   let now = T0;
   let made = 0;
@@ -103,6 +134,16 @@ async function runSteps(target: ModelTarget, first: CreateStep, steps: readonly 
     assert.equal(audit.paid, audit.orders.paid, `paid counter disagrees with paid orders: ${JSON.stringify(audit)}`);
     assert.equal(audit.buyersOverLimit, 0, `a buyer holds more than perUserLimit: ${JSON.stringify(audit)}`);
     assert.equal(sale.sold, audit.sold);
+    if (sale.train) {
+      // Every trip's exact availability, each segment's, and the seat audit.
+      const stops = sale.train.stations.length;
+      for (let from = 0; from < stops; from++) {
+        for (let to = from + 1; to < stops; to++) same(`tripAvailability(${saleId}, ${from}, ${to})`, await ledger.tripAvailability(saleId, from, to, now), model.tripAvailability(saleId, from, to, now));
+      }
+      same(`segmentAvailability(${saleId})`, await ledger.segmentAvailability(saleId), model.segmentAvailability(saleId));
+      const seats = await ledger.auditTrain(saleId);
+      assert.equal(seats?.mismatched, 0, `seat audit of ${saleId}: ${JSON.stringify(seats)}`);
+    }
     // Every order, through listOrders (one call, whatever the count); Redis pages in hash order, so sort by id.
     const expected = [...model.ordersOf(saleId)].sort(byId);
     same(`orders of ${saleId}`, (await listAllOrders(ledger, saleId)).sort(byId), expected);
@@ -124,7 +165,19 @@ async function runSteps(target: ModelTarget, first: CreateStep, steps: readonly 
     sales.push(id);
   }
 
-  await create(first);
+  async function createTrain(s: TrainStep): Promise<void> {
+    const id = `${tag}-s${sales.length}`;
+    const quotaSeats = s.quota ? Math.min(s.quota.seats, s.seats) : 0;
+    const quotas = s.quota ? [{ firstSeat: s.seats - quotaSeats, seats: quotaSeats, minSegments: s.quota.minSegments, releaseAt: now + s.quota.releaseIn }] : undefined;
+    const spec: TrainSpec = { id, stations: ['A', 'B', 'C', 'D', 'E'].slice(0, s.stations), seats: s.seats, perUserLimit: s.perUserLimit, holdSeconds: s.holdSeconds, opensAt: null, closesAt: null, seatChoice: s.seatChoice, ...(quotas ? { quotas } : {}) };
+    log.push(`createTrain ${JSON.stringify(spec)} at +${now - T0}`);
+    same('createTrain', await ledger.createTrain(spec, now), model.createTrain(spec, now));
+    sales.push(id);
+    trains.push(id);
+  }
+
+  if (first.op === 'create') await create(first);
+  else await createTrain(first);
   for (const s of steps) {
     let touched: string | null = null;
     switch (s.op) {
@@ -132,6 +185,24 @@ async function runSteps(target: ModelTarget, first: CreateStep, steps: readonly 
         await create(s);
         touched = sales.at(-1)!;
         break;
+      case 'createTrain':
+        await createTrain(s);
+        touched = sales.at(-1)!;
+        break;
+      case 'reserveTrip': {
+        const saleId = (touched = s.sale === NEVER || trains.length === 0 ? saleAt(s.sale) : trains[s.sale % trains.length]!);
+        const userId = USERS[s.user]!;
+        const requestKey = `k:${s.key}`;
+        const orderId = `${saleId}.o${String(made++).padStart(4, '0')}`;
+        const stops = model.getSale(saleId)?.train?.stations.length ?? 2;
+        const from = s.from % stops;
+        const to = from + s.span;
+        log.push(`reserveTrip ${saleId} ${userId} ${requestKey} ${from}->${to} at +${now - T0}`);
+        const expected = model.reserveTrip(saleId, userId, requestKey, orderId, now, from, to);
+        same('reserveTrip', await ledger.reserveTrip({ saleId, userId, requestKey, orderId, now, from, to }), expected);
+        if (expected.kind === 'reserved') orders.push(orderId);
+        break;
+      }
       case 'recreate': {
         const saleId = (touched = sales[s.sale % sales.length]!);
         const spec: SaleSpec = { id: saleId, name: 'again', total: 99, perUserLimit: 9, holdSeconds: 0, opensAt: null, closesAt: null };
@@ -244,13 +315,14 @@ export function sharedEmbeddedTarget(fsync: 'batch' | 'off'): () => Promise<Mode
 export function modelTest(name: string, open: () => Promise<ModelTarget>): void {
   it(`agrees with the reference model on random command sequences: ${name}`, async (t) => {
     const seen = new Map<string, number>();
-    const params: fc.Parameters<[CreateStep, Step[]]> = {
+    const params: fc.Parameters<[CreateStep | TrainStep, Step[]]> = {
       numRuns: whole('TEST_MODEL_RUNS', 60),
       seed: process.env.TEST_MODEL_SEED ? Number(process.env.TEST_MODEL_SEED) : undefined,
       path: process.env.TEST_MODEL_PATH || undefined,
       endOnFailure: Boolean(process.env.TEST_MODEL_PATH),
     };
-    const property = fc.asyncProperty(createStep, fc.array(step, { maxLength: whole('TEST_MODEL_STEPS', 40), size: 'max' }), async (first, steps) => {
+    // A run starts with a sale or a train, so trips get whole runs to collide in.
+    const property = fc.asyncProperty(fc.oneof(createStep, trainStep), fc.array(step, { maxLength: whole('TEST_MODEL_STEPS', 40), size: 'max' }), async (first, steps) => {
       const target = await open();
       try {
         await runSteps(target, first, steps, seen);

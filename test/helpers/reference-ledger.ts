@@ -2,7 +2,7 @@
 // every counter derived by counting orders, and no code shared with either
 // real ledger (it imports their types only). Slow on purpose; it only has to
 // be right.
-import type { Order, OrderState, Sale, SaleAudit, SaleSpec } from '../../src/ledger';
+import type { Order, OrderState, Sale, SaleAudit, SaleSpec, TrainSpec } from '../../src/ledger';
 
 interface ModelSale {
   readonly spec: SaleSpec;
@@ -68,7 +68,8 @@ export class ReferenceLedger {
 
   reserve(saleId: string, userId: string, requestKey: string, orderId: string, now: number): Answer {
     const sale = this.sales.get(saleId);
-    if (!sale) return { kind: 'not_found' };
+    // A train's seats sell per trip only.
+    if (!sale || sale.spec.train) return { kind: 'not_found' };
     const earlierId = sale.requests.get(requestKey);
     if (earlierId !== undefined) {
       const earlier = this.getOrder(earlierId)!;
@@ -139,6 +140,107 @@ export class ReferenceLedger {
       .slice(0, limit);
     for (const order of due) this.move(order, 'expired', now);
     return due.length;
+  }
+
+  /** A train is a sale with a layout; total is seats x segments. */
+  createTrain(spec: TrainSpec, now: number): Sale | null {
+    const segments = spec.stations.length - 1;
+    return this.createSale(
+      {
+        id: spec.id,
+        name: spec.name ?? spec.id,
+        total: spec.seats * segments,
+        perUserLimit: spec.perUserLimit,
+        holdSeconds: spec.holdSeconds,
+        opensAt: spec.opensAt,
+        closesAt: spec.closesAt,
+        train: { stations: [...spec.stations], seats: spec.seats, seatChoice: spec.seatChoice ?? 'best-fit', ...(spec.quotas && spec.quotas.length > 0 ? { quotas: spec.quotas } : {}) },
+      },
+      now,
+    );
+  }
+
+  /** Seat `seat` on segment `s` is taken when a live order's trip covers s on that seat; the ends of the train count as taken. */
+  private seatTaken(sale: ModelSale, s: number, seat: number): boolean {
+    const segments = sale.spec.train!.stations.length - 1;
+    if (s < 0 || s >= segments) return true;
+    return sale.orders.some((o) => TAKEN.includes(o.state) && o.trip !== undefined && o.trip.seat === seat && o.trip.from <= s && s < o.trip.to);
+  }
+
+  /** Free for the trip at `now`: no live order holds it on any segment, and no quota closed to the trip holds it. */
+  private freeFor(sale: ModelSale, seat: number, from: number, to: number, now: number): boolean {
+    for (let s = from; s < to; s++) if (this.seatTaken(sale, s, seat)) return false;
+    const closed = (sale.spec.train!.quotas ?? []).some((q) => to - from < q.minSegments && now < q.releaseAt && q.firstSeat <= seat && seat < q.firstSeat + q.seats);
+    return !closed;
+  }
+
+  tripAvailability(saleId: string, from: number, to: number, now: number): number | null {
+    const sale = this.sales.get(saleId);
+    const train = sale?.spec.train;
+    if (!sale || !train || !(from >= 0 && to <= train.stations.length - 1 && from < to)) return null;
+    let free = 0;
+    for (let seat = 0; seat < train.seats; seat++) if (this.freeFor(sale, seat, from, to, now)) free++;
+    return free;
+  }
+
+  /** Seats free on each segment, quotas aside: what the worker's gate reads. */
+  segmentAvailability(saleId: string): number[] | null {
+    const sale = this.sales.get(saleId);
+    const train = sale?.spec.train;
+    if (!sale || !train) return null;
+    return Array.from({ length: train.stations.length - 1 }, (_, s) => Array.from({ length: train.seats }, (_, seat) => seat).filter((seat) => !this.seatTaken(sale, s, seat)).length);
+  }
+
+  /** Segments of the trip with no seat taken-free at all (quotas aside), as bits (bit i: segment from + i). */
+  private fullMask(sale: ModelSale, from: number, to: number): number {
+    const free = this.segmentAvailability(sale.spec.id)!;
+    let mask = 0;
+    for (let s = from; s < to; s++) if (free[s] === 0) mask += 2 ** (s - from);
+    return mask;
+  }
+
+  reserveTrip(saleId: string, userId: string, requestKey: string, orderId: string, now: number, from: number, to: number): Answer {
+    const sale = this.sales.get(saleId);
+    const train = sale?.spec.train;
+    if (!sale || !train) return { kind: 'not_found' };
+    const segments = train.stations.length - 1;
+    if (!(from >= 0 && to <= segments && from < to)) return { kind: 'bad_route' };
+    const earlierId = sale.requests.get(requestKey);
+    if (earlierId !== undefined) {
+      const earlier = this.getOrder(earlierId)!;
+      return earlier.userId === userId ? { kind: 'replayed', order: earlier } : { kind: 'key_reused' };
+    }
+    const { perUserLimit, holdSeconds, opensAt, closesAt } = sale.spec;
+    if (closesAt !== null && now >= closesAt) return { kind: 'closed', closesAt };
+    if (opensAt !== null && now < opensAt) return { kind: 'not_open', opensAt };
+    const free = Array.from({ length: train.seats }, (_, seat) => seat).filter((seat) => this.freeFor(sale, seat, from, to, now));
+    if (free.length === 0) {
+      const holds = sale.orders.filter((o) => o.state === 'reserved').map((o) => o.expiresAt!);
+      return { kind: 'sold_out', from, to, nextReleaseAt: holds.length > 0 ? Math.min(...holds) : 0, full: this.fullMask(sale, from, to) };
+    }
+    if (this.heldBy(sale, userId) >= perUserLimit) return { kind: 'limit_reached', perUserLimit };
+    // best-fit: both neighbouring segments taken, else either, else the lowest free seat; first-fit: the lowest.
+    const before = (seat: number) => this.seatTaken(sale, from - 1, seat);
+    const after = (seat: number) => this.seatTaken(sale, to, seat);
+    const seat =
+      train.seatChoice === 'first-fit'
+        ? free[0]!
+        : (free.find((s) => before(s) && after(s)) ?? free.find((s) => before(s) || after(s)) ?? free[0]!);
+    const order: Order = {
+      orderId,
+      saleId,
+      userId,
+      state: holdSeconds > 0 ? 'reserved' : 'paid',
+      createdAt: now,
+      expiresAt: holdSeconds > 0 ? now + holdSeconds * 1000 : null,
+      updatedAt: now,
+      trip: { from, to, seat },
+    };
+    sale.orders.push(order);
+    sale.requests.set(requestKey, orderId);
+    sale.feed.push({ orderId, userId, state: order.state, at: now });
+    const available = free.length - 1;
+    return { kind: 'reserved', order, available, full: available === 0 ? this.fullMask(sale, from, to) : 0 };
   }
 
   audit(saleId: string): SaleAudit | null {

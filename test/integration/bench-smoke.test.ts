@@ -46,6 +46,8 @@ test('bench harness: 1,000 buyers for 100 tickets in four cells, audit perfect',
     BENCH_CLUSTER: '0',
     // The waiting-room cell has its own run; see bench/queue-cell.ts.
     BENCH_QUEUE: '0',
+    // The train cell has its own run (node dist/bench/train-cell.js); see bench/train-cell.ts.
+    BENCH_TRAIN: '0',
     BENCH_TICKET_RENDERS: '50',
     BENCH_TICKET_ROUNDS: '1',
     BENCH_TICKET_CHECKINS: '50',

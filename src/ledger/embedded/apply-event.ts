@@ -6,6 +6,8 @@ import type { OrderState } from '../types';
 import { ExpiryHeap } from './expiry-heap';
 import type { JournalEvent, OrderTransition, QueueAdvanced, QueueJoined, SaleChange } from './journal/journal-events';
 import { OrderTable } from './order-table';
+import { SeatMap } from './seat-map';
+import { isRoute, segmentCount } from '../train-rules';
 import { locate, type LedgerState, type QueueState, type SaleState } from './state';
 
 export function applyEvent(state: LedgerState, event: JournalEvent): void {
@@ -25,6 +27,7 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
         queue: event.admission
           ? { pre: 0, post: 0, drawn: false, members: new Map(), serving: 0, lastAt: 0, expiredBelow: 0, log: [], logHead: 0, passes: new Set(), livePasses: new ExpiryHeap(), challenges: new Map() }
           : null,
+        seatMap: event.train ? new SeatMap(event.train.seats, segmentCount(event.train), event.train.quotas) : null,
       });
       return;
     }
@@ -34,7 +37,8 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
       if (sale.requests.has(event.requestKey)) throw new Error(`request key ${event.requestKey} of sale "${event.saleId}" made two orders`);
       if (sale.orders.indexOf(event.orderId) !== undefined) throw new Error(`order ${event.orderId} is made twice`);
       const { total, perUserLimit } = sale.record;
-      if (sale.sold >= total) throw new Error(`order ${event.orderId} would oversell sale "${event.saleId}": ${sale.sold} of ${total} tickets are already taken`);
+      // A train's guard is its seat map (below); its total only bounds what it could ever sell.
+      if (!sale.seatMap && sale.sold >= total) throw new Error(`order ${event.orderId} would oversell sale "${event.saleId}": ${sale.sold} of ${total} tickets are already taken`);
       const held = sale.buyers.get(event.userId) ?? 0;
       if (held >= perUserLimit) throw new Error(`order ${event.orderId} would give buyer "${event.userId}" ${held + 1} tickets of sale "${event.saleId}", over its perUserLimit of ${perUserLimit}`);
       if (event.passPlace !== undefined) {
@@ -43,8 +47,17 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
         sale.queue.passes.add(event.passPlace);
         if (event.passPlace >= sale.queue.expiredBelow) sale.queue.livePasses.push(event.passPlace, event.passPlace);
       }
+      const trip = event.trip;
+      if (sale.seatMap && !trip) throw new Error(`order ${event.orderId} of train "${event.saleId}" has no trip`);
+      if (trip) {
+        if (!sale.seatMap || !sale.record.train) throw new Error(`order ${event.orderId} has a trip in sale "${event.saleId}", which is not a train`);
+        if (!isRoute(sale.record.train, trip.from, trip.to)) throw new Error(`order ${event.orderId} of train "${event.saleId}" has no route ${trip.from}->${trip.to}`);
+        if (!sale.seatMap.isFree(trip.from, trip.to, trip.seat)) throw new Error(`order ${event.orderId} would sell seat ${trip.seat} of train "${event.saleId}" twice on ${trip.from}->${trip.to}`);
+        sale.seatMap.mark(trip.from, trip.to, trip.seat, true);
+      }
       // The sale's holdSeconds at this point of the journal: a later change applies to later orders only.
       const index = sale.orders.add(event.orderId, event.userId, event.createdAt, sale.record.holdSeconds * 1000);
+      if (trip) sale.orders.setTrip(index, trip);
       sale.sold++;
       sale.buyers.set(event.userId, held + 1);
       sale.requests.set(event.requestKey, index);
@@ -185,6 +198,9 @@ function applyTransition(state: LedgerState, event: OrderTransition, to: OrderSt
     if (held > 0) sale.buyers.set(userId, held);
     else sale.buyers.delete(userId);
     if (byBuyer) sale.cancels.set(userId, (sale.cancels.get(userId) ?? 0) + 1);
+    // A train order frees exactly its seat's segments.
+    const trip = sale.orders.trip(index);
+    if (trip) sale.seatMap!.mark(trip.from, trip.to, trip.seat, false);
   }
   sale.orders.transition(index, to, event.at);
 }

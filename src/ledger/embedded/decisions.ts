@@ -5,7 +5,7 @@
 import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, RetireSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
 import { admissionStep } from '../queue-rules';
 import { DEFAULT_MAX_CANCELS_PER_BUYER, remainingStock, saleWindow } from '../sale-rules';
-import type { Actor, CheckInRequest, JoinRequest, Order, QueueStatus, ReserveRequest, Sale, SaleChanges, SaleSpec } from '../types';
+import type { Actor, CheckInRequest, JoinRequest, Order, QueueStatus, ReserveRequest, Sale, SaleChanges, SaleSpec, SeatsReleased } from '../types';
 import type { JournalEvent, OrderTransition, QueueAdvanced, QueueJoined, SaleCreated, TicketIssued, TicketReserved } from './journal/journal-events';
 import { locate, toSale, type LedgerState, type SaleState } from './state';
 
@@ -17,6 +17,19 @@ export interface Decision<T> {
   readonly stockReturned?: string;
   /** The sale that was changed, closed or deleted; announced to onSaleChanged listeners once durable. */
   readonly saleChanged?: string;
+  /** Train orders' seats back on sale, by range; announced to onSeatsReleased listeners once durable. */
+  readonly seatsReleased?: readonly SeatsReleased[];
+}
+
+/** The seat ranges the released orders give back (train orders only); undefined when none does. */
+function seatsOf(sale: SaleState, indexes: readonly number[]): SeatsReleased[] | undefined {
+  if (!sale.seatMap) return undefined;
+  const released: SeatsReleased[] = [];
+  for (const index of indexes) {
+    const trip = sale.orders.trip(index);
+    if (trip) released.push({ trainId: sale.record.id, from: trip.from, to: trip.to });
+  }
+  return released.length > 0 ? released : undefined;
 }
 
 const nothing = <T>(result: T): Decision<T> => ({ result, events: [] });
@@ -26,7 +39,7 @@ function mayAct(actor: Actor, userId: string): boolean {
   return !actor || actor === userId;
 }
 
-function wholeNumber(name: string, value: number): number {
+export function wholeNumber(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`sale ${name} must be a whole number >= 0, got ${value}`);
   return value;
 }
@@ -47,25 +60,35 @@ export function decideCreateSale(state: LedgerState, spec: SaleSpec, now: number
     anonymous: spec.anonymous === true,
     maxCancelsPerBuyer: wholeNumber('maxCancelsPerBuyer', spec.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER),
     ...(spec.admission ? { admission: spec.admission } : {}),
+    ...(spec.train ? { train: spec.train } : {}),
   };
   return { result: toSale(event, 0, 0), events: [event] };
 }
 
-export function decideReserve(state: LedgerState, request: ReserveRequest): Decision<ReserveOutcome> {
-  const sale = state.sales.get(request.saleId);
-  if (!sale) return nothing({ kind: 'not_found' });
+/** The refusals or replay every reservation checks first, a sale's and a train's alike (replay, then the window). */
+export type FirstCheck = { kind: 'replayed'; order: Order } | { kind: 'key_reused' } | { kind: 'closed'; closesAt: number } | { kind: 'not_open'; opensAt: number };
 
+export function firstChecks(sale: SaleState, request: ReserveRequest): FirstCheck | null {
   // A retry of a request that already succeeded gets the same order back,
   // whatever happened to the sale (and the order) since.
   const earlier = sale.requests.get(request.requestKey);
   if (earlier !== undefined) {
-    return nothing(sale.orders.userId(earlier) === request.userId ? { kind: 'replayed', order: sale.orders.order(earlier) } : { kind: 'key_reused' });
+    return sale.orders.userId(earlier) === request.userId ? { kind: 'replayed', order: sale.orders.order(earlier) } : { kind: 'key_reused' };
   }
-
-  const { opensAt, closesAt, total, perUserLimit, holdSeconds } = sale.record;
   const window = saleWindow(sale.record, request.now);
-  if (window === 'closed') return nothing({ kind: 'closed', closesAt: closesAt! });
-  if (window === 'not_open') return nothing({ kind: 'not_open', opensAt: opensAt! });
+  if (window === 'closed') return { kind: 'closed', closesAt: sale.record.closesAt! };
+  if (window === 'not_open') return { kind: 'not_open', opensAt: sale.record.opensAt! };
+  return null;
+}
+
+export function decideReserve(state: LedgerState, request: ReserveRequest): Decision<ReserveOutcome> {
+  const sale = state.sales.get(request.saleId);
+  // A train's seats sell per trip (decideReserveTrip), never as one pool.
+  if (!sale || sale.seatMap) return nothing({ kind: 'not_found' });
+  const first = firstChecks(sale, request);
+  if (first) return nothing(first);
+
+  const { total, perUserLimit, holdSeconds } = sale.record;
   // A queue sale sells only to pass holders; the pass is spent with the reservation.
   const pass = request.pass;
   if (sale.queue) {
@@ -111,7 +134,7 @@ function orderForActor(state: LedgerState, orderId: string, actor: Actor): { kin
 
 /** An overdue hold becomes expired, in the same step as the pay or cancel that found it (the Lua scripts' expireNow). */
 function expireNow(sale: SaleState, index: number, orderId: string, now: number): Decision<{ kind: 'expired'; order: Order }> {
-  return { result: { kind: 'expired', order: sale.orders.orderAfter(index, 'expired', now) }, events: [{ type: 'order_expired', orderId, at: now }], stockReturned: sale.record.id };
+  return { result: { kind: 'expired', order: sale.orders.orderAfter(index, 'expired', now) }, events: [{ type: 'order_expired', orderId, at: now }], stockReturned: sale.record.id, seatsReleased: seatsOf(sale, [index]) };
 }
 
 /** reserved -> paid; an overdue hold expires instead, in the same step, so a payment racing the sweep has one winner. */
@@ -144,7 +167,12 @@ export function decideCancel(state: LedgerState, orderId: string, actor: Actor, 
     const max = sale.record.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER;
     if ((sale.cancels.get(actor) ?? 0) >= max) return nothing({ kind: 'too_many_cancellations', order: orders.order(index), maxCancelsPerBuyer: max });
   }
-  return { result: { kind: 'cancelled', order: orders.orderAfter(index, 'cancelled', now) }, events: [{ type: 'order_cancelled', orderId, at: now, ...(actor ? { byBuyer: true } : {}) }], stockReturned: sale.record.id };
+  return {
+    result: { kind: 'cancelled', order: orders.orderAfter(index, 'cancelled', now) },
+    events: [{ type: 'order_cancelled', orderId, at: now, ...(actor ? { byBuyer: true } : {}) }],
+    stockReturned: sale.record.id,
+    seatsReleased: seatsOf(sale, [index]),
+  };
 }
 
 /**
@@ -157,12 +185,16 @@ export function decideExpireHolds(state: LedgerState, saleId: string, now: numbe
   const sale = state.sales.get(saleId);
   if (!sale) return nothing(0);
   const events: OrderTransition[] = [];
+  const expired: number[] = [];
   while (events.length < limit && sale.holds.peekAt() <= now) {
     const index = sale.holds.pop();
     // Paid, cancelled or expired meanwhile: its entry was left for here to drop.
-    if (sale.orders.isOverdue(index, now)) events.push({ type: 'order_expired', orderId: sale.orders.orderId(index), at: now });
+    if (sale.orders.isOverdue(index, now)) {
+      events.push({ type: 'order_expired', orderId: sale.orders.orderId(index), at: now });
+      expired.push(index);
+    }
   }
-  return { result: events.length, events, stockReturned: events.length > 0 ? saleId : undefined };
+  return { result: events.length, events, stockReturned: events.length > 0 ? saleId : undefined, seatsReleased: seatsOf(sale, expired) };
 }
 
 /** Joins a queue sale's line: the buyer's one entry, made once (the Lua joinQueue-3). */
@@ -247,7 +279,7 @@ export function decideCheckIn(state: LedgerState, request: CheckInRequest): Deci
  * heap's top, once the entries of orders paid or cancelled meanwhile are
  * dropped from it (upkeep of the index, as expireHolds does; no state changes).
  */
-function nextReleaseAt(sale: SaleState): number {
+export function nextReleaseAt(sale: SaleState): number {
   const holds = sale.holds;
   while (holds.size > 0 && sale.orders.state(holds.peekIndex()) !== 'reserved') holds.pop();
   return holds.size > 0 ? holds.peekAt() : 0;

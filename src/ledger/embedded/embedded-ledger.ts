@@ -4,13 +4,14 @@
 // (apply-event.ts) and journaled, and no reply leaves before its events are on disk.
 import { LedgerUnavailableError } from '../../errors/errors';
 import type { Ledger } from '../ledger';
-import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, RetireSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, UpdateSaleOutcome } from '../outcomes';
-import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, TicketCounts } from '../types';
+import type { CancelOutcome, CheckInOutcome, CloseSaleOutcome, DeleteSaleOutcome, RetireSaleOutcome, JoinOutcome, PayOutcome, ReserveOutcome, ReserveTripOutcome, UpdateSaleOutcome } from '../outcomes';
+import type { Actor, CheckInRequest, FeedPage, JoinRequest, Order, OrderPage, OrderState, QueueStatus, ReserveRequest, Sale, SaleAudit, SaleChanges, SalePage, SaleSpec, SeatsReleased, TicketCounts, TrainAudit, TrainSpec, TripRequest } from '../types';
 import { applyEvent, compactHoldIndexes } from './apply-event';
 import { decideAdvanceQueue, decideCancel, decideCheckIn, decideCloseSale, decideIssueTickets, decideCreateSale, decideDeleteSale, decideExpireHolds, decideJoinQueue, decidePay, decideReserve, decideRetireSale, decideUpdateSale, feedMark, type Decision } from './decisions';
 import { Journal, type ReplayFigures } from './journal/journal';
 import type { JournalFileOps, WriterStats } from './journal/journal-writer';
-import { auditSale, findByRequestKey, getOrder, getSale, listOrders, listSales, readFeed, saleFigures, ticketCounts, type SaleFigures } from './queries';
+import { decideCreateTrain, decideReserveTrip } from './train-decisions';
+import { auditSale, auditTrain, tripAvailability, findByRequestKey, getOrder, getSale, listOrders, listSales, readFeed, saleFigures, ticketCounts, type SaleFigures } from './queries';
 import { emptyState, type LedgerState } from './state';
 import { Compactor } from './snapshot/compactor';
 import { SnapshotLoader } from './snapshot/snapshot-codec';
@@ -44,6 +45,7 @@ export class EmbeddedLedger implements Ledger {
   readonly description: string;
   private readonly stockListeners: Array<(saleId: string) => void> = [];
   private readonly saleListeners: Array<(saleId: string) => void> = [];
+  private readonly seatListeners: Array<(release: SeatsReleased) => void> = [];
   private readonly warn: (line: string) => void;
 
   /** Rotates the journal and folds it into a snapshot off the event loop (JOURNAL_COMPACT_MB). */
@@ -125,6 +127,27 @@ export class EmbeddedLedger implements Ledger {
     return this.run(() => decideReserve(this.state, request));
   }
 
+  createTrain(spec: TrainSpec, now: number): Promise<Sale | null> {
+    return this.run(() => decideCreateTrain(this.state, spec, now));
+  }
+
+  reserveTrip(request: TripRequest): Promise<ReserveTripOutcome> {
+    return this.run(() => decideReserveTrip(this.state, request));
+  }
+
+  tripAvailability(trainId: string, from: number, to: number, now?: number): Promise<number | null> {
+    return this.read(tripAvailability(this.state, trainId, from, to, now ?? Date.now()));
+  }
+
+  segmentAvailability(trainId: string): Promise<number[] | null> {
+    const seatMap = this.state.sales.get(trainId)?.seatMap;
+    return this.read(seatMap ? Array.from({ length: seatMap.segmentCount }, (_, s) => seatMap.seats - seatMap.takenOn(s)) : null);
+  }
+
+  auditTrain(trainId: string): Promise<TrainAudit | null> {
+    return this.read(auditTrain(this.state, trainId));
+  }
+
   getOrder(orderId: string): Promise<Order | null> {
     return this.read(getOrder(this.state, orderId));
   }
@@ -199,6 +222,10 @@ export class EmbeddedLedger implements Ledger {
     this.saleListeners.push(listener);
   }
 
+  async onSeatsReleased(listener: (release: SeatsReleased) => void): Promise<void> {
+    this.seatListeners.push(listener);
+  }
+
   async ping(): Promise<void> {
     this.checkHealthy();
   }
@@ -221,14 +248,16 @@ export class EmbeddedLedger implements Ledger {
     const result = await this.read(decision.result);
     if (decision.stockReturned !== undefined) this.announce(this.stockListeners, decision.stockReturned, 'returned-stock');
     if (decision.saleChanged !== undefined) this.announce(this.saleListeners, decision.saleChanged, 'sale-changed');
+    for (const release of decision.seatsReleased ?? []) this.announce(this.seatListeners, release, 'seats-released');
     return result;
   }
 
-  private announce(listeners: ReadonlyArray<(saleId: string) => void>, saleId: string, what: string): void {
+  private announce<T extends string | SeatsReleased>(listeners: ReadonlyArray<(value: T) => void>, value: T, what: string): void {
     for (const listener of listeners) {
       try {
-        listener(saleId);
+        listener(value);
       } catch (error) {
+        const saleId = typeof value === 'string' ? value : value.trainId;
         this.warn(`a ${what} listener failed for sale "${saleId}": ${(error as Error).message}`);
       }
     }

@@ -1,7 +1,7 @@
 // One sale's orders in the embedded ledger, stored column-wise (a million
 // orders cost a few typed arrays, not a million objects), with the sale's
 // order feed derived from them (with the sale's own changes in between).
-import type { FeedEvent, Order, OrderState, SaleFeedEvent } from '../types';
+import type { FeedEvent, Order, OrderState, SaleFeedEvent, SeatTrip } from '../types';
 import { grown } from './grown';
 
 const STATES: readonly OrderState[] = ['reserved', 'paid', 'expired', 'cancelled'];
@@ -25,6 +25,8 @@ export class OrderTable {
   private readonly byId = new Map<string, number>();
   /** When the issuer recorded the order's ticket (0: not yet). */
   private issued = new Float64Array(16);
+  /** A train order's trip: from, to and seat + 1 per order (0: not a train order). */
+  private trips = new Int32Array(48);
   /** The ticket's one admission: when and at which gate (sparse: most orders of a live sale are not yet used). */
   private readonly checkIns = new Map<number, { readonly at: number; readonly gate: string }>();
   /**
@@ -85,6 +87,20 @@ export class OrderTable {
     this.byId.set(orderId, index);
     this.appendFeed(index * 4 + FEED_CREATED);
     return index;
+  }
+
+  /** Records the trip of the order just added (train orders only). */
+  setTrip(index: number, trip: SeatTrip): void {
+    this.trips = grown(this.trips, (index + 1) * 3);
+    this.trips[index * 3] = trip.from;
+    this.trips[index * 3 + 1] = trip.to;
+    this.trips[index * 3 + 2] = trip.seat + 1;
+  }
+
+  trip(index: number): SeatTrip | undefined {
+    if (index * 3 + 2 >= this.trips.length) return undefined;
+    const seat = this.trips[index * 3 + 2]!;
+    return seat === 0 ? undefined : { from: this.trips[index * 3]!, to: this.trips[index * 3 + 1]!, seat: seat - 1 };
   }
 
   /** Moves an order to a final state and records the change in the feed. */
@@ -151,6 +167,7 @@ export class OrderTable {
   }
 
   order(index: number): Order {
+    const trip = this.trip(index);
     return {
       orderId: this.ids[index]!,
       saleId: this.saleId,
@@ -159,6 +176,7 @@ export class OrderTable {
       createdAt: this.created[index]!,
       expiresAt: this.expiresAt(index),
       updatedAt: this.updated[index]!,
+      ...(trip ? { trip } : {}),
     };
   }
 

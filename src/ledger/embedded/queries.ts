@@ -1,6 +1,7 @@
 // Reads of the embedded ledger's state: sales, orders, pages of orders, the
 // feed, the audit, and the figures a diagnostics reader may check.
-import type { FeedEvent, FeedPage, Order, OrderPage, OrderState, Sale, SaleAudit, SalePage, TicketCounts } from '../types';
+import type { FeedEvent, FeedPage, Order, OrderPage, OrderState, Sale, SaleAudit, SalePage, TicketCounts, TrainAudit } from '../types';
+import { isRoute } from '../train-rules';
 import { locate, toSale, type LedgerState } from './state';
 
 export function getSale(state: LedgerState, saleId: string): Sale | null {
@@ -92,4 +93,34 @@ export function readFeed(state: LedgerState, saleId: string, after: string | nul
 export function ticketCounts(state: LedgerState, saleId: string): TicketCounts | null {
   const sale = state.sales.get(saleId);
   return sale ? { due: sale.ticketsDue.size, issued: sale.orders.issuedCount, checkedIn: sale.orders.checkedInCount } : null;
+}
+
+/** Seats free for the whole trip; null for no such train or a bad route. */
+export function tripAvailability(state: LedgerState, trainId: string, from: number, to: number, now: number): number | null {
+  const sale = state.sales.get(trainId);
+  if (!sale?.seatMap || !sale.record.train || !isRoute(sale.record.train, from, to)) return null;
+  return sale.seatMap.freeFor(from, to, sale.seatMap.closedTo(from, to, now));
+}
+
+/** Each segment's set bits against the live orders covering it, and every live order's seat checked taken and held once (auditTrain-2.lua). */
+export function auditTrain(state: LedgerState, trainId: string): TrainAudit | null {
+  const sale = state.sales.get(trainId);
+  const seatMap = sale?.seatMap;
+  if (!sale || !seatMap) return null;
+  const segments = seatMap.segmentCount;
+  const covering = new Array<number>(segments).fill(0);
+  const holders = Array.from({ length: segments }, () => new Set<number>());
+  const bad = new Set<number>();
+  for (let index = 0; index < sale.orders.size; index++) {
+    const trip = sale.orders.trip(index);
+    if (!trip || !(sale.orders.hasState(index, 'reserved') || sale.orders.hasState(index, 'paid'))) continue;
+    for (let s = trip.from; s < trip.to; s++) {
+      covering[s]!++;
+      if (holders[s]!.has(trip.seat) || !seatMap.isTaken(s, trip.seat)) bad.add(s);
+      holders[s]!.add(trip.seat);
+    }
+  }
+  const taken = covering.map((_, s) => seatMap.takenOn(s));
+  const mismatched = taken.filter((count, s) => count !== covering[s] || bad.has(s)).length;
+  return { seats: seatMap.seats, taken, covering, mismatched };
 }

@@ -7,6 +7,7 @@ import { saleIdOfOrder } from '../types';
 import type { SaleCreated } from './journal/journal-events';
 import type { ExpiryHeap } from './expiry-heap';
 import type { OrderTable } from './order-table';
+import type { SeatMap } from './seat-map';
 
 export interface SaleState {
   /** The sale's settings; replaced (never mutated) when an operator changes them. */
@@ -27,6 +28,8 @@ export interface SaleState {
   readonly ticketsDue: Set<number>;
   /** A queue sale's line; null for open sales. */
   readonly queue: QueueState | null;
+  /** A train's seats, one bit array per segment; null for a sale of one pool. */
+  readonly seatMap: SeatMap | null;
 }
 
 /** A queue sale's line, serving counter and spent passes (the Redis keys' twins: see redis/keys.ts). */
@@ -78,6 +81,7 @@ export function toSale(record: SaleCreated, sold: number, paid: number): Sale {
     opensAt: record.opensAt,
     closesAt: record.closesAt,
     ...(record.admission ? { admission: record.admission } : {}),
+    ...(record.train ? { train: record.train } : {}),
     anonymous: record.anonymous === true,
     maxCancelsPerBuyer: record.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER,
     sold,

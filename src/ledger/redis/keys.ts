@@ -75,6 +75,15 @@ export function stockReturnedChannel(prefix: string): string {
   return `${prefix}:stock-returned`;
 }
 
+/**
+ * Where release scripts announce a train order's freed seat range, "<trainId>
+ * <from> <to>": the stock channel's name with ":seats" (the Lua derives it so,
+ * in includes/trains.lua's freeTrip).
+ */
+export function seatsReleasedChannel(prefix: string): string {
+  return `${stockReturnedChannel(prefix)}:seats`;
+}
+
 /** The pub/sub channel on which the sale scripts announce a changed (or deleted) sale: workers re-read it at once. */
 export function saleChangedChannel(prefix: string): string {
   return `${prefix}:sale-changed`;

@@ -1,15 +1,16 @@
 // The ledger on Redis: each decision is one Lua script over the sale's keys,
 // which share a hash tag so a Redis Cluster keeps a sale on one shard.
 import type { Ledger } from '../ledger';
-import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type RetireSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type UpdateSaleOutcome } from '../outcomes';
-import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type TicketCounts } from '../types';
+import { decodeReply, type CancelOutcome, type CheckInOutcome, type CloseSaleOutcome, type DeleteSaleOutcome, type RetireSaleOutcome, type JoinOutcome, type PayOutcome, type ReserveOutcome, type ReserveTripOutcome, type UpdateSaleOutcome } from '../outcomes';
+import { saleIdOfOrder, type Actor, type CheckInRequest, type FeedPage, type JoinRequest, type Order, type OrderPage, type OrderState, type QueueStatus, type ReserveRequest, type Sale, type SaleAudit, type SaleChanges, type SalePage, type SaleSpec, type SeatsReleased, type TicketCounts, type TrainAudit, type TrainSpec, type TripRequest } from '../types';
 import { connectOrFail, createClient, createSubscriber, type RedisClient } from './connection';
-import { Cluster } from 'ioredis';
+import { Cluster, type ChainableCommander } from 'ioredis';
 import { LedgerUnavailableError, spikeError } from '../../errors/errors';
 import { callRedis } from './failures';
 import { DEFAULT_MAX_CANCELS_PER_BUYER } from '../sale-rules';
-import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, stockReturnedChannel, type SaleKeys } from './keys';
-import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash } from './rows';
+import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, seatsReleasedChannel, stockReturnedChannel, type SaleKeys } from './keys';
+import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash, trainAuditFromReply } from './rows';
+import { segmentCount, trainSaleSpec } from '../train-rules';
 import { DEFAULT_FEED_MAX_EVENTS, defineScripts, type OutcomeReply } from './scripts';
 
 export interface RedisLedgerOptions {
@@ -86,6 +87,50 @@ export class RedisLedger implements Ledger {
     return created === 1 ? { ...spec, anonymous: spec.anonymous === true, maxCancelsPerBuyer: spec.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER, sold: 0, paid: 0, createdAt: now } : null;
   }
 
+  async createTrain(train: TrainSpec, now: number): Promise<Sale | null> {
+    const spec = trainSaleSpec(train);
+    const layout = spec.train!;
+    const keys = this.keys(spec.id);
+    await this.call(() => this.redis.sadd(salesIndexKey(this.prefix), spec.id));
+    const segments = segmentCount(layout);
+    const created = await this.call(() =>
+      this.redis.createTrain(
+        keys.sale, layout.seats, segments, JSON.stringify((layout.quotas ?? []).map((q) => [q.firstSeat, q.seats])),
+        'id', spec.id, 'name', spec.name, 'total', spec.total, 'perUserLimit', spec.perUserLimit, 'holdSeconds', spec.holdSeconds,
+        'opensAt', spec.opensAt ?? '', 'closesAt', spec.closesAt ?? '', 'createdAt', now, 'anonymous', 0,
+        'stations', JSON.stringify(layout.stations), 'seats', layout.seats, 'segments', segments, 'seatChoice', layout.seatChoice,
+        // The quotas in full for the view; the script reads [minSegments, releaseAt] pairs from `quotas`.
+        ...(layout.quotas ? ['quotas', JSON.stringify(layout.quotas.map((q) => [q.minSegments, q.releaseAt])), 'quotaSeats', JSON.stringify(layout.quotas.map((q) => [q.firstSeat, q.seats]))] : []),
+      ),
+    );
+    return created === 1 ? { ...spec, maxCancelsPerBuyer: spec.maxCancelsPerBuyer ?? DEFAULT_MAX_CANCELS_PER_BUYER, anonymous: false, sold: 0, paid: 0, createdAt: now } : null;
+  }
+
+  async reserveTrip(request: TripRequest): Promise<ReserveTripOutcome> {
+    const k = this.keys(request.saleId);
+    const args: Parameters<RedisClient['reserveTrip']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, request.userId, request.requestKey, request.orderId, request.now, request.from, request.to];
+    // With REDIS_WAIT_REPLICAS, a trip is acknowledged only once replicas hold it, as a sale's ticket is.
+    const reply = this.options.waitReplicas ? await this.reserveAndWait((p) => p.reserveTrip(...args)) : await this.call(() => this.redis.reserveTrip(...args));
+    const outcome = decodeReply('reserveTrip', reply);
+    if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
+    return outcome;
+  }
+
+  async tripAvailability(trainId: string, from: number, to: number, now?: number): Promise<number | null> {
+    const free = Number(await this.call(() => this.redis.tripAvailability(this.keys(trainId).sale, from, to, now ?? Date.now())));
+    return free < 0 ? null : free;
+  }
+
+  async segmentAvailability(trainId: string): Promise<number[] | null> {
+    const free = await this.call(() => this.redis.segmentAvailability(this.keys(trainId).sale));
+    return free.length === 0 ? null : free.map(Number);
+  }
+
+  async auditTrain(trainId: string): Promise<TrainAudit | null> {
+    const k = this.keys(trainId);
+    return trainAuditFromReply(await this.call(() => this.redis.auditTrain(k.sale, k.orders)));
+  }
+
   async getSale(saleId: string): Promise<Sale | null> {
     return saleFromHash(await this.call(() => this.redis.hgetall(this.keys(saleId).sale)));
   }
@@ -149,7 +194,7 @@ export class RedisLedger implements Ledger {
     const k = this.keys(request.saleId);
     const pass = request.pass;
     const args: Parameters<RedisClient['reserveTicket']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, k.passes, request.userId, request.requestKey, request.orderId, request.now, pass?.place ?? '', pass?.expiresAt ?? ''];
-    const reply = this.options.waitReplicas ? await this.reserveAndWait(args) : await this.call(() => this.redis.reserveTicket(...args));
+    const reply = this.options.waitReplicas ? await this.reserveAndWait((p) => p.reserveTicket(...args)) : await this.call(() => this.redis.reserveTicket(...args));
     const outcome = decodeReply('reserve', reply);
     if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
     return outcome;
@@ -163,11 +208,11 @@ export class RedisLedger implements Ledger {
    * replicas did not confirm in time is answered 503: the retry with the same
    * key finds it, or makes it, once they do.
    */
-  private async reserveAndWait(args: Parameters<RedisClient['reserveTicket']>): Promise<OutcomeReply> {
+  private async reserveAndWait(script: (pipeline: ChainableCommander) => ChainableCommander): Promise<OutcomeReply> {
     const want = this.options.waitReplicas!;
     const timeoutMs = this.options.waitTimeoutMs ?? 500;
     const results = await this.call(async () => {
-      const replies = await this.redis.pipeline().reserveTicket(...args).wait(want, timeoutMs).exec();
+      const replies = await script(this.redis.pipeline()).wait(want, timeoutMs).exec();
       // No replies means the pipeline never ran (the connection went away under it).
       if (!replies || replies.length < 2) throw new Error('the reservation pipeline got no replies');
       const [[scriptError, reply], [waitError, acked]] = replies as [[Error | null, OutcomeReply], [Error | null, number]];
@@ -298,6 +343,13 @@ export class RedisLedger implements Ledger {
 
   onSaleChanged(listener: (saleId: string) => void): Promise<void> {
     return this.listen(this.saleChannel, listener);
+  }
+
+  onSeatsReleased(listener: (release: SeatsReleased) => void): Promise<void> {
+    return this.listen(seatsReleasedChannel(this.prefix), (message) => {
+      const [trainId, from, to] = message.split(' ');
+      if (trainId && from !== undefined && to !== undefined) listener({ trainId, from: Number(from), to: Number(to) });
+    });
   }
 
   /**

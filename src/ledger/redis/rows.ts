@@ -1,7 +1,7 @@
 // Redis rows as ledger values: the sale hash, order JSON, feed stream entries,
 // and the audit script's reply.
 import { DEFAULT_MAX_CANCELS_PER_BUYER } from '../sale-rules';
-import type { FeedEvent, Order, OrderState, QueueAdmission, Sale, SaleAudit, SaleChanges } from '../types';
+import type { FeedEvent, Order, OrderState, QueueAdmission, Sale, SaleAudit, SaleChanges, SeatChoice, TrainAudit, TrainLayout } from '../types';
 
 export function saleFromHash(fields: Record<string, string>): Sale | null {
   if (!fields.id) return null;
@@ -19,7 +19,33 @@ export function saleFromHash(fields: Record<string, string>): Sale | null {
     ...(fields.admission ? { admission: JSON.parse(fields.admission) as QueueAdmission } : {}),
     anonymous: fields.anonymous === '1',
     maxCancelsPerBuyer: fields.maxCancelsPerBuyer ? Number(fields.maxCancelsPerBuyer) : DEFAULT_MAX_CANCELS_PER_BUYER,
+    ...(fields.seats ? { train: trainFromHash(fields) } : {}),
   };
+}
+
+/** A train's layout from its sale hash; quotas are kept as two JSON lists, [minSegments, releaseAt] and [firstSeat, seats]. */
+function trainFromHash(fields: Record<string, string>): TrainLayout {
+  const rules = fields.quotas ? (JSON.parse(fields.quotas) as Array<[number, number]>) : [];
+  const ranges = fields.quotaSeats ? (JSON.parse(fields.quotaSeats) as Array<[number, number]>) : [];
+  return {
+    stations: JSON.parse(fields.stations ?? '[]') as string[],
+    seats: Number(fields.seats),
+    seatChoice: (fields.seatChoice ?? 'best-fit') as SeatChoice,
+    ...(rules.length > 0 ? { quotas: rules.map(([minSegments, releaseAt], i) => ({ firstSeat: ranges[i]![0], seats: ranges[i]![1], minSegments, releaseAt })) } : {}),
+  };
+}
+
+/** auditTrain-2.lua's reply; see its header. */
+export function trainAuditFromReply(reply: number[]): TrainAudit | null {
+  if (reply.length === 0) return null;
+  const [seats, mismatched, ...pairs] = reply.map(Number) as number[];
+  const taken: number[] = [];
+  const covering: number[] = [];
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    taken.push(pairs[i]!);
+    covering.push(pairs[i + 1]!);
+  }
+  return { seats: seats!, mismatched: mismatched!, taken, covering };
 }
 
 export function orderFromJson(json: string | number | undefined): Order {

@@ -16,6 +16,11 @@ export type OutcomeReply = [string, ...(string | number)[]];
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     reserveTicket(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, ticketsDue: string, passes: string, userId: string, requestKey: string, orderId: string, now: number, passPlace: number | '', passExpiresAt: number | ''): Result<OutcomeReply, Context>;
+    reserveTrip(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, ticketsDue: string, userId: string, requestKey: string, orderId: string, now: number, from: number, to: number): Result<OutcomeReply, Context>;
+    tripAvailability(sale: string, from: number, to: number, now: number): Result<number, Context>;
+    auditTrain(sale: string, orders: string): Result<number[], Context>;
+    segmentAvailability(sale: string): Result<number[], Context>;
+    createTrain(sale: string, seats: number, segments: number, quotaSeats: string, ...fieldsAndValues: (string | number)[]): Result<0 | 1, Context>;
     joinQueue(sale: string, members: string, challenge: string, userId: string, now: number, challengeExpiresAt: number | ''): Result<OutcomeReply, Context>;
     advanceQueue(sale: string, admitLog: string, passes: string, now: number): Result<number[], Context>;
     payOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, ticketsDue: string, orderId: string, actor: string, now: number, channel: string): Result<OutcomeReply, Context>;

@@ -9,7 +9,7 @@ import { OUTCOMES, type Command, type Order } from '../../../src/ledger';
 const NOW = Date.parse('2030-01-01T00:00:00Z');
 const order: Order = { orderId: 'G1.abc', saleId: 'G1', userId: 'alice', state: 'expired', createdAt: NOW, expiresAt: NOW + 1, updatedAt: NOW + 2 };
 const sale = { id: 'G1', name: 'G1', total: 5, sold: 0, paid: 0, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null, createdAt: NOW };
-const sample = { order, sale, sold: 3, total: 5, orders: 2, perUserLimit: 1, maxCancelsPerBuyer: 3, opensAt: NOW + 1000, closesAt: NOW + 2000, nextReleaseAt: 0, at: NOW + 3000, gate: 'north-1' };
+const sample = { order, sale, sold: 3, total: 5, orders: 2, perUserLimit: 1, maxCancelsPerBuyer: 3, opensAt: NOW + 1000, closesAt: NOW + 2000, nextReleaseAt: 0, at: NOW + 3000, gate: 'north-1', from: 1, to: 3, full: 0 };
 
 describe('refusals from the outcome table', () => {
   for (const command of Object.keys(OUTCOMES) as Command[]) {

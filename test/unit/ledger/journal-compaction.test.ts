@@ -56,6 +56,18 @@ async function churn(ledger: EmbeddedLedger, round: number): Promise<void> {
     assert.equal((await ledger.retireSale(old, mark, t + 2, t + 3)).kind, 'retired');
   }
 
+  // A train: its seat map is derived from its orders' trips at load, so trips must survive a snapshot.
+  const tr = `train${round}`;
+  await ledger.createTrain({ id: tr, name: tr, stations: ['A', 'B', 'C', 'D', 'E'], seats: 3, perUserLimit: 9, holdSeconds: 60, opensAt: null, closesAt: null }, t);
+  for (let i = 0; i < 12; i++) {
+    const from = i % 4;
+    const to = from + 1 + (i % (4 - from));
+    const outcome = await ledger.reserveTrip({ saleId: tr, userId: `r${i % 5}`, requestKey: `k:${tr}:${i}`, orderId: newOrderId(tr), now: t + i, from, to });
+    if (outcome.kind !== 'reserved') continue;
+    if (i % 3 === 0) await ledger.pay(outcome.order.orderId, outcome.order.userId, t + i + 1);
+    else if (i % 3 === 1) await ledger.cancel(outcome.order.orderId, null, t + i + 1);
+  }
+
   const q = `queue${round}`;
   await ledger.createSale({ id: q, name: q, total: 5, perUserLimit: 1, holdSeconds: 60, opensAt: t + 1000, closesAt: null, admission }, t);
   for (let i = 0; i < 6; i++) await ledger.joinQueue({ saleId: q, userId: `p${i}`, now: t + 10, challengeId: `c${round}-${i}`, challengeExpiresAt: t + 1e11 });
@@ -84,6 +96,9 @@ async function fingerprint(ledger: EmbeddedLedger): Promise<unknown> {
       feed: await ledger.readFeed(saleId, null, 100_000),
       mark: await ledger.feedMark(saleId),
       queue: await ledger.advanceQueue(saleId, T0 + 10_000_000),
+      seats: await ledger.segmentAvailability(saleId),
+      trainAudit: await ledger.auditTrain(saleId),
+      trips: await Promise.all([[0, 4], [0, 1], [1, 3], [3, 4]].map(([from, to]) => ledger.tripAvailability(saleId, from!, to!, T0))),
     };
   }
   return out;
@@ -97,6 +112,12 @@ async function probes(ledger: EmbeddedLedger): Promise<unknown> {
     pass: (await ledger.reserve({ saleId: 'queue0', userId: 'p2', requestKey: 'k:probe', orderId: 'queue0.probe', now: T0 + 1070, pass: { place: 1, expiresAt: T0 + 60_000 } })).kind,
     limit: (await ledger.reserve({ saleId: 'live0', userId: 'u3', requestKey: 'k:probe2', orderId: 'live0.probe', now: t })).kind,
     replay: (await ledger.reserve({ saleId: 'live0', userId: 'u0', requestKey: 'k:live0:0', orderId: 'live0.other', now: t })).kind,
+    // Every free seat-segment sells, and no taken one: the trip A->E until the train refuses it.
+    trips: await (async () => {
+      const kinds: string[] = [];
+      for (let i = 0; i < 4; i++) kinds.push((await ledger.reserveTrip({ saleId: 'train0', userId: `probe${i}`, requestKey: `k:probe-trip:${i}`, orderId: `train0.probe${i}`, now: T0 + 2000, from: 0, to: 4 })).kind);
+      return kinds;
+    })(),
   };
 }
 
@@ -122,7 +143,12 @@ describe('journal compaction', () => {
     assert.deepEqual(await fingerprint(ledger), before);
     const afterProbes = await probes(ledger);
     await ledger.close();
-    assert.deepEqual(afterProbes, { join: { kind: 'challenge_used' }, pass: 'pass_used', limit: 'limit_reached', replay: 'replayed' });
+    const { trips, ...rules } = afterProbes as { trips: string[] };
+    assert.deepEqual(rules, { join: { kind: 'challenge_used' }, pass: 'pass_used', limit: 'limit_reached', replay: 'replayed' });
+    // As many A->E trips sell as the snapshot's seat map had free for it, then the train refuses.
+    const free = (before as Record<string, { trips: number[] }>).train0!.trips[0]!;
+    assert.ok(free < 3, `held and paid trips take seats on A->E (${free} of 3 free), so a seat map rebuilt empty would sell more`);
+    assert.deepEqual(trips, [...Array(free).fill('reserved'), ...Array(4 - free).fill('sold_out')]);
 
     // A second compaction folds the first snapshot and the tail into the next; a restart still reads the same.
     ledger = open(dataDir);

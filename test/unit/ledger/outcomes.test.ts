@@ -11,6 +11,7 @@ import { LUA_DIR } from '../../../src/ledger/redis/scripts';
 
 const SCRIPT: Record<Command, string> = {
   reserve: 'reserveTicket-8.lua',
+  reserveTrip: 'reserveTrip-7.lua',
   pay: 'payOrder-6.lua',
   cancel: 'cancelOrder-6.lua',
   updateSale: 'updateSale-2.lua',
@@ -22,12 +23,12 @@ const SCRIPT: Record<Command, string> = {
 };
 const ORDER = { orderId: 's.o1', saleId: 's', userId: 'alice', state: 'reserved' as const, createdAt: 1000, expiresAt: 61_000, updatedAt: 1000 };
 const SALE = { id: 's', name: 's', total: 10, sold: 3, paid: 1, perUserLimit: 2, holdSeconds: 60, opensAt: 5000, closesAt: null, createdAt: 1000 };
-const SAMPLE: Record<string, unknown> = { order: ORDER, sale: SALE, sold: 3, total: 10, perUserLimit: 2, maxCancelsPerBuyer: 3, opensAt: 5000, closesAt: 9000, orders: 4, nextReleaseAt: 61_000, at: 7000, gate: 'north-1', pre: 1, number: 41 };
+const SAMPLE: Record<string, unknown> = { order: ORDER, sale: SALE, sold: 3, total: 10, perUserLimit: 2, maxCancelsPerBuyer: 3, opensAt: 5000, closesAt: 9000, orders: 4, nextReleaseAt: 61_000, at: 7000, gate: 'north-1', pre: 1, number: 41, from: 1, to: 3, available: 7, full: 2 };
 
 function luaOf(command: Command): string {
   const own = readFileSync(join(LUA_DIR, SCRIPT[command]), 'utf8');
   // Refusals shared by the order scripts live in their include.
-  return command === 'reserve' || command === 'join' ? own : own + readFileSync(join(LUA_DIR, 'includes', 'orders.lua'), 'utf8');
+  return command === 'reserve' || command === 'reserveTrip' || command === 'join' ? own : own + readFileSync(join(LUA_DIR, 'includes', 'orders.lua'), 'utf8');
 }
 
 for (const command of Object.keys(OUTCOMES) as Command[]) {

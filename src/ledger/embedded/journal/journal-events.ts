@@ -2,7 +2,7 @@
 // their compact on-disk form. A new command adds an event here, a codec
 // entry, and a case in the ledger's applyEvent. Tags are only ever added, and
 // fields only ever appended, so every older journal still decodes.
-import type { QueueAdmission, SaleChanges } from '../../types';
+import type { QueueAdmission, SaleChanges, SeatChoice, SeatQuota, SeatTrip, TrainLayout } from '../../types';
 
 export interface SaleCreated {
   readonly type: 'sale_created';
@@ -21,6 +21,8 @@ export interface SaleCreated {
   readonly anonymous?: boolean;
   /** Journals from before it existed lack it: DEFAULT_MAX_CANCELS_PER_BUYER applies. */
   readonly maxCancelsPerBuyer?: number;
+  /** A train's stations and seats; absent for a sale of one pool and older journals. */
+  readonly train?: TrainLayout;
 }
 
 /**
@@ -36,6 +38,8 @@ export interface TicketReserved {
   readonly createdAt: number;
   /** Queue sales: the pass this order spent (its admitted place). */
   readonly passPlace?: number;
+  /** Train orders: the trip and the seat the reservation chose (replay must not choose again). */
+  readonly trip?: SeatTrip;
 }
 
 /** A buyer took a place in a queue sale's line. */
@@ -153,9 +157,11 @@ const TAGS = {
 } as const satisfies Record<JournalEvent['type'], string>;
 
 /** A sale line's optional fields, in their places: admission (null when none) before maxCancelsPerBuyer. */
+/** The optional fields after `anonymous`, in the order they were added: admission, maxCancelsPerBuyer, train; nulls at the end left out. */
 function createdTail(event: SaleCreated): unknown[] {
-  if (event.maxCancelsPerBuyer !== undefined) return [event.admission ?? null, event.maxCancelsPerBuyer];
-  return event.admission ? [event.admission] : [];
+  const tail: unknown[] = [event.admission ?? null, event.maxCancelsPerBuyer ?? null, event.train ?? null];
+  while (tail.length > 0 && tail[tail.length - 1] === null) tail.pop();
+  return tail;
 }
 
 export function encodeEvent(event: JournalEvent): string {
@@ -164,7 +170,7 @@ export function encodeEvent(event: JournalEvent): string {
       // Fields added later go last, so that a journal written before them still decodes.
       return JSON.stringify([TAGS.sale_created, event.id, event.name, event.total, event.perUserLimit, event.opensAt, event.closesAt, event.createdAt, event.holdSeconds, event.anonymous ? 1 : 0, ...createdTail(event)]);
     case 'ticket_reserved':
-      return JSON.stringify([TAGS.ticket_reserved, event.saleId, event.userId, event.requestKey, event.orderId, event.createdAt, ...(event.passPlace !== undefined ? [event.passPlace] : [])]);
+      return JSON.stringify([TAGS.ticket_reserved, event.saleId, event.userId, event.requestKey, event.orderId, event.createdAt, ...(event.passPlace !== undefined || event.trip ? [event.passPlace ?? null] : []), ...(event.trip ? [[event.trip.from, event.trip.to, event.trip.seat]] : [])]);
     case 'queue_joined':
       return JSON.stringify([TAGS.queue_joined, event.saleId, event.userId, event.pre ? 1 : 0, event.number, event.at, ...(event.challengeId !== undefined ? [event.challengeId, event.challengeExpiresAt] : [])]);
     case 'queue_advanced':
@@ -209,6 +215,26 @@ function admissionOf(value: unknown): QueueAdmission {
     shuffleKey: str(a.shuffleKey),
   };
 }
+function trainOf(value: unknown): TrainLayout {
+  if (typeof value !== 'object' || value === null) throw new EventDecodeError(`expected a train layout, got ${JSON.stringify(value)}`);
+  const t = value as Record<string, unknown>;
+  if (!Array.isArray(t.stations)) throw new EventDecodeError(`expected the train's stations, got ${JSON.stringify(t.stations)}`);
+  const seatChoice = str(t.seatChoice);
+  if (seatChoice !== 'best-fit' && seatChoice !== 'first-fit') throw new EventDecodeError(`unknown seat choice ${JSON.stringify(seatChoice)}`);
+  const quotas = t.quotas === undefined ? undefined : Array.isArray(t.quotas) ? t.quotas.map(quotaOf) : (() => {
+    throw new EventDecodeError(`expected the train's quotas, got ${JSON.stringify(t.quotas)}`);
+  })();
+  return { stations: t.stations.map(str), seats: num(t.seats), seatChoice: seatChoice as SeatChoice, ...(quotas ? { quotas } : {}) };
+}
+function quotaOf(value: unknown): SeatQuota {
+  if (typeof value !== 'object' || value === null) throw new EventDecodeError(`expected a quota, got ${JSON.stringify(value)}`);
+  const q = value as Record<string, unknown>;
+  return { firstSeat: num(q.firstSeat), seats: num(q.seats), minSegments: num(q.minSegments), releaseAt: num(q.releaseAt) };
+}
+function tripOf(value: unknown): SeatTrip {
+  if (!Array.isArray(value) || value.length !== 3) throw new EventDecodeError(`expected a trip [from, to, seat], got ${JSON.stringify(value)}`);
+  return { from: num(value[0]), to: num(value[1]), seat: num(value[2]) };
+}
 const numOrNull = (value: unknown): number | null => (value === null ? null : num(value));
 
 /** A SaleUpdated's changes: only the known fields, each of its type. */
@@ -247,7 +273,8 @@ export function decodeEvent(text: string): JournalEvent {
         holdSeconds: fields.length > 8 ? num(fields[8]) : 0,
         anonymous: fields.length > 9 ? num(fields[9]) === 1 : false,
         ...(fields.length > 10 && fields[10] !== null ? { admission: admissionOf(fields[10]) } : {}),
-        ...(fields.length > 11 ? { maxCancelsPerBuyer: num(fields[11]) } : {}),
+        ...(fields.length > 11 && fields[11] !== null ? { maxCancelsPerBuyer: num(fields[11]) } : {}),
+        ...(fields.length > 12 && fields[12] !== null ? { train: trainOf(fields[12]) } : {}),
       };
     case TAGS.ticket_reserved:
       return {
@@ -257,7 +284,8 @@ export function decodeEvent(text: string): JournalEvent {
         requestKey: str(fields[3]),
         orderId: str(fields[4]),
         createdAt: num(fields[5]),
-        ...(fields.length > 6 ? { passPlace: num(fields[6]) } : {}),
+        ...(fields.length > 6 && fields[6] !== null ? { passPlace: num(fields[6]) } : {}),
+        ...(fields.length > 7 ? { trip: tripOf(fields[7]) } : {}),
       };
     case TAGS.queue_joined:
       return {

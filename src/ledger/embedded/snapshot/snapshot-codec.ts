@@ -1,14 +1,17 @@
 // The embedded ledger's state as a snapshot: one JSON array per record, in the
 // journal's frames, so that a restart loads live state instead of replaying
 // history. Sales, their orders (column rows with their request keys), check-ins,
-// buyers' cancellations, the kept feed and a queue sale's line are written
-// as they are; every counter and index that follows from them (sold, paid,
-// buyers, tickets due, the hold heap, live passes) is derived at load, as
+// buyers' cancellations, the kept feed, a queue sale's line and a train's
+// trips (each order's from, to and seat) are written as they are; every
+// counter and index that follows from them (sold, paid, buyers, tickets due,
+// the hold heap, live passes, a train's seat map) is derived at load, as
 // replay derives it. The last record says how many sales came before it: a
 // snapshot without it is incomplete and is never loaded.
 import { ExpiryHeap } from '../expiry-heap';
 import type { SaleCreated } from '../journal/journal-events';
 import { OrderTable } from '../order-table';
+import { SeatMap } from '../seat-map';
+import { segmentCount } from '../../train-rules';
 import type { LedgerState, QueueState, SaleState } from '../state';
 import type { SaleFeedEvent } from '../../types';
 
@@ -54,12 +57,21 @@ function* orderRows(sale: SaleState): Generator<[...OrderRow, string]> {
   for (let index = 0; index < sale.orders.size; index++) yield [...sale.orders.row(index), keyOf[index] ?? ''];
 }
 
+/** [order index, from, to, seat] of every train order. */
+function* tripRows(sale: SaleState): Generator<[number, number, number, number]> {
+  for (let index = 0; index < sale.orders.size; index++) {
+    const trip = sale.orders.trip(index);
+    if (trip) yield [index, trip.from, trip.to, trip.seat];
+  }
+}
+
 function dumpSale(sale: SaleState, out: (payload: string) => void): void {
   const id = sale.record.id;
   out(JSON.stringify(['S', sale.record]));
   chunked(out, 'O', id, orderRows(sale));
   chunked(out, 'K', id, sale.orders.checkInRows());
   chunked(out, 'C', id, sale.cancels);
+  if (sale.seatMap) chunked(out, 'T', id, tripRows(sale));
   const feed = sale.orders.feedRows();
   out(JSON.stringify(['FB', id, feed.base]));
   chunked(out, 'F', id, feed.entries);
@@ -114,6 +126,7 @@ export class SnapshotLoader {
           queue: record.admission
             ? { pre: 0, post: 0, drawn: false, members: new Map(), serving: 0, lastAt: 0, expiredBelow: 0, log: [], logHead: 0, passes: new Set(), livePasses: new ExpiryHeap(), challenges: new Map() }
             : null,
+          seatMap: record.train ? new SeatMap(record.train.seats, segmentCount(record.train), record.train.quotas) : null,
         });
         return;
       }
@@ -133,6 +146,13 @@ export class SnapshotLoader {
         return;
       case 'C':
         for (const [userId, count] of items as Array<[string, number]>) sale.cancels.set(userId, count);
+        return;
+      case 'T':
+        if (!sale.seatMap) throw new SnapshotCorruptError(`sale "${sale.record.id}" has trip records but is not a train`);
+        for (const [index, from, to, seat] of items as Array<[number, number, number, number]>) {
+          if (index >= sale.orders.size) throw new SnapshotCorruptError(`a trip of train "${sale.record.id}" names order ${index}, which the snapshot does not hold`);
+          sale.orders.setTrip(index, { from, to, seat });
+        }
         return;
       case 'FB':
         sale.orders.restoreFeedStart(fields[2] as number);
@@ -179,6 +199,13 @@ export class SnapshotLoader {
         const state = orders.state(index);
         if (state !== 'reserved' && state !== 'paid') continue;
         sale.sold++;
+        if (sale.seatMap) {
+          // The seat map is what guards a train: a live order's seat-segments are taken, each by one order.
+          const trip = orders.trip(index);
+          if (!trip) throw new SnapshotCorruptError(`order ${orders.row(index)[0]} of train "${sale.record.id}" has no trip`);
+          if (!sale.seatMap.isFree(trip.from, trip.to, trip.seat)) throw new SnapshotCorruptError(`seat ${trip.seat} of train "${sale.record.id}" would be sold twice on ${trip.from}->${trip.to}`);
+          sale.seatMap.mark(trip.from, trip.to, trip.seat, true);
+        }
         const userId = orders.userId(index);
         sale.buyers.set(userId, (sale.buyers.get(userId) ?? 0) + 1);
         if (state === 'paid') {

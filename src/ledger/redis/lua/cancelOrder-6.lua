@@ -48,7 +48,7 @@ if ARGV[2] ~= '' then
   end
   redis.call('HINCRBY', KEYS[6], o.userId, 1)
 end
-release(KEYS[1], KEYS[2], KEYS[4], o)
+release(KEYS[1], KEYS[2], KEYS[4], o, ARGV[4])
 local json = transition(KEYS[3], KEYS[5], o, 'cancelled', now)
 redis.call('PUBLISH', ARGV[4], o.saleId)
 return {'cancelled', json}

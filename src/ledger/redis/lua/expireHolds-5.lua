@@ -24,7 +24,7 @@ local released = 0
 for _, orderId in ipairs(due) do
   local o = readOrder(KEYS[3], orderId)
   if o and o.state == 'reserved' then
-    release(KEYS[1], KEYS[2], KEYS[4], o)
+    release(KEYS[1], KEYS[2], KEYS[4], o, ARGV[3])
     transition(KEYS[3], KEYS[5], o, 'expired', now)
     released = released + 1
   else

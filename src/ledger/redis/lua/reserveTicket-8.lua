@@ -27,7 +27,7 @@
     {'sold_out', total, nextReleaseAt}    sold >= total; nextReleaseAt is the earliest pending
                                           hold's expiresAt (the holds zset's first entry), 0 when none
     {'limit_reached', perUserLimit}       the buyer already holds perUserLimit tickets
-    {'not_found'}                         no such sale
+    {'not_found'}                         no such sale, or a train (its seats sell per trip: reserveTrip)
     {'not_open', opensAt}                 not open yet
     {'closed', closesAt}                  closed
     {'key_reused'}                        requestKey belongs to another buyer
@@ -41,8 +41,8 @@ local userId = ARGV[1]
 local requestKey = ARGV[2]
 local now = tonumber(ARGV[4])
 
-local fields = redis.call('HMGET', sale, 'total', 'sold', 'perUserLimit', 'opensAt', 'closesAt', 'holdSeconds', 'id', 'admission')
-if not fields[1] then
+local fields = redis.call('HMGET', sale, 'total', 'sold', 'perUserLimit', 'opensAt', 'closesAt', 'holdSeconds', 'id', 'admission', 'seats')
+if not fields[1] or fields[9] then
   return {'not_found'}
 end
 

@@ -24,6 +24,7 @@
     {'not_due'}           the sale is open, or closed after closedBefore; nothing changed
     {'not_found'}         no such sale
 ]]
+--- @include "includes/trains"
 local f = redis.call('HMGET', KEYS[1], 'id', 'closesAt')
 if not f[1] then
   return {'not_found'}
@@ -38,6 +39,11 @@ if mark ~= ARGV[1] then
   return {'changed'}
 end
 local orders = redis.call('HLEN', KEYS[3])
+-- A train's seat bitmaps go with it (read from the sale hash, so first).
+local extra = trainKeys(KEYS[1])
+if #extra > 0 then
+  redis.call('UNLINK', unpack(extra))
+end
 redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13])
 redis.call('PUBLISH', ARGV[3], f[1])
 return {'retired', orders}

@@ -6,11 +6,13 @@
   feed can never disagree with the orders.
 ]]
 --- @include "includes/feed"
+--- @include "includes/trains"
 local function orderJson(o)
   return '{"orderId":"' .. o.orderId .. '","saleId":"' .. o.saleId .. '","userId":"' .. o.userId ..
     '","state":"' .. o.state .. '","createdAt":' .. string.format('%d', o.createdAt) ..
     ',"expiresAt":' .. (o.expiresAt and string.format('%d', o.expiresAt) or 'null') ..
-    ',"updatedAt":' .. string.format('%d', o.updatedAt) .. '}'
+    ',"updatedAt":' .. string.format('%d', o.updatedAt) ..
+    (o.trip and (',"trip":{"from":' .. o.trip.from .. ',"to":' .. o.trip.to .. ',"seat":' .. o.trip.seat .. '}') or '') .. '}'
 end
 
 local function readOrder(ordersKey, orderId)
@@ -47,13 +49,15 @@ local function transition(ordersKey, feedKey, o, state, now)
   return json
 end
 
--- A held ticket goes back on sale: stock, the buyer's count, the hold index.
-local function release(saleKey, buyersKey, holdsKey, o)
+-- A held ticket goes back on sale: stock, the buyer's count, the hold index
+-- (and a train order's seat, announced on the stock channel's ":seats" twin).
+local function release(saleKey, buyersKey, holdsKey, o, channel)
   redis.call('HINCRBY', saleKey, 'sold', -1)
   if redis.call('HINCRBY', buyersKey, o.userId, -1) <= 0 then
     redis.call('HDEL', buyersKey, o.userId)
   end
   redis.call('ZREM', holdsKey, o.orderId)
+  freeTrip(saleKey, o, channel)
 end
 
 local function isOverdue(o, now)
@@ -75,7 +79,7 @@ end
 
 -- Releases an overdue hold as expired and tells the workers; returns the order JSON.
 local function expireNow(saleKey, buyersKey, ordersKey, holdsKey, feedKey, o, now, channel)
-  release(saleKey, buyersKey, holdsKey, o)
+  release(saleKey, buyersKey, holdsKey, o, channel)
   local json = transition(ordersKey, feedKey, o, 'expired', now)
   redis.call('PUBLISH', channel, o.saleId)
   return json

@@ -1,0 +1,103 @@
+--[[
+  Reserves one seat of a train for a trip, atomically: a sale's checks, then
+  a seat free on every segment of the trip, taken on each of them.
+
+  KEYS[1] sale hash      {id,...,seats,segments,seatChoice}: a train (see includes/trains)
+  KEYS[2] buyers hash    userId -> tickets held
+  KEYS[3] orders hash    orderId -> order JSON, with "trip":{from,to,seat}
+  KEYS[4] requests hash  requestKey -> orderId
+  KEYS[5] holds zset     orderId scored by expiresAt
+  KEYS[6] feed stream    one entry per order state change
+  KEYS[7] tickets-due set  orderIds paid whose ticket the issuer has not yet recorded
+  (the segment bitmaps and scratch keys are derived from KEYS[1]; see includes/trains)
+
+  ARGV[1] userId   ARGV[2] requestKey   ARGV[3] orderId   ARGV[4] now
+  ARGV[5] from     ARGV[6] to           station indexes; the trip covers segments from..to-1
+
+  Returns {outcome, ...fields}, the `reserveTrip` table of src/ledger/outcomes.ts:
+    {'reserved', orderJson, available, full}   available: seats still free for this trip; full: when
+                                         none is, the trip's segments this seat filled (bits as below)
+    {'replayed', orderJson}
+    {'bad_route'}                        not 0 <= from < to <= segments
+    {'sold_out', from, to, nextReleaseAt, full}   full: the trip's segments with no seat free, as bits
+                                         (bit i: segment from + i); 0 is a refusal by fragmentation,
+                                         or by a quota closed to the trip
+    {'limit_reached', perUserLimit}
+    {'not_found'}                        no such train (or a sale that is not a train)
+    {'not_open', opensAt}   {'closed', closesAt}   {'key_reused'}
+]]
+--- @include "includes/orders"
+local sale = KEYS[1]
+local userId = ARGV[1]
+local requestKey = ARGV[2]
+local now = tonumber(ARGV[4])
+local from = tonumber(ARGV[5])
+local to = tonumber(ARGV[6])
+
+local fields = redis.call('HMGET', sale, 'seats', 'segments', 'seatChoice', 'perUserLimit', 'opensAt', 'closesAt', 'holdSeconds', 'id', 'quotas')
+if not fields[1] then
+  return {'not_found'}
+end
+local seats = tonumber(fields[1])
+local segments = tonumber(fields[2])
+if not from or not to or from < 0 or to > segments or from >= to then
+  return {'bad_route'}
+end
+
+local earlier = redis.call('HGET', KEYS[4], requestKey)
+if earlier then
+  local order = readOrder(KEYS[3], earlier)
+  if order.userId ~= userId then
+    return {'key_reused'}
+  end
+  return {'replayed', orderJson(order)}
+end
+
+local closesAt = tonumber(fields[6])
+if closesAt and now >= closesAt then
+  return {'closed', closesAt}
+end
+local opensAt = tonumber(fields[5])
+if opensAt and now < opensAt then
+  return {'not_open', opensAt}
+end
+
+-- A trip over a full segment is refused from the full bitmap alone: most answers in a flood.
+local full = fullSegments(sale, from, to)
+local taken, seat
+if full == 0 then
+  taken = takenForTrip(sale, from, to)
+  closeQuotas(sale, taken, fields[9], from, to, now)
+  seat = chooseSeat(sale, taken, from, to, segments, seats, fields[3])
+end
+if full > 0 or seat < 0 then
+  local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+  return {'sold_out', from, to, tonumber(first[2] or '0'), full}
+end
+local perUserLimit = tonumber(fields[4])
+local held = tonumber(redis.call('HGET', KEYS[2], userId) or '0')
+if held >= perUserLimit then
+  return {'limit_reached', perUserLimit}
+end
+local available = freeSeats(sale, taken, seats) - 1
+markSeat(sale, from, to, seat, 1)
+
+local holdSeconds = tonumber(fields[7])
+local order = { orderId = ARGV[3], saleId = fields[8], userId = userId, createdAt = now, updatedAt = now, trip = { from = from, to = to, seat = seat } }
+if holdSeconds > 0 then
+  order.state = 'reserved'
+  order.expiresAt = now + holdSeconds * 1000
+  redis.call('ZADD', KEYS[5], order.expiresAt, order.orderId)
+else
+  order.state = 'paid'
+  redis.call('HINCRBY', sale, 'paid', 1)
+  redis.call('SADD', KEYS[7], order.orderId)
+end
+local json = orderJson(order)
+redis.call('HINCRBY', sale, 'sold', 1)
+redis.call('HINCRBY', KEYS[2], userId, 1)
+redis.call('HSET', KEYS[3], order.orderId, json)
+redis.call('HSET', KEYS[4], requestKey, order.orderId)
+appendFeed(KEYS[6], order)
+-- Only a trip left with no seat can have filled a segment; the count is skipped otherwise.
+return {'reserved', json, available, available == 0 and markFilled(sale, from, to, seats) or 0}
