@@ -61,6 +61,12 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/dashboard/files/:name', params: {} },
   { method: 'GET', pattern: '/healthz', params: {} },
   { method: 'GET', pattern: '/api/cluster', headers: admin, params: {} },
+  { method: 'POST', pattern: '/api/trains', params: {} },
+  { method: 'GET', pattern: '/api/trains/:id', params: {} },
+  { method: 'POST', pattern: '/api/trains/:id/purchases', params: {} },
+  { method: 'GET', pattern: '/api/trains/:id/audit', headers: admin, params: {} },
+  // Any non-empty name passes the parameter check; one that is not a station of the train is a 400 bad_route, which names the trip.
+  { method: 'GET', pattern: '/api/trains/:id/availability', params: { from: (v) => v !== '', to: (v) => v !== '' } },
   { method: 'GET', pattern: '/no/such/route', params: {} },
 ];
 
@@ -126,6 +132,8 @@ for (const ledger of ['embedded', 'redis'] as const) {
       const bought = await request(`${server.url}/api/sales/fz/purchases`, { method: 'POST', body: { userId: 'fzbuyer' } });
       assert.equal(bought.status, 201, bought.text);
       orderId = bought.body.orderId;
+      const train = await request(`${server.url}/api/trains`, { method: 'POST', headers: admin, body: { id: 'fzt', stations: ['A', 'B', 'C'], seats: 4 } });
+      assert.equal(train.status, 201, train.text);
     });
     after(async () => {
       assert.equal(await server.stop(), 0, server.output());
@@ -139,7 +147,7 @@ for (const ledger of ['embedded', 'redis'] as const) {
       return answers[0]!;
     };
     const pathOf = (pattern: string) =>
-      pattern.replace(':orderId', orderId).replace(':id', 'fz').replace(':saleId', 'fz').replace(':ticket', 'challenge').replace(':file', 'page.js').replace(':name', 'dashboard.js');
+      pattern.replace('/api/trains/:id', '/api/trains/fzt').replace(':orderId', orderId).replace(':id', 'fz').replace(':saleId', 'fz').replace(':ticket', 'challenge').replace(':file', 'page.js').replace(':name', 'dashboard.js');
 
     it('answers every value of every parameter with a 4xx naming it or a proper answer, never a 500', async () => {
       let requests = 0;
@@ -150,7 +158,13 @@ for (const ledger of ['embedded', 'redis'] as const) {
         const params: Array<[string, Accepts | null]> = [...Object.entries(route.params), ['zz', null]];
         for (const [param, accepts] of params) {
           for (const raw of VALUES) {
-            const others = route.pattern === '/api/orders/:orderId/ticket' && param !== 'userId' ? '&userId=fzbuyer' : '';
+            // The other parameters a route needs, at good values, so that only the one under test can be wrong.
+            const others =
+              route.pattern === '/api/orders/:orderId/ticket' && param !== 'userId'
+                ? '&userId=fzbuyer'
+                : route.pattern === '/api/trains/:id/availability'
+                  ? `${param === 'from' ? '' : '&from=A'}${param === 'to' ? '' : '&to=C'}`
+                  : '';
             const path = `${pathOf(route.pattern)}?${param}=${raw}${others}`;
             const answer = await get(route.method, path, route.headers);
             requests++;
