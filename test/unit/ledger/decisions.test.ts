@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyEvent } from '../../../src/ledger/embedded/apply-event';
-import { decideCancel, decideExpireHolds, decidePay, decideReserve, type Decision } from '../../../src/ledger/embedded/decisions';
+import { decideCancel, decideExpireHolds, decideJoinQueue, decidePay, decideReserve, type Decision } from '../../../src/ledger/embedded/decisions';
 import type { JournalEvent } from '../../../src/ledger/embedded/journal/journal-events';
 import { saleFigures } from '../../../src/ledger/embedded/queries';
 import { emptyState, type LedgerState } from '../../../src/ledger/embedded/state';
@@ -149,5 +149,67 @@ describe('applyEvent re-checks the invariants a journal could break', () => {
     applyEvent(state, reserved('s.1', 'a'));
     applyEvent(state, { type: 'order_cancelled', orderId: 's.1', at: T });
     assert.throws(() => applyEvent(state, { type: 'order_expired', orderId: 's.1', at: T }), /cannot become expired: it is cancelled/);
+  });
+});
+
+describe('decideReserve: what the mutation run found untested', () => {
+  it('the purchase that takes the last ticket names the earliest pending hold; any other names none', () => {
+    const state = stateWith({ total: 2 });
+    const first = run(state, reserve(state, 'a', 'k:a', T));
+    assert.equal(first.kind === 'reserved' && first.nextReleaseAt, 0, 'stock is left: nothing to wait for');
+    const last = run(state, reserve(state, 'b', 'k:b', T + 5000));
+    assert.equal(last.kind === 'reserved' && last.nextReleaseAt, T + 60_000, "a's hold runs out first");
+    const final = stateWith({ total: 1, holdSeconds: 0 });
+    const sold = run(final, reserve(final, 'a'));
+    assert.equal(sold.kind === 'reserved' && sold.nextReleaseAt, 0, 'sold final: nothing comes back');
+    const alone = stateWith({ total: 1, holdSeconds: 30 });
+    const own = run(alone, reserve(alone, 'a'));
+    assert.equal(own.kind === 'reserved' && own.nextReleaseAt, T + 30_000, 'its own hold');
+  });
+
+  it('a queue sale sells only with a pass that is unexpired at the instant of purchase; an open sale ignores a pass', () => {
+    const state = emptyState();
+    const admission = { mode: 'queue', admitPerSecond: 10, overAdmit: 1, passSeconds: 60, difficulty: 0, maxDifficulty: 0, shuffleKey: 'ab'.repeat(32) } as const;
+    applyEvent(state, { type: 'sale_created', id: 'q', name: 'q', total: 5, perUserLimit: 1, holdSeconds: 60, opensAt: null, closesAt: null, createdAt: T, admission });
+    const buy = (userId: string, pass?: { place: number; expiresAt: number }) => decideReserve(state, { saleId: 'q', userId, requestKey: `k:${userId}`, orderId: `q.${userId}`, now: T, ...(pass ? { pass } : {}) });
+    assert.deepEqual(buy('a').result, { kind: 'pass_required' });
+    assert.deepEqual(buy('a', { place: 1, expiresAt: T }).result, { kind: 'pass_expired' }, 'expired at expiresAt');
+    assert.equal(run(state, buy('a', { place: 1, expiresAt: T + 1 })).kind, 'reserved');
+    assert.deepEqual(buy('b', { place: 1, expiresAt: T + 1 }).result, { kind: 'pass_used' });
+
+    const open = stateWith({ total: 1 });
+    const withPass = decideReserve(open, { saleId: 's', userId: 'c', requestKey: 'k:c', orderId: 's.c', now: T, pass: { place: 3, expiresAt: T + 1 } });
+    assert.equal(withPass.result.kind, 'reserved');
+    assert.equal((withPass.events[0] as { passPlace?: number }).passPlace, undefined, 'no pass is spent in a sale without a line');
+    run(open, withPass);
+  });
+});
+
+describe('decideJoinQueue', () => {
+  const admission = { mode: 'queue', admitPerSecond: 10, overAdmit: 1, passSeconds: 60, difficulty: 0, maxDifficulty: 0, shuffleKey: 'ab'.repeat(32) } as const;
+  function queueSale(window: { opensAt: number | null; closesAt: number | null }): LedgerState {
+    const state = emptyState();
+    applyEvent(state, { type: 'sale_created', id: 'q', name: 'q', total: 5, perUserLimit: 1, holdSeconds: 60, createdAt: T, admission, ...window });
+    return state;
+  }
+  const join = (state: LedgerState, userId: string, now: number, challengeId?: string) =>
+    decideJoinQueue(state, { saleId: 'q', userId, now, ...(challengeId ? { challengeId, challengeExpiresAt: now + 1000 } : {}) });
+
+  it('numbers the pre-queue before opening and the line after it, from opensAt on; a rejoin gets the same place', () => {
+    const state = queueSale({ opensAt: T + 10, closesAt: null });
+    assert.deepEqual(run(state, join(state, 'a', T + 9)), { kind: 'joined', pre: 1, number: 0 });
+    assert.deepEqual(run(state, join(state, 'b', T + 9)), { kind: 'joined', pre: 1, number: 1 });
+    assert.deepEqual(run(state, join(state, 'c', T + 10)), { kind: 'joined', pre: 0, number: 0 }, 'at opensAt the line, not the pre-queue');
+    assert.deepEqual(join(state, 'b', T + 20).result, { kind: 'rejoined', pre: 1, number: 1 });
+  });
+
+  it('refuses a closed sale from closesAt, a spent challenge, a sale without a line and an unknown sale', () => {
+    const state = queueSale({ opensAt: null, closesAt: T + 10 });
+    assert.equal(run(state, join(state, 'a', T, 'ch1')).kind, 'joined');
+    assert.deepEqual(join(state, 'b', T, 'ch1').result, { kind: 'challenge_used' });
+    assert.equal(join(state, 'b', T, 'ch2').result.kind, 'joined');
+    assert.deepEqual(join(state, 'c', T + 10).result, { kind: 'closed', closesAt: T + 10 });
+    assert.deepEqual(decideJoinQueue(stateWith(), { saleId: 's', userId: 'a', now: T }).result, { kind: 'not_queue' });
+    assert.deepEqual(decideJoinQueue(state, { saleId: 'nope', userId: 'a', now: T }).result, { kind: 'not_found' });
   });
 });
