@@ -8,8 +8,7 @@ import type { Config } from '../config/config';
 import { DashboardSnapshots } from '../dashboard';
 import type { DashboardNudgeMessage } from '../ipc/messages';
 import type { IpcRpc } from '../ipc/rpc';
-import type { Ledger, QueueStatus } from '../ledger';
-import { JournalWriter } from '../ledger/embedded/journal/journal-writer';
+import { observeJournalCommits, type Ledger, type QueueStatus } from '../ledger';
 import { logLedgerEvents, type Logger } from '../logging';
 import { BATCH_SIZE_BUCKETS, ClusterMetrics, instrumentLedger, LatencyTally, LedgerTally, SaleWatch, serveMetricsPort } from '../metrics';
 import type { WorkerSlot } from './supervisor';
@@ -35,10 +34,10 @@ export class PrimaryObservability {
   constructor(private readonly config: Config, private readonly log: Logger) {
     if (config.ledger === 'embedded') {
       // The journal's group commits, from the first one on.
-      JournalWriter.observer = (records, seconds) => {
+      observeJournalCommits((records, seconds) => {
         this.journal.fsync.observe(seconds);
         this.journal.batchSize.observe(records);
-      };
+      });
     }
   }
 

@@ -3,7 +3,7 @@
 // refused by name, times that cannot be misread.
 import { spikeError } from '../errors/errors';
 import type { SaleChanges, SaleSpec } from '../ledger';
-import { DEFAULT_MAX_CANCELS_PER_BUYER } from '../ledger/sale-rules';
+import { DEFAULT_MAX_CANCELS_PER_BUYER } from '../ledger';
 import { checkKnownFields } from './known-fields';
 import { parseTime } from './time-input';
 import { checkId, invalid } from './validate';

@@ -13,6 +13,7 @@ import { RedisLedger } from './redis/redis-ledger';
 import { singleBox, type Topology } from './topology';
 import type { SeatsReleased } from './types';
 import { ledgerHandlers, remoteLedger } from './remote-ledger';
+import { JournalWriter } from './embedded/journal/journal-writer';
 
 export { LEDGER_COMMANDS, type Ledger, type LedgerCommand } from './ledger';
 export * from './types';
@@ -98,6 +99,11 @@ export async function openPrimaryLedger(
 }
 
 /** The worker's ledger: its own Redis connection, or the primary's embedded ledger over IPC. */
+/** Lets the primary's metrics watch the embedded journal's group commits (records per fsync, and its time), from the first one on. */
+export function observeJournalCommits(observer: (records: number, seconds: number) => void): void {
+  JournalWriter.observer = observer;
+}
+
 export async function openWorkerLedger(config: LedgerConfig, rpc: IpcRpc): Promise<Ledger> {
   if (config.ledger === 'embedded') {
     return remoteLedger(rpc, { description: embeddedDescription(config.dataDir, config.journalFsync), timeoutMs: config.ledgerTimeoutMs });
