@@ -136,7 +136,10 @@ function makeCard(sale) {
         { label: 'paid', stroke: '#b083f0', width: 1.5 },
       ],
       axes: [
-        { stroke: '#9aa8b6', grid: { stroke: '#2a3542' }, ticks: { stroke: '#2a3542' }, space: 70, values: (u, splits) => splits.map((v) => clock(v * 1000)) },
+        { stroke: '#9aa8b6', grid: { stroke: '#2a3542' }, ticks: { stroke: '#2a3542' }, space: 70,
+          // Whole seconds and up: the labels show hh:mm:ss, so a half-second step printed each second twice.
+          incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600],
+          values: (u, splits) => splits.map((v) => clock(v * 1000)) },
         { stroke: '#9aa8b6', grid: { stroke: '#2a3542' }, ticks: { stroke: '#2a3542' }, size: 60 },
       ],
       scales: { x: { time: true } },
