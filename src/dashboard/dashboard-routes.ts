@@ -51,9 +51,12 @@ export function registerDashboardRoutes(app: TemplatedApp, ctx: RouteContext, fe
   const viewers = new Set<WebSocket<Viewer>>();
   let timer: NodeJS.Timeout | undefined;
   let last = '';
+  // The snapshot names the worker that serves this page's socket: a page whose
+  // worker dies reconnects through another, and an operator should know why.
+  const viaThisWorker = (snapshot: string) => `${snapshot.slice(0, -1)},"via":${ctx.workerSlot}}`;
   const push = async (fresh = false) => {
     try {
-      last = await feed.snapshot(fresh);
+      last = viaThisWorker(await feed.snapshot(fresh));
     } catch {
       // The primary is busy or restarting a worker: the next push tries again.
       return;

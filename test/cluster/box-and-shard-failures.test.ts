@@ -90,7 +90,8 @@ describe('failures mid-sale across boxes', () => {
     const total = 1500;
     await createSale(boxes[0]!.url, { id: saleId, total, holdSeconds: 0 });
     const topologyOf = async (box: Box) => (await request(`${box.url}/api/cluster`, { headers: admin })).body.topology as { boxes: number; totalWeight: number };
-    assert.equal((await topologyOf(boxes[0]!)).boxes, 3);
+    // Each box re-reads the registry once a heartbeat: the last box to start may not be in the first box's view yet.
+    await eventually(async () => (await topologyOf(boxes[0]!)).boxes === 3, 10_000, 'the first box sees all three');
 
     let dead = false;
     let killed: Promise<number> | undefined;

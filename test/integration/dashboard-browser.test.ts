@@ -88,18 +88,20 @@ describe('the dashboard in headless Chromium', () => {
   it('shows a SIGKILLed worker as down, then up again with one restart', async () => {
     await eventually(async () => (await page.$$eval('tr[data-worker]', (rows) => rows.map((row) => row.getAttribute('data-state')))).join() === 'ready,ready', 10_000, 'both workers up');
     const cluster = (await request(`${server.url}/api/cluster`, { headers: admin })).body;
-    const victim = cluster.workers[1];
+    // Not the worker that carries the page's own socket: killing that one cuts the page off until it reconnects.
+    const via = Number(await page.$eval('body', (body) => body.dataset.via));
+    const victim = cluster.workers.find((w: { slot: number }) => w.slot !== via);
     process.kill(victim.pid, 'SIGKILL');
     const seen = await eventually(async () => {
-      const state = await page.$eval('tr[data-worker="1"]', (row) => ({ state: row.getAttribute('data-state'), label: row.querySelector('.state')?.textContent })).catch(() => null);
+      const state = await page.$eval(`tr[data-worker="${victim.slot}"]`, (row) => ({ state: row.getAttribute('data-state'), label: row.querySelector('.state')?.textContent })).catch(() => null);
       return state && state.state !== 'ready' ? state : null;
-    }, 10_000, 'worker 1 shown as not up');
+    }, 10_000, `worker ${victim.slot} shown as not up`);
     assert.ok(['down', 'starting'].includes(seen.state!), JSON.stringify(seen));
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-worker-down.png'), fullPage: true });
     await eventually(async () => {
-      const row = await page.$eval('tr[data-worker="1"]', (node) => ({ state: node.getAttribute('data-state'), cells: [...node.querySelectorAll('td')].map((td) => td.textContent) })).catch(() => null);
+      const row = await page.$eval(`tr[data-worker="${victim.slot}"]`, (node) => ({ state: node.getAttribute('data-state'), cells: [...node.querySelectorAll('td')].map((td) => td.textContent) })).catch(() => null);
       return row && row.state === 'ready' && row.cells[0] === 'up' && row.cells[5] === '1';
-    }, 15_000, 'worker 1 shown up again with 1 restart');
+    }, 15_000, `worker ${victim.slot} shown up again with 1 restart`);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-worker-back.png'), fullPage: true });
   });
 });

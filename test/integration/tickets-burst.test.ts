@@ -1,4 +1,4 @@
-// A burst of 1,200 QR renders beside a purchase flood: the purchase path's
+// A burst of 1,600 QR renders beside a purchase flood: the purchase path's
 // p99 beside the renders, against its p99 alone and beside an idle-priority
 // process doing the same work, in interleaved rounds of one run (medians of
 // each side), printed.
@@ -25,7 +25,7 @@ import { dropLedgerKeys, ledgerEnv } from '../helpers/tickets';
 
 /** The issue's bound, held against the same work at idle priority. */
 const P99_BOUND = 1.2;
-const RENDERS = 1200;
+const RENDERS = 1600;
 
 describe('a render burst beside a purchase flood (embedded ledger)', () => {
   const env = { ...ledgerEnv('embedded'), DEFAULT_SALE_TOTAL: '100000000', DEFAULT_SALE_HOLD_SECONDS: '900', TICKET_THREADS: '1' };
@@ -39,7 +39,7 @@ describe('a render burst beside a purchase flood (embedded ledger)', () => {
   });
 
   it(`${RENDERS} renders cost the purchase p99 no more than 1.2x what an idle-priority process doing the same work costs it`, { timeout: 300_000 }, async (t) => {
-    const r = await purchaseWithRenderBurst({ url: server.url, adminToken: ADMIN_TOKEN }, { generator: new WrkGenerator(), connections: 50, phaseMs: 1500, renders: RENDERS, rounds: 4, renderConnections: 16, firstId: 0 });
+    const r = await purchaseWithRenderBurst({ url: server.url, adminToken: ADMIN_TOKEN }, { generator: new WrkGenerator(), connections: 50, phaseMs: 1500, renders: RENDERS, rounds: 8, renderConnections: 16, firstId: 0 });
     const ms = (n: number) => n.toFixed(1);
     const line =
       `embedded: purchase p99 ${ms(r.without.p99Ms)} ms alone, ${ms(r.during.p99Ms)} ms beside the renders, ${ms(r.burner.p99Ms)} ms beside the idle burner ` +

@@ -259,7 +259,8 @@ function render(snap) {
   history.push(snap);
   while (history.length > 2 && snap.at - history[0].at > RATE_WINDOW_MS + 2000) history.shift();
   const before = windowStart(snap);
-  $('balancer').textContent = `balancer ${snap.balancer}`;
+  $('balancer').textContent = `balancer ${snap.balancer}${snap.via !== undefined ? `, this page via worker ${snap.via}` : ''}`;
+  if (snap.via !== undefined) document.body.dataset.via = String(snap.via);
   $('updated').textContent = `updated ${clock(snap.at)}`;
   renderSales(snap, before);
   renderWorkers(snap, before);
