@@ -25,7 +25,20 @@ const SALE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export class QueueSocket {
   private readonly lastPushed = new Map<string, { key: string; at: number; message: string }>();
 
-  constructor(private readonly app: TemplatedApp, private readonly admission: WorkerAdmission, private readonly saleOf: (saleId: string) => Sale | null | undefined) {
+  /**
+   * `pushMs`: changed figures go out at most this often (QUEUE_PUSH_MS). The
+   * tick moves the line every QUEUE_TICK_MS; pushing each move to every
+   * watcher cost 10 messages a second per watcher, and with 10,000 watchers
+   * the pushes queued up behind each other (seconds late on a 2-core box). A
+   * change held back goes out with the first tick after the interval, with
+   * that tick's figures, so a watcher is never more than one interval behind.
+   */
+  constructor(
+    private readonly app: TemplatedApp,
+    private readonly admission: WorkerAdmission,
+    private readonly saleOf: (saleId: string) => Sale | null | undefined,
+    private readonly pushMs = 0,
+  ) {
     app.ws<Watcher>('/ws/sales/:id', {
       compression: uWS.DISABLED,
       maxPayloadLength: 512,
@@ -67,6 +80,7 @@ export class QueueSocket {
       const key = `${status.serving}:${status.pre}:${status.post}:${status.sold}:${status.paid}:${status.drawn}`;
       const last = this.lastPushed.get(status.saleId);
       if (last && last.key === key && now - last.at < HEARTBEAT_MS) continue;
+      if (last && now - last.at < this.pushMs) continue;
       this.lastPushed.set(status.saleId, { key, at: now, message });
       this.app.publish(topicOf(status.saleId), message);
     }

@@ -103,6 +103,8 @@ export interface AdmissionConfig {
   readonly difficulty: number;
   readonly challengeSeconds: number;
   readonly tickMs: number;
+  /** A watcher is pushed a sale's changed figures at most this often. */
+  readonly pushMs: number;
   readonly rateLimitPerSecond: number;
   readonly rateLimitBurst: number;
   readonly trustProxy: boolean;
@@ -122,6 +124,7 @@ function admissionFrom(env: Env): AdmissionConfig {
     difficulty: integer(env, 'POW_DIFFICULTY', 16, 0, 32),
     challengeSeconds: integer(env, 'POW_CHALLENGE_SECONDS', 120, 5, 3600),
     tickMs: integer(env, 'QUEUE_TICK_MS', 100, 10, 10_000),
+    pushMs: integer(env, 'QUEUE_PUSH_MS', 250, 0, 10_000),
     rateLimitPerSecond,
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', Math.max(1, rateLimitPerSecond * 2), 1, 1_000_000),
     trustProxy: bool(env, 'TRUST_PROXY', false),

@@ -128,7 +128,7 @@ export async function runWorker(config: Config): Promise<void> {
     admissionDefaults: config.admission,
     trustProxy: config.admission.trustProxy,
   });
-  const queueSocket = new QueueSocket(app, admission, (saleId) => keeper!.peekSale(saleId));
+  const queueSocket = new QueueSocket(app, admission, (saleId) => keeper!.peekSale(saleId), config.admission.pushMs);
   rpc.onNotice((message) => {
     if (message.spike !== 'queue-status') return;
     const now = Date.now();

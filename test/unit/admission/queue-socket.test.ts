@@ -1,0 +1,38 @@
+// What the live line pushes to watchers, and how often: at most one changed
+// push per QUEUE_PUSH_MS with the latest tick's figures, and a heartbeat of
+// unchanged figures. uWS is replaced by an app that records what is published.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { TemplatedApp } from 'uWebSockets.js';
+import { QueueSocket } from '../../../src/admission/queue-socket';
+import type { WorkerAdmission } from '../../../src/admission/worker-admission';
+import type { QueueStatus, Sale } from '../../../src/ledger';
+
+function socket(pushMs: number) {
+  const published: Array<{ serving: number; at: number }> = [];
+  const app = { ws: () => app, publish: (_topic: string, message: string) => published.push(JSON.parse(message)) } as unknown as TemplatedApp;
+  const admission = { statusMessage: (_sale: Sale, status: QueueStatus) => ({ serving: status.serving, at: status.at }) } as unknown as WorkerAdmission;
+  const sale = { id: 'q' } as Sale;
+  return { queue: new QueueSocket(app, admission, () => sale, pushMs), published };
+}
+
+const status = (serving: number, at: number): QueueStatus => ({ saleId: 'q', serving, pre: 0, post: 100, drawn: true, expiredBelow: 0, total: 10, sold: 0, paid: 0, at });
+
+describe('queue socket pushes', () => {
+  it('pushes a changed line at most once per pushMs, then with the latest tick, and an unchanged one once a second', () => {
+    const { queue, published } = socket(250);
+    for (let tick = 0; tick <= 10; tick++) queue.publish([status(tick, 1000 + tick * 100)], 1000 + tick * 100);
+    // Ticks every 100 ms, each moving the line: pushed at 0, 300, 600 and 900 ms (the first tick at least 250 ms after the last push).
+    assert.deepEqual(published.map((p) => p.serving), [0, 3, 6, 9]);
+    assert.deepEqual(published.map((p) => p.at), [1000, 1300, 1600, 1900], 'each push carries its own tick, not a held-back one');
+    // The line stops moving: one heartbeat after a second of silence.
+    for (let tick = 11; tick <= 25; tick++) queue.publish([status(10, 1000 + tick * 100)], 1000 + tick * 100);
+    assert.deepEqual(published.map((p) => p.serving), [0, 3, 6, 9, 10, 10]);
+  });
+
+  it('with pushMs 0 every change goes out at once', () => {
+    const { queue, published } = socket(0);
+    for (let tick = 0; tick < 5; tick++) queue.publish([status(tick, tick * 100)], tick * 100);
+    assert.deepEqual(published.map((p) => p.serving), [0, 1, 2, 3, 4]);
+  });
+});
