@@ -69,7 +69,7 @@ async function flood<T>(count: number, lanes: number, one: (i: number) => Promis
 }
 
 /** The watchers' process (bench/queue-watchers.ts), once every socket is open. */
-async function startWatchers(url: string, count: number): Promise<{ child: ChildProcess; report(): Promise<number[]> }> {
+async function startWatchers(url: string, count: number): Promise<{ child: ChildProcess; report(): Promise<Array<number | null>> }> {
   const child = fork(join(__dirname, 'queue-watchers.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the watchers' process exited with ${code}`)));
@@ -79,8 +79,8 @@ async function startWatchers(url: string, count: number): Promise<{ child: Child
   return {
     child,
     report: () =>
-      new Promise<number[]>((resolve) => {
-        child.on('message', (m: { delays?: number[] }) => m.delays && resolve(m.delays));
+      new Promise<Array<number | null>>((resolve) => {
+        child.on('message', (m: { delays?: Array<number | null> }) => m.delays && resolve(m.delays));
         child.send({ report: true });
       }),
   };
@@ -159,7 +159,10 @@ export async function runQueueCell(settings: BenchSettings, log: (line: string) 
     log(`  queue cell (${ledger}): ${sold} purchases with passes at ${Math.round(bought.perSecond)}/s ${JSON.stringify(bought.statuses)}`);
 
     // Fan-out: for each move of the serving counter, its tick time to the last watcher's message.
-    const delays = await watchers.report();
+    // Infinity (a move some watcher never caught up with) crosses IPC as null.
+    const delays = (await watchers.report()).map((d) => d ?? Infinity);
+    const never = delays.filter((d) => d === Infinity).length;
+    log(`  queue cell (${ledger}): fan-out over ${delays.length} moves, slowest ms: ${delays.slice(-5).join(', ')}${never ? `; ${never} never reached every watcher` : ''}`);
 
     // Purchases whose answers wrk dropped at its quota may still be finishing in the server: read the audit once they have.
     let audit = await send(agent, `${base}/api/sales/bench-queue/audit`, 'GET', undefined, admin);

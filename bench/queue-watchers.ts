@@ -5,9 +5,16 @@
 //
 // Protocol over IPC: the parent sends {url, count}; this process opens count
 // sockets (200 at a time) and answers {ready}; on {report} it answers, for
-// every serving-counter move that reached every watcher, the time from the
-// move (stamped `at` by the primary's tick) to the last watcher's message,
-// then exits.
+// every serving-counter move made once every watcher was connected, the time
+// from the move (stamped `at` by the primary's tick) until the last watcher
+// knew of it: its first message with that serving counter or a later one (a
+// watcher past uWS's backpressure limit is skipped to the next push, which
+// supersedes the missed one; counting only moves every watcher received
+// would leave out exactly the slow ones). A move some watcher never caught up
+// with counts as Infinity. Then it exits. A move from
+// before the last socket opened does not count: a watcher is sent the latest
+// figures when it subscribes, so such a move "arrived" when its socket did,
+// seconds after the move.
 import WebSocket from 'ws';
 
 interface Start {
@@ -15,20 +22,33 @@ interface Start {
   readonly count: number;
 }
 
+/** When a watcher first had `serving` or later: a binary search of its rises; Infinity if never. */
+function knewAt(seen: ReadonlyArray<[number, number]>, serving: number): number {
+  let lo = 0;
+  let hi = seen.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (seen[mid]![0] < serving) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < seen.length ? seen[lo]![1] : Infinity;
+}
+
 async function watch(start: Start): Promise<() => number[]> {
-  const arrivals: Array<Map<number, number>> = [];
+  /** Per watcher, [serving, arrival ms] each time its serving counter rose, in order. */
+  const arrivals: Array<Array<[number, number]>> = [];
   const moves = new Map<number, number>();
   const sockets: WebSocket[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: 200 }, async () => {
       while (next < start.count) {
-        const seen = new Map<number, number>();
+        const seen: Array<[number, number]> = [];
         arrivals[next++] = seen;
         const socket = new WebSocket(start.url);
         socket.on('message', (data) => {
           const message = JSON.parse(String(data)) as { serving: number; at: number };
-          if (!seen.has(message.serving)) seen.set(message.serving, Date.now());
+          if (seen.length === 0 || message.serving > seen[seen.length - 1]![0]) seen.push([message.serving, Date.now()]);
           if (!moves.has(message.serving)) moves.set(message.serving, message.at);
         });
         sockets.push(socket);
@@ -39,19 +59,18 @@ async function watch(start: Start): Promise<() => number[]> {
       }
     }),
   );
+  const allOpenAt = Date.now();
   return () => {
     for (const socket of sockets) socket.terminate();
     const delays: number[] = [];
     for (const [serving, at] of moves) {
+      if (at < allOpenAt) continue;
       let last = 0;
-      let reached = 0;
       for (const seen of arrivals) {
-        const t = seen.get(serving);
-        if (t === undefined) break;
-        reached++;
-        if (t > last) last = t;
+        const known = knewAt(seen, serving);
+        if (known > last) last = known;
       }
-      if (reached === arrivals.length) delays.push(last - at);
+      delays.push(last - at);
     }
     return delays.sort((a, b) => a - b);
   };
