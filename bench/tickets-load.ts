@@ -53,6 +53,12 @@ export interface BurstComparison {
   readonly p99RatioToBurner: number;
   /** Median p99 beside the burner over without: what this machine charges for using its spare CPU at all. */
   readonly burnerP99Ratio: number;
+  /**
+   * The median over rounds of each round's renders p99 over its own burner p99: a paired
+   * comparison, so a slow stretch of the machine moves both sides of a ratio, and one
+   * stalled slice moves one round's ratio, not a side's median.
+   */
+  readonly pairedRatioToBurner: number;
   /** Purchase throughput during the renders over without them. */
   readonly rpsRatio: number;
 }
@@ -268,6 +274,7 @@ export async function purchaseWithRenderBurst(server: Server, options: BurstOpti
     p99Ratio: during.p99Ms / without.p99Ms,
     p99RatioToBurner: during.p99Ms / burner.p99Ms,
     burnerP99Ratio: burner.p99Ms / without.p99Ms,
+    pairedRatioToBurner: median(rounds.map((r) => r.during.p99Ms / r.burner.p99Ms)),
     rpsRatio: during.rps / without.rps,
   };
 }

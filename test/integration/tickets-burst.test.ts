@@ -1,10 +1,12 @@
-// A burst of 1,600 QR renders beside a purchase flood: the purchase path's
+// A burst of 2,000 QR renders beside a purchase flood: the purchase path's
 // p99 beside the renders, against its p99 alone and beside an idle-priority
-// process doing the same work, in interleaved rounds of one run (medians of
-// each side), printed.
+// process doing the same work, in ten interleaved rounds of one run, printed.
 //
 // What is asserted: the renders cost the purchase path no more (within the
-// issue's 1.2x) than any use of this box's spare CPU does. On these 2-core
+// issue's 1.2x) than any use of this box's spare CPU does, as the median of
+// each round's own ratio (renders p99 over burner p99 in the same round):
+// comparing the medians of each side failed one CI run in three here, on a
+// single stalled slice. On these 2-core
 // VMs an unrelated SCHED_IDLE process rendering on the idle core already
 // lowers the flood's throughput by 10-15% and raises its p99 (measured), so
 // the plain ratio against a quiet box says as much about the VM as about
@@ -25,7 +27,7 @@ import { dropLedgerKeys, ledgerEnv } from '../helpers/tickets';
 
 /** The issue's bound, held against the same work at idle priority. */
 const P99_BOUND = 1.2;
-const RENDERS = 1600;
+const RENDERS = 2000;
 
 describe('a render burst beside a purchase flood (embedded ledger)', () => {
   const env = { ...ledgerEnv('embedded'), DEFAULT_SALE_TOTAL: '100000000', DEFAULT_SALE_HOLD_SECONDS: '900', TICKET_THREADS: '1' };
@@ -39,12 +41,12 @@ describe('a render burst beside a purchase flood (embedded ledger)', () => {
   });
 
   it(`${RENDERS} renders cost the purchase p99 no more than 1.2x what an idle-priority process doing the same work costs it`, { timeout: 300_000 }, async (t) => {
-    const r = await purchaseWithRenderBurst({ url: server.url, adminToken: ADMIN_TOKEN }, { generator: new WrkGenerator(), connections: 50, phaseMs: 1500, renders: RENDERS, rounds: 8, renderConnections: 16, firstId: 0 });
+    const r = await purchaseWithRenderBurst({ url: server.url, adminToken: ADMIN_TOKEN }, { generator: new WrkGenerator(), connections: 50, phaseMs: 1500, renders: RENDERS, rounds: 10, renderConnections: 16, firstId: 0 });
     const ms = (n: number) => n.toFixed(1);
     const line =
       `embedded: purchase p99 ${ms(r.without.p99Ms)} ms alone, ${ms(r.during.p99Ms)} ms beside the renders, ${ms(r.burner.p99Ms)} ms beside the idle burner ` +
       `(rounds alone/renders/burner: ${r.rounds.map((round) => `${ms(round.without.p99Ms)}/${ms(round.during.p99Ms)}/${ms(round.burner.p99Ms)}`).join(', ')} ms); ` +
-      `renders/burner x${r.p99RatioToBurner.toFixed(2)}, renders/alone x${r.p99Ratio.toFixed(2)}, burner/alone x${r.burnerP99Ratio.toFixed(2)}; ` +
+      `renders/burner x${r.p99RatioToBurner.toFixed(2)} (median of the rounds' own ratios x${r.pairedRatioToBurner.toFixed(2)}), renders/alone x${r.p99Ratio.toFixed(2)}, burner/alone x${r.burnerP99Ratio.toFixed(2)}; ` +
       `purchases ${Math.round(r.without.rps)}/s alone, ${Math.round(r.during.rps)}/s beside the renders, ${Math.round(r.burner.rps)}/s beside the burner; ` +
       `${r.burst.ok} renders in ${r.burst.seconds.toFixed(2)} s (${Math.round(r.burst.perSecond)}/s)`;
     console.log(`# ${line}`);
@@ -54,6 +56,7 @@ describe('a render burst beside a purchase flood (embedded ledger)', () => {
       assert.ok(phase.responses > 0);
       assert.deepEqual(Object.keys(phase.statuses), ['201'], `every purchase reserved: ${JSON.stringify(phase.statuses)}`);
     }
-    assert.ok(r.p99RatioToBurner <= P99_BOUND, line);
+    // Paired per round: one stalled slice on either side moves one round's ratio, not the verdict.
+    assert.ok(r.pairedRatioToBurner <= P99_BOUND, line);
   });
 });
