@@ -3,12 +3,16 @@
 // was told about survives with its seat, that no seat-segment is held twice,
 // and that the train sells on. Then a worker SIGKILLed mid-flood on Redis:
 // no acknowledged trip lost, the seat audit consistent, the worker restarted.
+// Then Redis itself SIGKILLed mid-sale and restarted from its AOF: trips are
+// refused with 503 while it is away, none runs later behind the buyers'
+// backs, and the train sells on with its seats exact.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { crowd, request, type Reply } from '../helpers/client';
+import { crowd, request, statusCounts, type Reply } from '../helpers/client';
+import { PrivateRedis } from '../../harness/private-redis';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
 import { isProcessAlive } from '../../src/system/process-alive';
@@ -133,5 +137,55 @@ describe('trains on Redis: a worker is SIGKILLed mid-flood', () => {
     const audit = await request(`${server.url}/api/trains/wk/audit`, { headers: admin });
     assert.equal(audit.body.consistent, true, audit.text);
     assert.ok(audit.body.sold >= sold.length);
+  });
+});
+
+describe('trains on Redis: Redis is SIGKILLed mid-sale, then restarted', () => {
+  let redis: PrivateRedis;
+  let server: RunningServer;
+  after(async () => {
+    await server?.stop();
+    await redis?.stop();
+  });
+
+  it('refuses trips with 503 while Redis is away, runs none of them later, and sells on with every seat-segment exact', async () => {
+    // The recommended durability: every acknowledged write is fsynced before the reply, so a restart from the AOF keeps it.
+    redis = await PrivateRedis.start(['--appendonly', 'yes', '--appendfsync', 'always']);
+    server = await startServer({ WORKERS: '2', LEDGER: 'redis', REDIS_URL: redis.url, LEDGER_TIMEOUT_MS: '1000' });
+    const created = await request(`${server.url}/api/trains`, { method: 'POST', headers: admin, body: { id: 'rk', stations: STATIONS, seats: 40, holdSeconds: 900, perUserLimit: 5 } });
+    assert.equal(created.status, 201, created.text);
+    let x = 7;
+    const random = (n: number) => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x % n;
+    };
+    const trip = (tag: string, i: number) => {
+      const from = random(9);
+      const to = from + 1 + random(9 - from);
+      return { url: `${server.url}/api/trains/rk/purchases`, method: 'POST', body: { userId: `${tag}${i}`, from: STATIONS[from], to: STATIONS[to] } };
+    };
+    const early = await crowd({ count: 60, concurrency: 10, make: (i) => trip('e', i) });
+    const earlySold = early.filter((r) => r.status === 201);
+    assert.ok(earlySold.length > 20, `early trips sold: ${JSON.stringify(statusCounts(early))}`);
+
+    await redis.kill();
+    const during = await crowd({ count: 40, concurrency: 10, make: (i) => trip('d', i) });
+    assert.deepEqual(statusCounts(during), { 503: 40 }, 'every trip asked while Redis is away is refused');
+    for (const reply of during) assert.equal(reply.body.error.code, 'ledger_unavailable');
+
+    await redis.resume();
+    await eventually(async () => (await request(`${server.url}/healthz`)).status === 200, 15_000, 'health to recover');
+    const restored = await request(`${server.url}/api/trains/rk/audit`, { headers: admin });
+    assert.equal(restored.body.consistent, true, restored.text);
+    assert.equal(restored.body.sold, earlySold.length, 'nothing asked while Redis was away ran later');
+    for (const reply of earlySold) assert.equal((await request(`${server.url}/api/orders/${reply.body.orderId}`, { headers: admin })).status, 200);
+
+    const rest = await crowd({ count: 400, concurrency: 20, make: (i) => trip('r', i) });
+    const counts = statusCounts(rest);
+    assert.ok((counts[201] ?? 0) > 0, `the train sells on: ${JSON.stringify(counts)}`);
+    assert.deepEqual(Object.keys(counts).filter((status) => status !== '201' && status !== '409'), [], JSON.stringify(counts));
+    const final = await request(`${server.url}/api/trains/rk/audit`, { headers: admin });
+    assert.equal(final.body.consistent, true, final.text);
+    assert.equal(final.body.sold, earlySold.length + (counts[201] ?? 0));
   });
 });
