@@ -314,6 +314,12 @@ export class LedgerUnavailableError extends SpikeError {
   constructor(reason: string, override readonly cause?: unknown) {
     super('LEDGER_UNAVAILABLE', fill(ERRORS.LEDGER_UNAVAILABLE.message, { reason }));
   }
+
+  /** A reservation's script may have run and only its reply been lost: the buyer retries with this key, which replays it safely. */
+  retryWith(key: string): this {
+    this.message += `; retry with the header Idempotency-Key: ${key}`;
+    return this.withHeaders({ 'idempotency-key': key });
+  }
 }
 
 /** ISO 8601 for the times error messages name. */

@@ -114,12 +114,7 @@ export class StockKeeper {
       outcome = await this.ledger.reserve({ saleId, userId, requestKey: requestKeyOf(userId, retryKey), orderId: newOrderId(saleId), now, ...(pass ? { pass } : {}) });
     } catch (error) {
       gate.allowance.giveBack();
-      if (error instanceof LedgerUnavailableError) {
-        // The script may have run and only its reply was lost: the same key replays it safely.
-        error.message += `; retry with the header Idempotency-Key: ${retryKey}`;
-        error.headers = { 'idempotency-key': retryKey };
-      }
-      throw error;
+      throw error instanceof LedgerUnavailableError ? error.retryWith(retryKey) : error;
     }
 
     switch (outcome.kind) {

@@ -70,12 +70,7 @@ export class TrainKeeper {
       outcome = await this.ledger.reserveTrip({ saleId: trainId, userId, requestKey: requestKeyOf(userId, retryKey), orderId: newOrderId(trainId), now, from, to });
     } catch (error) {
       gate.giveBack(from, to);
-      if (error instanceof LedgerUnavailableError) {
-        // The script may have run and only its reply was lost: the same key replays it safely.
-        error.message += `; retry with the header Idempotency-Key: ${retryKey}`;
-        error.headers = { 'idempotency-key': retryKey };
-      }
-      throw error;
+      throw error instanceof LedgerUnavailableError ? error.retryWith(retryKey) : error;
     }
     switch (outcome.kind) {
       case 'reserved':

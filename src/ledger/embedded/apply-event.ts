@@ -4,7 +4,7 @@
 // one DATA_DIR, a hand-edited file) stops the start with a precise message.
 import type { OrderState } from '../types';
 import { ExpiryHeap } from './expiry-heap';
-import type { JournalEvent, OrderTransition, QueueAdvanced, QueueJoined, SaleChange } from './journal/journal-events';
+import type { JournalEvent, OrderTransition, QueueAdvanced, QueueJoined, SaleChange, SaleCreated } from './journal/journal-events';
 import { OrderTable } from './order-table';
 import { SeatMap } from './seat-map';
 import { isRoute, segmentCount } from '../train-rules';
@@ -14,21 +14,7 @@ export function applyEvent(state: LedgerState, event: JournalEvent): void {
   switch (event.type) {
     case 'sale_created': {
       if (state.sales.has(event.id)) throw new Error(`sale "${event.id}" is created twice`);
-      state.sales.set(event.id, {
-        record: event,
-        sold: 0,
-        paid: 0,
-        buyers: new Map(),
-        cancels: new Map(),
-        orders: new OrderTable(event.id, state.feedMaxEvents),
-        requests: new Map(),
-        holds: new ExpiryHeap(),
-        ticketsDue: new Set(),
-        queue: event.admission
-          ? { pre: 0, post: 0, drawn: false, members: new Map(), serving: 0, lastAt: 0, expiredBelow: 0, log: [], logHead: 0, passes: new Set(), livePasses: new ExpiryHeap(), challenges: new Map() }
-          : null,
-        seatMap: event.train ? new SeatMap(event.train.seats, segmentCount(event.train), event.train.quotas) : null,
-      });
+      state.sales.set(event.id, newSaleState(event, state.feedMaxEvents));
       return;
     }
     case 'ticket_reserved': {
@@ -203,6 +189,28 @@ function applyTransition(state: LedgerState, event: OrderTransition, to: OrderSt
     if (trip) sale.seatMap!.mark(trip.from, trip.to, trip.seat, false);
   }
   sale.orders.transition(index, to, event.at);
+}
+
+/**
+ * A sale as created, before any order: what replay builds from sale_created and
+ * a snapshot load from its sale record, which then fills it from its own records.
+ */
+export function newSaleState(record: SaleCreated, feedMaxEvents: number): SaleState {
+  return {
+    record,
+    sold: 0,
+    paid: 0,
+    buyers: new Map(),
+    cancels: new Map(),
+    orders: new OrderTable(record.id, feedMaxEvents),
+    requests: new Map(),
+    holds: new ExpiryHeap(),
+    ticketsDue: new Set(),
+    queue: record.admission
+      ? { pre: 0, post: 0, drawn: false, members: new Map(), serving: 0, lastAt: 0, expiredBelow: 0, log: [], logHead: 0, passes: new Set(), livePasses: new ExpiryHeap(), challenges: new Map() }
+      : null,
+    seatMap: record.train ? new SeatMap(record.train.seats, segmentCount(record.train), record.train.quotas) : null,
+  };
 }
 
 /** After replay the expiry index holds every hold ever made; keep only those still held. */

@@ -108,21 +108,26 @@ export function decideReserve(state: LedgerState, request: ReserveRequest): Deci
     createdAt: request.now,
     ...(sale.queue && pass ? { passPlace: pass.place } : {}),
   };
+  const order = newOrder(sale.record.id, request, holdSeconds);
+  const sold = sale.sold + 1;
+  // The last ticket: the earliest hold pending, this new one included (as the script's ZRANGE sees it).
+  const pending = sold >= total ? nextReleaseAt(sale) : 0;
+  const lastRelease = sold < total ? 0 : pending > 0 && (order.expiresAt === null || pending <= order.expiresAt) ? pending : (order.expiresAt ?? 0);
+  return { result: { kind: 'reserved', order, sold, total, nextReleaseAt: lastRelease }, events: [event] };
+}
+
+/** The order a reservation makes: held for holdSeconds, or paid at once when it is 0 (a sale's and a train's alike). */
+export function newOrder(saleId: string, request: ReserveRequest, holdSeconds: number): Order {
   const held = holdSeconds > 0;
-  const order: Order = {
+  return {
     orderId: request.orderId,
-    saleId: sale.record.id,
+    saleId,
     userId: request.userId,
     state: held ? 'reserved' : 'paid',
     createdAt: request.now,
     expiresAt: held ? request.now + holdSeconds * 1000 : null,
     updatedAt: request.now,
   };
-  const sold = sale.sold + 1;
-  // The last ticket: the earliest hold pending, this new one included (as the script's ZRANGE sees it).
-  const pending = sold >= total ? nextReleaseAt(sale) : 0;
-  const lastRelease = sold < total ? 0 : pending > 0 && (order.expiresAt === null || pending <= order.expiresAt) ? pending : (order.expiresAt ?? 0);
-  return { result: { kind: 'reserved', order, sold, total, nextReleaseAt: lastRelease }, events: [event] };
 }
 
 /** The order an actor may act on, or the refusal to give instead (the Lua scripts' orderForActor). */

@@ -70,8 +70,8 @@ export class OrderTable {
     return this.feedLength;
   }
 
-  /** Adds a new order and its creation to the feed; returns its index. holdMs 0: the order is paid at once, with no hold. */
-  add(orderId: string, userId: string, createdAt: number, holdMs: number): number {
+  /** A new row at the end, its columns grown to hold it; the caller fills them. */
+  private appendRow(orderId: string, userId: string): number {
     const index = this.ids.length;
     this.ids.push(orderId);
     this.users.push(userId);
@@ -80,6 +80,12 @@ export class OrderTable {
     this.expires = grown(this.expires, index + 1);
     this.states = grown(this.states, index + 1);
     this.issued = grown(this.issued, index + 1);
+    return index;
+  }
+
+  /** Adds a new order and its creation to the feed; returns its index. holdMs 0: the order is paid at once, with no hold. */
+  add(orderId: string, userId: string, createdAt: number, holdMs: number): number {
+    const index = this.appendRow(orderId, userId);
     this.created[index] = createdAt;
     this.updated[index] = createdAt;
     this.expires[index] = holdMs > 0 ? createdAt + holdMs : NaN;
@@ -235,14 +241,7 @@ export class OrderTable {
   restoreRow([orderId, userId, createdAt, updatedAt, expiresAt, state, issuedAt]: readonly [string, string, number, number, number | null, number, number]): number {
     if (state < 0 || state > 3 || !Number.isInteger(state)) throw new RangeError(`order ${orderId} has state code ${state}`);
     if (this.byId.has(orderId)) throw new Error(`order ${orderId} is restored twice`);
-    const index = this.ids.length;
-    this.ids.push(orderId);
-    this.users.push(userId);
-    this.created = grown(this.created, index + 1);
-    this.updated = grown(this.updated, index + 1);
-    this.expires = grown(this.expires, index + 1);
-    this.states = grown(this.states, index + 1);
-    this.issued = grown(this.issued, index + 1);
+    const index = this.appendRow(orderId, userId);
     this.created[index] = createdAt;
     this.updated[index] = updatedAt;
     this.expires[index] = expiresAt === null ? NaN : expiresAt;

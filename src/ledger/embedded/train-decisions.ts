@@ -4,7 +4,7 @@
 import type { ReserveTripOutcome } from '../outcomes';
 import { isRoute, trainSaleSpec } from '../train-rules';
 import type { Order, Sale, TrainSpec, TripRequest } from '../types';
-import { decideCreateSale, firstChecks, nextReleaseAt, wholeNumber, type Decision } from './decisions';
+import { decideCreateSale, firstChecks, newOrder, nextReleaseAt, wholeNumber, type Decision } from './decisions';
 import type { TicketReserved } from './journal/journal-events';
 import type { LedgerState } from './state';
 
@@ -39,17 +39,7 @@ export function decideReserveTrip(state: LedgerState, request: TripRequest): Dec
 
   const trip = { from, to, seat };
   const event: TicketReserved = { type: 'ticket_reserved', saleId: sale.record.id, userId: request.userId, requestKey: request.requestKey, orderId: request.orderId, createdAt: request.now, trip };
-  const held = holdSeconds > 0;
-  const order: Order = {
-    orderId: request.orderId,
-    saleId: sale.record.id,
-    userId: request.userId,
-    state: held ? 'reserved' : 'paid',
-    createdAt: request.now,
-    expiresAt: held ? request.now + holdSeconds * 1000 : null,
-    updatedAt: request.now,
-    trip,
-  };
+  const order: Order = { ...newOrder(sale.record.id, request, holdSeconds), trip };
   const available = seatMap.freeFor(from, to, closed) - 1;
   // The segments this seat fills: those with exactly one seat free before it (only when it was the trip's last).
   let full = 0;

@@ -7,11 +7,8 @@
 // the hold heap, live passes, a train's seat map) is derived at load, as
 // replay derives it. The last record says how many sales came before it: a
 // snapshot without it is incomplete and is never loaded.
-import { ExpiryHeap } from '../expiry-heap';
+import { newSaleState } from '../apply-event';
 import type { SaleCreated } from '../journal/journal-events';
-import { OrderTable } from '../order-table';
-import { SeatMap } from '../seat-map';
-import { segmentCount } from '../../train-rules';
 import type { LedgerState, QueueState, SaleState } from '../state';
 import type { SaleFeedEvent } from '../../types';
 
@@ -113,21 +110,7 @@ export class SnapshotLoader {
       case 'S': {
         const record = fields[1] as SaleCreated;
         if (this.state.sales.has(record.id)) throw new SnapshotCorruptError(`sale "${record.id}" is in the snapshot twice`);
-        this.state.sales.set(record.id, {
-          record,
-          sold: 0,
-          paid: 0,
-          buyers: new Map(),
-          cancels: new Map(),
-          orders: new OrderTable(record.id, this.state.feedMaxEvents),
-          requests: new Map(),
-          holds: new ExpiryHeap(),
-          ticketsDue: new Set(),
-          queue: record.admission
-            ? { pre: 0, post: 0, drawn: false, members: new Map(), serving: 0, lastAt: 0, expiredBelow: 0, log: [], logHead: 0, passes: new Set(), livePasses: new ExpiryHeap(), challenges: new Map() }
-            : null,
-          seatMap: record.train ? new SeatMap(record.train.seats, segmentCount(record.train), record.train.quotas) : null,
-        });
+        this.state.sales.set(record.id, newSaleState(record, this.state.feedMaxEvents));
         return;
       }
     }
