@@ -4,6 +4,7 @@
 // Runs in each primary; several boxes on one Redis are safe: the ledger
 // retires a sale once, and only if nothing changed since its archive was read.
 import type { Ledger } from '../ledger';
+import { PeriodicTask } from '../system/periodic-task';
 import { writeSaleArchive } from './sale-archive';
 
 export interface RetentionOptions {
@@ -17,36 +18,40 @@ export interface RetentionOptions {
 }
 
 export class RetentionSweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private failing = false;
+  private readonly task: PeriodicTask;
   retired = 0;
 
-  constructor(private readonly ledger: Ledger, private readonly options: RetentionOptions) {}
-
-  start(): void {
-    const tick = () => {
-      this.running = this.sweep().finally(() => {
-        this.running = undefined;
-        if (this.timer) this.timer = setTimeout(tick, this.options.intervalMs);
-      });
-    };
-    this.timer = setTimeout(tick, this.options.intervalMs);
+  constructor(private readonly ledger: Ledger, private readonly options: RetentionOptions) {
+    // Nothing is lost when a pass fails: a sale leaves the ledger only after its archive is on disk.
+    this.task = new PeriodicTask(
+      {
+        name: 'retention',
+        intervalMs: options.intervalMs,
+        failedAs: 'a pass failed',
+        whileAway: 'finished sales stay in the ledger until the next pass succeeds',
+        backAs: 'the ledger and the archive directory answer again',
+        onceBack: '',
+        warn: options.warn,
+      },
+      () => this.sweep(),
+    );
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass: archives and retires every sale closed at least retentionMs before now; returns how many left the ledger. */
   async sweep(now = Date.now()): Promise<number> {
     const closedBefore = now - this.options.retentionMs;
     let retired = 0;
-    try {
+    await this.task.guard(async () => {
       for (const saleId of await this.ledger.saleIds()) {
-        if (this.timer === undefined && this.running !== undefined) break; // stopping
+        if (this.task.stopping) break;
         const sale = await this.ledger.getSale(saleId);
         if (!sale || sale.closesAt === null || sale.closesAt > closedBefore) continue;
         // The mark first: a change after it (a late payment, a check-in) makes the retirement refuse, and the next pass archives again.
@@ -67,13 +72,7 @@ export class RetentionSweeper {
           this.options.log(`retention: sale ${saleId} changed while it was archived; it is archived again on the next pass`, { sale: saleId });
         }
       }
-      if (this.failing) this.options.warn('retention: the ledger and the archive directory answer again');
-      this.failing = false;
-    } catch (error) {
-      // Nothing is lost: a sale leaves the ledger only after its archive is on disk.
-      if (!this.failing) this.options.warn(`retention: a pass failed (${(error as Error).message}); finished sales stay in the ledger until the next pass succeeds`);
-      this.failing = true;
-    }
+    });
     this.retired += retired;
     return retired;
   }

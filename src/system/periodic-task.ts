@@ -11,8 +11,12 @@ export interface PeriodicTaskOptions {
   readonly firstPassMs?: number;
   /** What waits while the ledger is away: "expired holds wait until it is back". */
   readonly whileAway: string;
-  /** What resumes when it answers: "expiring holds". */
+  /** What resumes when it answers: "expiring holds"; empty to say nothing more. */
   readonly onceBack: string;
+  /** How a failed pass is named; "cannot reach the ledger" unless the job fails in other ways too. */
+  readonly failedAs?: string;
+  /** How its recovery is named; "the ledger answers again" unless said otherwise. */
+  readonly backAs?: string;
   readonly warn: (line: string) => void;
 }
 
@@ -33,6 +37,11 @@ export class PeriodicTask {
     this.timer = setTimeout(tick, this.options.firstPassMs ?? this.options.intervalMs);
   }
 
+  /** stop() was called while a pass runs: a long pass may end early. */
+  get stopping(): boolean {
+    return this.timer === undefined && this.running !== undefined;
+  }
+
   async stop(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -43,10 +52,12 @@ export class PeriodicTask {
   async guard(work: () => Promise<void>): Promise<void> {
     try {
       await work();
-      if (this.failing) this.options.warn(`${this.options.name}: the ledger answers again; ${this.options.onceBack}`);
+      const { name, backAs = 'the ledger answers again', onceBack } = this.options;
+      if (this.failing) this.options.warn(`${name}: ${backAs}${onceBack ? `; ${onceBack}` : ''}`);
       this.failing = false;
     } catch (error) {
-      if (!this.failing) this.options.warn(`${this.options.name}: cannot reach the ledger (${(error as Error).message}); ${this.options.whileAway}`);
+      const { name, failedAs = 'cannot reach the ledger', whileAway } = this.options;
+      if (!this.failing) this.options.warn(`${name}: ${failedAs} (${(error as Error).message}); ${whileAway}`);
       this.failing = true;
     }
   }

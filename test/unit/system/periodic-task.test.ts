@@ -28,6 +28,39 @@ describe('periodic task', () => {
     assert.deepEqual(warnings, ['sweeper: cannot reach the ledger (ECONNREFUSED); work waits', 'sweeper: the ledger answers again; working']);
   });
 
+  it('names a job that fails in other ways than the ledger, and its recovery, in its own words', async () => {
+    const warnings: string[] = [];
+    const periodic = new PeriodicTask(
+      { name: 'retention', intervalMs: 5, failedAs: 'a pass failed', whileAway: 'sales stay', backAs: 'the ledger and the archive directory answer again', onceBack: '', warn: (line) => warnings.push(line) },
+      async () => undefined,
+    );
+    await periodic.guard(async () => {
+      throw new Error('EACCES');
+    });
+    await periodic.guard(async () => undefined);
+    assert.deepEqual(warnings, ['retention: a pass failed (EACCES); sales stay', 'retention: the ledger and the archive directory answer again']);
+  });
+
+  it('says it is stopping while stop() waits for a pass, and not before', async () => {
+    let release: () => void = () => {};
+    let sawStopping: boolean | undefined;
+    let started: () => void = () => {};
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const { periodic } = task(async () => {
+      started();
+      await new Promise<void>((resolve) => (release = resolve));
+      sawStopping = periodic.stopping;
+    });
+    assert.equal(periodic.stopping, false);
+    periodic.start();
+    await running;
+    assert.equal(periodic.stopping, false, 'running, not stopping');
+    const stopped = periodic.stop();
+    release();
+    await stopped;
+    assert.equal(sawStopping, true);
+  });
+
   it('never runs two passes at once, and stop() waits for the pass in flight', async () => {
     let inFlight = 0;
     let most = 0;
