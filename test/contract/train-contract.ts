@@ -171,15 +171,29 @@ export function trainContract(ledgerOf: () => Ledger): void {
     });
 
     for (const seatChoice of ['best-fit', 'first-fit'] as const satisfies readonly SeatChoice[]) {
-      it(`${seatChoice}: picks ${seatChoice === 'best-fit' ? 'the seat whose neighbouring segment is taken' : 'the lowest free seat'}`, async () => {
+      it(`${seatChoice}: picks ${seatChoice === 'best-fit' ? 'a seat whose neighbouring segments are both taken' : 'the lowest free seat'}`, async () => {
+        const ledger = ledgerOf();
+        const t = train({ stations: ['A', 'B', 'C', 'D'], seats: 2, seatChoice });
+        await ledger.createTrain(t, T);
+        const ab = reserved(await trip(ledger, t.id, 0, 1));
+        assert.equal(reserved(await trip(ledger, t.id, 0, 1)).order.trip!.seat, 1);
+        const cd = reserved(await trip(ledger, t.id, 2, 3));
+        assert.equal(reserved(await trip(ledger, t.id, 2, 3)).order.trip!.seat, 1);
+        assert.equal((await ledger.cancel(ab.order.orderId, null, T)).kind, 'cancelled');
+        assert.equal((await ledger.cancel(cd.order.orderId, null, T)).kind, 'cancelled');
+        // B->C: seat 1 is taken A->B just before it and C->D just after it; seat 0 is free all along.
+        assert.equal(reserved(await trip(ledger, t.id, 1, 2)).order.trip!.seat, seatChoice === 'best-fit' ? 1 : 0);
+      });
+
+      it(`${seatChoice}: one taken neighbour is not a fit; the lowest free seat is taken`, async () => {
         const ledger = ledgerOf();
         const t = train({ stations: ['A', 'B', 'C', 'D'], seats: 2, seatChoice });
         await ledger.createTrain(t, T);
         const first = reserved(await trip(ledger, t.id, 0, 1));
         assert.equal(reserved(await trip(ledger, t.id, 0, 1)).order.trip!.seat, 1);
         assert.equal((await ledger.cancel(first.order.orderId, null, T)).kind, 'cancelled');
-        // B->C: seat 1 is taken A->B just before it, seat 0 is free all along.
-        assert.equal(reserved(await trip(ledger, t.id, 1, 2)).order.trip!.seat, seatChoice === 'best-fit' ? 1 : 0);
+        // B->C: seat 1 is taken A->B just before it but free C->D after it.
+        assert.equal(reserved(await trip(ledger, t.id, 1, 2)).order.trip!.seat, 0);
       });
     }
 

@@ -219,13 +219,13 @@ export class ReferenceLedger {
       return { kind: 'sold_out', from, to, nextReleaseAt: holds.length > 0 ? Math.min(...holds) : 0, full: this.fullMask(sale, from, to) };
     }
     if (this.heldBy(sale, userId) >= perUserLimit) return { kind: 'limit_reached', perUserLimit };
-    // best-fit: both neighbouring segments taken, else either, else the lowest free seat; first-fit: the lowest.
+    // best-fit: both neighbouring segments taken (the train's ends count as taken), else the lowest free seat; first-fit: the lowest.
     const before = (seat: number) => this.seatTaken(sale, from - 1, seat);
     const after = (seat: number) => this.seatTaken(sale, to, seat);
     const seat =
       train.seatChoice === 'first-fit'
         ? free[0]!
-        : (free.find((s) => before(s) && after(s)) ?? free.find((s) => before(s) || after(s)) ?? free[0]!);
+        : (free.find((s) => before(s) && after(s)) ?? free[0]!);
     const order: Order = {
       orderId,
       saleId,

@@ -75,27 +75,22 @@ export class SeatMap {
   /**
    * A free seat for the trip, or -1. first-fit: the lowest free. best-fit:
    * the lowest free seat whose segments just before and just after the trip
-   * are taken (the train's ends count as taken), else one with either taken,
-   * else the lowest free: filling gaps exactly keeps long runs for long trips.
+   * are both taken (the train's ends count as taken), else the lowest free:
+   * filling gaps exactly keeps long runs for long trips. The same choice as
+   * includes/trains.lua's chooseSeat, which the contract suite holds both to.
    */
   choose(from: number, to: number, strategy: SeatChoice, closed: Uint32Array | null = null): number {
     const bothWalls = from === 0 && to === this.segments.length;
-    let either = -1;
     let any = -1;
     for (let w = 0; w < this.words; w++) {
       const free = ~(this.takenWord(from, to, w) | (closed ? closed[w]! : 0)) >>> 0;
       if (free === 0) continue;
       if (any < 0) any = w * 32 + lowestBit(free);
       if (strategy === 'first-fit' || bothWalls) return any;
-      const before = this.neighbourWord(from - 1, w);
-      const after = this.neighbourWord(to, w);
-      const both = (free & before & after) >>> 0;
+      const both = (free & this.neighbourWord(from - 1, w) & this.neighbourWord(to, w)) >>> 0;
       if (both !== 0) return w * 32 + lowestBit(both);
-      const one = (free & (before | after)) >>> 0;
-      if (either < 0 && one !== 0) either = w * 32 + lowestBit(one);
     }
-    // With one end at the train's end, "either" is every free seat: the Lua takes the lowest free then too.
-    return from === 0 || to === this.segments.length ? any : either >= 0 ? either : any;
+    return any;
   }
 
   mark(from: number, to: number, seat: number, taken: boolean): void {

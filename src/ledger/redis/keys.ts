@@ -97,3 +97,17 @@ export function saleChangedChannel(prefix: string): string {
 export function boxKeys(prefix: string): { members: string; box(boxId: string): string } {
   return { members: `${prefix}:{boxes}:members`, box: (boxId) => `${prefix}:{boxes}:box:${boxId}` };
 }
+
+/**
+ * The segment bitmaps' keys a trip reservation reads and writes, for segments
+ * max(from-1, 0) .. to (best-fit looks at the trip's neighbours), named as
+ * includes/trains.lua's segmentKey names them. The caller builds them because
+ * building them in Lua cost more than the bit operations (reserveTrip-7.lua).
+ */
+export function tripSegmentKeys(saleKey: string, from: number, to: number): string[] {
+  const keys: string[] = [];
+  // A route no train can have (trains have at most 50 stations, train-input.ts) gets no keys; the script answers bad_route.
+  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to <= from || to > 1000) return keys;
+  for (let s = Math.max(from - 1, 0); s <= to; s++) keys.push(`${saleKey}:seg:${s}`);
+  return keys;
+}

@@ -8,7 +8,7 @@ import { Cluster, type ChainableCommander } from 'ioredis';
 import { LedgerUnavailableError, spikeError } from '../../errors/errors';
 import { callRedis } from './failures';
 import { DEFAULT_MAX_CANCELS_PER_BUYER } from '../sale-rules';
-import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, seatsReleasedChannel, stockReturnedChannel, type SaleKeys } from './keys';
+import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, seatsReleasedChannel, stockReturnedChannel, tripSegmentKeys, type SaleKeys } from './keys';
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash, trainAuditFromReply } from './rows';
 import { segmentCount, trainSaleSpec } from '../train-rules';
 import { DEFAULT_FEED_MAX_EVENTS, defineScripts, type OutcomeReply } from './scripts';
@@ -108,7 +108,7 @@ export class RedisLedger implements Ledger {
 
   async reserveTrip(request: TripRequest): Promise<ReserveTripOutcome> {
     const k = this.keys(request.saleId);
-    const args: Parameters<RedisClient['reserveTrip']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, request.userId, request.requestKey, request.orderId, request.now, request.from, request.to];
+    const args: Parameters<RedisClient['reserveTrip']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, request.userId, request.requestKey, request.orderId, request.now, request.from, request.to, ...tripSegmentKeys(k.sale, request.from, request.to)];
     // With REDIS_WAIT_REPLICAS, a trip is acknowledged only once replicas hold it, as a sale's ticket is.
     const reply = this.options.waitReplicas ? await this.reserveAndWait((p) => p.reserveTrip(...args)) : await this.call(() => this.redis.reserveTrip(...args));
     const outcome = decodeReply('reserveTrip', reply);

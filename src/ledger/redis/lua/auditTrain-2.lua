@@ -2,7 +2,8 @@
   Audits a train's seats in one atomic step: for every segment, the seats
   whose bit is set against the live (reserved or paid) orders covering it,
   and every live order's seat checked taken on each of its segments and
-  held by no other live order, and the full bitmap checked against the counts. O(orders x segments): for audits and
+  held by no other live order, and the full bitmap (and its count in the sale
+  hash) checked against the counts. O(orders x segments): for audits and
   benchmarks, never the purchase path.
 
   KEYS[1] sale hash of a train   KEYS[2] orders hash
@@ -11,7 +12,7 @@
     {seats, mismatched, taken_0, covering_0, taken_1, covering_1, ...}
 ]]
 --- @include "includes/trains"
-local fields = redis.call('HMGET', KEYS[1], 'seats', 'segments')
+local fields = redis.call('HMGET', KEYS[1], 'seats', 'segments', 'segmentsFull')
 if not fields[1] then
   return {}
 end
@@ -38,6 +39,7 @@ for _, json in ipairs(redis.call('HVALS', KEYS[2])) do
   end
 end
 local reply = {seats, 0}
+local fullCount = 0
 for s = 0, segments - 1 do
   local taken = redis.call('BITCOUNT', segmentKey(KEYS[1], s)) - paddingBits(seats)
   -- The full bitmap must say exactly which segments have no seat free.
@@ -45,8 +47,15 @@ for s = 0, segments - 1 do
   if taken ~= covering[s] or bad[s] or markedFull ~= (taken >= seats) then
     mismatched = mismatched + 1
   end
+  if markedFull then
+    fullCount = fullCount + 1
+  end
   reply[#reply + 1] = taken
   reply[#reply + 1] = covering[s]
+end
+-- The sale hash counts the full segments (reserveTrip reads it to skip the mask); a wrong count is one more mismatch.
+if fullCount ~= tonumber(fields[3] or '0') then
+  mismatched = mismatched + 1
 end
 reply[2] = mismatched
 return reply

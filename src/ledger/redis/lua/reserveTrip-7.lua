@@ -9,10 +9,14 @@
   KEYS[5] holds zset     orderId scored by expiresAt
   KEYS[6] feed stream    one entry per order state change
   KEYS[7] tickets-due set  orderIds paid whose ticket the issuer has not yet recorded
-  (the segment bitmaps and scratch keys are derived from KEYS[1]; see includes/trains)
+  (the full mask and scratch keys are derived from KEYS[1]; see includes/trains)
 
   ARGV[1] userId   ARGV[2] requestKey   ARGV[3] orderId   ARGV[4] now
   ARGV[5] from     ARGV[6] to           station indexes; the trip covers segments from..to-1
+  ARGV[7..]  the segment bitmaps' keys, for segments max(from-1, 0) .. to (the neighbours
+             are best-fit's; segment `to` is named even past the last one, and then unused),
+             named as includes/trains names them (tripSegmentKeys in keys.ts). They share
+             the sale's hash tag, so a Redis Cluster routes the call by KEYS[1] alone.
 
   Returns {outcome, ...fields}, the `reserveTrip` table of src/ledger/outcomes.ts:
     {'reserved', orderJson, available, full}   available: seats still free for this trip; full: when
@@ -34,7 +38,7 @@ local now = tonumber(ARGV[4])
 local from = tonumber(ARGV[5])
 local to = tonumber(ARGV[6])
 
-local fields = redis.call('HMGET', sale, 'seats', 'segments', 'seatChoice', 'perUserLimit', 'opensAt', 'closesAt', 'holdSeconds', 'id', 'quotas')
+local fields = redis.call('HMGET', sale, 'seats', 'segments', 'seatChoice', 'perUserLimit', 'opensAt', 'closesAt', 'holdSeconds', 'id', 'quotas', 'segmentsFull')
 if not fields[1] then
   return {'not_found'}
 end
@@ -43,6 +47,11 @@ local segments = tonumber(fields[2])
 if not from or not to or from < 0 or to > segments or from >= to then
   return {'bad_route'}
 end
+local lo = from > 0 and from - 1 or 0
+if #ARGV ~= 6 + to - lo + 1 then
+  return redis.error_reply('reserveTrip: expected the keys of segments ' .. lo .. '..' .. to .. ' after ARGV[6]')
+end
+local offset = 7 - lo
 
 local earlier = redis.call('HGET', KEYS[4], requestKey)
 if earlier then
@@ -62,17 +71,25 @@ if opensAt and now < opensAt then
   return {'not_open', opensAt}
 end
 
--- A trip over a full segment is refused from the full bitmap alone: most answers in a flood.
-local full = fullSegments(sale, from, to)
-local taken, seat
-if full == 0 then
-  taken = takenForTrip(sale, from, to)
-  closeQuotas(sale, taken, fields[9], from, to, now)
-  seat = chooseSeat(sale, taken, from, to, segments, seats, fields[3])
-end
-if full > 0 or seat < 0 then
+local function soldOut(full)
   local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
   return {'sold_out', from, to, tonumber(first[2] or '0'), full}
+end
+-- Once some segment is full, a trip over one is refused from the full mask
+-- alone (most answers of a flood's end); before that (the selling phase) the
+-- mask is not read at all.
+if tonumber(fields[10] or '0') > 0 then
+  local full = fullSegments(sale, from, to)
+  if full > 0 then
+    return soldOut(full)
+  end
+end
+local taken = takenForTrip(sale, ARGV, offset, from, to)
+closeQuotas(sale, taken, fields[9], from, to, now)
+local seat = chooseSeat(sale, taken, ARGV, offset, from, to, segments, seats, fields[3])
+if seat < 0 then
+  -- No segment of the trip is full: a refusal by fragmentation or by a closed quota.
+  return soldOut(0)
 end
 local perUserLimit = tonumber(fields[4])
 local held = tonumber(redis.call('HGET', KEYS[2], userId) or '0')
@@ -80,7 +97,7 @@ if held >= perUserLimit then
   return {'limit_reached', perUserLimit}
 end
 local available = freeSeats(sale, taken, seats) - 1
-markSeat(sale, from, to, seat, 1)
+markSeat(ARGV, offset, from, to, seat, 1)
 
 local holdSeconds = tonumber(fields[7])
 local order = { orderId = ARGV[3], saleId = fields[8], userId = userId, createdAt = now, updatedAt = now, trip = { from = from, to = to, seat = seat } }
@@ -100,4 +117,4 @@ redis.call('HSET', KEYS[3], order.orderId, json)
 redis.call('HSET', KEYS[4], requestKey, order.orderId)
 appendFeed(KEYS[6], order)
 -- Only a trip left with no seat can have filled a segment; the count is skipped otherwise.
-return {'reserved', json, available, available == 0 and markFilled(sale, from, to, seats) or 0}
+return {'reserved', json, available, available == 0 and markFilled(sale, ARGV, offset, from, to, seats) or 0}

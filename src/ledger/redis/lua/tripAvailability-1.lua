@@ -18,6 +18,7 @@ local to = tonumber(ARGV[2])
 if not from or not to or from < 0 or to > tonumber(fields[2]) or from >= to then
   return -1
 end
-local taken = takenForTrip(KEYS[1], from, to)
+local keys, offset = segmentKeysFor(KEYS[1], from, to - 1)
+local taken = takenForTrip(KEYS[1], keys, offset, from, to)
 closeQuotas(KEYS[1], taken, fields[3], from, to, tonumber(ARGV[3]))
 return freeSeats(KEYS[1], taken, tonumber(fields[1]))

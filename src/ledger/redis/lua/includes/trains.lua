@@ -8,15 +8,35 @@
   the last seat up to the byte boundary are set at creation and never
   cleared, so BITOP NOT and BITPOS never offer a seat that does not exist.
   <sale hash key>:full has bit s set while segment s has no seat free: a
-  refused trip (most answers in a flood) is then one BITFIELD read, not an
-  OR over its segments. Only a reservation that takes a trip's last seat can
-  fill a segment, and any release empties one, so it is kept exactly.
-  The keys are derived here from the sale hash's name, not passed in: a
-  cancel or an expiry learns the trip's segments only from the order. They
-  share the sale's hash tag, so a Redis Cluster keeps them on its shard.
+  refusal names its trip's full segments from it in one BITFIELD read, and
+  the workers stop selling trips over them. Only a reservation that takes a
+  trip's last seat can fill a segment, and any release empties one, so it is
+  kept exactly, and so is the sale hash's `segmentsFull`, its count of set
+  bits: a reservation reads it with the train's other fields and skips the
+  full mask while no segment is full (the whole selling phase).
+  The keys are derived from the sale hash's name (a cancel or an expiry
+  learns the trip's segments only from the order); only the reservation is
+  handed its segment keys ready-made (see segmentKeysFor). They share the
+  sale's hash tag, so a Redis Cluster keeps them on its shard.
 ]]
 local function segmentKey(saleKey, s)
   return saleKey .. ':seg:' .. s
+end
+
+--[[
+  A trip's segment keys are handed around as (keys, offset): keys[s + offset]
+  is segment s's bitmap. The reservation, the hot path, takes them from its
+  ARGV, built by the caller (tripSegmentKeys in keys.ts), because building
+  them here (a number formatted and two strings joined per segment, twice)
+  cost more than the bit operations themselves; the other scripts build them
+  with segmentKeysFor.
+]]
+local function segmentKeysFor(saleKey, lo, hi)
+  local keys = {}
+  for s = lo, hi do
+    keys[#keys + 1] = segmentKey(saleKey, s)
+  end
+  return keys, 1 - lo
 end
 
 -- Scratch keys for BITOP results. Every script writes one before it reads it, so
@@ -65,9 +85,11 @@ local function paddingBits(seats)
 end
 
 -- Sets bit `seat` to `bit` on segments from..to-1 of the trip.
-local function markSeat(saleKey, from, to, seat, bit)
-  for s = from, to - 1 do
-    redis.call('SETBIT', segmentKey(saleKey, s), seat, bit)
+local function markSeat(keys, offset, from, to, seat, bit)
+  -- As strings once: redis.call would format the numbers again for every segment.
+  seat, bit = tostring(seat), tostring(bit)
+  for i = from + offset, to - 1 + offset do
+    redis.call('SETBIT', keys[i], seat, bit)
   end
 end
 
@@ -77,10 +99,15 @@ end
 -- only the sold-out marks it overlaps.
 local function freeTrip(saleKey, o, channel)
   if o.trip then
-    markSeat(saleKey, o.trip.from, o.trip.to, o.trip.seat, 0)
+    local keys, offset = segmentKeysFor(saleKey, o.trip.from, o.trip.to - 1)
+    markSeat(keys, offset, o.trip.from, o.trip.to, o.trip.seat, 0)
     local full = fullKey(saleKey)
+    local emptied = 0
     for s = o.trip.from, o.trip.to - 1 do
-      redis.call('SETBIT', full, s, 0)
+      emptied = emptied + redis.call('SETBIT', full, s, 0)
+    end
+    if emptied > 0 then
+      redis.call('HINCRBY', saleKey, 'segmentsFull', -emptied)
     end
     if channel then
       redis.call('PUBLISH', channel .. ':seats', o.saleId .. ' ' .. o.trip.from .. ' ' .. o.trip.to)
@@ -89,13 +116,9 @@ local function freeTrip(saleKey, o, channel)
 end
 
 -- The trip's taken seats (OR of its segments) into the scratch key `taken`; returns that key.
-local function takenForTrip(saleKey, from, to)
+local function takenForTrip(saleKey, keys, offset, from, to)
   local taken = scratchKey(saleKey, 'taken')
-  local segments = {}
-  for s = from, to - 1 do
-    segments[#segments + 1] = segmentKey(saleKey, s)
-  end
-  redis.call('BITOP', 'OR', taken, unpack(segments))
+  redis.call('BITOP', 'OR', taken, unpack(keys, from + offset, to - 1 + offset))
   return taken
 end
 
@@ -124,11 +147,14 @@ end
 --[[
   A free seat for the trip, or -1. first-fit: the lowest free seat.
   best-fit: a free seat whose neighbouring segments (before `from`, at `to`)
-  are both taken, else one with either taken, else the lowest free: a trip
-  that fills a gap exactly keeps long runs of free segments for long trips.
-  The train's ends count as taken.
+  are both taken (the train's ends count as taken), else the lowest free: a
+  trip that fills a gap exactly keeps long runs of free segments for long
+  trips. An earlier version also tried "either neighbour taken" before the
+  lowest; it cost three more calls on most reservations (early in a sale
+  no seat has both neighbours taken) and sold no more seat-km in the bench.
+  keys/offset must hold segments from-1 and to where they exist.
 ]]
-local function chooseSeat(saleKey, taken, from, to, segments, seats, strategy)
+local function chooseSeat(saleKey, taken, keys, offset, from, to, segments, seats, strategy)
   local lowest = redis.call('BITPOS', taken, 0)
   if lowest < 0 or lowest >= seats then
     return -1
@@ -137,20 +163,14 @@ local function chooseSeat(saleKey, taken, from, to, segments, seats, strategy)
     local free = scratchKey(saleKey, 'free')
     local fit = scratchKey(saleKey, 'fit')
     redis.call('BITOP', 'NOT', free, taken)
-    local before = from > 0 and segmentKey(saleKey, from - 1) or nil
-    local after = to < segments and segmentKey(saleKey, to) or nil
-    -- Both neighbours taken (one, where the other is the train's end).
+    local before = from > 0 and keys[from - 1 + offset] or nil
+    local after = to < segments and keys[to + offset] or nil
     if before and after then
       redis.call('BITOP', 'AND', fit, free, before, after)
     else
       redis.call('BITOP', 'AND', fit, free, before or after)
     end
     local seat = redis.call('BITPOS', fit, 1)
-    if before and after and (seat < 0 or seat >= seats) then
-      redis.call('BITOP', 'OR', fit, before, after)
-      redis.call('BITOP', 'AND', fit, fit, free)
-      seat = redis.call('BITPOS', fit, 1)
-    end
     if seat >= 0 and seat < seats then
       return seat
     end
@@ -164,6 +184,9 @@ end
 local function fullSegments(saleKey, from, to)
   local n = to - from
   local word = redis.call('BITFIELD', fullKey(saleKey), 'GET', 'u' .. n, from)[1]
+  if word == 0 then
+    return 0
+  end
   local mask = 0
   for i = n - 1, 0, -1 do
     if word % 2 == 1 then
@@ -175,13 +198,17 @@ local function fullSegments(saleKey, from, to)
 end
 
 -- After taking a trip's last seat: marks the segments of the trip it filled, and returns them as bits.
-local function markFilled(saleKey, from, to, seats)
+local function markFilled(saleKey, keys, offset, from, to, seats)
   local mask = 0
+  local filled = 0
   for s = from, to - 1 do
-    if redis.call('BITCOUNT', segmentKey(saleKey, s)) - paddingBits(seats) >= seats then
-      redis.call('SETBIT', fullKey(saleKey), s, 1)
+    if redis.call('BITCOUNT', keys[s + offset]) - paddingBits(seats) >= seats then
+      filled = filled + 1 - redis.call('SETBIT', fullKey(saleKey), s, 1)
       mask = mask + 2 ^ (s - from)
     end
+  end
+  if filled > 0 then
+    redis.call('HINCRBY', saleKey, 'segmentsFull', filled)
   end
   return mask
 end
