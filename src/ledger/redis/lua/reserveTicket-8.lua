@@ -35,7 +35,7 @@
     {'pass_expired'}                      the pass ran out (now >= passExpiresAt)
     {'pass_used'}                         the pass already bought a ticket (one pass buys once)
 ]]
---- @include "includes/orders"
+--- @include "includes/reservations"
 local sale = KEYS[1]
 local userId = ARGV[1]
 local requestKey = ARGV[2]
@@ -46,25 +46,9 @@ if not fields[1] or fields[9] then
   return {'not_found'}
 end
 
--- A retry of a request that already succeeded gets the same order back,
--- whatever happened to the sale since.
-local earlier = redis.call('HGET', KEYS[4], requestKey)
-if earlier then
-  local order = readOrder(KEYS[3], earlier)
-  if order.userId ~= userId then
-    return {'key_reused'}
-  end
-  return {'replayed', orderJson(order)}
-end
-
--- Closed wins over not-open, as in src/ledger/sale-rules.ts.
-local closesAt = tonumber(fields[5])
-if closesAt and now >= closesAt then
-  return {'closed', closesAt}
-end
-local opensAt = tonumber(fields[4])
-if opensAt and now < opensAt then
-  return {'not_open', opensAt}
+local refusal = replayOf(userId, requestKey) or outsideWindow(fields[4], fields[5], now)
+if refusal then
+  return refusal
 end
 
 -- A queue sale sells only to pass holders; the pass is spent in this same
@@ -87,42 +71,20 @@ local sold = tonumber(fields[2])
 -- The seed checked total >= sold and so sold total + 1; strictly less is right.
 -- >=, not ==: an operator may lower total down to sold, never below, but be safe.
 if sold >= total then
-  local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-  return {'sold_out', total, tonumber(first[2] or '0')}
+  return {'sold_out', total, nextReleaseAt()}
 end
 
-local perUserLimit = tonumber(fields[3])
-local held = tonumber(redis.call('HGET', KEYS[2], userId) or '0')
-if held >= perUserLimit then
-  return {'limit_reached', perUserLimit}
+refusal = overLimit(userId, fields[3])
+if refusal then
+  return refusal
 end
 
-local holdSeconds = tonumber(fields[6])
 local order = { orderId = ARGV[3], saleId = fields[7], userId = userId, createdAt = now, updatedAt = now }
-if holdSeconds > 0 then
-  order.state = 'reserved'
-  order.expiresAt = now + holdSeconds * 1000
-  redis.call('ZADD', KEYS[5], order.expiresAt, order.orderId)
-else
-  order.state = 'paid'
-  redis.call('HINCRBY', sale, 'paid', 1)
-  -- Final at once: its ticket is due, in the same step that sold it.
-  redis.call('SADD', KEYS[7], order.orderId)
-end
-local json = orderJson(order)
-sold = redis.call('HINCRBY', sale, 'sold', 1)
-redis.call('HINCRBY', KEYS[2], userId, 1)
-redis.call('HSET', KEYS[3], order.orderId, json)
-redis.call('HSET', KEYS[4], requestKey, order.orderId)
-appendFeed(KEYS[6], order)
+local json
+json, sold = recordNewOrder(order, tonumber(fields[6]), requestKey, now)
 if fields[8] then
   redis.call('ZADD', KEYS[8], passPlace, passPlace)
 end
 -- The last ticket: the worker that sold it turns the next buyers away itself,
 -- and tells them when a hold may bring one back.
-local nextReleaseAt = 0
-if sold >= total then
-  local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-  nextReleaseAt = tonumber(first[2] or '0')
-end
-return {'reserved', json, sold, total, nextReleaseAt}
+return {'reserved', json, sold, total, sold >= total and nextReleaseAt() or 0}

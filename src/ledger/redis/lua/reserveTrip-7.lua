@@ -30,7 +30,7 @@
     {'not_found'}                        no such train (or a sale that is not a train)
     {'not_open', opensAt}   {'closed', closesAt}   {'key_reused'}
 ]]
---- @include "includes/orders"
+--- @include "includes/reservations"
 local sale = KEYS[1]
 local userId = ARGV[1]
 local requestKey = ARGV[2]
@@ -53,27 +53,13 @@ if #ARGV ~= 6 + to - lo + 1 then
 end
 local offset = 7 - lo
 
-local earlier = redis.call('HGET', KEYS[4], requestKey)
-if earlier then
-  local order = readOrder(KEYS[3], earlier)
-  if order.userId ~= userId then
-    return {'key_reused'}
-  end
-  return {'replayed', orderJson(order)}
-end
-
-local closesAt = tonumber(fields[6])
-if closesAt and now >= closesAt then
-  return {'closed', closesAt}
-end
-local opensAt = tonumber(fields[5])
-if opensAt and now < opensAt then
-  return {'not_open', opensAt}
+local refusal = replayOf(userId, requestKey) or outsideWindow(fields[5], fields[6], now)
+if refusal then
+  return refusal
 end
 
 local function soldOut(full)
-  local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-  return {'sold_out', from, to, tonumber(first[2] or '0'), full}
+  return {'sold_out', from, to, nextReleaseAt(), full}
 end
 -- Once some segment is full, a trip over one is refused from the full mask
 -- alone (most answers of a flood's end); before that (the selling phase) the
@@ -91,30 +77,14 @@ if seat < 0 then
   -- No segment of the trip is full: a refusal by fragmentation or by a closed quota.
   return soldOut(0)
 end
-local perUserLimit = tonumber(fields[4])
-local held = tonumber(redis.call('HGET', KEYS[2], userId) or '0')
-if held >= perUserLimit then
-  return {'limit_reached', perUserLimit}
+refusal = overLimit(userId, fields[4])
+if refusal then
+  return refusal
 end
 local available = freeSeats(sale, taken, seats) - 1
 markSeat(ARGV, offset, from, to, seat, 1)
 
-local holdSeconds = tonumber(fields[7])
 local order = { orderId = ARGV[3], saleId = fields[8], userId = userId, createdAt = now, updatedAt = now, trip = { from = from, to = to, seat = seat } }
-if holdSeconds > 0 then
-  order.state = 'reserved'
-  order.expiresAt = now + holdSeconds * 1000
-  redis.call('ZADD', KEYS[5], order.expiresAt, order.orderId)
-else
-  order.state = 'paid'
-  redis.call('HINCRBY', sale, 'paid', 1)
-  redis.call('SADD', KEYS[7], order.orderId)
-end
-local json = orderJson(order)
-redis.call('HINCRBY', sale, 'sold', 1)
-redis.call('HINCRBY', KEYS[2], userId, 1)
-redis.call('HSET', KEYS[3], order.orderId, json)
-redis.call('HSET', KEYS[4], requestKey, order.orderId)
-appendFeed(KEYS[6], order)
+local json = recordNewOrder(order, tonumber(fields[7]), requestKey, now)
 -- Only a trip left with no seat can have filled a segment; the count is skipped otherwise.
 return {'reserved', json, available, available == 0 and markFilled(sale, ARGV, offset, from, to, seats) or 0}
