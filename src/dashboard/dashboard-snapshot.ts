@@ -51,7 +51,7 @@ function histogram(family: Family | undefined, keep: (labels: Value['labels']) =
   return { bounds, counts: [...bounds.map((b) => byBound.get(String(b))!), byBound.get('+Inf') ?? 0], sum, count };
 }
 
-const PURCHASE_ROUTES = new Set(['POST /api/sales/:id/purchases', 'GET /buy/ticket']);
+const PURCHASE_ROUTES = new Set(['POST /api/sales/:id/purchases', 'GET /buy/ticket', 'POST /api/trains/:id/purchases']);
 const CACHE_MS = 400;
 
 export class DashboardSnapshots {
@@ -121,7 +121,9 @@ export class DashboardSnapshots {
         sold: sale.sold,
         paid: sale.paid,
         reserved: sale.sold - sale.paid,
-        remaining: sale.total - sale.sold,
+        remaining: sale.remaining,
+        // A train's total and remaining are seat-segments; the page labels them so.
+        train: sale.train ? { stations: sale.train.stations.length, seats: sale.train.seats } : null,
         opensAt: sale.opensAt,
         closesAt: sale.closesAt,
         firstSoldAt: sale.firstSoldAt,

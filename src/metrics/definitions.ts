@@ -24,6 +24,8 @@ export interface SaleFigures {
   readonly total: number;
   readonly sold: number;
   readonly paid: number;
+  /** Left to sell, in the unit of total (a train's free seat-segments; see WatchedSale). */
+  readonly remaining: number;
 }
 
 /** A queue sale's line, as the primary's last queue tick read it. */
@@ -165,7 +167,8 @@ export function definePrimaryMetrics(registry: Registry, s: PrimaryMetricSources
         this.set({ sale: sale.id, state: 'total' }, sale.total);
         this.set({ sale: sale.id, state: 'reserved' }, sale.sold - sale.paid);
         this.set({ sale: sale.id, state: 'paid' }, sale.paid);
-        this.set({ sale: sale.id, state: 'remaining' }, sale.total - sale.sold);
+        // A train's total and remaining count seat-segments (seats x segments), its reserved and paid tickets.
+        this.set({ sale: sale.id, state: 'remaining' }, sale.remaining);
       }
     },
   });

@@ -94,6 +94,47 @@ describe('metrics of a real cluster', () => {
     assert.deepEqual(labelSets(metrics, 'spike_queue_waiting'), [{ sale: 'metq' }]);
   });
 
+  it("shows a train's trips as purchases and its free seat-segments as what remains, on /metrics and the dashboard feed", async () => {
+    const created = await request(`${server.url}/api/trains`, { method: 'POST', headers: admin, body: { id: 'metT', stations: ['A', 'B', 'C', 'D'], seats: 2, holdSeconds: 600 } });
+    assert.equal(created.status, 201, created.text);
+    const bought = await request(`${server.url}/api/trains/metT/purchases`, { method: 'POST', body: { userId: 'rider-1', from: 'B', to: 'D' } });
+    assert.equal(bought.status, 201, bought.text);
+    assert.equal((await request(`${server.url}/api/trains/metT/purchases`, { method: 'POST', body: { userId: 'rider-2', from: 'A', to: 'D' } })).status, 201);
+    // Seat 0 is taken B->D, seat 1 A->D: 6 seat-segments, 5 taken; one trip (A->B) is left.
+    assert.equal((await request(`${server.url}/api/trains/metT/purchases`, { method: 'POST', body: { userId: 'rider-3', from: 'A', to: 'C' } })).status, 409);
+    const metrics = await eventually(async () => {
+      const m = await scrape(server);
+      return sumOf(m, 'spike_sale_tickets', { sale: 'metT', state: 'remaining' }) === 1 ? m : null;
+    }, 5000, "the train's free seat-segments in spike_sale_tickets");
+    assert.equal(sumOf(metrics, 'spike_sale_tickets', { sale: 'metT', state: 'total' }), 6);
+    assert.equal(sumOf(metrics, 'spike_sale_tickets', { sale: 'metT', state: 'reserved' }), 2);
+    assert.equal(sumOf(metrics, 'spike_purchases_total', { sale: 'metT', outcome: 'reserved' }), 2);
+    assert.equal(sumOf(metrics, 'spike_purchases_total', { sale: 'metT', outcome: 'sold_out' }), 1);
+    assert.equal(sumOf(metrics, 'spike_http_requests_total', { route: 'POST /api/trains/:id/purchases', status: '201' }), 2);
+
+    const snapshot = await new Promise<any>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/dashboard/live`, [`spike-admin.${ADMIN_TOKEN}`]);
+      ws.on('message', (data) => {
+        ws.close();
+        resolve(JSON.parse(String(data)));
+      });
+      ws.on('error', reject);
+    });
+    const card = snapshot.sales.find((sale: { id: string }) => sale.id === 'metT');
+    assert.deepEqual({ train: card.train, total: card.total, sold: card.sold, remaining: card.remaining }, { train: { stations: 4, seats: 2 }, total: 6, sold: 2, remaining: 1 });
+    // Train purchases count in the purchase latency the page shows, beside the sales' purchases.
+    // (The text parser drops a histogram's labels, so its _count lines are read from the text.)
+    const text = (await request(`${server.url}/metrics`, { headers: admin })).text;
+    const timed = (route: string) =>
+      [...text.matchAll(/^spike_http_request_duration_seconds_count\{([^}]*)\} (\d+)/gm)].filter((m) => m[1]!.includes(`route="${route}"`)).reduce((sum, m) => sum + Number(m[2]), 0);
+    assert.equal(timed('POST /api/trains/:id/purchases'), 3);
+    assert.equal(snapshot.purchaseLatency.count, timed('POST /api/trains/:id/purchases') + timed('POST /api/sales/:id/purchases') + timed('GET /buy/ticket'));
+
+    // The last seat-segment sold: the train is sold out, as a sale with no ticket left is.
+    assert.equal((await request(`${server.url}/api/trains/metT/purchases`, { method: 'POST', body: { userId: 'rider-4', from: 'A', to: 'B' } })).status, 201);
+    await eventually(async () => sumOf(await scrape(server), 'spike_sale_tickets', { sale: 'metT', state: 'remaining' }) === 0, 5000, 'the train sold out');
+  });
+
   it('shows a SIGKILLed worker as down and restarted', async () => {
     const purchasesBefore = sumOf(await scrape(server), 'spike_purchases_total', { sale: 'metr' });
     const cluster = (await request(`${server.url}/api/cluster`, { headers: admin })).body;

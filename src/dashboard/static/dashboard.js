@@ -80,7 +80,10 @@ function makeCard(sale) {
   const root = el('article', 'sale');
   root.dataset.sale = sale.id;
   const head = el('div', 'sale-head');
-  head.append(el('h3', '', `sale ${sale.id}`));
+  // A train sells seats per segment: its total and remaining count seat-segments (seats x segments), its sold count tickets.
+  const train = sale.train;
+  head.append(el('h3', '', train ? `train ${sale.id}` : `sale ${sale.id}`));
+  if (train) head.append(el('span', 'pill pill-info', `${train.stations} stops × ${fmt.format(train.seats)} seats`));
   const status = el('span', 'pill pill-muted', '');
   status.dataset.field = 'status';
   head.append(status);
@@ -89,7 +92,7 @@ function makeCard(sale) {
   const left = el('div');
   const remaining = el('div', 'remaining', '–');
   remaining.dataset.field = 'remaining';
-  left.append(remaining, el('div', 'remaining-label', 'tickets remaining'));
+  left.append(remaining, el('div', 'remaining-label', train ? 'seat-segments free' : 'tickets remaining'));
   const right = el('div');
   const selltime = el('div', 'selltime', '–');
   selltime.dataset.field = 'selltime';
@@ -100,7 +103,10 @@ function makeCard(sale) {
 
   const counts = el('div', 'counts');
   const fields = { status, remaining, selltime, selltimeLabel };
-  for (const [key, label] of [['total', 'total'], ['sold', 'sold (held + paid)'], ['reserved', 'held for payment'], ['paid', 'paid']]) {
+  const labels = train
+    ? [['total', 'seat-segments'], ['sold', 'tickets sold (held + paid)'], ['reserved', 'held for payment'], ['paid', 'paid']]
+    : [['total', 'total'], ['sold', 'sold (held + paid)'], ['reserved', 'held for payment'], ['paid', 'paid']];
+  for (const [key, label] of labels) {
     const box = el('div', 'count');
     const value = el('b', '', '–');
     value.dataset.field = key;
@@ -130,8 +136,8 @@ function makeCard(sale) {
       height: 200,
       series: [
         {},
-        { label: 'remaining', stroke: '#ef4e4e', width: 2 },
-        { label: 'sold', stroke: '#4aa3ff', width: 2 },
+        { label: train ? 'seat-segments free' : 'remaining', stroke: '#ef4e4e', width: 2 },
+        { label: train ? 'tickets sold' : 'sold', stroke: '#4aa3ff', width: 2 },
         { label: 'held', stroke: '#f0b429', width: 1.5 },
         { label: 'paid', stroke: '#b083f0', width: 1.5 },
       ],
