@@ -233,7 +233,14 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
     if (this.closed) return;
     this.socket.write(chunk);
     if (this.socket.writableLength > 0) this.upstream!.socket.pause();
-    if (this.phase === Phase.Tunnel) return;
+    if (this.phase === Phase.Tunnel) {
+      // A WebSocket watcher only listens: the server's pushes, not the client's
+      // bytes, show it alive (uWS itself closes one that stops answering its
+      // pings). A client that stops reading stops getting pushes once uWS's
+      // backpressure limit skips it, and is then reaped as silent.
+      this.ctx.guard?.touch(this);
+      return;
+    }
     if (this.scanResponse(chunk)) this.answerDone();
   }
 

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
 import { request } from '../helpers/client';
 import { exchange } from '../helpers/raw-http';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
@@ -188,6 +189,34 @@ describe('the idle timeout', () => {
         const ms = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(resolve, 5000, -1))]);
         socket.destroy();
         assert.ok(ms >= 250 && ms < 3000, `${mode}: closed after ${ms} ms`);
+      } finally {
+        await server.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('keeps a WebSocket watcher that only listens open past IDLE_TIMEOUT_MS while the server pushes to it, in both relaying modes', async () => {
+    for (const mode of MODES) {
+      const dataDir = mkdtempSync(join(tmpdir(), `spike-idlews-${mode}-`));
+      // Longer than the line's 1 s heartbeat, the one push an unchanging line gets.
+      const server = await startServer({ WORKERS: '1', BALANCER: mode, LEDGER: 'embedded', DATA_DIR: dataDir, IDLE_TIMEOUT_MS: '1500', QUEUE_TICK_MS: '100' }, 60_000);
+      try {
+        const created = await request(`${server.url}/api/sales`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: { id: 'idlews', total: 5, admission: { mode: 'queue', difficulty: 0 } } });
+        assert.equal(created.status, 201, created.text);
+        const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws/sales/idlews`);
+        let messages = 0;
+        let closedAfter = -1;
+        const opened = Date.now();
+        ws.on('message', () => messages++);
+        ws.on('close', () => (closedAfter = Date.now() - opened));
+        ws.on('error', () => {});
+        // The watcher sends nothing for three idle timeouts; the line's heartbeat reaches it every second.
+        await new Promise((resolve) => setTimeout(resolve, 4500));
+        assert.equal(closedAfter, -1, `${mode}: the watcher was closed after ${closedAfter} ms`);
+        assert.equal(ws.readyState, WebSocket.OPEN);
+        assert.ok(messages >= 3, `${mode}: ${messages} pushes in 4.5 s`);
+        ws.terminate();
       } finally {
         await server.stop();
         rmSync(dataDir, { recursive: true, force: true });
