@@ -15,7 +15,11 @@
 // before the last socket opened does not count: a watcher is sent the latest
 // figures when it subscribes, so such a move "arrived" when its socket did,
 // seconds after the move.
-import WebSocket from 'ws';
+//
+// The watchers are lean raw-socket clients (bench/lean-watcher.ts), not `ws`:
+// they share the two cores with the server, and the figure is the server's.
+import type net from 'node:net';
+import { openLeanWatcher } from './lean-watcher';
 
 interface Start {
   readonly url: string;
@@ -38,30 +42,29 @@ async function watch(start: Start): Promise<() => number[]> {
   /** Per watcher, [serving, arrival ms] each time its serving counter rose, in order. */
   const arrivals: Array<Array<[number, number]>> = [];
   const moves = new Map<number, number>();
-  const sockets: WebSocket[] = [];
+  const sockets: net.Socket[] = [];
+  const url = new URL(start.url);
   let next = 0;
+  let closedEarly = 0;
   await Promise.all(
     Array.from({ length: 200 }, async () => {
       while (next < start.count) {
         const seen: Array<[number, number]> = [];
         arrivals[next++] = seen;
-        const socket = new WebSocket(start.url);
-        socket.on('message', (data) => {
-          const message = JSON.parse(String(data)) as { serving: number; at: number };
-          if (seen.length === 0 || message.serving > seen[seen.length - 1]![0]) seen.push([message.serving, Date.now()]);
+        const socket = await openLeanWatcher(url.hostname, Number(url.port), url.pathname, (message, arrivedAt) => {
+          if (seen.length === 0 || message.serving > seen[seen.length - 1]![0]) seen.push([message.serving, arrivedAt]);
           if (!moves.has(message.serving)) moves.set(message.serving, message.at);
         });
+        socket.once('close', () => closedEarly++);
         sockets.push(socket);
-        await new Promise((resolve, reject) => {
-          socket.once('open', resolve);
-          socket.once('error', reject);
-        });
       }
     }),
   );
   const allOpenAt = Date.now();
   return () => {
-    for (const socket of sockets) socket.terminate();
+    // A watcher the server closed would count every later move as never reached: say why.
+    if (closedEarly > 0) console.error(`queue watchers: ${closedEarly} of ${sockets.length} watchers were closed by the server before the report`);
+    for (const socket of sockets) socket.destroy();
     const delays: number[] = [];
     for (const [serving, at] of moves) {
       if (at < allOpenAt) continue;
