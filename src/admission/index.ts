@@ -5,6 +5,7 @@ export { parseAdmission } from './admission-spec';
 export { QueueTicker, type QueueTickerOptions } from './queue-ticker';
 export { WorkerAdmission, type AdmissionSettings } from './worker-admission';
 export { QueueSocket, MAX_SUBSCRIPTIONS } from './queue-socket';
+export { NodeWatchServer } from './node-watch-server';
 export { registerQueueRoutes } from './queue-routes';
 export { registerBuyerPage } from './buyer-page';
 export { clientAddress } from './client-address';

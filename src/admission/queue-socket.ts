@@ -7,10 +7,15 @@
 import uWS, { type TemplatedApp, type WebSocket } from 'uWebSockets.js';
 import type { QueueStatus, Sale } from '../ledger';
 import type { WorkerAdmission } from './worker-admission';
+import { BAD_SALE_ID, MAX_BACKPRESSURE, MAX_SUBSCRIPTIONS, subscribeTarget, SALE_ID, SUBSCRIBE_USAGE, TOO_MANY_SUBSCRIPTIONS } from './watch-protocol';
 
-export const MAX_SUBSCRIPTIONS = 4;
-/** A watcher this far behind is skipped until it catches up. */
-const MAX_BACKPRESSURE = 16 * 1024;
+export { MAX_SUBSCRIPTIONS };
+
+/** Where else each push goes: the watchers a handoff worker serves from Node (NodeWatchServer). */
+export interface PushTarget {
+  publish(saleId: string, message: string): void;
+}
+
 /** Unchanged figures are pushed again this often, so a watcher sees the line is alive. */
 const HEARTBEAT_MS = 1000;
 
@@ -20,7 +25,6 @@ interface Watcher {
 }
 
 const topicOf = (saleId: string) => `sale/${saleId}`;
-const SALE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class QueueSocket {
   private readonly lastPushed = new Map<string, { key: string; at: number; message: string }>();
@@ -38,6 +42,7 @@ export class QueueSocket {
     private readonly admission: WorkerAdmission,
     private readonly saleOf: (saleId: string) => Sale | null | undefined,
     private readonly pushMs = 0,
+    private readonly elsewhere: PushTarget | null = null,
   ) {
     app.ws<Watcher>('/ws/sales/:id', {
       compression: uWS.DISABLED,
@@ -48,7 +53,7 @@ export class QueueSocket {
       upgrade: (res, req, context) => {
         const saleId = req.getParameter(0);
         if (!SALE_ID.test(saleId)) {
-          res.writeStatus('400 Bad Request').end('sale id must be 1-64 characters of A-Z a-z 0-9 _ -');
+          res.writeStatus('400 Bad Request').end(BAD_SALE_ID);
           return;
         }
         res.upgrade<Watcher>({ first: saleId, subscriptions: 0 }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
@@ -56,17 +61,9 @@ export class QueueSocket {
       open: (ws) => this.subscribe(ws, ws.getUserData().first),
       message: (ws, data) => {
         // {"subscribe":"<saleId>"} watches one more sale on the same connection.
-        let saleId: unknown;
-        try {
-          saleId = (JSON.parse(Buffer.from(data).toString()) as { subscribe?: unknown }).subscribe;
-        } catch {
-          saleId = undefined;
-        }
-        if (typeof saleId !== 'string' || !SALE_ID.test(saleId)) {
-          ws.send(JSON.stringify({ type: 'error', code: 'invalid_field', message: 'send {"subscribe":"<sale id>"}' }));
-          return;
-        }
-        this.subscribe(ws, saleId);
+        const saleId = subscribeTarget(Buffer.from(data).toString());
+        if (saleId === null) ws.send(SUBSCRIBE_USAGE);
+        else this.subscribe(ws, saleId);
       },
     });
   }
@@ -83,14 +80,20 @@ export class QueueSocket {
       if (last && now - last.at < this.pushMs) continue;
       this.lastPushed.set(status.saleId, { key, at: now, message });
       this.app.publish(topicOf(status.saleId), message);
+      this.elsewhere?.publish(status.saleId, message);
     }
+  }
+
+  /** The figures last pushed for a sale, which a new watcher is sent at once. */
+  latest(saleId: string): string | undefined {
+    return this.lastPushed.get(saleId)?.message;
   }
 
   private subscribe(ws: WebSocket<Watcher>, saleId: string): void {
     const watcher = ws.getUserData();
     if (ws.isSubscribed(topicOf(saleId))) return;
     if (watcher.subscriptions >= MAX_SUBSCRIPTIONS) {
-      ws.send(JSON.stringify({ type: 'error', code: 'too_many_subscriptions', message: `one connection watches at most ${MAX_SUBSCRIPTIONS} sales` }));
+      ws.send(TOO_MANY_SUBSCRIPTIONS);
       return;
     }
     watcher.subscriptions++;

@@ -13,11 +13,15 @@ export interface HandoffReceiver {
   close(): void;
 }
 
-export function receiveHandoffs(socketPath: string, host: string, guard: ConnectionGuard | undefined): HandoffReceiver {
+/**
+ * `upgradeServer`: asked about each WebSocket upgrade before it is relayed
+ * (the worker serves the live line's watchers from Node: NodeWatchServer).
+ */
+export function receiveHandoffs(socketPath: string, host: string, guard: ConnectionGuard | undefined, upgradeServer?: RelayContext['upgradeServer']): HandoffReceiver {
   const pool = new UpstreamPool(socketPath);
   let received = 0;
   let closed = false;
-  const ctx: RelayContext = { host, guard, pool: (failed) => (failed === undefined && !closed ? pool : undefined) };
+  const ctx: RelayContext = { host, guard, pool: (failed) => (failed === undefined && !closed ? pool : undefined), upgradeServer };
   process.on('message', (message: unknown, handle: unknown) => {
     if (!isHandoffConnection(message) || handle === undefined) return;
     received++;

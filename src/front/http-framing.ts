@@ -10,6 +10,8 @@ export interface RequestHead {
   /** Bytes of the head, the blank line included. */
   readonly headLength: number;
   readonly method: string;
+  /** The request-target, e.g. "/ws/sales/G1?x=1". */
+  readonly target: string;
   readonly http10: boolean;
   /** -1 when the body is chunked. */
   readonly contentLength: number;
@@ -151,6 +153,7 @@ export function parseRequestHead(bytes: Buffer, host: string): RequestHead | Fra
   return {
     headLength: end + 4,
     method,
+    target: requestLine.slice(firstSpace + 1, lastSpace),
     http10,
     contentLength: chunked ? -1 : Math.max(contentLength, 0),
     chunked,
@@ -158,6 +161,21 @@ export function parseRequestHead(bytes: Buffer, host: string): RequestHead | Fra
     rewritten,
     upgrade,
   };
+}
+
+/**
+ * The header fields of a complete request head, names lowercased, the last
+ * of repeated fields kept: for the rare request the worker answers itself
+ * (a WebSocket upgrade), not for the relay's per-request path.
+ */
+export function headerFields(bytes: Buffer, headLength: number): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const lines = bytes.toString('latin1', 0, headLength).split('\r\n');
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return fields;
 }
 
 export interface ResponseHead {

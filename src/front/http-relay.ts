@@ -47,7 +47,17 @@ export interface RelayContext {
    * failed pool when it could not connect. undefined: no worker to serve.
    */
   pool(failed?: UpstreamPool): UpstreamPool | undefined;
+  /**
+   * Asked about each WebSocket upgrade before it is relayed: the server for
+   * one the caller serves itself, which the relay hands the connection (its
+   * head, and any bytes after it) once it has let go of the socket; undefined
+   * to relay it. See NodeWatchServer.
+   */
+  upgradeServer?(head: RequestHead): UpgradeServer | undefined;
 }
+
+/** Serves a WebSocket upgrade the relay no longer holds. */
+export type UpgradeServer = (socket: net.Socket, headBytes: Buffer, rest: Buffer | null) => void;
 
 export class HttpRelay implements UpstreamOwner, GuardedConnection {
   private phase = Phase.Head;
@@ -128,9 +138,17 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
       this.refuse(name, parsed.message);
       return;
     }
+    const rest = parsed.headLength < bytes.length ? bytes.subarray(parsed.headLength) : null;
+    const server = parsed.upgrade ? this.ctx.upgradeServer?.(parsed) : undefined;
+    if (server !== undefined) {
+      // Let go first: the server puts its own listeners on the socket.
+      this.letGo();
+      server(this.socket, bytes.subarray(0, parsed.headLength), rest);
+      return;
+    }
     this.request = parsed;
     this.headBytes = parsed.rewritten ?? bytes.subarray(0, parsed.headLength);
-    this.held = parsed.headLength < bytes.length ? bytes.subarray(parsed.headLength) : null;
+    this.held = rest;
     this.bodyLeft = parsed.chunked ? 0 : parsed.contentLength;
     this.bodyChunks = parsed.chunked ? new ChunkedScanner() : null;
     this.requestSent = false;
@@ -363,6 +381,15 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
     if (upstream === null) return;
     upstream.owner = null;
     upstream.socket.destroy();
+  }
+
+  /** The connection is another server's (upgradeServer): this relay no longer listens to it or counts it. */
+  private letGo(): void {
+    this.closed = true;
+    this.held = null;
+    this.phase = Phase.Closing;
+    for (const event of ['data', 'end', 'drain', 'error', 'close']) this.socket.removeAllListeners(event);
+    this.ctx.guard?.remove(this);
   }
 
   /** Ends the client after what was written; further input is ignored. */

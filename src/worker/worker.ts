@@ -8,7 +8,7 @@ import { openBuyerAuth } from '../auth/buyer-auth';
 import { workerSocketPath } from '../cluster/socket-dir';
 import { answerHeartbeats } from '../cluster/worker-heartbeat';
 import type { Config } from '../config/config';
-import { QueueSocket, WorkerAdmission } from '../admission';
+import { NodeWatchServer, QueueSocket, WorkerAdmission } from '../admission';
 import { connectionGuard } from '../front/front';
 import { receiveHandoffs } from '../front/handoff-receiver';
 import { registerRoutes } from '../http/routes';
@@ -128,7 +128,10 @@ export async function runWorker(config: Config): Promise<void> {
     admissionDefaults: config.admission,
     trustProxy: config.admission.trustProxy,
   });
-  const queueSocket = new QueueSocket(app, admission, (saleId) => keeper!.peekSale(saleId), config.admission.pushMs);
+  // handoff: this worker's Node side holds its client connections, and serves the live line's watchers itself (NodeWatchServer).
+  const guard = config.balancer === 'handoff' ? connectionGuard(config) : undefined;
+  const nodeWatch = config.balancer === 'handoff' ? new NodeWatchServer({ latest: (saleId) => queueSocket.latest(saleId), guard }) : null;
+  const queueSocket = new QueueSocket(app, admission, (saleId) => keeper!.peekSale(saleId), config.admission.pushMs, nodeWatch);
   rpc.onNotice((message) => {
     if (message.spike !== 'queue-status') return;
     const now = Date.now();
@@ -146,7 +149,7 @@ export async function runWorker(config: Config): Promise<void> {
     const socketPath = workerSocketPath(config.socketDir, slot);
     listenSockets.push(await listenUnix(app, socketPath));
     // handoff: the primary sends this worker client connections, which it relays to its own listener.
-    if (config.balancer === 'handoff') receiveHandoffs(socketPath, `localhost:${config.port}`, connectionGuard(config));
+    if (config.balancer === 'handoff') receiveHandoffs(socketPath, `localhost:${config.port}`, guard, nodeWatch ? (head) => nodeWatch.serverFor(head) : undefined);
   } else {
     // One listen socket per unit of weight: the kernel spreads connections
     // evenly over the sockets of a SO_REUSEPORT group, so the split follows the weights.
