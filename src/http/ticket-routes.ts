@@ -110,7 +110,10 @@ export function registerTicketRoutes(app: TemplatedApp, ctx: RouteContext): void
     }
     if (exchange.aborted) return;
     const outcome = await ctx.ledger.checkIn({ orderId: payload.orderId, userId: payload.userId, gate, now: Date.now() });
-    if (outcome.kind === 'admitted' || outcome.kind === 'already_used') scanned.use = { at: outcome.at, gate: outcome.gate };
+    if (outcome.kind === 'admitted' || outcome.kind === 'already_used') {
+      scanned.use = { at: outcome.at, gate: outcome.gate };
+      tickets.sharing.tell(fields.ticket as string, scanned.use);
+    }
     if (outcome.kind === 'admitted') {
       exchange.sendJson(200, { admitted: true, ...ticketJson(payload, fields.ticket as string), saleName: payload.saleName, gate: outcome.gate, checkedInAt: isoTime(outcome.at) });
       return;

@@ -1,8 +1,9 @@
 // A worker's memory of the tickets its gates have scanned, so that a re-scan
 // costs neither an Ed25519 verification nor, once the ledger has said the
-// ticket was used, a ledger call. Bounded (least recently scanned first out).
+// ticket was used, a ledger call; the other workers' uses are learned too
+// (checkin-sharing.ts). Bounded (least recently scanned first out).
 import type { KeyObject } from 'node:crypto';
-import { verifyTicket, type TicketPayload } from './ticket-codec';
+import { payloadOfVerified, verifyTicket, type TicketPayload } from './ticket-codec';
 
 /** The ledger's record of a ticket's one admission. */
 export interface TicketUse {
@@ -58,6 +59,21 @@ export class CheckinMemory {
       if (this.tickets.size > this.capacity) this.tickets.delete(this.tickets.keys().next().value!);
     }
     return scanned;
+  }
+
+  /**
+   * A use the ledger told another worker of (src/tickets/checkin-sharing.ts),
+   * of a ticket string that worker verified: remembered as if scanned here.
+   */
+  learn(ticket: string, use: TicketUse): void {
+    if (this.capacity === 0) return;
+    const known = this.tickets.get(ticket);
+    if (known) {
+      known.use ??= use;
+      return;
+    }
+    this.tickets.set(ticket, { payload: payloadOfVerified(ticket), use, refusal: undefined });
+    if (this.tickets.size > this.capacity) this.tickets.delete(this.tickets.keys().next().value!);
   }
 
   /** Forgets the ticket (its sale left the ledger, whose answer for it has changed). */

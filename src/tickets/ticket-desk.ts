@@ -3,6 +3,7 @@
 // name it without importing the routes that import the context.
 import type { KeyObject } from 'node:crypto';
 import type { CheckinMemory } from './checkin-memory';
+import type { CheckinSharing } from './checkin-sharing';
 import type { TicketRenderer } from './ticket-renderer';
 
 /** What the ticket routes need from the worker: its renderer, the public key, the gates' token and what the gates scanned. */
@@ -13,4 +14,6 @@ export interface TicketDesk {
   readonly gateToken: string | undefined;
   /** Tickets this worker's gates scanned: verified once, and answered from here once the ledger said they were used. */
   readonly checkins: CheckinMemory;
+  /** Tells the other workers the uses the ledger reports here. */
+  readonly sharing: CheckinSharing;
 }

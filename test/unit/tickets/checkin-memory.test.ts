@@ -1,11 +1,12 @@
 // The worker's memory of scanned tickets on its own: a ticket string is
 // verified once while remembered, one that fails is never remembered, the
-// least recently scanned is forgotten first, and a recorded use stays with
-// the ticket until it is forgotten.
+// least recently scanned is forgotten first, a recorded use stays with the
+// ticket until it is forgotten, and uses shared by other workers are learned
+// without a verification.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { CheckinMemory, signTicket, ticketPayload, TicketInvalidError, verifyTicket, type TicketPayload } from '../../../src/tickets';
+import { CheckinMemory, CheckinSharing, signTicket, ticketPayload, TicketInvalidError, verifyTicket, type TicketPayload } from '../../../src/tickets';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const sale = { name: 'The Show', opensAt: null, closesAt: null };
@@ -77,5 +78,35 @@ describe('the check-in memory', () => {
     for (let i = 0; i < 3; i++) assert.equal(memory.scan(tickets[4]).use, undefined);
     assert.equal(verified.length, 3);
     assert.equal(memory.size, 0);
+  });
+
+  it("learns another worker's uses without verifying, and never overwrites a use it holds", () => {
+    const { memory, verified } = counting(10);
+    memory.learn(tickets[1]!, { at: 5, gate: 'west-2' });
+    const learned = memory.scan(tickets[1]);
+    assert.deepEqual(verified, [], 'a shared use needs no verification here');
+    assert.deepEqual(learned.payload, verifyTicket(tickets[1], publicKey));
+    assert.deepEqual(learned.use, { at: 5, gate: 'west-2' });
+    memory.learn(tickets[1]!, { at: 6, gate: 'other' });
+    assert.deepEqual(memory.scan(tickets[1]).use, { at: 5, gate: 'west-2' });
+    const none = counting(0);
+    none.memory.learn(tickets[1]!, { at: 5, gate: 'west-2' });
+    assert.equal(none.memory.size, 0);
+  });
+
+  it("sends this worker's uses in one message per turn, and teaches them to another worker's memory", async () => {
+    const here = counting(10);
+    const there = counting(10);
+    const sent: unknown[] = [];
+    const sharing = new CheckinSharing(here.memory, (message) => sent.push(message), 1);
+    const theirs = new CheckinSharing(there.memory, () => assert.fail('nothing to send'));
+    sharing.tell(tickets[0]!, { at: 1, gate: 'a' });
+    sharing.tell(tickets[3]!, { at: 2, gate: 'b' });
+    assert.equal(sent.length, 0, 'gathered, not sent at once');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(sent, [{ spike: 'checkins-seen', uses: [[tickets[0], 1, 'a'], [tickets[3], 2, 'b']] }]);
+    theirs.learn(sent[0] as never);
+    assert.deepEqual(there.memory.scan(tickets[3]).use, { at: 2, gate: 'b' });
+    assert.deepEqual(there.verified, []);
   });
 });
