@@ -128,7 +128,7 @@ for (const kind of ['embedded', 'redis'] as LedgerKind[]) {
       assert.equal((await ticketCounts(server, 'gates')).checkedIn, 1);
     });
 
-    it("re-scans on both workers get the ledger's own answer, each worker asking the ledger at most once; once the sale is retired, every worker refuses the ticket", async () => {
+    it("re-scans on both workers get the ledger's own answer, with at most one more ledger call among them; once the sale is retired, every worker refuses the ticket", async () => {
       await createSale(server, 'rescan', 5);
       const orderId = await buy(server, 'rescan', 'erin');
       const ticket = await ticketString(server, orderId, 'erin');
