@@ -111,7 +111,7 @@ async function runBenchOn(settings: BenchSettings, options: RunOptions, log: (li
     train,
     tickets,
     ok:
-      (tickets?.ledgers.every((l) => l.status === 'ok' && l.checkins?.ok === true) ?? true) &&
+      (tickets?.ledgers.every((l) => l.status === 'ok' && l.checkins?.ok === true && l.firstScans?.ok !== false) ?? true) &&
       cells.every((c) => c.status === 'ok' && c.audit?.ok === true && (c.answers?.failed ?? 1) === 0 && c.ledgerCalls?.ok !== false) &&
       (cluster?.variants.every((v) => v.status === 'ok' && v.audit?.ok === true) ?? true) &&
       (selling?.every((s) => s.cell.status === 'ok' && s.cell.audit?.ok === true && (s.cell.answers?.failed ?? 1) === 0) ?? true) &&

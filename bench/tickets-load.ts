@@ -65,6 +65,8 @@ export interface BurstComparison {
 
 export interface CheckinRun {
   readonly tickets: number;
+  /** Other tickets checked in the same way just before, unmeasured. */
+  readonly warmTickets: number;
   readonly responses: number;
   readonly seconds: number;
   readonly perSecond: number;
@@ -279,17 +281,30 @@ export async function purchaseWithRenderBurst(server: Server, options: BurstOpti
   };
 }
 
+/** `count` paid orders' tickets, written one a line for bench/lua/checkins.lua; returns the file and the sale. */
+async function ticketFile(server: Server, label: string, count: number, workDir: string): Promise<{ file: string; saleId: string }> {
+  const orders = await paidOrders(server, label, count);
+  const saleId = orders[0]!.orderId.split('.')[0]!;
+  const tickets = await inParallel(orders.length, 32, async (i) => (await call(server, 'GET', `/api/orders/${orders[i]!.orderId}/ticket`)).ticket as string);
+  const file = join(workDir, `tickets-${saleId}.txt`);
+  writeFileSync(file, `${tickets.join('\n')}\n`);
+  return { file, saleId };
+}
+
 /**
  * `tickets` paid tickets, each checked in `repeats` times by wrk over
  * `connections`: exactly one admission per ticket, already_used for the rest,
- * and the ledger's own count agreeing.
+ * and the ledger's own count agreeing. First, as the purchase flood has its
+ * warm slice, `warmTickets` other tickets go through the same flood unmeasured
+ * (JIT, connections), so a short flood is not a measure of a cold start.
  */
-export async function checkinFlood(server: Server, options: { tickets: number; repeats: number; connections: number; gateToken: string; workDir: string }): Promise<CheckinRun> {
-  const orders = await paidOrders(server, 'gate', options.tickets);
-  const saleId = orders[0]!.orderId.split('.')[0]!;
-  const tickets = await inParallel(orders.length, 32, async (i) => (await call(server, 'GET', `/api/orders/${orders[i]!.orderId}/ticket`)).ticket as string);
-  const file = join(options.workDir, `tickets-${saleId}.txt`);
-  writeFileSync(file, `${tickets.join('\n')}\n`);
+export async function checkinFlood(server: Server, options: { tickets: number; repeats: number; connections: number; gateToken: string; workDir: string; warmTickets?: number }): Promise<CheckinRun> {
+  const warmTickets = options.warmTickets ?? 0;
+  if (warmTickets > 0) {
+    const warm = await ticketFile(server, 'gate-warm', warmTickets, options.workDir);
+    await runWrkScript(CHECKINS_SCRIPT, server.url, [warm.file, options.gateToken, String(warmTickets * options.repeats)], { connections: options.connections });
+  }
+  const { file, saleId } = await ticketFile(server, 'gate', options.tickets, options.workDir);
   const raw = await runWrkScript(CHECKINS_SCRIPT, server.url, [file, options.gateToken, String(options.tickets * options.repeats)], { connections: options.connections });
   const statuses = raw.statuses;
   const admitted = statuses['200'] ?? 0;
@@ -301,6 +316,7 @@ export async function checkinFlood(server: Server, options: { tickets: number; r
   const ledgerCheckedIn = audit.tickets.checkedIn as number;
   return {
     tickets: options.tickets,
+    warmTickets,
     responses: raw.responses,
     seconds,
     perSecond: raw.responses / seconds,
@@ -311,8 +327,13 @@ export async function checkinFlood(server: Server, options: { tickets: number; r
     abandoned,
     ledgerCheckedIn,
     // Exactly once by the ledger's count; never two admissions seen for one ticket; and any
-    // admission the gates did not hear is among the answers lost when wrk stopped.
-    ok: ledgerCheckedIn === options.tickets && other === 0 && admitted <= options.tickets && admitted + abandoned >= options.tickets,
+    // admission the gates did not hear is among the answers lost when wrk stopped. Sent once
+    // each, a ticket whose scan was lost at the stop may never have reached the ledger.
+    ok:
+      other === 0 &&
+      admitted <= options.tickets &&
+      (options.repeats > 1
+        ? ledgerCheckedIn === options.tickets && admitted + abandoned >= options.tickets
+        : ledgerCheckedIn >= admitted && ledgerCheckedIn <= admitted + abandoned),
   };
 }
-

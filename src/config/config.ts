@@ -73,6 +73,8 @@ export interface Config {
   readonly ticketIssueMs: number;
   /** The gate devices' bearer token for POST /api/checkins; unset: only the admin token checks tickets in. */
   readonly gateToken: string | undefined;
+  /** Tickets per worker whose verified signature and ledger-recorded admission the worker remembers for re-scans; 0: none. */
+  readonly checkinMemory: number;
   /** Off: no /metrics, no dashboard, and no counting on the request path (for the bench's comparison). */
   readonly metrics: boolean;
   /** A token that may read /metrics but not act as admin; undefined: the admin token. */
@@ -259,6 +261,7 @@ export function loadConfig(env: Env = process.env): Config {
     ticketThreadNice: threadPriority(env, 'TICKET_THREAD_NICE'),
     ticketIssueMs: integer(env, 'TICKET_ISSUE_MS', 250, 10, 600_000),
     gateToken,
+    checkinMemory: integer(env, 'CHECKIN_MEMORY', 10_000, 0, 10_000_000),
     metrics: bool(env, 'METRICS', true),
     metricsToken,
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),

@@ -53,7 +53,12 @@ export class Exchange {
 
   sendJson(status: number, body: unknown, headers?: Record<string, string>): void {
     if (this.settled) return;
-    const payload = JSON.stringify(body);
+    this.sendJsonText(status, JSON.stringify(body), headers);
+  }
+
+  /** A JSON body already serialized (an answer kept to be sent again). */
+  sendJsonText(status: number, payload: string, headers?: Record<string, string>): void {
+    if (this.settled) return;
     this.status = status;
     this.res.cork(() => {
       this.res.writeStatus(STATUS_TEXT[status] ?? String(status));

@@ -1,10 +1,12 @@
 // Tickets over HTTP: the public key gates verify with, a paid order's
 // ticket (JSON or its QR code as SVG/PNG, signed and drawn in the worker's
 // render pool), and the gates' check-in, which verifies the signature here
-// and lets the ledger admit each ticket once.
+// and lets the ledger admit each ticket once; a re-scan of a ticket this
+// worker remembers skips the verification, and once the ledger has said it
+// was used, the ledger call too.
 import type { TemplatedApp } from 'uWebSockets.js';
 import { isoTime, spikeError } from '../errors/errors';
-import { ticketPayload, TicketInvalidError, verifyTicket, type TicketFormat, type TicketPayload } from '../tickets';
+import { ticketPayload, TicketInvalidError, type ScannedTicket, type TicketFormat, type TicketPayload, type TicketUse } from '../tickets';
 import { isAdmin, requireJsonContentType } from './handler';
 import { answerFor } from './outcome-answers';
 import { parseJsonObject, readBody } from './read-body';
@@ -30,6 +32,17 @@ export function ticketFormat(query: string, accept: string): TicketFormat {
 
 function ticketJson(payload: TicketPayload, ticket: string) {
   return { ticketId: payload.ticketId, orderId: payload.orderId, saleId: payload.saleId, userId: payload.userId, issuedAt: isoTime(payload.issuedAt), ticket };
+}
+
+/**
+ * The 409 for a ticket already admitted, the same whether the ledger said so
+ * just now or this worker remembers it: the outcome table's already_used
+ * refusal (TICKET_ALREADY_USED), with when and at which gate.
+ */
+export function alreadyUsedBody(payload: TicketPayload, use: TicketUse) {
+  const usedAt = isoTime(use.at);
+  const error = spikeError('TICKET_ALREADY_USED', { ticketId: payload.ticketId, usedAt, gate: use.gate });
+  return { ...error.toJSON(), admitted: false, ticketId: payload.ticketId, orderId: payload.orderId, usedAt, gate: use.gate };
 }
 
 export function registerTicketRoutes(app: TemplatedApp, ctx: RouteContext): void {
@@ -75,23 +88,42 @@ export function registerTicketRoutes(app: TemplatedApp, ctx: RouteContext): void
     requireJsonContentType(contentType);
     const fields = parseJsonObject(await readBody(exchange, ctx.maxBodyBytes, contentLength));
     const gate = fields.gate === undefined ? UNNAMED_GATE : checkId('gate', fields.gate);
-    let payload: TicketPayload;
+    let scanned: ScannedTicket;
     try {
-      // Ed25519 verification takes tens of microseconds: cheaper here than a hop to a render thread.
-      payload = verifyTicket(fields.ticket, tickets.publicKey);
+      // Ed25519 verification takes tens of microseconds: cheaper here than a hop to a render thread,
+      // and done once per ticket string this worker remembers.
+      scanned = tickets.checkins.scan(fields.ticket);
     } catch (error) {
       if (error instanceof TicketInvalidError) throw spikeError('TICKET_INVALID', { reason: error.message });
       throw error;
     }
+    const { payload } = scanned;
+    if (scanned.use !== undefined) {
+      // An admission never moves while its sale is in the ledger; retirement removes the sale with its
+      // check-ins, and this worker's view of the sale hears of it (announced, and re-read every SALE_VIEW_TTL_MS).
+      if ((await ctx.keeper.sales.get(payload.saleId)) !== null) {
+        if (exchange.aborted) return;
+        exchange.sendJsonText(409, (scanned.refusal ??= JSON.stringify(alreadyUsedBody(payload, scanned.use))));
+        return;
+      }
+      tickets.checkins.forget(fields.ticket as string);
+    }
     if (exchange.aborted) return;
     const outcome = await ctx.ledger.checkIn({ orderId: payload.orderId, userId: payload.userId, gate, now: Date.now() });
+    if (outcome.kind === 'admitted' || outcome.kind === 'already_used') {
+      scanned.use = { at: outcome.at, gate: outcome.gate };
+      tickets.sharing.tell(fields.ticket as string, scanned.use);
+    }
     if (outcome.kind === 'admitted') {
       exchange.sendJson(200, { admitted: true, ...ticketJson(payload, fields.ticket as string), saleName: payload.saleName, gate: outcome.gate, checkedInAt: isoTime(outcome.at) });
       return;
     }
+    if (outcome.kind === 'already_used') {
+      exchange.sendJsonText(409, (scanned.refusal = JSON.stringify(alreadyUsedBody(payload, outcome))));
+      return;
+    }
     const answer = answerFor('checkIn', outcome, { ticketId: payload.ticketId, orderId: payload.orderId });
     if (!('error' in answer)) throw new Error(`check-in outcome ${outcome.kind} has no refusal`);
-    const body = { ...answer.error.toJSON(), admitted: false, ticketId: payload.ticketId, orderId: payload.orderId };
-    exchange.sendJson(answer.error.status, outcome.kind === 'already_used' ? { ...body, usedAt: isoTime(outcome.at), gate: outcome.gate } : body);
+    exchange.sendJson(answer.error.status, { ...answer.error.toJSON(), admitted: false, ticketId: payload.ticketId, orderId: payload.orderId });
   }));
 }

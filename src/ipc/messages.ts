@@ -64,6 +64,16 @@ export interface DashboardNudgeMessage {
   readonly spike: 'dashboard-nudge';
 }
 
+/**
+ * Worker -> primary -> the other workers: tickets the ledger told this worker
+ * were used, [ticket, at, gate] each, so a re-scan at any worker is answered
+ * without verifying the ticket or asking the ledger again.
+ */
+export interface CheckinsSeenMessage {
+  readonly spike: 'checkins-seen';
+  readonly uses: ReadonlyArray<readonly [ticket: string, at: number, gate: string]>;
+}
+
 export interface RpcRequest {
   readonly spike: 'rpc-request';
   readonly id: number;
@@ -85,9 +95,9 @@ export interface RpcBatch {
   readonly items: ReadonlyArray<RpcRequest | RpcResponse>;
 }
 
-export type SpikeMessage = ReadyMessage | ShutdownMessage | PingMessage | PongMessage | StockReturnedMessage | SeatsReleasedMessage | SaleChangedMessage | DashboardNudgeMessage | QueueStatusMessage | TopologyMessage | RpcRequest | RpcResponse | RpcBatch;
+export type SpikeMessage = ReadyMessage | ShutdownMessage | PingMessage | PongMessage | StockReturnedMessage | SeatsReleasedMessage | SaleChangedMessage | DashboardNudgeMessage | QueueStatusMessage | TopologyMessage | CheckinsSeenMessage | RpcRequest | RpcResponse | RpcBatch;
 
-const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'ping', 'pong', 'stock-returned', 'seats-released', 'sale-changed', 'dashboard-nudge', 'queue-status', 'topology', 'rpc-request', 'rpc-response', 'rpc-batch']);
+const TYPES: ReadonlySet<string> = new Set<SpikeMessage['spike']>(['ready', 'shutdown', 'ping', 'pong', 'stock-returned', 'seats-released', 'sale-changed', 'dashboard-nudge', 'queue-status', 'topology', 'checkins-seen', 'rpc-request', 'rpc-response', 'rpc-batch']);
 
 export function isSpikeMessage(message: unknown): message is SpikeMessage {
   return typeof message === 'object' && message !== null && TYPES.has((message as { spike?: unknown }).spike as string);

@@ -19,7 +19,7 @@ import type { ReadyMessage } from '../ipc/messages';
 import type { TopologyView } from '../ledger';
 import { IpcRpc } from '../ipc/rpc';
 import { openWorkerLedger } from '../ledger';
-import { readSigningKey, TicketRenderer } from '../tickets';
+import { CheckinMemory, CheckinSharing, readSigningKey, TicketRenderer } from '../tickets';
 import { createPublicKey } from 'node:crypto';
 import { initLogger, logLedgerEvents } from '../logging';
 import { instrumentLedger, LedgerTally, WorkerMetrics } from '../metrics';
@@ -93,6 +93,13 @@ export async function runWorker(config: Config): Promise<void> {
   // The primary resolved the key (made it on first start) and hands every worker the same setting.
   if (config.ticketSigningKey === null) throw new Error('a worker needs TICKET_SIGNING_KEY, which the primary sets when it forks one');
   const signingKey = readSigningKey(config.ticketSigningKey);
+  const publicKey = createPublicKey(signingKey.privateKey);
+  const checkins = new CheckinMemory(publicKey, config.checkinMemory);
+  const toPrimary = parentEndpoint();
+  const checkinSharing = new CheckinSharing(checkins, (message) => toPrimary.isConnected() && toPrimary.send(message, () => {}));
+  rpc.onNotice((message) => {
+    if (message.spike === 'checkins-seen') checkinSharing.learn(message);
+  });
   const renderer = new TicketRenderer({ privateKey: signingKey.privateKey, threads: config.ticketThreads, nice: config.ticketThreadNice });
 
   const boxShare = weight / config.weights.reduce((sum, w) => sum + w, 0);
@@ -116,7 +123,7 @@ export async function runWorker(config: Config): Promise<void> {
     workerSlot: slot,
     clusterStats: () => rpc.request('clusterStats', [], 2000),
     track: tracker,
-    tickets: { renderer, publicKey: createPublicKey(signingKey.privateKey), publicKeyPem: signingKey.publicKeyPem, gateToken: config.gateToken },
+    tickets: { renderer, publicKey, publicKeyPem: signingKey.publicKeyPem, gateToken: config.gateToken, checkins, sharing: checkinSharing },
     metrics,
     clusterMetrics: () => rpc.request<string>('clusterMetrics', [], 3000),
     metricsToken: config.metricsToken,

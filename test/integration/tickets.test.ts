@@ -2,12 +2,16 @@
 // processes: a paid order's signed ticket verifies with the served public
 // key (and a flipped bit or another key does not), its QR code decodes back
 // to it, 200 gates scanning one ticket at once admit it once, a revoked
-// ticket is refused, and the feed carries ticket_issued and checked_in.
+// ticket is refused, re-scans answered from a worker's memory are the
+// ledger's answers (and stop when the sale is retired), and the feed carries
+// ticket_issued and checked_in.
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { signTicket, ticketPayload, verifyTicket } from '../../src/tickets';
 import { crowd, request, statusCounts } from '../helpers/client';
+import { scrape } from '../helpers/metrics';
+import { tempDir } from '../helpers/temp-dir';
 import { eventually, startServer, type RunningServer } from '../helpers/server';
 import { admin, buy, dropLedgerKeys, checkIn, createSale, decodeQrPng, gate, getBytes, ledgerEnv, ticketCounts, ticketOf, ticketString, wholeFeed, type LedgerKind } from '../helpers/tickets';
 
@@ -25,9 +29,16 @@ for (const kind of ['embedded', 'redis'] as LedgerKind[]) {
     // Made here, not in before(): the temp dir helper registers its cleanup with after(), which must not run inside a hook.
     // A generous ledger timeout: on a loaded box a slow answer would be a 503, and these tests are about admission, not timeouts.
     const env = { ...ledgerEnv(kind), LEDGER_TIMEOUT_MS: '10000' };
+    // Retention retires a sale 1.7 s after it closes; only the re-scan test closes one.
+    const retention = { SALE_RETENTION_DAYS: '0.00002', RETENTION_SWEEP_MS: '200', SALE_ARCHIVE_DIR: tempDir('spike-tickets-archive-') };
     before(async () => {
-      server = await startServer({ ...env, TICKET_SIGNING_KEY: String(privateKey.export({ type: 'pkcs8', format: 'pem' })), TICKET_ISSUE_MS: '50' });
+      server = await startServer({ ...env, ...retention, TICKET_SIGNING_KEY: String(privateKey.export({ type: 'pkcs8', format: 'pem' })), TICKET_ISSUE_MS: '50' });
     });
+    /** Check-ins the workers asked the ledger for, by their own count (spike_ledger_call_duration_seconds). */
+    async function checkInCalls(): Promise<number> {
+      const family = (await scrape(server)).get('spike_ledger_call_duration_seconds');
+      return (family?.metrics ?? []).filter((m: any) => m.labels?.command === 'checkIn').reduce((sum: number, m: any) => sum + Number(m.count), 0);
+    }
     after(async () => {
       await server?.stop();
       await dropLedgerKeys(env);
@@ -115,6 +126,45 @@ for (const kind of ['embedded', 'redis'] as LedgerKind[]) {
       }
       assert.equal(new Set(replies.map((r) => r.headers['x-spike-worker'])).size, 2, 'both workers took check-ins');
       assert.equal((await ticketCounts(server, 'gates')).checkedIn, 1);
+    });
+
+    it("re-scans on both workers get the ledger's own answer, with at most one more ledger call among them; once the sale is retired, every worker refuses the ticket", async () => {
+      await createSale(server, 'rescan', 5);
+      const orderId = await buy(server, 'rescan', 'erin');
+      const ticket = await ticketString(server, orderId, 'erin');
+      const first = await checkIn(server, ticket, 'south-1');
+      assert.equal(first.status, 200, first.text);
+      const callsBefore = await checkInCalls();
+      const rescans = await crowd({
+        count: 60,
+        concurrency: 4,
+        freshConnections: true,
+        make: (i) => ({ url: `${server.url}/api/checkins`, method: 'POST', headers: gate, body: { ticket, gate: `south-${i}` } }),
+      });
+      assert.deepEqual(statusCounts(rescans), { 409: 60 });
+      assert.equal(new Set(rescans.map((r) => r.headers['x-spike-worker'])).size, 2, 'both workers took re-scans');
+      // Word for word the answer the ledger gives: when and where the one admission was.
+      assert.equal(new Set(rescans.map((r) => r.text)).size, 1);
+      assert.deepEqual(rescans[0]!.body, {
+        error: { code: 'already_used', message: `ticket T-${orderId} was already used at ${first.body.checkedInAt} at gate "south-1"` },
+        admitted: false,
+        ticketId: `T-${orderId}`,
+        orderId,
+        usedAt: first.body.checkedInAt,
+        gate: 'south-1',
+      });
+      // The worker that admitted it knows already; the other learns from the ledger's first already_used.
+      const calls = (await checkInCalls()) - callsBefore;
+      assert.ok(calls <= 1, `${calls} ledger check-ins for 60 re-scans`);
+      assert.equal((await ticketCounts(server, 'rescan')).checkedIn, 1);
+
+      // Retirement takes the sale and its check-ins out of the ledger: no worker answers from memory after it.
+      assert.equal((await request(`${server.url}/api/sales/rescan/close`, { method: 'POST', headers: admin })).status, 200);
+      await server.waitForOutput(/retention: sale rescan archived/, 15_000);
+      await eventually(async () => {
+        const after = await crowd({ count: 20, concurrency: 4, freshConnections: true, make: () => ({ url: `${server.url}/api/checkins`, method: 'POST', headers: gate, body: { ticket, gate: 'south-9' } }) });
+        return after.every((r) => r.status === 409 && r.body.error.code === 'ticket_revoked' && /its order no longer exists/.test(r.body.error.message)) && new Set(after.map((r) => r.headers['x-spike-worker'])).size === 2;
+      }, 5000, 'every worker to refuse the retired sale\'s ticket');
     });
 
     it('refuses a well-signed ticket whose order was cancelled or expired', async () => {

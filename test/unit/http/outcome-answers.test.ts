@@ -1,9 +1,12 @@
 // Every refusal in the outcome table becomes a filled message, and the ones a
 // client can wait out say how long: Retry-After on not_open and on a sold-out
-// sale whose held tickets may return (with nextReleaseAt in the body).
+// sale whose held tickets may return (with nextReleaseAt in the body); a
+// check-in's already_used is one body whether the ledger or the worker's memory says it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { refusalFor } from '../../../src/http/outcome-answers';
+import { isoTime } from '../../../src/errors/errors';
+import { answerFor, refusalFor } from '../../../src/http/outcome-answers';
+import { alreadyUsedBody } from '../../../src/http/ticket-routes';
 import { OUTCOMES, type Command, type Order } from '../../../src/ledger';
 
 const NOW = Date.parse('2030-01-01T00:00:00Z');
@@ -44,5 +47,18 @@ describe('answers a client can act on', () => {
     const error = refusalFor('reserve', { kind: 'sold_out', total: 5, nextReleaseAt: 0 }, { saleId: 'G1' }, NOW)!;
     assert.deepEqual(error.toJSON(), { error: { code: 'sold_out', message: 'sale "G1" is sold out' } });
     assert.equal(error.headers, undefined);
+  });
+});
+
+describe("a check-in's already_used answer", () => {
+  it('is the same body whether the ledger just said so or the worker remembers it', () => {
+    const payload = { ticketId: 'T-G1.abc', orderId: 'G1.abc', saleId: 'G1', userId: 'alice', issuedAt: NOW, saleName: 'G1', opensAt: null, closesAt: null };
+    const paid: Order = { ...order, state: 'paid' };
+    // As the route built it from the ledger's outcome before the worker remembered uses.
+    const answer = answerFor('checkIn', { kind: 'already_used', order: paid, at: NOW + 3000, gate: 'north-1' }, { ticketId: payload.ticketId, orderId: payload.orderId });
+    assert.ok('error' in answer);
+    const fromLedger = { ...answer.error.toJSON(), admitted: false, ticketId: payload.ticketId, orderId: payload.orderId, usedAt: isoTime(NOW + 3000), gate: 'north-1' };
+    assert.equal(JSON.stringify(alreadyUsedBody(payload, { at: NOW + 3000, gate: 'north-1' })), JSON.stringify(fromLedger));
+    assert.match(fromLedger.error.message, /T-G1\.abc was already used at 2030-01-01T00:00:03\.000Z at gate "north-1"/);
   });
 });
