@@ -16,6 +16,18 @@ const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const METRICS_TOKEN = 'prometheus-reader-token';
 
 
+/** The dashboard feed's first message: the snapshot the page is drawn from. */
+function dashboardSnapshot(server: RunningServer): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/dashboard/live`, [`spike-admin.${ADMIN_TOKEN}`]);
+    ws.on('message', (data) => {
+      ws.close();
+      resolve(JSON.parse(String(data)));
+    });
+    ws.on('error', reject);
+  });
+}
+
 describe('metrics of a real cluster', () => {
   let server: RunningServer;
   let dataDir: string;
@@ -112,14 +124,7 @@ describe('metrics of a real cluster', () => {
     assert.equal(sumOf(metrics, 'spike_purchases_total', { sale: 'metT', outcome: 'sold_out' }), 1);
     assert.equal(sumOf(metrics, 'spike_http_requests_total', { route: 'POST /api/trains/:id/purchases', status: '201' }), 2);
 
-    const snapshot = await new Promise<any>((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/dashboard/live`, [`spike-admin.${ADMIN_TOKEN}`]);
-      ws.on('message', (data) => {
-        ws.close();
-        resolve(JSON.parse(String(data)));
-      });
-      ws.on('error', reject);
-    });
+    const snapshot = await dashboardSnapshot(server);
     const card = snapshot.sales.find((sale: { id: string }) => sale.id === 'metT');
     assert.deepEqual({ train: card.train, total: card.total, sold: card.sold, remaining: card.remaining }, { train: { stations: 4, seats: 2 }, total: 6, sold: 2, remaining: 1 });
     // Train purchases count in the purchase latency the page shows, beside the sales' purchases.
@@ -183,14 +188,7 @@ describe('metrics of a real cluster', () => {
       });
       assert.equal(refused, 401);
     }
-    const first = await new Promise<any>((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/dashboard/live`, [`spike-admin.${ADMIN_TOKEN}`]);
-      ws.on('message', (data) => {
-        ws.close();
-        resolve(JSON.parse(String(data)));
-      });
-      ws.on('error', reject);
-    });
+    const first = await dashboardSnapshot(server);
     assert.ok(first.sales.some((sale: { id: string; remaining: number }) => sale.id === 'metr' && sale.remaining === 0));
     assert.equal(first.workers.length, 2);
   });
