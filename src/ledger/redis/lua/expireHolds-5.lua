@@ -17,7 +17,7 @@
   the sale is closed or holds nothing). The caller writes nextDue into the
   holds-due index, which this script cannot touch: it spans every sale's slot.
 ]]
---- @include "includes/orders"
+--- @include "includes/release"
 local now = tonumber(ARGV[1])
 local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
 local released = 0

@@ -19,7 +19,7 @@
     {'forbidden'}                the actor is not the order's buyer
     {'not_found'}                no such order
 ]]
---- @include "includes/orders"
+--- @include "includes/release"
 local o, refusal = orderForActor(KEYS[3], ARGV[1], ARGV[2])
 if not o then
   return refusal

@@ -31,6 +31,7 @@
     {'not_open', opensAt}   {'closed', closesAt}   {'key_reused'}
 ]]
 --- @include "includes/reservations"
+--- @include "includes/trains"
 local sale = KEYS[1]
 local userId = ARGV[1]
 local requestKey = ARGV[2]

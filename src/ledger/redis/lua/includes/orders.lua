@@ -6,7 +6,6 @@
   feed can never disagree with the orders.
 ]]
 --- @include "includes/feed"
---- @include "includes/trains"
 local function orderJson(o)
   return '{"orderId":"' .. o.orderId .. '","saleId":"' .. o.saleId .. '","userId":"' .. o.userId ..
     '","state":"' .. o.state .. '","createdAt":' .. string.format('%d', o.createdAt) ..
@@ -49,17 +48,6 @@ local function transition(ordersKey, feedKey, o, state, now)
   return json
 end
 
--- A held ticket goes back on sale: stock, the buyer's count, the hold index
--- (and a train order's seat, announced on the stock channel's ":seats" twin).
-local function release(saleKey, buyersKey, holdsKey, o, channel)
-  redis.call('HINCRBY', saleKey, 'sold', -1)
-  if redis.call('HINCRBY', buyersKey, o.userId, -1) <= 0 then
-    redis.call('HDEL', buyersKey, o.userId)
-  end
-  redis.call('ZREM', holdsKey, o.orderId)
-  freeTrip(saleKey, o, channel)
-end
-
 local function isOverdue(o, now)
   return o.state == 'reserved' and o.expiresAt ~= nil and now >= o.expiresAt
 end
@@ -75,12 +63,4 @@ local function orderForActor(ordersKey, orderId, actor)
     return nil, {'forbidden'}
   end
   return o
-end
-
--- Releases an overdue hold as expired and tells the workers; returns the order JSON.
-local function expireNow(saleKey, buyersKey, ordersKey, holdsKey, feedKey, o, now, channel)
-  release(saleKey, buyersKey, holdsKey, o, channel)
-  local json = transition(ordersKey, feedKey, o, 'expired', now)
-  redis.call('PUBLISH', channel, o.saleId)
-  return json
 end

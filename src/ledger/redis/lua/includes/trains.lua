@@ -1,5 +1,5 @@
 --[[
-  Shared by the train scripts and by includes/orders (whose release frees a
+  Shared by the train scripts and by includes/release (which frees a
   train order's seat): where a train's seat bitmaps live and how a trip's
   seat is taken and given back.
 
