@@ -9,6 +9,7 @@
 // one Buffer, straight to each watcher's socket; the messages and rules are
 // QueueSocket's (watch-protocol.ts), and so are the figures (it decides when
 // to push and hands each push to publish()).
+import type net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ConnectionGuard, GuardedConnection } from '../front/connection-guard';
 import { headerFields, type RequestHead } from '../front/http-framing';
@@ -30,7 +31,8 @@ class Watcher implements GuardedConnection {
   readonly busy = false;
   readonly sales = new Set<string>();
   awaitingPong = false;
-  constructor(readonly ws: WebSocket) {}
+  /** `socket`: the connection under `ws`, which pushes are written to whole (see publish). */
+  constructor(readonly ws: WebSocket, readonly socket: net.Socket) {}
   close(): void {
     this.ws.terminate();
   }
@@ -74,18 +76,24 @@ export class NodeWatchServer {
       }
       const request = { method: head.method, url: head.target, headers: headerFields(headBytes, headBytes.length), socket };
       // ws answers a malformed handshake (bad key or version, no Upgrade header) with 400 itself.
-      this.server.handleUpgrade(request as never, socket, rest ?? Buffer.alloc(0), (ws) => this.open(ws, saleId));
+      this.server.handleUpgrade(request as never, socket, rest ?? Buffer.alloc(0), (ws) => this.open(ws, socket, saleId));
     };
   }
 
-  /** One push to every watcher of the sale, from one Buffer; a watcher past MAX_BACKPRESSURE is skipped (the next push supersedes this one). */
+  /**
+   * One push to every watcher of the sale: the frame is built once and
+   * written whole to each socket, one write each (ws.send would frame it
+   * again per watcher and write its header and payload apart). ws writes its
+   * own frames (pings, answers) whole too, so the two never interleave. A
+   * watcher past MAX_BACKPRESSURE is skipped; the next push supersedes this one.
+   */
   publish(saleId: string, message: string): void {
     const watchers = this.bySale.get(saleId);
     if (watchers === undefined || watchers.size === 0) return;
-    const data = Buffer.from(message);
+    const frame = textFrame(Buffer.from(message));
     for (const watcher of watchers) {
-      if (watcher.ws.bufferedAmount > MAX_BACKPRESSURE) continue;
-      watcher.ws.send(data, { binary: false });
+      if (watcher.ws.readyState !== watcher.ws.OPEN || watcher.socket.writableLength > MAX_BACKPRESSURE) continue;
+      watcher.socket.write(frame);
       this.options.guard?.touch(watcher);
     }
   }
@@ -95,8 +103,8 @@ export class NodeWatchServer {
     for (const watcher of this.all) watcher.ws.terminate();
   }
 
-  private open(ws: WebSocket, saleId: string): void {
-    const watcher = new Watcher(ws);
+  private open(ws: WebSocket, socket: net.Socket, saleId: string): void {
+    const watcher = new Watcher(ws, socket);
     if (this.options.guard && !this.options.guard.admit(watcher)) {
       ws.close(1013, 'too many connections');
       return;
@@ -143,4 +151,16 @@ export class NodeWatchServer {
       watcher.ws.ping();
     }
   }
+}
+
+/** A server's unmasked, unfragmented text frame (RFC 6455 5.2) around `payload`. */
+export function textFrame(payload: Buffer): Buffer {
+  const length = payload.length;
+  const header = length < 126 ? Buffer.from([0x81, length]) : length < 65536 ? Buffer.from([0x81, 126, length >> 8, length & 0xff]) : Buffer.alloc(10);
+  if (length >= 65536) {
+    header[0] = 0x81;
+    header[1] = 127;
+    header.writeBigUInt64BE(BigInt(length), 2);
+  }
+  return Buffer.concat([header, payload]);
 }
