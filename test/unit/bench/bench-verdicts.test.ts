@@ -8,6 +8,7 @@ import type { LoadSummary } from '../../../bench/load/phase';
 import { renderReport, runFailures, type BenchResults } from '../../../bench/report';
 import { steadySellingRate } from '../../../bench/selling-cell';
 import { loadBenchSettings } from '../../../bench/settings';
+import { scriptCostTarget, trainVerdicts, type TrainCellResult, type TrainVariantResult } from '../../../bench/train-cell';
 import type { CellResult } from '../../../bench/spike-cell';
 
 const env = { BENCH_GENERATOR: 'autocannon' };
@@ -94,5 +95,25 @@ describe('bench verdicts', () => {
   it('a cell under 2 s of load warns that its ratios mean little', () => {
     assert.match(renderReport(results([cell({ load: load(900) })])), /WARNING: this cell's load lasted 0\.9 s; under 2 s its rates and ratios mean little/);
     assert.doesNotMatch(renderReport(results([cell()])), /WARNING/);
+  });
+});
+
+describe('train cell verdicts', () => {
+  const variant = (stops: number, sellingMicrosPerCall: number, ofOptimum = 1) =>
+    ({ stops, seatChoice: 'best-fit', sellingMicrosPerCall, ofOptimum }) as unknown as TrainVariantResult;
+  const result = (saleSellingMicrosPerCall: number, variants: TrainVariantResult[]) => ({ variants, saleSellingMicrosPerCall }) as unknown as TrainCellResult;
+
+  it("judge the script's cost as a ratio to the one-pool script in the same run: 35/19 at 20 stops, 45/19 at 40", () => {
+    assert.ok(Math.abs(scriptCostTarget(20) - 35 / 19) < 1e-9 && Math.abs(scriptCostTarget(40) - 45 / 19) < 1e-9);
+    const [fast, slow, long] = trainVerdicts(result(60, [variant(20, 108), variant(20, 112), variant(40, 140)]));
+    assert.match(fast!, /x1\.80 .*target <= x1\.84\): met/);
+    assert.match(slow!, /x1\.87 .*: MISSED/);
+    assert.match(long!, /x2\.33 .*target <= x2\.37\): met/);
+  });
+
+  it('judge seat-km against 99.5% of late numbering', () => {
+    const [ok, short] = trainVerdicts(result(60, [variant(20, 60, 0.996), variant(20, 60, 0.99)]));
+    assert.match(ok!, /99\.60% .*: met$/);
+    assert.match(short!, /99\.00% .*: MISSED$/);
   });
 });
