@@ -42,16 +42,10 @@ export class NodeWatchServer {
   private readonly server = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 512, clientTracking: false });
   private readonly bySale = new Map<string, Set<Watcher>>();
   private readonly all = new Set<Watcher>();
-  private readonly pinger: NodeJS.Timeout;
 
   constructor(private readonly options: NodeWatchOptions) {
-    this.pinger = setInterval(() => this.ping(), PING_MS);
-    this.pinger.unref();
-  }
-
-  /** Watchers connected now. */
-  get size(): number {
-    return this.all.size;
+    // Lives as long as the worker (unref: it never holds the process up).
+    setInterval(() => this.ping(), PING_MS).unref();
   }
 
   /**
@@ -96,11 +90,6 @@ export class NodeWatchServer {
       watcher.socket.write(frame);
       this.options.guard?.touch(watcher);
     }
-  }
-
-  close(): void {
-    clearInterval(this.pinger);
-    for (const watcher of this.all) watcher.ws.terminate();
   }
 
   private open(ws: WebSocket, socket: net.Socket, saleId: string): void {
@@ -156,10 +145,11 @@ export class NodeWatchServer {
 /** A server's unmasked, unfragmented text frame (RFC 6455 5.2) around `payload`. */
 export function textFrame(payload: Buffer): Buffer {
   const length = payload.length;
-  const header = length < 126 ? Buffer.from([0x81, length]) : length < 65536 ? Buffer.from([0x81, 126, length >> 8, length & 0xff]) : Buffer.alloc(10);
-  if (length >= 65536) {
-    header[0] = 0x81;
-    header[1] = 127;
+  let header: Buffer;
+  if (length < 126) header = Buffer.from([0x81, length]);
+  else if (length < 65536) header = Buffer.from([0x81, 126, length >> 8, length & 0xff]);
+  else {
+    header = Buffer.from([0x81, 127, 0, 0, 0, 0, 0, 0, 0, 0]);
     header.writeBigUInt64BE(BigInt(length), 2);
   }
   return Buffer.concat([header, payload]);

@@ -54,10 +54,7 @@ export class CheckinMemory {
       }
     }
     const scanned: ScannedTicket = { payload: this.verify(ticket, this.publicKey), use: undefined, refusal: undefined };
-    if (this.capacity > 0) {
-      this.tickets.set(ticket as string, scanned);
-      if (this.tickets.size > this.capacity) this.tickets.delete(this.tickets.keys().next().value!);
-    }
+    if (this.capacity > 0) this.remember(ticket as string, scanned);
     return scanned;
   }
 
@@ -72,7 +69,12 @@ export class CheckinMemory {
       known.use ??= use;
       return;
     }
-    this.tickets.set(ticket, { payload: payloadOfVerified(ticket), use, refusal: undefined });
+    this.remember(ticket, { payload: payloadOfVerified(ticket), use, refusal: undefined });
+  }
+
+  /** Keeps a ticket as the most recently scanned, the least recent out past capacity (a Map iterates in insertion order). */
+  private remember(ticket: string, scanned: ScannedTicket): void {
+    this.tickets.set(ticket, scanned);
     if (this.tickets.size > this.capacity) this.tickets.delete(this.tickets.keys().next().value!);
   }
 

@@ -53,7 +53,8 @@ export async function runWorker(config: Config): Promise<void> {
     ? new WorkerMetrics({ worker: slot, ledgerKind: config.ledger, requests: () => tracker.requests, allowances: () => keeper?.allowanceStats() ?? {} })
     : undefined;
 
-  const rpc = new IpcRpc(parentEndpoint(), {
+  const toPrimary = parentEndpoint();
+  const rpc = new IpcRpc(toPrimary, {
     workerStats: () => ({ slot, pid: process.pid, requests: tracker.requests, inFlight: tracker.inFlight, allowances: keeper?.allowanceStats() ?? {}, trains: trains?.stats() ?? {} }),
     workerMetrics: () => metrics?.snapshot() ?? [],
   });
@@ -95,7 +96,6 @@ export async function runWorker(config: Config): Promise<void> {
   const signingKey = readSigningKey(config.ticketSigningKey);
   const publicKey = createPublicKey(signingKey.privateKey);
   const checkins = new CheckinMemory(publicKey, config.checkinMemory);
-  const toPrimary = parentEndpoint();
   const checkinSharing = new CheckinSharing(checkins, (message) => toPrimary.isConnected() && toPrimary.send(message, () => {}));
   rpc.onNotice((message) => {
     if (message.spike === 'checkins-seen') checkinSharing.learn(message);
