@@ -6,7 +6,7 @@ import { openBuyerAuth } from '../auth/buyer-auth';
 import type { Config } from '../config/config';
 import { workerEndpoint } from '../ipc/endpoint';
 import { QueueTicker } from '../admission';
-import { isSpikeMessage, type QueueStatusMessage, type SaleChangedMessage, type SeatsReleasedMessage, type StockReturnedMessage, type TopologyMessage } from '../ipc/messages';
+import type { QueueStatusMessage, SaleChangedMessage, SeatsReleasedMessage, StockReturnedMessage, TopologyMessage } from '../ipc/messages';
 import { IpcRpc } from '../ipc/rpc';
 import { openPrimaryLedger, type Ledger } from '../ledger';
 import { resolveSigningKey, TicketIssuer } from '../tickets';
@@ -89,11 +89,12 @@ export async function runPrimary(config: Config): Promise<void> {
     crashWindowMs: CRASH_WINDOW_MS,
     log,
     onFork: (worker, slot) => {
-      workerRpc.set(slot, new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats, ...observability.ipcHandlers, topology: () => topology.current() }));
+      const rpc = new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats, ...observability.ipcHandlers, topology: () => topology.current() });
+      workerRpc.set(slot, rpc);
       heartbeat.watch(worker, slot);
       // What the ledger told one worker of check-ins, every other worker remembers too (src/tickets/checkin-sharing.ts).
-      worker.on('message', (message: unknown) => {
-        if (!isSpikeMessage(message) || message.spike !== 'checkins-seen') return;
+      rpc.onNotice((message) => {
+        if (message.spike !== 'checkins-seen') return;
         for (const other of supervisor.slots) {
           if (other !== slot && other.worker?.isConnected()) other.worker.send(message, () => {});
         }
