@@ -50,6 +50,8 @@ export interface Config {
   readonly feedMaxEvents: number;
   /** The embedded journal is compacted (snapshot plus tail, off the event loop) once its active file passes this many bytes; 0: never. */
   readonly journalCompactBytes: number;
+  /** The compaction thread's CPU priority: `idle` (SCHED_IDLE) or a Linux nice value 0-19. */
+  readonly journalCompactNice: 'idle' | number;
   /** How long after closing a sale stays in the ledger before it is archived and removed; null: kept forever (SALE_RETENTION_DAYS unset or 0). */
   readonly saleRetentionMs: number | null;
   /** Where retired sales are archived, one gzip'd NDJSON file each. */
@@ -249,6 +251,7 @@ export function loadConfig(env: Env = process.env): Config {
     journalFsync: oneOf<JournalFsync>(env, 'JOURNAL_FSYNC', ['batch', 'off'], 'batch'),
     feedMaxEvents: integer(env, 'FEED_MAX_EVENTS', 100_000, 10, 1_000_000_000),
     journalCompactBytes: Math.round(decimal(env, 'JOURNAL_COMPACT_MB', 64, 0, 1_000_000) * 1e6),
+    journalCompactNice: threadPriority(env, 'JOURNAL_COMPACT_NICE'),
     saleRetentionMs: retentionFrom(env),
     saleArchiveDir: text(env, 'SALE_ARCHIVE_DIR', '') || join(text(env, 'DATA_DIR', './data'), 'archive'),
     retentionSweepMs: integer(env, 'RETENTION_SWEEP_MS', 60_000, 100, 86_400_000),

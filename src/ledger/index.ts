@@ -26,7 +26,7 @@ export type { Topology, TopologyView } from './topology';
 
 type LedgerConfig = Pick<
   Config,
-  'ledger' | 'dataDir' | 'journalFsync' | 'feedMaxEvents' | 'journalCompactBytes' | 'redisUrl' | 'redisCluster' | 'redisPrefix' | 'redisAutoPipelining' | 'ledgerTimeoutMs' | 'holdSweepMs' | 'boxHeartbeatMs' | 'weights' | 'redisWaitReplicas' | 'redisWaitTimeoutMs'
+  'ledger' | 'dataDir' | 'journalFsync' | 'feedMaxEvents' | 'journalCompactBytes' | 'journalCompactNice' | 'redisUrl' | 'redisCluster' | 'redisPrefix' | 'redisAutoPipelining' | 'ledgerTimeoutMs' | 'holdSweepMs' | 'boxHeartbeatMs' | 'weights' | 'redisWaitReplicas' | 'redisWaitTimeoutMs'
 >;
 
 /** What the primary holds: the ledger, and the parts of running it that depend on its kind. */
@@ -66,7 +66,7 @@ export async function openPrimaryLedger(
   const boxWeight = config.weights.reduce((sum, w) => sum + w, 0);
   const sweeper = (ledger: Ledger) => new HoldSweeper(ledger, { intervalMs: config.holdSweepMs, batch: 500, fullPassMs: 30_000, warn });
   if (config.ledger === 'embedded') {
-    const bare = EmbeddedLedger.open({ dataDir: config.dataDir, fsync: config.journalFsync, feedMaxEvents: config.feedMaxEvents, compactBytes: config.journalCompactBytes, log, warn });
+    const bare = EmbeddedLedger.open({ dataDir: config.dataDir, fsync: config.journalFsync, feedMaxEvents: config.feedMaxEvents, compactBytes: config.journalCompactBytes, compactPriority: config.journalCompactNice, log, warn });
     const ledger = instrument(bare);
     return {
       ledger,

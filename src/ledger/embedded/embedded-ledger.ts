@@ -15,6 +15,7 @@ import { auditSale, auditTrain, tripAvailability, findByRequestKey, getOrder, ge
 import { emptyState, type LedgerState } from './state';
 import { Compactor } from './snapshot/compactor';
 import { SnapshotLoader } from './snapshot/snapshot-codec';
+import type { ThreadPriority } from '../../system/thread-priority';
 
 export interface EmbeddedLedgerOptions {
   readonly dataDir: string;
@@ -27,6 +28,8 @@ export interface EmbeddedLedgerOptions {
   readonly feedMaxEvents?: number;
   /** Compact the journal (snapshot plus tail, on a worker thread) once the active journal passes this many bytes; 0 or unset: never by size. */
   readonly compactBytes?: number;
+  /** The compaction thread's CPU priority (JOURNAL_COMPACT_NICE); unset: as the primary's. */
+  readonly compactPriority?: ThreadPriority;
 }
 
 /** What the embedded ledger can tell about itself beyond the Ledger contract: for tests, the bench and diagnostics. */
@@ -58,7 +61,7 @@ export class EmbeddedLedger implements Ledger {
   ) {
     this.description = embeddedDescription(options.dataDir, options.fsync);
     this.warn = options.warn ?? options.log ?? (() => {});
-    this.compactor = new Compactor(journal, { thresholdBytes: options.compactBytes ?? 0, feedMaxEvents: options.feedMaxEvents ?? Infinity, log: options.log ?? (() => {}), warn: this.warn });
+    this.compactor = new Compactor(journal, { thresholdBytes: options.compactBytes ?? 0, feedMaxEvents: options.feedMaxEvents ?? Infinity, priority: options.compactPriority, log: options.log ?? (() => {}), warn: this.warn });
   }
 
   /** Replays the journal in dataDir (creating it if needed); throws on a corrupt journal. */

@@ -51,4 +51,10 @@ describe('configuration', () => {
     assert.equal(loadConfig({ TICKET_THREAD_NICE: 'idle' }).ticketThreadNice, 'idle');
     assert.equal(loadConfig({ TICKET_THREAD_NICE: '7' }).ticketThreadNice, 7);
   });
+
+  it('the journal compaction thread runs at SCHED_IDLE unless a nice value is given', () => {
+    assert.equal(loadConfig({}).journalCompactNice, 'idle');
+    assert.equal(loadConfig({ JOURNAL_COMPACT_NICE: '10' }).journalCompactNice, 10);
+    assert.throws(() => loadConfig({ JOURNAL_COMPACT_NICE: 'low' }), /JOURNAL_COMPACT_NICE="low" is not valid: expected idle or an integer from 0 to 19/);
+  });
 });

@@ -5,12 +5,15 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Journal } from '../journal/journal';
-import type { CompactionResult } from './compact-files';
+import type { ThreadPriority } from '../../../system/thread-priority';
+import type { CompactionJob, CompactionResult } from './compact-files';
 
 export interface CompactorOptions {
   /** Rotate and compact once the active journal holds this many bytes; 0: never by size. */
   readonly thresholdBytes: number;
   readonly feedMaxEvents: number;
+  /** The compaction thread's CPU priority (JOURNAL_COMPACT_NICE); unset: as the primary's. */
+  readonly priority?: ThreadPriority;
   readonly log: (line: string) => void;
   readonly warn: (line: string) => void;
 }
@@ -58,7 +61,7 @@ export class Compactor {
       if (segments.length === 0) return null;
       const gen = segments.at(-1)!.gen;
       this.options.log(`journal compaction: started, folding ${segments.length} segment(s) up to gen ${gen} into ${join(this.journal.dir, 'ledger.snapshot')} on a worker thread`);
-      const result = await this.onThread({ dataDir: this.journal.dir, gen, segments: segments.map((s) => s.file), feedMaxEvents: this.options.feedMaxEvents });
+      const result = await this.onThread({ dataDir: this.journal.dir, gen, segments: segments.map((s) => s.file), feedMaxEvents: this.options.feedMaxEvents, priority: this.options.priority });
       if (!result) return null;
       this.completed++;
       this.last = result;
@@ -73,7 +76,7 @@ export class Compactor {
     }
   }
 
-  private onThread(job: { dataDir: string; gen: number; segments: string[]; feedMaxEvents: number }): Promise<CompactionResult | null> {
+  private onThread(job: CompactionJob): Promise<CompactionResult | null> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(THREAD, { workerData: job });
       this.worker = worker;
