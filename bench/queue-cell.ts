@@ -112,7 +112,6 @@ export async function runQueueCell(settings: BenchSettings, log: (line: string) 
     DATA_DIR: `/tmp/${prefix}`,
     JOURNAL_FSYNC: 'off',
     RATE_LIMIT_PER_SECOND: '0',
-    QUEUE_TICK_MS: '100',
     METRICS: 'off',
   });
   const agent = new http.Agent({ keepAlive: true, maxSockets: settings.connections });

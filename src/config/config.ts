@@ -127,7 +127,7 @@ function admissionFrom(env: Env): AdmissionConfig {
     passSeconds: integer(env, 'QUEUE_PASS_SECONDS', 120, 5, 86_400),
     difficulty: integer(env, 'POW_DIFFICULTY', 16, 0, 32),
     challengeSeconds: integer(env, 'POW_CHALLENGE_SECONDS', 120, 5, 3600),
-    tickMs: integer(env, 'QUEUE_TICK_MS', 100, 10, 10_000),
+    tickMs: integer(env, 'QUEUE_TICK_MS', 250, 10, 10_000),
     pushMs: integer(env, 'QUEUE_PUSH_MS', 250, 0, 10_000),
     rateLimitPerSecond,
     rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', Math.max(1, rateLimitPerSecond * 2), 1, 1_000_000),

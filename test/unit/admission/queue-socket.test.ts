@@ -30,6 +30,14 @@ describe('queue socket pushes', () => {
     assert.deepEqual(published.map((p) => p.serving), [0, 3, 6, 9, 10, 10]);
   });
 
+  it('throttles by the ticks\' own stamps: ticks one push interval apart are each pushed, however unevenly they arrive', () => {
+    const { queue, published } = socket(250);
+    // Ticks stamped every 250 ms (the defaults), delivered to this worker 0-120 ms late and unevenly.
+    const delays = [0, 120, 5, 90, 0, 60];
+    delays.forEach((delay, tick) => queue.publish([status(tick, 1000 + tick * 250)], 1000 + tick * 250 + delay));
+    assert.deepEqual(published.map((p) => p.serving), [0, 1, 2, 3, 4, 5]);
+  });
+
   it('with pushMs 0 every change goes out at once', () => {
     const { queue, published } = socket(0);
     for (let tick = 0; tick < 5; tick++) queue.publish([status(tick, tick * 100)], tick * 100);
