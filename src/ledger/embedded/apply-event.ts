@@ -7,6 +7,7 @@ import { ExpiryHeap } from './expiry-heap';
 import type { JournalEvent, OrderTransition, QueueAdvanced, QueueJoined, SaleChange, SaleCreated } from './journal/journal-events';
 import { OrderTable } from './order-table';
 import { SeatMap } from './seat-map';
+import { ShardedMap, ShardedSet } from './sharded-map';
 import { isRoute, segmentCount } from '../train-rules';
 import { locate, type LedgerState, type QueueState, type SaleState } from './state';
 
@@ -152,10 +153,7 @@ function applyAdvance(state: LedgerState, event: QueueAdvanced): void {
     queue.logHead = 0;
   }
   while (queue.livePasses.peekAt() < queue.expiredBelow) queue.livePasses.pop();
-  for (const [id, expiresAt] of queue.challenges) {
-    if (expiresAt > event.at) break;
-    queue.challenges.delete(id);
-  }
+  queue.challenges.dropStaleFronts((expiresAt) => expiresAt <= event.at);
 }
 
 function paidOrder(state: LedgerState, orderId: string, what: string): { sale: SaleState; index: number } {
@@ -200,14 +198,14 @@ export function newSaleState(record: SaleCreated, feedMaxEvents: number): SaleSt
     record,
     sold: 0,
     paid: 0,
-    buyers: new Map(),
-    cancels: new Map(),
+    buyers: new ShardedMap(),
+    cancels: new ShardedMap(),
     orders: new OrderTable(record.id, feedMaxEvents),
-    requests: new Map(),
+    requests: new ShardedMap(),
     holds: new ExpiryHeap(),
     ticketsDue: new Set(),
     queue: record.admission
-      ? { pre: 0, post: 0, drawn: false, members: new Map(), serving: 0, lastAt: 0, expiredBelow: 0, log: [], logHead: 0, passes: new Set(), livePasses: new ExpiryHeap(), challenges: new Map() }
+      ? { pre: 0, post: 0, drawn: false, members: new ShardedMap(), serving: 0, lastAt: 0, expiredBelow: 0, log: [], logHead: 0, passes: new ShardedSet(), livePasses: new ExpiryHeap(), challenges: new ShardedMap() }
       : null,
     seatMap: record.train ? new SeatMap(record.train.seats, segmentCount(record.train), record.train.quotas) : null,
   };

@@ -3,6 +3,7 @@
 // order feed derived from them (with the sale's own changes in between).
 import type { FeedEvent, Order, OrderState, SaleFeedEvent, SeatTrip } from '../types';
 import { grown } from './grown';
+import { ShardedMap } from './sharded-map';
 
 const STATES: readonly OrderState[] = ['reserved', 'paid', 'expired', 'cancelled'];
 const CODE: Readonly<Record<OrderState, number>> = { reserved: 0, paid: 1, expired: 2, cancelled: 3 };
@@ -22,13 +23,13 @@ export class OrderTable {
   /** expiresAt per order, NaN for an order made final at once (the sale's holdSeconds may change between orders). */
   private expires = new Float64Array(16);
   private states = new Uint8Array(16);
-  private readonly byId = new Map<string, number>();
+  private readonly byId = new ShardedMap<string, number>();
   /** When the issuer recorded the order's ticket (0: not yet). */
   private issued = new Float64Array(16);
   /** A train order's trip: from, to and seat + 1 per order (0: not a train order). */
   private trips = new Int32Array(48);
   /** The ticket's one admission: when and at which gate (sparse: most orders of a live sale are not yet used). */
-  private readonly checkIns = new Map<number, { readonly at: number; readonly gate: string }>();
+  private readonly checkIns = new ShardedMap<number, { readonly at: number; readonly gate: string }>();
   /**
    * The feed, one entry per event: index * 4 + FEED_* for an order's
    * creation, its one later change, its ticket recorded issued and its

@@ -8,6 +8,7 @@ import type { SaleCreated } from './journal/journal-events';
 import type { ExpiryHeap } from './expiry-heap';
 import type { OrderTable } from './order-table';
 import type { SeatMap } from './seat-map';
+import type { ShardedMap, ShardedSet } from './sharded-map';
 
 export interface SaleState {
   /** The sale's settings; replaced (never mutated) when an operator changes them. */
@@ -16,12 +17,12 @@ export interface SaleState {
   sold: number;
   paid: number;
   /** userId -> tickets held; a buyer at 0 is removed, as the Lua scripts do. */
-  readonly buyers: Map<string, number>;
+  readonly buyers: ShardedMap<string, number>;
   /** userId -> orders the buyer cancelled themself (maxCancelsPerBuyer); the Redis cancels hash. */
-  readonly cancels: Map<string, number>;
+  readonly cancels: ShardedMap<string, number>;
   readonly orders: OrderTable;
   /** requestKey -> index of the order it made */
-  readonly requests: Map<string, number>;
+  readonly requests: ShardedMap<string, number>;
   /** Unpaid holds by expiresAt, so expiry never scans the orders. */
   readonly holds: ExpiryHeap;
   /** Indexes of paid orders whose ticket the issuer has not yet recorded; filled by the event that paid them. */
@@ -38,7 +39,7 @@ export interface QueueState {
   post: number;
   drawn: boolean;
   /** userId -> entry, encoded number * 2 + (pre ? 1 : 0) */
-  readonly members: Map<string, number>;
+  readonly members: ShardedMap<string, number>;
   serving: number;
   lastAt: number;
   expiredBelow: number;
@@ -46,11 +47,11 @@ export interface QueueState {
   readonly log: Array<{ serving: number; at: number }>;
   logHead: number;
   /** Spent pass ids (admitted places): one pass buys once. */
-  readonly passes: Set<number>;
+  readonly passes: ShardedSet<number>;
   /** Spent places at or above expiredBelow, for counting unused live passes. */
   readonly livePasses: ExpiryHeap;
-  /** Spent proof-of-work challenges -> their expiry, in spending order. */
-  readonly challenges: Map<string, number>;
+  /** Spent proof-of-work challenges -> their expiry, in spending order (within each shard). */
+  readonly challenges: ShardedMap<string, number>;
 }
 
 export interface LedgerState {
