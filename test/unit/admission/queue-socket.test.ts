@@ -9,14 +9,14 @@ import type { WorkerAdmission } from '../../../src/admission/worker-admission';
 import type { QueueStatus, Sale } from '../../../src/ledger';
 
 function socket(pushMs: number) {
-  const published: Array<{ serving: number; at: number }> = [];
+  const published: Array<{ serving: number; inLine: number; at: number }> = [];
   const app = { ws: () => app, publish: (_topic: string, message: string) => published.push(JSON.parse(message)) } as unknown as TemplatedApp;
-  const admission = { statusMessage: (_sale: Sale, status: QueueStatus) => ({ serving: status.serving, at: status.at }) } as unknown as WorkerAdmission;
+  const admission = { statusMessage: (_sale: Sale, status: QueueStatus) => ({ status: 'open', serving: status.serving, inLine: status.pre + status.post, at: status.at }) } as unknown as WorkerAdmission;
   const sale = { id: 'q' } as Sale;
   return { queue: new QueueSocket(app, admission, () => sale, pushMs), published };
 }
 
-const status = (serving: number, at: number): QueueStatus => ({ saleId: 'q', serving, pre: 0, post: 100, drawn: true, expiredBelow: 0, total: 10, sold: 0, paid: 0, at });
+const status = (serving: number, at: number, post = 100): QueueStatus => ({ saleId: 'q', serving, pre: 0, post, drawn: true, expiredBelow: 0, total: 10, sold: 0, paid: 0, at });
 
 describe('queue socket pushes', () => {
   it('pushes a changed line at most once per pushMs, then with the latest tick, and an unchanged one once a second', () => {
@@ -36,6 +36,16 @@ describe('queue socket pushes', () => {
     const delays = [0, 120, 5, 90, 0, 60];
     delays.forEach((delay, tick) => queue.publish([status(tick, 1000 + tick * 250)], 1000 + tick * 250 + delay));
     assert.deepEqual(published.map((p) => p.serving), [0, 1, 2, 3, 4, 5]);
+  });
+
+  it('a line that only grows (joins, no move) is pushed once a heartbeat, with its length', () => {
+    const { queue, published } = socket(250);
+    // A join flood: every 250 ms tick adds 1,000 to the line, the serving counter stays put.
+    for (let tick = 0; tick <= 8; tick++) queue.publish([status(5, 1000 + tick * 250, 100 + tick * 1000)], 1000 + tick * 250);
+    assert.deepEqual(published.map((p) => p.inLine), [100, 4100, 8100], 'the first tick, then one a second');
+    // The counter moves: pushed at once, with the length as it stands.
+    queue.publish([status(6, 1000 + 9 * 250, 9100)], 1000 + 9 * 250);
+    assert.deepEqual(published.at(-1), { status: 'open', serving: 6, inLine: 9100, at: 1000 + 9 * 250 });
   });
 
   it('with pushMs 0 every change goes out at once', () => {
