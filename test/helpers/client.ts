@@ -104,3 +104,14 @@ export function statusCounts(replies: Reply[]): Record<number, number> {
   for (const reply of replies) counts[reply.status] = (counts[reply.status] ?? 0) + 1;
   return counts;
 }
+
+/**
+ * /healthz answered 200 on `times` fresh connections in a row. Each worker
+ * reconnects to the ledger on its own, so one 200 speaks for the one worker
+ * that answered it; the default balancer hands fresh connections round the
+ * workers in exact turn, so a few in a row have asked every worker.
+ */
+export async function healthyInEveryWorker(url: string, times = 4): Promise<boolean> {
+  for (let i = 0; i < times; i++) if ((await request(`${url}/healthz`)).status !== 200) return false;
+  return true;
+}

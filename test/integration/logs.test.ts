@@ -4,7 +4,7 @@
 // out the generated admin token.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { crowd, request, statusCounts } from '../helpers/client';
+import { crowd, healthyInEveryWorker, request, statusCounts } from '../helpers/client';
 import { PrivateRedis } from '../../harness/private-redis';
 import { eventually, startServer, type RunningServer } from '../helpers/server';
 
@@ -106,7 +106,7 @@ describe('the log of a cluster through a sale, an outage and a crash', () => {
     const outage = await waitFor(/^ledger unavailable/);
     assert.equal(outage.level, 50);
     await redis.resume();
-    await eventually(async () => (await request(`${server.url}/healthz`)).status === 200, 10_000, 'health to recover');
+    await eventually(() => healthyInEveryWorker(server.url), 10_000, 'health to recover in every worker');
     const recovered = await waitFor(/^ledger answers again after \d+ ms/);
     assert.ok((recovered.outageMs as number) > 0);
     // One outage line per process that saw it, not one per failed call.

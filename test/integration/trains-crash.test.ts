@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { crowd, request, statusCounts, type Reply } from '../helpers/client';
+import { crowd, healthyInEveryWorker, request, statusCounts, type Reply } from '../helpers/client';
 import { PrivateRedis } from '../../harness/private-redis';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
@@ -174,7 +174,7 @@ describe('trains on Redis: Redis is SIGKILLed mid-sale, then restarted', () => {
     for (const reply of during) assert.equal(reply.body.error.code, 'ledger_unavailable');
 
     await redis.resume();
-    await eventually(async () => (await request(`${server.url}/healthz`)).status === 200, 15_000, 'health to recover');
+    await eventually(() => healthyInEveryWorker(server.url), 15_000, 'health to recover in every worker');
     const restored = await request(`${server.url}/api/trains/rk/audit`, { headers: admin });
     assert.equal(restored.body.consistent, true, restored.text);
     assert.equal(restored.body.sold, earlySold.length, 'nothing asked while Redis was away ran later');
