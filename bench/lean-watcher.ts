@@ -21,9 +21,10 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 /**
  * One read buffer for every watcher in this process (net's `onread`): each
  * read is handled whole before the next (one event loop), and the bytes of a
- * partial frame are copied out. A 'data' event per read allocated a Buffer
- * per watcher per push, 40,000 a second at 10,000 watchers, in the process
- * that shares the two cores with the server it measures.
+ * partial frame are copied out. A 'data' event per read handed over fresh
+ * memory per watcher per push, 40,000 a second at 10,000 watchers, in the
+ * process that shares the two cores with the server it measures; now a read
+ * costs a view of the one buffer.
  */
 const READ_BUFFER = Buffer.alloc(64 * 1024);
 
@@ -84,7 +85,7 @@ function pongFrame(payload: Buffer): Buffer {
  */
 export function openLeanWatcher(host: string, port: number, path: string, onStatus: (seen: StatusSeen, arrivedAt: number) => void): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, noDelay: true, onread: { buffer: READ_BUFFER, callback: (nread: number, buffer: Uint8Array) => (onBytes(Buffer.from(buffer.buffer, buffer.byteOffset, nread)), true) } });
+    const socket = net.connect({ host, port, noDelay: true, onread: { buffer: READ_BUFFER, callback: (nread: number) => (onBytes(READ_BUFFER.subarray(0, nread)), true) } });
     let upgraded = false;
     let rest: Buffer | null = null;
     const onText = (payload: Buffer) => {

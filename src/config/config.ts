@@ -5,6 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuyerAuthConfig, BuyerAuthMode } from '../auth/buyer-auth';
 import { bool, ConfigError, decimal, integer, matching, oneOf, text, type Env } from './env';
+import type { ThreadPriority } from '../system/thread-priority';
 
 export { ConfigError } from './env';
 
@@ -51,7 +52,7 @@ export interface Config {
   /** The embedded journal is compacted (snapshot plus tail, off the event loop) once its active file passes this many bytes; 0: never. */
   readonly journalCompactBytes: number;
   /** The compaction thread's CPU priority: `idle` (SCHED_IDLE) or a Linux nice value 0-19. */
-  readonly journalCompactNice: 'idle' | number;
+  readonly journalCompactNice: ThreadPriority;
   /** How long after closing a sale stays in the ledger before it is archived and removed; null: kept forever (SALE_RETENTION_DAYS unset or 0). */
   readonly saleRetentionMs: number | null;
   /** Where retired sales are archived, one gzip'd NDJSON file each. */
@@ -70,7 +71,7 @@ export interface Config {
   /** Render threads per worker (piscina); 0 signs and renders on the worker's own thread. */
   readonly ticketThreads: number;
   /** The render threads' CPU priority: `idle` (SCHED_IDLE, only spare CPU) or a Linux nice value 0-19, per thread. */
-  readonly ticketThreadNice: 'idle' | number;
+  readonly ticketThreadNice: ThreadPriority;
   /** How often the primary records due tickets as issued. */
   readonly ticketIssueMs: number;
   /** The gate devices' bearer token for POST /api/checkins; unset: only the admin token checks tickets in. */
@@ -194,7 +195,7 @@ function workerSlotFrom(env: Env, workers: number): number | null {
 }
 
 /** `idle` (SCHED_IDLE, the default) or a nice value 0-19. */
-function threadPriority(env: Env, name: string): 'idle' | number {
+function threadPriority(env: Env, name: string): ThreadPriority {
   const value = env[name];
   if (value === undefined || value === '' || value === 'idle') return 'idle';
   if (!/^\d+$/.test(value) || Number(value) > 19) throw new ConfigError(name, value, 'expected idle or an integer from 0 to 19');

@@ -25,8 +25,17 @@ function shardOf(key: string | number): number {
   return (h ^ (h >>> 6)) & MASK;
 }
 
-export class ShardedMap<K extends string | number, V> implements Iterable<[K, V]> {
-  private readonly shards: Array<Map<K, V>> = Array.from({ length: SHARDS }, () => new Map<K, V>());
+/** What a ShardedMap and a ShardedSet share: the shards, the pick, and the calls that read alike on a Map and a Set. */
+abstract class Sharded<K extends string | number, C extends Map<K, unknown> | Set<K>> {
+  protected readonly shards: C[];
+
+  constructor(make: () => C) {
+    this.shards = Array.from({ length: SHARDS }, make);
+  }
+
+  protected shard(key: K): C {
+    return this.shards[shardOf(key)]!;
+  }
 
   get size(): number {
     let size = 0;
@@ -34,21 +43,27 @@ export class ShardedMap<K extends string | number, V> implements Iterable<[K, V]
     return size;
   }
 
-  get(key: K): V | undefined {
-    return this.shards[shardOf(key)]!.get(key);
-  }
-
   has(key: K): boolean {
-    return this.shards[shardOf(key)]!.has(key);
-  }
-
-  set(key: K, value: V): this {
-    this.shards[shardOf(key)]!.set(key, value);
-    return this;
+    return this.shard(key).has(key);
   }
 
   delete(key: K): boolean {
-    return this.shards[shardOf(key)]!.delete(key);
+    return this.shard(key).delete(key);
+  }
+}
+
+export class ShardedMap<K extends string | number, V> extends Sharded<K, Map<K, V>> implements Iterable<[K, V]> {
+  constructor() {
+    super(() => new Map<K, V>());
+  }
+
+  get(key: K): V | undefined {
+    return this.shard(key).get(key);
+  }
+
+  set(key: K, value: V): this {
+    this.shard(key).set(key, value);
+    return this;
   }
 
   *values(): IterableIterator<V> {
@@ -74,26 +89,14 @@ export class ShardedMap<K extends string | number, V> implements Iterable<[K, V]
   }
 }
 
-export class ShardedSet<K extends string | number> implements Iterable<K> {
-  private readonly shards: Array<Set<K>> = Array.from({ length: SHARDS }, () => new Set<K>());
-
-  get size(): number {
-    let size = 0;
-    for (const shard of this.shards) size += shard.size;
-    return size;
-  }
-
-  has(key: K): boolean {
-    return this.shards[shardOf(key)]!.has(key);
+export class ShardedSet<K extends string | number> extends Sharded<K, Set<K>> implements Iterable<K> {
+  constructor() {
+    super(() => new Set<K>());
   }
 
   add(key: K): this {
-    this.shards[shardOf(key)]!.add(key);
+    this.shard(key).add(key);
     return this;
-  }
-
-  delete(key: K): boolean {
-    return this.shards[shardOf(key)]!.delete(key);
   }
 
   *[Symbol.iterator](): IterableIterator<K> {

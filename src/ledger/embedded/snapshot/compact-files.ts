@@ -86,7 +86,15 @@ class FrameFile {
   add(bytes: Buffer): void {
     this.chunks.push(bytes);
     this.pending += bytes.length;
-    if (this.pending >= this.bufferBytes) this.flush();
+    if (this.pending < this.bufferBytes) return;
+    this.flush();
+    // The last part is left to the caller's final fsync: a sync and a pause just before it would be spent for nothing.
+    if (this.unsynced >= this.pacing.everyBytes) {
+      fdatasyncSync(this.fd);
+      this.syncs++;
+      this.unsynced = 0;
+      pause(this.pacing.pauseMs);
+    }
   }
 
   flush(): void {
@@ -98,12 +106,6 @@ class FrameFile {
     this.unsynced += bytes.length;
     this.chunks = [];
     this.pending = 0;
-    if (this.unsynced >= this.pacing.everyBytes) {
-      fdatasyncSync(this.fd);
-      this.syncs++;
-      this.unsynced = 0;
-      pause(this.pacing.pauseMs);
-    }
   }
 }
 
