@@ -33,15 +33,25 @@ export class PrivateRedisCluster {
   static async start(shape: ClusterShape | number = {}): Promise<PrivateRedisCluster> {
     const { masters = 3, replicas = 0, nodeTimeoutMs = 2000 } = typeof shape === 'number' ? { masters: shape } : shape;
     const count = masters * (1 + replicas);
-    const nodes = await Promise.all(
+    const started = await Promise.allSettled(
       Array.from({ length: count }, () =>
         PrivateRedis.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs)]),
       ),
     );
+    const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const cluster = new PrivateRedisCluster(nodes);
-    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes']);
-    await cluster.waitHealthy(count, 20_000);
-    return cluster;
+    try {
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes']);
+      await cluster.waitHealthy(count, 20_000);
+      return cluster;
+    } catch (error) {
+      // The nodes that did start would keep the test process alive until its
+      // timeout, hiding the real error behind a later one.
+      await cluster.stop();
+      throw error;
+    }
   }
 
   /** Waits until every live node says cluster_state:ok and sees `masters` masters each with its replicas linked. */
