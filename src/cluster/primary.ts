@@ -15,7 +15,7 @@ import { configSummary, initLogger, processLogger } from '../logging';
 import { clusterStats } from './cluster-stats';
 import { createBalancer, raiseOpenFileLimit, type Balancer } from '../front/front';
 import { PrimaryObservability } from './observability';
-import { openSocketDir } from './socket-dir';
+import { handoffRendezvousPath, openSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
 import { WorkerHeartbeat } from './worker-heartbeat';
 import { freePort } from '../system/free-port';
@@ -88,6 +88,8 @@ export async function runPrimary(config: Config): Promise<void> {
     crashLimit: CRASH_LIMIT,
     crashWindowMs: CRASH_WINDOW_MS,
     log,
+    // handoff: each fork gets its handle channel; the balancer exists by then (made below, before start).
+    prepareFork: config.balancer === 'handoff' ? (slot) => balancer!.prepareFork!(slot, handoffRendezvousPath(socketDir.path, slot.index)) : undefined,
     onFork: (worker, slot) => {
       const rpc = new IpcRpc(workerEndpoint(worker), { ...ipcHandlers, clusterStats: stats, ...observability.ipcHandlers, topology: () => topology.current() });
       workerRpc.set(slot, rpc);
@@ -117,12 +119,12 @@ export async function runPrimary(config: Config): Promise<void> {
       if (slot.worker?.isConnected()) slot.worker.send(message, () => {});
     }
   });
+  balancer = createBalancer(config, supervisor.slots);
   await supervisor.start();
   heartbeat.start(supervisor.slots);
   if (supervisor.readyCount() === 0) throw new Error('no worker came up; see the errors above');
 
   let boundPort = port;
-  balancer = createBalancer(config, supervisor.slots);
   if (balancer) boundPort = await balancer.listen(port, config.host);
   const broadcast = (message: StockReturnedMessage | SaleChangedMessage | SeatsReleasedMessage) => {
     for (const slot of supervisor.slots) {

@@ -23,6 +23,11 @@ export function workerSocketPath(socketDir: string, slot: number): string {
   return join(socketDir, `worker-${slot}.sock`);
 }
 
+/** Where the primary and the worker in a slot meet, for a moment before each fork, to make the worker's handle channel (handoff mode). */
+export function handoffRendezvousPath(socketDir: string, slot: number): string {
+  return join(socketDir, `worker-${slot}-handoff.sock`);
+}
+
 /** Only what spike itself puts in its directory: the lock and sockets. */
 const OURS = /^(LOCK|LOCK\.new|[A-Za-z0-9_-]+\.sock)$/;
 

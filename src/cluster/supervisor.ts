@@ -41,8 +41,20 @@ export interface SupervisorOptions {
   readonly log: (line: string, fields?: Record<string, unknown>, level?: 'info' | 'warn' | 'error') => void;
   /** Called for every process forked, first starts and restarts alike. */
   readonly onFork?: (worker: Worker, slot: WorkerSlot) => void;
+  /**
+   * Called before every fork: one more stdio entry for the new process (it
+   * finds it at descriptor 4), and a callback with the process
+   * once forked (undefined if the fork threw). BALANCER=handoff passes each
+   * worker its handle channel this way.
+   */
+  readonly prepareFork?: (slot: WorkerSlot) => Promise<ForkAttachment>;
   /** Called once every slot has failed for good: nothing is left to serve. */
   readonly onAllFailed?: () => void;
+}
+
+export interface ForkAttachment {
+  readonly stdio: object;
+  forked(worker: Worker | undefined): void;
 }
 
 /** Backoff before restarting a worker that died for the n-th time within the crash window: 100 ms, doubling, at most 5 s. */
@@ -114,7 +126,39 @@ export class Supervisor {
   private fork(slot: WorkerSlot): void {
     slot.state = 'starting';
     slot.available = false;
-    const worker = cluster.fork({ ...this.options.workerEnv, SPIKE_WORKER_SLOT: String(slot.index) });
+    if (this.options.prepareFork === undefined) {
+      this.forkWith(slot, undefined);
+      return;
+    }
+    this.options.prepareFork(slot).then(
+      (attachment) => {
+        if (this.stopping) attachment.forked(undefined);
+        else this.forkWith(slot, attachment);
+      },
+      (error: Error) => {
+        // As a crash at start: the slot backs off and tries again, or fails for good.
+        this.options.log(`worker ${slot.index}: could not prepare its fork: ${error.message}`, { slot: slot.index, err: error.message }, 'error');
+        this.onExit(slot, undefined, 1, null);
+      },
+    );
+  }
+
+  private forkWith(slot: WorkerSlot, attachment: ForkAttachment | undefined): void {
+    const env = { ...this.options.workerEnv, SPIKE_WORKER_SLOT: String(slot.index) };
+    let worker: Worker | undefined;
+    if (attachment === undefined) {
+      worker = cluster.fork(env);
+    } else {
+      // cluster.fork takes its stdio from the settings; set for this fork only.
+      const settings = cluster.settings.stdio;
+      cluster.setupPrimary({ stdio: [0, 1, 2, 'ipc', attachment.stdio] as never });
+      try {
+        worker = cluster.fork(env);
+      } finally {
+        cluster.setupPrimary({ stdio: settings });
+        attachment.forked(worker);
+      }
+    }
     slot.worker = worker;
     this.options.onFork?.(worker, slot);
     // A message sent as the worker dies fails with ERR_IPC_CHANNEL_CLOSED; its 'exit' handles the rest.
@@ -139,7 +183,7 @@ export class Supervisor {
     worker.on('exit', (code, signal) => this.onExit(slot, worker, code, signal));
   }
 
-  private onExit(slot: WorkerSlot, worker: Worker, code: number | null, signal: string | null): void {
+  private onExit(slot: WorkerSlot, worker: Worker | undefined, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return;
     // Out of the rotation at once, before anything else can pick it.
     slot.available = false;

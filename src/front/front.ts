@@ -4,11 +4,13 @@
 import type { Config } from '../config/config';
 import { ConnectionGuard } from './connection-guard';
 import { defaultMaxConnections, raiseFdLimit, readFdLimit } from './fd-limit';
-import { HandoffBalancer } from './handoff-balancer';
+import { HandoffBalancer, type HandoffFork } from './handoff-balancer';
 import { ProxyBalancer } from './proxy-balancer';
 import type { Backend } from './backend';
 
 export interface Balancer {
+  /** handoff: makes the channel a worker about to be forked into `slot` will take its connections from. */
+  prepareFork?(slot: Backend, rendezvousPath: string): Promise<HandoffFork>;
   listen(port: number, host: string): Promise<number>;
   stopAccepting(): Promise<void>;
   destroyAll(): void;
@@ -27,6 +29,7 @@ export function connectionGuard(config: Config): ConnectionGuard {
   return new ConnectionGuard({ maxConnections: config.maxConnections ?? defaultMaxConnections(readFdLimit()), idleTimeoutMs: config.idleTimeoutMs });
 }
 
+/** The balancer for the mode (made before the workers are forked: handoff gives each fork its channel). */
 export function createBalancer(config: Config, slots: readonly Backend[]): Balancer | undefined {
   if (config.balancer === 'proxy') return new ProxyBalancer(slots, connectionGuard(config));
   if (config.balancer === 'handoff') return new HandoffBalancer(slots);

@@ -1,39 +1,73 @@
 // BALANCER=handoff: the primary accepts each TCP connection, picks a worker by
-// smooth weighted round-robin and sends it the socket handle over the cluster
-// IPC channel, as Node's own cluster round-robin does. The worker relays the
-// bytes to its own uWS listener; the primary never sees a request.
+// smooth weighted round-robin and hands it the socket over that worker's
+// handle channel (handle-channel.ts). The worker relays the bytes to its own
+// uWS listener; the primary never sees a request.
 import type { Worker } from 'node:cluster';
 import net from 'node:net';
 import { errorResponse } from './http-relay';
-import { handoffConnectionMessage } from './handoff-messages';
+import { HandleChannel, type RawHandle } from './handle-channel';
 import { SmoothWeightedRoundRobin } from './smooth-wrr';
 import type { Backend } from './backend';
-
-/** A raw libuv TCP handle, as net.Server's listening handle hands it over: no net.Socket is made in the primary. */
-interface RawHandle {
-  close(callback?: () => void): void;
-}
 
 interface ListenHandle {
   onconnection: (error: number, handle: RawHandle | undefined) => void;
   setNoDelay(enable: boolean): void;
 }
 
+/** What a fork in handoff mode adds: the worker's end of its channel as one more stdio entry (HANDLE_CHANNEL_FD). */
+export interface HandoffFork {
+  readonly stdio: net.Socket;
+  /** Called with the process once forked (or undefined if the fork failed). */
+  forked(worker: Worker | undefined): void;
+}
+
 export class HandoffBalancer {
   private readonly wrr: SmoothWeightedRoundRobin<Backend>;
   private readonly server = net.createServer();
-  /**
-   * Handles sent to each worker and not yet acknowledged, oldest first. Node
-   * passes one handle at a time per channel and the worker acknowledges each
-   * (NODE_HANDLE_ACK) as it takes it; until then the primary keeps its copy, so
-   * a worker that dies first costs the client nothing: the next worker gets it.
-   */
-  private readonly unacked = new Map<Worker, RawHandle[]>();
-  /** Handed to a worker whose channel closed before it took them: re-routed. */
+  /** Each slot's channel to the process in it now. */
+  private readonly channels = new Map<Backend, HandleChannel>();
+  /** Handed to a worker that ended before it took them: re-routed. */
   rerouted = 0;
 
   constructor(private readonly slots: readonly Backend[]) {
     this.wrr = new SmoothWeightedRoundRobin(slots);
+  }
+
+  /**
+   * Before a worker is forked into `slot`: makes its channel (through a
+   * rendezvous socket at `rendezvousPath`). Until the channel ends, every
+   * connection routed to the slot goes down it.
+   */
+  async prepareFork(slot: Backend, rendezvousPath: string): Promise<HandoffFork> {
+    const { channel, workerEnd } = await HandleChannel.open(rendezvousPath);
+    channel.onLost = (handles) => {
+      for (const handle of handles) {
+        this.rerouted++;
+        this.route(handle, new Set([slot]));
+      }
+    };
+    return {
+      stdio: workerEnd,
+      forked: (worker) => {
+        // The child holds its own copy of the descriptor now.
+        workerEnd.destroy();
+        if (worker === undefined) {
+          channel.end();
+          return;
+        }
+        this.channels.get(slot)?.end();
+        this.channels.set(slot, channel);
+        // Its last acknowledgements are read before the end of stream; the rest are re-routed.
+        worker.process.once('exit', () => channel.awaitEnd());
+      },
+    };
+  }
+
+  /** Connections handed to workers that have not acknowledged them yet (the primary still holds its copies). */
+  unacknowledged(): number {
+    let sum = 0;
+    for (const channel of this.channels.values()) sum += channel.pending;
+    return sum;
   }
 
   listen(port: number, host: string): Promise<number> {
@@ -59,67 +93,27 @@ export class HandoffBalancer {
   }
 
   destroyAll(): void {
-    for (const handles of this.unacked.values()) for (const handle of handles.splice(0)) handle.close();
+    for (const channel of this.channels.values()) {
+      channel.onLost = (handles) => {
+        for (const handle of handles) handle.close();
+      };
+      channel.end();
+    }
   }
 
   private route(handle: RawHandle, tried: Set<Backend> | undefined): void {
     const slot = this.wrr.pickExcept(tried);
-    const worker = slot?.worker;
-    if (slot === undefined || worker === undefined) {
+    if (slot === undefined) {
       refuse(handle);
       return;
     }
-    if (!worker.isConnected()) {
+    const channel = this.channels.get(slot);
+    if (channel === undefined || !channel.send(handle)) {
       this.route(handle, (tried ?? new Set()).add(slot));
       return;
     }
-    const queue = this.watch(worker);
-    queue.push(handle);
     slot.connections++;
-    worker.send(handoffConnectionMessage, handle as never, (error: Error | null) => {
-      if (error === null) return;
-      // The channel broke before the handle left: it is still ours to give to another worker.
-      const index = queue.indexOf(handle);
-      if (index === -1) return;
-      queue.splice(index, 1);
-      this.rerouted++;
-      this.route(handle, (tried ?? new Set()).add(slot));
-    });
   }
-
-  /** The queue of unacknowledged handles for a worker, watching its acknowledgements and its end on first use. */
-  private watch(worker: Worker): RawHandle[] {
-    let queue = this.unacked.get(worker);
-    if (queue !== undefined) return queue;
-    const handles: RawHandle[] = [];
-    queue = handles;
-    this.unacked.set(worker, handles);
-    // Node's own handle-passing protocol; 'internalMessage' carries the NODE_ commands.
-    worker.process.on('internalMessage', (message: { cmd?: string }) => {
-      if (message?.cmd === 'NODE_HANDLE_ACK') handles.shift()?.close();
-      else if (message?.cmd === 'NODE_HANDLE_NACK') {
-        const handle = handles.shift();
-        if (handle !== undefined) {
-          this.rerouted++;
-          this.route(handle, undefined);
-        }
-      }
-    });
-    // Not 'disconnect': Node holds that back while a sent handle awaits its acknowledgement,
-    // which a dead worker never gives. setImmediate lets an acknowledgement already in the
-    // channel be read first, so only handles the worker never took are re-routed.
-    worker.process.once('exit', () =>
-      setImmediate(() => {
-        this.unacked.delete(worker);
-        for (const handle of handles.splice(0)) {
-          this.rerouted++;
-          this.route(handle, undefined);
-        }
-      }),
-    );
-    return queue;
-  }
-
 }
 
 function refuse(handle: RawHandle): void {

@@ -1,9 +1,9 @@
 // The worker's side of BALANCER=handoff: takes each connection the primary
-// hands over and relays its requests to this worker's own uWS listener (uWS
+// hands over on its handle channel and relays its requests to this worker's own uWS listener (uWS
 // cannot adopt a socket), over kept-alive unix connections in this process.
 import net from 'node:net';
 import type { ConnectionGuard } from './connection-guard';
-import { isHandoffConnection } from './handoff-messages';
+import { HANDLE_CHANNEL_FD, receiveHandles } from './handle-channel';
 import { HttpRelay, type RelayContext } from './http-relay';
 import { UpstreamPool } from './upstream-pool';
 
@@ -19,21 +19,19 @@ export interface HandoffReceiver {
  */
 export function receiveHandoffs(socketPath: string, host: string, guard: ConnectionGuard | undefined, upgradeServer?: RelayContext['upgradeServer']): HandoffReceiver {
   const pool = new UpstreamPool(socketPath);
-  let received = 0;
   let closed = false;
   const ctx: RelayContext = { host, guard, pool: (failed) => (failed === undefined && !closed ? pool : undefined), upgradeServer };
-  process.on('message', (message: unknown, handle: unknown) => {
-    if (!isHandoffConnection(message) || handle === undefined) return;
-    received++;
+  const channel = receiveHandles(HANDLE_CHANNEL_FD, (handle) => {
     // allowHalfOpen: a client that shuts down its sending side still gets its answers.
     const socket = new net.Socket({ handle, readable: true, writable: true, allowHalfOpen: true } as net.SocketConstructorOpts);
     // No setNoDelay: the accepted socket inherits TCP_NODELAY from the primary's listening socket.
     new HttpRelay(socket, ctx);
   });
   return {
-    received: () => received,
+    received: channel.received,
     close: () => {
       closed = true;
+      channel.close();
       pool.close();
     },
   };
