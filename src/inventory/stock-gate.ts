@@ -25,6 +25,9 @@ export class StockGate {
   reserveCalls = 0;
   /** From the ledger's last sold_out: when its earliest pending hold runs out (0: none pending). */
   nextReleaseAt = 0;
+  /** A buyer is at the ledger to learn nextReleaseAt (see mayAskForRelease). */
+  private asking = false;
+  private lastAskedAt = 0;
 
   constructor(sale: Sale, private readonly share: GateShare) {
     const remaining = remainingStock(sale);
@@ -38,6 +41,26 @@ export class StockGate {
    */
   trustsSoldOut(now: number): boolean {
     return this.allowance.soldOut && this.allowance.soldOutFor(now) < SOLD_OUT_RECHECK_MS;
+  }
+
+  /**
+   * No stock here, and this worker does not know when a held ticket may come
+   * back, though the sale view says some are held (it learned of the sell-out
+   * from the sale view, not from a sold_out of its own). Then one buyer at a
+   * time, at most once per SOLD_OUT_RECHECK_MS, goes to the ledger: its
+   * answer says when (or it buys a ticket that came back), and the buyers
+   * after it are told from memory. True means this caller is that buyer, and
+   * must call doneAsking() after.
+   */
+  mayAskForRelease(sale: Sale, now: number): boolean {
+    if (this.asking || this.nextReleaseAt > now || sale.holdSeconds === 0 || sale.sold - sale.paid <= 0 || now - this.lastAskedAt < SOLD_OUT_RECHECK_MS) return false;
+    this.asking = true;
+    this.lastAskedAt = now;
+    return true;
+  }
+
+  doneAsking(): void {
+    this.asking = false;
   }
 
   /** Takes one unit, refilling from the ledger's remaining once if the allowance is dry; false means no stock here. */

@@ -105,7 +105,12 @@ export class StockKeeper {
     if (window === 'closed') return this.answerWithoutStock(sale, userId, idempotencyKey, now);
 
     const gate = this.gateFor(sale);
-    if (!(await gate.take(this.sales, saleId, now))) return this.answerWithoutStock(sale, userId, idempotencyKey, now);
+    // Without a unit of the allowance, this buyer may still go to the ledger once, to learn when held tickets come back.
+    const asking = !(await gate.take(this.sales, saleId, now));
+    if (asking && !gate.mayAskForRelease(sale, now)) return this.answerWithoutStock(sale, userId, idempotencyKey, now);
+    const giveBack = () => {
+      if (!asking) gate.allowance.giveBack();
+    };
 
     const retryKey = idempotencyKey ?? newRetryKey();
     gate.reserveCalls++;
@@ -113,8 +118,10 @@ export class StockKeeper {
     try {
       outcome = await this.ledger.reserve({ saleId, userId, requestKey: requestKeyOf(userId, retryKey), orderId: newOrderId(saleId), now, ...(pass ? { pass } : {}) });
     } catch (error) {
-      gate.allowance.giveBack();
+      giveBack();
       throw error instanceof LedgerUnavailableError ? error.retryWith(retryKey) : error;
+    } finally {
+      if (asking) gate.doneAsking();
     }
 
     switch (outcome.kind) {
@@ -139,12 +146,12 @@ export class StockKeeper {
         // The ledger knows the sale's times better than this worker's view: a
         // change whose announcement was missed. Re-read it, so the next buyers
         // are answered here again.
-        gate.allowance.giveBack();
+        giveBack();
         this.sales.refresh(saleId).catch(() => {});
         break;
       default:
         // Nothing was sold: replayed, limit_reached, key_reused, not_open, closed, a pass refused.
-        gate.allowance.giveBack();
+        giveBack();
     }
     return outcome;
   }

@@ -82,6 +82,23 @@ describe('stock keeper', () => {
     assert.equal(again.order.userId, 'bob');
   });
 
+  it('a worker that learns of a sell-out from its sale view asks the ledger once, so buyers hear when a held ticket may come back', async () => {
+    await embedded.createSale({ id: 'heard', name: 'heard', total: 1, perUserLimit: 1, holdSeconds: 60, opensAt: null, closesAt: null }, Date.now());
+    const seller = new StockKeeper(embedded, { weight: 1, totalWeight: 2, localBuffer: 0, allowanceRefreshMs: 0, saleViewTtlMs: 0 });
+    await seller.listening;
+    const held = reserved(await seller.purchase('heard', 'alice'));
+    // Another worker first meets the sale sold out: its gate starts sold out, with no release time of its own.
+    const { ledger, calls } = counted(embedded);
+    const other = new StockKeeper(ledger, { weight: 1, totalWeight: 2, localBuffer: 0, allowanceRefreshMs: 0, saleViewTtlMs: 60_000 });
+    await other.listening;
+    const first = await other.purchase('heard', 'bob');
+    assert.deepEqual(first, { kind: 'sold_out', total: 1, nextReleaseAt: held.order.expiresAt });
+    assert.equal(calls.reserve, 1, 'one buyer asked the ledger');
+    const later = await Promise.all(['carol', 'dave', 'erin'].map((buyer) => other.purchase('heard', buyer)));
+    for (const outcome of later) assert.deepEqual(outcome, { kind: 'sold_out', total: 1, nextReleaseAt: held.order.expiresAt });
+    assert.equal(calls.reserve, 1, 'the buyers after it are told from memory');
+  });
+
   it("never hands one buyer's order to another buyer's key, even on the no-stock paths (sold out, closed)", async () => {
     const keeper = new StockKeeper(embedded, { weight: 1, totalWeight: 1, localBuffer: 0, allowanceRefreshMs: 0, saleViewTtlMs: 0 });
     await keeper.listening;
