@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { ConnectionGuard } from './connection-guard';
 import { HANDLE_CHANNEL_FD, receiveHandles } from './handle-channel';
 import { HttpRelay, type RelayContext } from './http-relay';
-import { UpstreamPool } from './upstream-pool';
+import { UpstreamPool, type UpstreamSource } from './upstream-pool';
 
 export interface HandoffReceiver {
   /** Connections received so far. */
@@ -16,11 +16,19 @@ export interface HandoffReceiver {
 /**
  * `upgradeServer`: asked about each WebSocket upgrade before it is relayed
  * (the worker serves the live line's watchers from Node: NodeWatchServer).
+ * `inProcess`: serves the other requests in this process (InProcessServer);
+ * without it every request goes over the unix socket to uWS.
  */
-export function receiveHandoffs(socketPath: string, host: string, guard: ConnectionGuard | undefined, upgradeServer?: RelayContext['upgradeServer']): HandoffReceiver {
+export function receiveHandoffs(
+  socketPath: string,
+  host: string,
+  guard: ConnectionGuard | undefined,
+  upgradeServer?: RelayContext['upgradeServer'],
+  inProcess?: UpstreamSource,
+): HandoffReceiver {
   const pool = new UpstreamPool(socketPath);
   let closed = false;
-  const ctx: RelayContext = { host, guard, pool: (failed) => (failed === undefined && !closed ? pool : undefined), upgradeServer };
+  const ctx: RelayContext = { host, guard, pool: (failed) => (failed === undefined && !closed ? pool : undefined), upgradeServer, inProcess };
   const channel = receiveHandles(HANDLE_CHANNEL_FD, (handle) => {
     // allowHalfOpen: a client that shuts down its sending side still gets its answers.
     const socket = new net.Socket({ handle, readable: true, writable: true, allowHalfOpen: true } as net.SocketConstructorOpts);

@@ -8,7 +8,7 @@ import type net from 'node:net';
 import { spikeErrorFrom, type ErrorName } from '../errors/errors';
 import type { ConnectionGuard, GuardedConnection } from './connection-guard';
 import { ChunkedScanner, isFramingError, parseRequestHead, parseResponseHead, PEER_HEADER, type RequestHead, type ResponseHead } from './http-framing';
-import type { Upstream, UpstreamOwner, UpstreamPool } from './upstream-pool';
+import type { Upstream, UpstreamOwner, UpstreamPool, UpstreamSource } from './upstream-pool';
 
 /** Client bytes held while an earlier answer is pending, beyond which the client is paused. */
 const HOLD_LIMIT = 64 * 1024;
@@ -48,6 +48,11 @@ export interface RelayContext {
    */
   pool(failed?: UpstreamPool): UpstreamPool | undefined;
   /**
+   * Serves requests in this process instead (handoff: InProcessServer), all
+   * but WebSocket upgrades and chunked bodies, which still go to the pool.
+   */
+  readonly inProcess?: UpstreamSource;
+  /**
    * Asked about each WebSocket upgrade before it is relayed: the server for
    * one the caller serves itself, which the relay hands the connection (its
    * head, and any bytes after it) once it has let go of the socket; undefined
@@ -70,6 +75,8 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
   private requestSent = false;
   private upstream: Upstream | null = null;
   private pool: UpstreamPool | undefined;
+  /** Where the request in flight went: the pool, or the in-process server. */
+  private source: UpstreamSource | undefined;
   private response: ResponseHead | null = null;
   private responsePartial: Buffer | null = null;
   private responseLeft = 0;
@@ -157,11 +164,18 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
   }
 
   private acquire(): void {
+    const inProcess = this.ctx.inProcess;
+    if (inProcess !== undefined && !this.request!.upgrade && !this.request!.chunked) {
+      this.source = inProcess;
+      inProcess.acquire(this, (upstream) => this.sendRequest(upstream!));
+      return;
+    }
     const pool = this.pool;
     if (pool === undefined) {
       this.refuse('NO_WORKER');
       return;
     }
+    this.source = pool;
     pool.acquire(this, (upstream) => {
       if (upstream === null) {
         // That worker is gone: nothing was sent, so the next one may take the request.
@@ -309,14 +323,14 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
 
   private answerDone(): void {
     const upstream = this.upstream!;
-    const pool = this.pool!;
+    const source = this.source!;
     const reusable = this.requestSent && !this.response!.close;
     const closeAfter = this.request!.closeAfter || !reusable;
     this.upstream = null;
     this.request = null;
     this.response = null;
     this.waitingUpstreamDrain = false;
-    if (reusable) pool.release(upstream);
+    if (reusable) source.release(upstream);
     else {
       upstream.owner = null;
       upstream.socket.destroy();

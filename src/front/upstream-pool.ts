@@ -10,11 +10,31 @@ export interface UpstreamOwner {
   onUpstreamDrain(): void;
 }
 
-export interface Upstream {
-  readonly socket: net.Socket;
+/** What the relay does with an upstream connection: a unix socket to uWS, or an in-process one (in-process-upstream.ts). */
+export interface UpstreamSocket {
+  write(bytes: Buffer): boolean;
+  cork(): void;
+  uncork(): void;
+  readonly writableLength: number;
+  pause(): unknown;
+  resume(): unknown;
+  end(): unknown;
+  destroy(): unknown;
+}
+
+export interface Upstream<S extends UpstreamSocket = UpstreamSocket> {
+  readonly socket: S;
   owner: UpstreamOwner | null;
   idleSince: number;
 }
+
+/** Where the relay gets an upstream connection for a request, and gives it back after the answer. */
+export interface UpstreamSource {
+  acquire(owner: UpstreamOwner, done: (upstream: Upstream | null) => void): void;
+  release(upstream: Upstream): void;
+}
+
+type SocketUpstream = Upstream<net.Socket>;
 
 export interface UpstreamPoolOptions {
   /** Idle connections kept beyond this are closed. */
@@ -26,8 +46,8 @@ export interface UpstreamPoolOptions {
   readonly maxIdleMs: number;
 }
 
-export class UpstreamPool {
-  private readonly idle: Upstream[] = [];
+export class UpstreamPool implements UpstreamSource {
+  private readonly idle: SocketUpstream[] = [];
   private closed = false;
   /** Connections opened over the pool's life, for the bench and tests. */
   opened = 0;
@@ -35,7 +55,7 @@ export class UpstreamPool {
   constructor(readonly path: string, private readonly options: UpstreamPoolOptions = { maxIdle: 256, maxIdleMs: 4000 }) {}
 
   /** An idle connection at once, or a new one once connected; the callback gets null if the listener cannot be reached. */
-  acquire(owner: UpstreamOwner, done: (upstream: Upstream | null) => void): void {
+  acquire(owner: UpstreamOwner, done: (upstream: SocketUpstream | null) => void): void {
     const now = Date.now();
     while (this.idle.length > 0) {
       const upstream = this.idle.pop()!;
@@ -52,7 +72,9 @@ export class UpstreamPool {
   }
 
   /** Back to the pool once its answer has been read in full. */
-  release(upstream: Upstream): void {
+  release(given: Upstream): void {
+    // Only this pool's own come back here.
+    const upstream = given as SocketUpstream;
     upstream.owner = null;
     if (this.closed || upstream.socket.destroyed || this.idle.length >= this.options.maxIdle) {
       upstream.socket.destroy();
@@ -69,9 +91,9 @@ export class UpstreamPool {
     for (const upstream of this.idle.splice(0)) upstream.socket.destroy();
   }
 
-  private connect(owner: UpstreamOwner, done: (upstream: Upstream | null) => void): void {
+  private connect(owner: UpstreamOwner, done: (upstream: SocketUpstream | null) => void): void {
     const socket = net.connect({ path: this.path, noDelay: true });
-    const upstream: Upstream = { socket, owner, idleSince: 0 };
+    const upstream: SocketUpstream = { socket, owner, idleSince: 0 };
     let connected = false;
     socket.on('data', (chunk: Buffer) => upstream.owner?.onUpstreamData(chunk));
     socket.on('drain', () => upstream.owner?.onUpstreamDrain());

@@ -1,19 +1,54 @@
 // The routes the app serves, by path pattern and method, so a known path
-// asked with the wrong method answers 405 with an Allow header (not 404).
+// asked with the wrong method answers 405 with an Allow header (not 404),
+// and so that a worker can find a route's handler itself (handoff serves
+// handed-over connections in process: src/front/in-process-upstream.ts).
 // Route modules register through recordRoutes(app), which records each
-// pattern and hands it on to uWS unchanged.
+// pattern and handler and hands them on to uWS unchanged.
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 
-type Handler = (res: HttpResponse, req: HttpRequest) => void;
+export type Handler = (res: HttpResponse, req: HttpRequest) => void;
+
+/** A route found for a request: its handler and the path's parameter segments, in order. */
+export interface RouteMatch {
+  readonly handler: Handler;
+  readonly parameters: readonly string[];
+}
 const METHODS = { get: 'GET', post: 'POST', patch: 'PATCH', put: 'PUT', del: 'DELETE' } as const;
 type AppMethod = keyof typeof METHODS;
 const ORDER: readonly string[] = Object.values(METHODS);
 
 export class RouteTable {
-  private readonly routes: Array<{ segments: readonly string[]; method: string }> = [];
+  private readonly routes: Array<{ segments: readonly string[]; method: string; handler: Handler | undefined }> = [];
+  private catchAll: Handler | undefined;
 
-  add(method: string, pattern: string): void {
-    this.routes.push({ segments: pattern.split('/'), method });
+  add(method: string, pattern: string, handler?: Handler): void {
+    this.routes.push({ segments: pattern.split('/'), method, handler });
+  }
+
+  /**
+   * The handler uWS would run for the request, by uWS's rules: a route of the
+   * request's method whose pattern matches, a literal segment before a
+   * parameter at the first place they differ; else the catch-all (`any('/*')`).
+   */
+  match(method: string, url: string): RouteMatch | undefined {
+    const segments = url.split('/');
+    let best: { segments: readonly string[]; handler: Handler } | undefined;
+    for (const route of this.routes) {
+      if (route.method !== method || route.handler === undefined || !matches(route.segments, segments)) continue;
+      if (best === undefined || moreLiteral(route.segments, best.segments)) best = { segments: route.segments, handler: route.handler };
+    }
+    if (best !== undefined) {
+      const parameters: string[] = [];
+      best.segments.forEach((part, i) => {
+        if (part.startsWith(':')) parameters.push(segments[i]!);
+      });
+      return { handler: best.handler, parameters };
+    }
+    return this.catchAll === undefined ? undefined : { handler: this.catchAll, parameters: [] };
+  }
+
+  setCatchAll(handler: Handler): void {
+    this.catchAll = handler;
   }
 
   /** The methods the path takes, in the order GET, POST, PATCH, PUT, DELETE; empty when no route has this path. */
@@ -23,6 +58,15 @@ export class RouteTable {
     for (const route of this.routes) if (matches(route.segments, segments)) methods.add(route.method);
     return ORDER.filter((method) => methods.has(method));
   }
+}
+
+/** At the first segment where the two patterns differ, `a` has a literal and `b` a parameter. */
+function moreLiteral(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    return !a[i]!.startsWith(':') && b[i]!.startsWith(':');
+  }
+  return false;
 }
 
 /** uWS's pattern rules: ":name" takes one non-empty segment. */
@@ -36,12 +80,14 @@ export function recordRoutes(app: TemplatedApp, table: RouteTable): TemplatedApp
   const recording = Object.create(null) as Record<string, unknown>;
   for (const name of Object.keys(METHODS) as AppMethod[]) {
     recording[name] = (pattern: string, handler: Handler) => {
-      table.add(METHODS[name], pattern);
+      table.add(METHODS[name], pattern, handler);
       app[name](pattern, handler);
       return recording;
     };
   }
   recording.any = (pattern: string, handler: Handler) => {
+    if (pattern !== '/*') throw new Error(`any('${pattern}'): only the catch-all any('/*') is supported (the in-process router knows no other)`);
+    table.setCatchAll(handler);
     app.any(pattern, handler);
     return recording;
   };

@@ -16,8 +16,10 @@ import { registerTicketRoutes } from './ticket-routes';
 import { registerTrainRoutes } from '../trains';
 
 export type { RouteOptions } from './route-context';
+export type { RouteTable } from './route-table';
 
-export function registerRoutes(uwsApp: TemplatedApp, options: RouteOptions): void {
+/** Registers every route on the app; the table that recorded them can find a request's handler too. */
+export function registerRoutes(uwsApp: TemplatedApp, options: RouteOptions): RouteTable {
   const routes = new RouteTable();
   const ctx: RouteContext = { ...options, handle: makeHandler(options.track, options.workerSlot, options.metrics?.http), routes };
   // With metrics on, every route's requests are counted under its pattern; every pattern is recorded for the 405 answers.
@@ -32,4 +34,5 @@ export function registerRoutes(uwsApp: TemplatedApp, options: RouteOptions): voi
   if (options.metrics && options.dashboardFeed) registerDashboardRoutes(app, ctx, options.dashboardFeed);
   // Last: it holds the catch-all, which answers 405 for a known path from the table.
   registerSystemRoutes(app, ctx);
+  return routes;
 }

@@ -11,6 +11,8 @@ import type { Config } from '../config/config';
 import { NodeWatchServer, QueueSocket, WorkerAdmission } from '../admission';
 import { connectionGuard } from '../front/front';
 import { receiveHandoffs } from '../front/handoff-receiver';
+import type { RequestHead } from '../front/http-framing';
+import { InProcessServer } from '../front/in-process-upstream';
 import { registerRoutes } from '../http/routes';
 import { StockKeeper } from '../inventory/stock-keeper';
 import { TrainKeeper } from '../trains';
@@ -112,7 +114,7 @@ export async function runWorker(config: Config): Promise<void> {
     challengeTtlMs: config.admission.challengeSeconds * 1000,
   });
   const app = uWS.App();
-  registerRoutes(app, {
+  const routes = registerRoutes(app, {
     ledger,
     keeper,
     trains,
@@ -156,7 +158,10 @@ export async function runWorker(config: Config): Promise<void> {
     const socketPath = workerSocketPath(config.socketDir, slot);
     listenSockets.push(await listenUnix(app, socketPath));
     // handoff: the primary sends this worker client connections, which it relays to its own listener.
-    if (config.balancer === 'handoff') receiveHandoffs(socketPath, `localhost:${config.port}`, guard, nodeWatch ? (head) => nodeWatch.serverFor(head) : undefined);
+    if (config.balancer === 'handoff') {
+      const upgrades = nodeWatch ? (head: RequestHead) => nodeWatch.serverFor(head) : undefined;
+      receiveHandoffs(socketPath, `localhost:${config.port}`, guard, upgrades, new InProcessServer(routes));
+    }
   } else {
     // One listen socket per unit of weight: the kernel spreads connections
     // evenly over the sockets of a SO_REUSEPORT group, so the split follows the weights.

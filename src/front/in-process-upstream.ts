@@ -1,0 +1,129 @@
+// BALANCER=handoff, inside a worker: the relay's requests served in this
+// process, without the hop to the worker's own uWS listener. The relay writes
+// a request to an InProcessUpstream as it would to a unix socket; this finds
+// the route's handler in the route table (the one uWS was given), runs it with
+// a request and a response that behave as uWS's do for everything the routes
+// use (uws-shim.ts), and hands the answer back as bytes, which the relay
+// frames and writes exactly as it does uWS's.
+//
+// Why: on these VMs each socket write that wakes a reader costs tens of
+// microseconds, and the hop cost four of them per request (relay to uWS,
+// uWS to relay, each read and written). Upgrades (WebSockets) and chunked
+// request bodies still take the hop: uWS serves those.
+import { PEER_HEADER } from './http-framing';
+import type { Upstream, UpstreamOwner, UpstreamSocket, UpstreamSource } from './upstream-pool';
+import type { RouteTable } from '../http/route-table';
+import { ShimRequest, ShimResponse, type ParsedHead } from './uws-shim';
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+export class InProcessServer implements UpstreamSource {
+  constructor(private readonly routes: RouteTable) {}
+
+  acquire(owner: UpstreamOwner, done: (upstream: Upstream | null) => void): void {
+    const socket = new InProcessSocket(this.routes);
+    const upstream: Upstream<InProcessSocket> = { socket, owner, idleSince: 0 };
+    socket.upstream = upstream;
+    done(upstream);
+  }
+
+  /** Each request gets its own: nothing to keep. */
+  release(upstream: Upstream): void {
+    upstream.owner = null;
+  }
+}
+
+/** One request's "connection": takes the request's bytes, runs its handler once the head is in, answers through the owner. */
+class InProcessSocket implements UpstreamSocket {
+  upstream: Upstream<InProcessSocket> | null = null;
+  readonly writableLength = 0;
+  private head: Buffer | null = null;
+  private response: ShimResponse | null = null;
+  /** Body bytes still to come (Content-Length); the relay sends only requests with a known length here. */
+  private bodyLeft = 0;
+  private destroyed = false;
+
+  constructor(private readonly routes: RouteTable) {}
+
+  write(bytes: Buffer): boolean {
+    if (this.destroyed) return true;
+    if (this.response === null) {
+      this.head = this.head === null ? bytes : Buffer.concat([this.head, bytes]);
+      const end = this.head.indexOf(HEAD_END);
+      if (end === -1) return true;
+      const rest = this.head.subarray(end + 4);
+      this.start(parseHead(this.head.subarray(0, end)));
+      this.head = null;
+      if (rest.length > 0) this.body(rest);
+      return true;
+    }
+    this.body(bytes);
+    return true;
+  }
+
+  cork(): void {}
+  uncork(): void {}
+  pause(): void {}
+  resume(): void {}
+  end(): void {}
+
+  /** The relay let go before the answer (the client went away): the handler hears it as uWS's onAborted. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.response?.abort();
+  }
+
+  private start(head: ParsedHead): void {
+    const length = head.headers.get('content-length');
+    this.bodyLeft = length === undefined ? 0 : Number(length);
+    const response = new ShimResponse(head, this.bodyLeft, (answer) => {
+      if (this.destroyed) return;
+      this.upstream?.owner?.onUpstreamData(answer);
+    });
+    this.response = response;
+    const request = new ShimRequest(head);
+    const route = this.routes.match(head.method, head.path);
+    // After the relay's current write returns, as uWS runs a handler from its own read: the
+    // relay has finished sending the request, and an answer given at once finds it waiting.
+    queueMicrotask(() => {
+      if (this.destroyed) return;
+      if (route === undefined) {
+        response.writeStatus('404 Not Found').end();
+        return;
+      }
+      request.parameters = route.parameters;
+      response.run(() => route.handler(response.asUws(), request.asUws()));
+    });
+  }
+
+  private body(bytes: Buffer): void {
+    const take = Math.min(bytes.length, this.bodyLeft);
+    this.bodyLeft -= take;
+    this.response!.data(take === bytes.length ? bytes : bytes.subarray(0, take), this.bodyLeft === 0);
+  }
+}
+
+/** The head as the relay sends it: request line, headers (the relay's peer header last), no blank line. */
+function parseHead(bytes: Buffer): ParsedHead {
+  const text = bytes.toString('latin1');
+  const lines = text.split('\r\n');
+  const [method = '', target = ''] = lines[0]!.split(' ');
+  const headers = new Map<string, string>();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    // uWS answers getHeader with the first of repeated headers.
+    if (!headers.has(name)) headers.set(name, line.slice(colon + 1).trim());
+  }
+  const question = target.indexOf('?');
+  return {
+    method,
+    path: question === -1 ? target : target.slice(0, question),
+    query: question === -1 ? undefined : target.slice(question + 1),
+    headers,
+    peer: headers.get(PEER_HEADER) ?? '',
+  };
+}
