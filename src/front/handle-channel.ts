@@ -20,6 +20,7 @@
 // stream_wrap through process.binding, which Node keeps for compatibility).
 import net from 'node:net';
 import { rmSync } from 'node:fs';
+import { readBytes, streamBindings, type WriteRequest } from './stream-bindings';
 
 /** The descriptor at which a worker finds its end of the channel (after stdin, stdout, stderr and Node's IPC). */
 export const HANDLE_CHANNEL_FD = 4;
@@ -39,49 +40,34 @@ interface PipeHandle {
   readStop(): number;
   close(callback?: () => void): void;
   unref(): void;
-  writeUtf8String(request: object, text: string, handle?: RawHandle): number;
+  writeUtf8String(request: WriteRequest, text: string, handle?: RawHandle): number;
   onread: (buffer: ArrayBuffer | undefined) => void;
   pendingHandle: RawHandle | null;
 }
 
-interface Bindings {
+interface PipeBindings {
   Pipe: new (type: number) => PipeHandle;
   PipeConnectWrap: new () => { oncomplete: (status: number) => void };
   ipcType: number;
-  WriteWrap: new () => { handle: PipeHandle; oncomplete: (status: number) => void; async: boolean };
-  streamBaseState: Int32Array;
-  kReadBytesOrError: number;
-  kArrayBufferOffset: number;
 }
 
-let bindings: Bindings | undefined;
-function native(): Bindings {
-  if (bindings) return bindings;
-  const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
-  const pipeWrap = binding('pipe_wrap') as { Pipe: Bindings['Pipe']; PipeConnectWrap: Bindings['PipeConnectWrap']; constants: { IPC: number } };
-  const streamWrap = binding('stream_wrap') as unknown as Pick<Bindings, 'WriteWrap' | 'streamBaseState' | 'kReadBytesOrError' | 'kArrayBufferOffset'>;
-  bindings = { Pipe: pipeWrap.Pipe, PipeConnectWrap: pipeWrap.PipeConnectWrap, ipcType: pipeWrap.constants.IPC, ...streamWrap };
-  return bindings;
+let pipeBindings: PipeBindings | undefined;
+function native(): PipeBindings {
+  if (pipeBindings) return pipeBindings;
+  const pipeWrap = (process as unknown as { binding(name: string): unknown }).binding('pipe_wrap') as { Pipe: PipeBindings['Pipe']; PipeConnectWrap: PipeBindings['PipeConnectWrap']; constants: { IPC: number } };
+  pipeBindings = { Pipe: pipeWrap.Pipe, PipeConnectWrap: pipeWrap.PipeConnectWrap, ipcType: pipeWrap.constants.IPC };
+  return pipeBindings;
 }
 
 /** Writes text (and a handle with it) on a pipe; false if the pipe refused at once. `done` hears a later failure. */
 function write(pipe: PipeHandle, text: string, handle: RawHandle | undefined, done: (ok: boolean) => void): boolean {
-  const { WriteWrap } = native();
+  const { WriteWrap } = streamBindings();
   const request = new WriteWrap();
   request.handle = pipe;
   request.async = false;
   request.oncomplete = (status) => done(status >= 0);
   const error = handle === undefined ? pipe.writeUtf8String(request, text) : pipe.writeUtf8String(request, text, handle);
   return error === 0;
-}
-
-/** The bytes of one read, or undefined at end of stream (or a read error). */
-function readBytes(buffer: ArrayBuffer | undefined): Uint8Array | undefined {
-  if (buffer === undefined) return undefined;
-  const { streamBaseState, kReadBytesOrError, kArrayBufferOffset } = native();
-  const length = streamBaseState[kReadBytesOrError]!;
-  if (length < 0) return undefined;
-  return new Uint8Array(buffer, streamBaseState[kArrayBufferOffset]!, length);
 }
 
 /**

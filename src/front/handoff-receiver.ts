@@ -1,7 +1,7 @@
 // The worker's side of BALANCER=handoff: takes each connection the primary
 // hands over on its handle channel and relays its requests to this worker's own uWS listener (uWS
 // cannot adopt a socket), over kept-alive unix connections in this process.
-import net from 'node:net';
+import { LeanClientSocket, type TcpHandle } from './client-socket';
 import type { ConnectionGuard } from './connection-guard';
 import { HANDLE_CHANNEL_FD, receiveHandles } from './handle-channel';
 import { HttpRelay, type RelayContext } from './http-relay';
@@ -30,10 +30,9 @@ export function receiveHandoffs(
   let closed = false;
   const ctx: RelayContext = { host, guard, pool: (failed) => (failed === undefined && !closed ? pool : undefined), upgradeServer, inProcess };
   const channel = receiveHandles(HANDLE_CHANNEL_FD, (handle) => {
-    // allowHalfOpen: a client that shuts down its sending side still gets its answers.
-    const socket = new net.Socket({ handle, readable: true, writable: true, allowHalfOpen: true } as net.SocketConstructorOpts);
     // No setNoDelay: the accepted socket inherits TCP_NODELAY from the primary's listening socket.
-    new HttpRelay(socket, ctx);
+    // A half-closed client still gets its answers (LeanClientSocket is half-open by nature).
+    new HttpRelay(new LeanClientSocket(handle as unknown as TcpHandle), ctx);
   });
   return {
     received: channel.received,

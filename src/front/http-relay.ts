@@ -5,6 +5,7 @@
 // uWS 20.30 from closing the connection; the client's half-close waits for
 // the answers still owed; HTTP/1.0 heads are rewritten into 1.1.
 import type net from 'node:net';
+import type { ClientSocket } from './client-socket';
 import { spikeErrorFrom, type ErrorName } from '../errors/errors';
 import type { ConnectionGuard, GuardedConnection } from './connection-guard';
 import { ChunkedScanner, isFramingError, parseRequestHead, parseResponseHead, PEER_HEADER, type RequestHead, type ResponseHead } from './http-framing';
@@ -87,14 +88,15 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
   /** The end of every head sent upstream: who the client is, then the blank line. */
   private readonly peerLine: Buffer;
 
-  constructor(readonly socket: net.Socket, private readonly ctx: RelayContext) {
+  constructor(readonly socket: ClientSocket, private readonly ctx: RelayContext) {
     this.peerLine = Buffer.from(`${PEER_HEADER}: ${socket.remoteAddress ?? ''}\r\n\r\n`, 'latin1');
     this.pool = ctx.pool();
-    socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
-    socket.on('end', () => this.onClientEnd());
-    socket.on('drain', () => this.upstream?.socket.resume());
-    socket.on('error', () => socket.destroy());
-    socket.once('close', () => this.onClientClose());
+    socket.listen({
+      data: (chunk) => this.onClientData(chunk),
+      end: () => this.onClientEnd(),
+      drain: () => this.upstream?.socket.resume(),
+      close: () => this.onClientClose(),
+    });
     if (ctx.guard && !ctx.guard.admit(this)) {
       this.refuse('TOO_MANY_CONNECTIONS');
     }
@@ -149,8 +151,7 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
     const server = parsed.upgrade ? this.ctx.upgradeServer?.(parsed) : undefined;
     if (server !== undefined) {
       // Let go first: the server puts its own listeners on the socket.
-      this.letGo();
-      server(this.socket, bytes.subarray(0, parsed.headLength), rest);
+      server(this.letGo(), bytes.subarray(0, parsed.headLength), rest);
       return;
     }
     this.request = parsed;
@@ -398,12 +399,12 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
   }
 
   /** The connection is another server's (upgradeServer): this relay no longer listens to it or counts it. */
-  private letGo(): void {
+  private letGo(): net.Socket {
     this.closed = true;
     this.held = null;
     this.phase = Phase.Closing;
-    for (const event of ['data', 'end', 'drain', 'error', 'close']) this.socket.removeAllListeners(event);
     this.ctx.guard?.remove(this);
+    return this.socket.release();
   }
 
   /** Ends the client after what was written; further input is ignored. */

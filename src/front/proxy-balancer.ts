@@ -4,6 +4,7 @@
 // through the primary; BALANCER=handoff moves that work into the workers.
 import net from 'node:net';
 import type { ConnectionGuard } from './connection-guard';
+import { netClientSocket } from './client-socket';
 import { HttpRelay, type RelayContext } from './http-relay';
 import { SmoothWeightedRoundRobin } from './smooth-wrr';
 import type { Backend } from './backend';
@@ -61,7 +62,7 @@ export class ProxyBalancer {
         return this.pools.get(current);
       },
     };
-    new HttpRelay(client, ctx);
+    new HttpRelay(netClientSocket(client), ctx);
   }
 
 }
