@@ -85,11 +85,12 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
   private clientEnded = false;
   private closed = false;
   private waitingUpstreamDrain = false;
-  /** The end of every head sent upstream: who the client is, then the blank line. */
-  private readonly peerLine: Buffer;
+  /** The client's address, once asked for (getpeername is a system call per connection). */
+  private peer: string | null = null;
+  /** The end of every head sent over the hop to uWS: who the client is, then the blank line. */
+  private peerLineBytes: Buffer | null = null;
 
   constructor(readonly socket: ClientSocket, private readonly ctx: RelayContext) {
-    this.peerLine = Buffer.from(`${PEER_HEADER}: ${socket.remoteAddress ?? ''}\r\n\r\n`, 'latin1');
     this.pool = ctx.pool();
     socket.listen({
       data: (chunk) => this.onClientData(chunk),
@@ -109,6 +110,16 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  peerAddress(): string {
+    this.peer ??= this.socket.remoteAddress ?? '';
+    return this.peer;
+  }
+
+  private peerLine(): Buffer {
+    this.peerLineBytes ??= Buffer.from(`${PEER_HEADER}: ${this.peerAddress()}\r\n\r\n`, 'latin1');
+    return this.peerLineBytes;
   }
 
   private onClientData(chunk: Buffer): void {
@@ -200,12 +211,17 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
     const head = this.headBytes!;
     this.headBytes = null;
     this.phase = Phase.Body;
-    // The head less its blank line, then the client's address and the blank line: one writev.
     const socket = this.upstream.socket;
-    socket.cork();
-    socket.write(head.subarray(0, head.length - 2));
-    socket.write(this.peerLine);
-    socket.uncork();
+    if (this.source === this.ctx.inProcess) {
+      // In process the route asks the relay for the client's address if it wants it (peerAddress).
+      socket.write(head);
+    } else {
+      // The head less its blank line, then the client's address and the blank line: one writev.
+      socket.cork();
+      socket.write(head.subarray(0, head.length - 2));
+      socket.write(this.peerLine());
+      socket.uncork();
+    }
     if (this.bodyChunks === null && this.bodyLeft === 0) {
       this.bodyDone();
       this.checkUpstreamBackpressure();

@@ -10,7 +10,6 @@
 // microseconds, and the hop cost four of them per request (relay to uWS,
 // uWS to relay, each read and written). Upgrades (WebSockets) and chunked
 // request bodies still take the hop: uWS serves those.
-import { PEER_HEADER } from './http-framing';
 import type { Upstream, UpstreamOwner, UpstreamSocket, UpstreamSource } from './upstream-pool';
 import type { RouteTable } from '../http/route-table';
 import { ShimRequest, ShimResponse, type ParsedHead } from './uws-shim';
@@ -52,7 +51,7 @@ class InProcessSocket implements UpstreamSocket {
       const end = this.head.indexOf(HEAD_END);
       if (end === -1) return true;
       const rest = this.head.subarray(end + 4);
-      this.start(parseHead(this.head.subarray(0, end)));
+      this.start(parseHead(this.head.subarray(0, end), () => this.upstream?.owner?.peerAddress() ?? ''));
       this.head = null;
       if (rest.length > 0) this.body(rest);
       return true;
@@ -104,8 +103,8 @@ class InProcessSocket implements UpstreamSocket {
   }
 }
 
-/** The head as the relay sends it: request line, headers (the relay's peer header last), no blank line. */
-function parseHead(bytes: Buffer): ParsedHead {
+/** The head as the relay sends it: request line and headers, no blank line; `peer` names the client when asked. */
+function parseHead(bytes: Buffer, peer: () => string): ParsedHead {
   const text = bytes.toString('latin1');
   const lines = text.split('\r\n');
   const [method = '', target = ''] = lines[0]!.split(' ');
@@ -124,6 +123,6 @@ function parseHead(bytes: Buffer): ParsedHead {
     path: question === -1 ? target : target.slice(0, question),
     query: question === -1 ? undefined : target.slice(question + 1),
     headers,
-    peer: headers.get(PEER_HEADER) ?? '',
+    peer,
   };
 }

@@ -8,6 +8,8 @@ export interface UpstreamOwner {
   onUpstreamData(chunk: Buffer): void;
   onUpstreamClose(): void;
   onUpstreamDrain(): void;
+  /** The client's address, found only when asked (the in-process server asks when a route reads it). */
+  peerAddress(): string;
 }
 
 /** What the relay does with an upstream connection: a unix socket to uWS, or an in-process one (in-process-upstream.ts). */

@@ -11,6 +11,7 @@
 // The rest of uWS's API throws, naming the method, so a route that starts
 // using more fails its tests instead of misbehaving.
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { PEER_HEADER } from './http-framing';
 
 export interface ParsedHead {
   readonly method: string;
@@ -19,8 +20,8 @@ export interface ParsedHead {
   readonly query: string | undefined;
   /** Lower-case names; the first of repeated headers. */
   readonly headers: ReadonlyMap<string, string>;
-  /** The client's address, as the relay names it. */
-  readonly peer: string;
+  /** The client's address, as the relay names it; asked only when a route reads it. */
+  readonly peer: () => string;
 }
 
 type Body = string | ArrayBuffer | ArrayBufferView;
@@ -35,6 +36,8 @@ export class ShimRequest {
   }
 
   getHeader(name: string): string {
+    // The relay's word on who the client is, never a header the client sent.
+    if (name === PEER_HEADER) return this.head.peer();
     return this.head.headers.get(name) ?? '';
   }
 

@@ -36,6 +36,9 @@ app.post('/echo/:id', (res, req) => {
 app.get('/closing', (res) => {
   res.writeHeader('content-type', 'text/plain').end('bye', true);
 });
+app.get('/peer', (res, req) => {
+  res.end(`peer=${req.getHeader(PEER_HEADER)}`);
+});
 app.any('/*', (res, req) => {
   res.writeStatus('404 Not Found').end(`no ${req.getMethod()} ${req.getUrl()}`);
 });
@@ -70,13 +73,17 @@ function fromUws(request: string): Promise<string> {
   });
 }
 
-/** As the relay sends a request: the head less its blank line, the peer header, the blank line, then the body in the given pieces. */
-function fromInProcess(head: string, bodyPieces: string[] = []): Promise<string> {
+/** As the relay sends a request in process: the head, then the body in the given pieces; the relay names the client when asked. */
+function fromInProcess(head: string, bodyPieces: string[] = [], asked = { peer: 0 }): Promise<string> {
   return new Promise((resolve) => {
-    const owner: UpstreamOwner = { onUpstreamData: (chunk) => resolve(chunk.toString('latin1')), onUpstreamClose: () => {}, onUpstreamDrain: () => {} };
+    const owner: UpstreamOwner = {
+      onUpstreamData: (chunk) => resolve(chunk.toString('latin1')),
+      onUpstreamClose: () => {},
+      onUpstreamDrain: () => {},
+      peerAddress: () => (asked.peer++, '10.0.0.1'),
+    };
     new InProcessServer(table).acquire(owner, (upstream: Upstream | null) => {
-      upstream!.socket.write(Buffer.from(head.slice(0, -2), 'latin1'));
-      upstream!.socket.write(Buffer.from(`${PEER_HEADER}: 10.0.0.1\r\n\r\n`, 'latin1'));
+      upstream!.socket.write(Buffer.from(head, 'latin1'));
       for (const piece of bodyPieces) upstream!.socket.write(Buffer.from(piece));
     });
   });
@@ -113,6 +120,15 @@ describe('the in-process server answers as uWS does', () => {
     assert.match(await same('GET /closing HTTP/1.1\r\nHost: t\r\n\r\n'), /Connection: close/i);
   });
 
+  it("asks the relay for the client's address only when a route reads it, and never takes the client's own peer header", async () => {
+    const asked = { peer: 0 };
+    await fromInProcess('GET /q?a=1 HTTP/1.1\r\nHost: t\r\n\r\n', [], asked);
+    assert.equal(asked.peer, 0, 'a route that does not read the address costs no getpeername');
+    const answer = await fromInProcess(`GET /peer HTTP/1.1\r\nHost: t\r\n${PEER_HEADER}: 6.6.6.6\r\n\r\n`, [], asked);
+    assert.match(answer, /peer=10\.0\.0\.1$/);
+    assert.equal(asked.peer, 1);
+  });
+
   it('tells the handler of a client that went away before the answer, and answers nothing then', async () => {
     let aborted = false;
     const local = new RouteTable();
@@ -121,7 +137,7 @@ describe('the in-process server answers as uWS does', () => {
       setTimeout(() => res.end('late'), 20);
     });
     const answers: string[] = [];
-    const owner: UpstreamOwner = { onUpstreamData: (chunk) => answers.push(chunk.toString()), onUpstreamClose: () => {}, onUpstreamDrain: () => {} };
+    const owner: UpstreamOwner = { onUpstreamData: (chunk) => answers.push(chunk.toString()), onUpstreamClose: () => {}, onUpstreamDrain: () => {}, peerAddress: () => 'x' };
     new InProcessServer(local).acquire(owner, (upstream) => {
       upstream!.socket.write(Buffer.from(`GET /slow HTTP/1.1\r\nHost: t\r\n${PEER_HEADER}: x\r\n\r\n`));
       setTimeout(() => upstream!.socket.destroy(), 5);
