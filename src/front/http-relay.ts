@@ -39,6 +39,10 @@ export function errorResponse(name: ErrorName, reason = ''): Buffer {
   return Buffer.from(`HTTP/1.1 ${error.status} ${statusText}\r\ncontent-type: application/json\r\n${retry}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
 }
 
+/** What answerDone() needs of an answer the in-process server framed itself. */
+const ANSWER: ResponseHead = { headLength: 0, status: 200, contentLength: 0, chunked: false, close: false };
+const CLOSING_ANSWER: ResponseHead = { ...ANSWER, close: true };
+
 export interface RelayContext {
   /** Written into an HTTP/1.0 request that names no Host. */
   readonly host: string;
@@ -276,6 +280,13 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
     if (!this.waitingUpstreamDrain) return;
     this.waitingUpstreamDrain = false;
     this.maybeResume();
+  }
+
+  onUpstreamAnswer(answer: Buffer, close: boolean): void {
+    if (this.closed) return;
+    this.socket.write(answer);
+    this.response = close ? CLOSING_ANSWER : ANSWER;
+    this.answerDone();
   }
 
   onUpstreamData(chunk: Buffer): void {

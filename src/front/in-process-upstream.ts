@@ -74,11 +74,11 @@ class InProcessSocket implements UpstreamSocket {
   }
 
   private start(head: ParsedHead): void {
-    const length = head.headers.get('content-length');
-    this.bodyLeft = length === undefined ? 0 : Number(length);
-    const response = new ShimResponse(head, this.bodyLeft, (answer) => {
+    const length = head.header('content-length');
+    this.bodyLeft = length === '' ? 0 : Number(length);
+    const response = new ShimResponse(head, this.bodyLeft, (answer, close) => {
       if (this.destroyed) return;
-      this.upstream?.owner?.onUpstreamData(answer);
+      this.upstream?.owner?.onUpstreamAnswer(answer, close);
     });
     this.response = response;
     const request = new ShimRequest(head);
@@ -106,23 +106,25 @@ class InProcessSocket implements UpstreamSocket {
 /** The head as the relay sends it: request line and headers, no blank line; `peer` names the client when asked. */
 function parseHead(bytes: Buffer, peer: () => string): ParsedHead {
   const text = bytes.toString('latin1');
-  const lines = text.split('\r\n');
-  const [method = '', target = ''] = lines[0]!.split(' ');
-  const headers = new Map<string, string>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    // uWS answers getHeader with the first of repeated headers.
-    if (!headers.has(name)) headers.set(name, line.slice(colon + 1).trim());
-  }
+  const lineEnd = text.indexOf('\r\n');
+  const [method = '', target = ''] = (lineEnd === -1 ? text : text.slice(0, lineEnd)).split(' ');
+  let lower: string | undefined;
+  // Looked up by name when a route asks, not parsed into a map: a route reads two or three of the head's headers.
+  const header = (name: string): string => {
+    lower ??= text.toLowerCase();
+    // The first of repeated headers, as uWS answers; the relay has refused whitespace before a colon.
+    const at = lower.indexOf(`\r\n${name}:`);
+    if (at === -1) return '';
+    const start = at + 3 + name.length;
+    const end = text.indexOf('\r\n', start);
+    return text.slice(start, end === -1 ? text.length : end).trim();
+  };
   const question = target.indexOf('?');
   return {
     method,
     path: question === -1 ? target : target.slice(0, question),
     query: question === -1 ? undefined : target.slice(question + 1),
-    headers,
+    header,
     peer,
   };
 }

@@ -6,6 +6,8 @@ import net from 'node:net';
 /** What an upstream connection reports to the relay that holds it. */
 export interface UpstreamOwner {
   onUpstreamData(chunk: Buffer): void;
+  /** A whole answer from the in-process server, which knows its framing: nothing to parse. `close`: the connection ends after it. */
+  onUpstreamAnswer(answer: Buffer, close: boolean): void;
   onUpstreamClose(): void;
   onUpstreamDrain(): void;
   /** The client's address, found only when asked (the in-process server asks when a route reads it). */

@@ -18,8 +18,8 @@ export interface ParsedHead {
   readonly path: string;
   /** The query string without its '?'; undefined when the target has none. */
   readonly query: string | undefined;
-  /** Lower-case names; the first of repeated headers. */
-  readonly headers: ReadonlyMap<string, string>;
+  /** A header's value by its lower-case name ('' when absent); the first of repeated headers. */
+  header(name: string): string;
   /** The client's address, as the relay names it; asked only when a route reads it. */
   readonly peer: () => string;
 }
@@ -38,7 +38,7 @@ export class ShimRequest {
   getHeader(name: string): string {
     // The relay's word on who the client is, never a header the client sent.
     if (name === PEER_HEADER) return this.head.peer();
-    return this.head.headers.get(name) ?? '';
+    return this.head.header(name);
   }
 
   getParameter(index: number): string {
@@ -68,6 +68,8 @@ export class ShimRequest {
 export class ShimResponse {
   private status = '200 OK';
   private headerText = '';
+  /** A handler's own Connection: close header ends the connection too, as uWS's would. */
+  private closeAfter = false;
   private ended = false;
   private aborted = false;
   private onAbortedHandler: (() => void) | null = null;
@@ -78,9 +80,10 @@ export class ShimResponse {
 
   /**
    * `bodyLength`: the request's Content-Length (0: a handler that asks for the
-   * body gets one empty, last chunk, as from uWS). `answer` gets the answer's bytes once.
+   * body gets one empty, last chunk, as from uWS). `answer` gets the answer's
+   * bytes once, and whether the connection ends after it.
    */
-  constructor(private readonly head: ParsedHead, private readonly bodyLength: number, private readonly answer: (bytes: Buffer) => void) {}
+  constructor(private readonly head: ParsedHead, private readonly bodyLength: number, private readonly answer: (bytes: Buffer, close: boolean) => void) {}
 
   /** Runs the handler; an exception escapes as it would from uWS's callback, but the client still gets an answer. */
   run(handler: () => void): void {
@@ -101,6 +104,7 @@ export class ShimResponse {
 
   writeHeader(name: string, value: string): this {
     this.headerText += `${name}: ${value}\r\n`;
+    if (name.length === 10 && name.toLowerCase() === 'connection' && /close/i.test(value)) this.closeAfter = true;
     return this;
   }
 
@@ -140,7 +144,7 @@ export class ShimResponse {
     const bytes = typeof body === 'string' ? Buffer.from(body) : ArrayBuffer.isView(body) ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : Buffer.from(body);
     const close = closeConnection ? 'Connection: close\r\n' : '';
     const head = `HTTP/1.1 ${this.status}\r\n${this.headerText}${close}Date: ${httpDate()}\r\nContent-Length: ${bytes.length}\r\n\r\n`;
-    this.answer(bytes.length === 0 ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), bytes]));
+    this.answer(bytes.length === 0 ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), bytes]), closeConnection || this.closeAfter);
     return this;
   }
 

@@ -36,6 +36,9 @@ app.post('/echo/:id', (res, req) => {
 app.get('/closing', (res) => {
   res.writeHeader('content-type', 'text/plain').end('bye', true);
 });
+app.get('/own-close', (res) => {
+  res.writeHeader('Connection', 'close').end('bye');
+});
 app.get('/peer', (res, req) => {
   res.end(`peer=${req.getHeader(PEER_HEADER)}`);
 });
@@ -74,10 +77,14 @@ function fromUws(request: string): Promise<string> {
 }
 
 /** As the relay sends a request in process: the head, then the body in the given pieces; the relay names the client when asked. */
-function fromInProcess(head: string, bodyPieces: string[] = [], asked = { peer: 0 }): Promise<string> {
+function fromInProcess(head: string, bodyPieces: string[] = [], asked = { peer: 0, close: false }): Promise<string> {
   return new Promise((resolve) => {
     const owner: UpstreamOwner = {
-      onUpstreamData: (chunk) => resolve(chunk.toString('latin1')),
+      onUpstreamData: () => assert.fail('the in-process server hands over whole answers'),
+      onUpstreamAnswer: (answer, close) => {
+        asked.close = close;
+        resolve(answer.toString('latin1'));
+      },
       onUpstreamClose: () => {},
       onUpstreamDrain: () => {},
       peerAddress: () => (asked.peer++, '10.0.0.1'),
@@ -121,12 +128,23 @@ describe('the in-process server answers as uWS does', () => {
   });
 
   it("asks the relay for the client's address only when a route reads it, and never takes the client's own peer header", async () => {
-    const asked = { peer: 0 };
+    const asked = { peer: 0, close: false };
     await fromInProcess('GET /q?a=1 HTTP/1.1\r\nHost: t\r\n\r\n', [], asked);
     assert.equal(asked.peer, 0, 'a route that does not read the address costs no getpeername');
     const answer = await fromInProcess(`GET /peer HTTP/1.1\r\nHost: t\r\n${PEER_HEADER}: 6.6.6.6\r\n\r\n`, [], asked);
     assert.match(answer, /peer=10\.0\.0\.1$/);
     assert.equal(asked.peer, 1);
+  });
+
+  it('says with each whole answer whether the connection ends after it: end(body, true), or a Connection: close of the handler', async () => {
+    const asked = { peer: 0, close: false };
+    await fromInProcess('GET /q HTTP/1.1\r\nHost: t\r\n\r\n', [], asked);
+    assert.equal(asked.close, false);
+    await fromInProcess('GET /closing HTTP/1.1\r\nHost: t\r\n\r\n', [], asked);
+    assert.equal(asked.close, true);
+    asked.close = false;
+    assert.match(await fromInProcess('GET /own-close HTTP/1.1\r\nHost: t\r\n\r\n', [], asked), /bye$/);
+    assert.equal(asked.close, true);
   });
 
   it('tells the handler of a client that went away before the answer, and answers nothing then', async () => {
@@ -137,7 +155,7 @@ describe('the in-process server answers as uWS does', () => {
       setTimeout(() => res.end('late'), 20);
     });
     const answers: string[] = [];
-    const owner: UpstreamOwner = { onUpstreamData: (chunk) => answers.push(chunk.toString()), onUpstreamClose: () => {}, onUpstreamDrain: () => {}, peerAddress: () => 'x' };
+    const owner: UpstreamOwner = { onUpstreamData: () => {}, onUpstreamAnswer: (answer) => answers.push(answer.toString()), onUpstreamClose: () => {}, onUpstreamDrain: () => {}, peerAddress: () => 'x' };
     new InProcessServer(local).acquire(owner, (upstream) => {
       upstream!.socket.write(Buffer.from(`GET /slow HTTP/1.1\r\nHost: t\r\n${PEER_HEADER}: x\r\n\r\n`));
       setTimeout(() => upstream!.socket.destroy(), 5);
