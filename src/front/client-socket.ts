@@ -14,7 +14,7 @@
 // A WebSocket upgrade served in Node (NodeWatchServer) still needs a
 // net.Socket: release() makes one from the same handle.
 import net from 'node:net';
-import { lastWriteWasAsync, readStatus, streamBindings, UV_EOF, type ShutdownRequest, type WriteRequest } from './stream-bindings';
+import { lastWriteWasAsync, readStatus, streamBindings, UV_EOF, writeRequest, type ShutdownRequest, type WriteRequest } from './stream-bindings';
 
 export interface ClientEvents {
   data(chunk: Buffer): void;
@@ -46,7 +46,12 @@ export interface ClientSocket {
 
 /** A net.Socket as a ClientSocket. */
 export function netClientSocket(socket: net.Socket): ClientSocket {
-  let events: ClientEvents | undefined;
+  // Only the listeners added here are taken off at release(): the socket's owner may have its own.
+  const added: Array<[string, (chunk: Buffer) => void]> = [];
+  const on = (event: string, listener: (chunk: Buffer) => void) => {
+    added.push([event, listener]);
+    socket.on(event, listener);
+  };
   return {
     get remoteAddress() {
       return socket.remoteAddress;
@@ -58,12 +63,11 @@ export function netClientSocket(socket: net.Socket): ClientSocket {
       return socket.writableLength;
     },
     listen(listeners) {
-      events = listeners;
-      socket.on('data', (chunk: Buffer) => listeners.data(chunk));
-      socket.on('end', () => listeners.end());
-      socket.on('drain', () => listeners.drain());
-      socket.on('error', () => socket.destroy());
-      socket.once('close', () => listeners.close());
+      on('data', (chunk: Buffer) => listeners.data(chunk));
+      on('end', () => listeners.end());
+      on('drain', () => listeners.drain());
+      on('error', () => socket.destroy());
+      on('close', () => listeners.close());
     },
     write: (bytes) => void socket.write(bytes),
     end: () => void socket.end(),
@@ -71,7 +75,7 @@ export function netClientSocket(socket: net.Socket): ClientSocket {
     pause: () => void socket.pause(),
     resume: () => void socket.resume(),
     release() {
-      if (events !== undefined) for (const event of ['data', 'end', 'drain', 'error', 'close']) socket.removeAllListeners(event);
+      for (const [event, listener] of added.splice(0)) socket.off(event, listener);
       return socket;
     },
   };
@@ -131,11 +135,7 @@ export class LeanClientSocket implements ClientSocket {
 
   write(bytes: Uint8Array): void {
     if (this.closing || this.ending) return;
-    const { WriteWrap } = streamBindings();
-    const request = new WriteWrap();
-    request.handle = this.handle;
-    request.async = false;
-    request.oncomplete = (status) => this.afterWrite(status, bytes.length);
+    const request = writeRequest(this.handle, (status) => this.afterWrite(status, bytes.length));
     const error = this.handle.writeBuffer(request, bytes);
     if (error !== 0) {
       this.destroy();

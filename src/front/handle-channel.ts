@@ -20,7 +20,7 @@
 // stream_wrap through process.binding, which Node keeps for compatibility).
 import net from 'node:net';
 import { rmSync } from 'node:fs';
-import { readBytes, streamBindings, type WriteRequest } from './stream-bindings';
+import { readBytes, writeRequest, type WriteRequest } from './stream-bindings';
 
 /** The descriptor at which a worker finds its end of the channel (after stdin, stdout, stderr and Node's IPC). */
 export const HANDLE_CHANNEL_FD = 4;
@@ -61,11 +61,7 @@ function native(): PipeBindings {
 
 /** Writes text (and a handle with it) on a pipe; false if the pipe refused at once. `done` hears a later failure. */
 function write(pipe: PipeHandle, text: string, handle: RawHandle | undefined, done: (ok: boolean) => void): boolean {
-  const { WriteWrap } = streamBindings();
-  const request = new WriteWrap();
-  request.handle = pipe;
-  request.async = false;
-  request.oncomplete = (status) => done(status >= 0);
+  const request = writeRequest(pipe, (status) => done(status >= 0));
   const error = handle === undefined ? pipe.writeUtf8String(request, text) : pipe.writeUtf8String(request, text, handle);
   return error === 0;
 }

@@ -89,8 +89,6 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
   private clientEnded = false;
   private closed = false;
   private waitingUpstreamDrain = false;
-  /** The client's address, once asked for (getpeername is a system call per connection). */
-  private peer: string | null = null;
   /** The end of every head sent over the hop to uWS: who the client is, then the blank line. */
   private peerLineBytes: Buffer | null = null;
 
@@ -116,9 +114,9 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
     this.socket.destroy();
   }
 
+  /** Asked only when needed: getpeername is a system call per connection (the socket keeps the answer). */
   peerAddress(): string {
-    this.peer ??= this.socket.remoteAddress ?? '';
-    return this.peer;
+    return this.socket.remoteAddress ?? '';
   }
 
   private peerLine(): Buffer {

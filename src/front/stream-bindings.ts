@@ -38,6 +38,15 @@ export function streamBindings(): StreamBindings {
   return bindings;
 }
 
+/** A write request on `handle` that reports its status to `oncomplete` if the write finishes later. */
+export function writeRequest(handle: object, oncomplete: (status: number) => void): WriteRequest {
+  const request = new (streamBindings().WriteWrap)();
+  request.handle = handle;
+  request.async = false;
+  request.oncomplete = oncomplete;
+  return request;
+}
+
 /** A read's status: its byte count, or a negative libuv error (UV_EOF at end of stream). */
 export function readStatus(): number {
   const { streamBaseState, kReadBytesOrError } = streamBindings();
@@ -47,9 +56,9 @@ export function readStatus(): number {
 /** The bytes of one read (a view of the buffer libuv filled), or undefined at end of stream or a read error. */
 export function readBytes(buffer: ArrayBuffer | undefined): Uint8Array | undefined {
   if (buffer === undefined) return undefined;
-  const { streamBaseState, kReadBytesOrError, kArrayBufferOffset } = streamBindings();
-  const length = streamBaseState[kReadBytesOrError]!;
+  const length = readStatus();
   if (length < 0) return undefined;
+  const { streamBaseState, kArrayBufferOffset } = streamBindings();
   return new Uint8Array(buffer, streamBaseState[kArrayBufferOffset]!, length);
 }
 
