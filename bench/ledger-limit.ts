@@ -46,7 +46,7 @@ export async function measureLedgerLimit(kind: LedgerKind, options: { redisUrl: 
     await ledger.connect();
     try {
       const perSecond = await drive(ledger, options.inFlight, options.ms);
-      return { perSecond, inFlight: options.inFlight, reservations: Math.round((perSecond * options.ms) / 1000), how: `reserveTicket script through RedisLedger, one connection, auto-pipelining ${options.autoPipelining ? 'on' : 'off'}` };
+      return { perSecond, inFlight: options.inFlight, reservations: Math.round((perSecond * options.ms) / 1000), how: `reserveTickets script through RedisLedger (a sale's reservations batched while one call is in flight, as in workers), one connection, auto-pipelining ${options.autoPipelining ? 'on' : 'off'}` };
     } finally {
       await dropPrefix(ledger.redis, prefix).catch(() => undefined);
       await ledger.close();

@@ -110,7 +110,7 @@ export async function runMicro(options: { redisUrl: string; timeMs: number; log:
       await ledger.close();
       await dropPrefix(admin, prefix);
     }
-    notes.push(`Redis tasks: the reserveTicket Lua script through RedisLedger; ${REDIS_BATCH}-in-flight latency is per batch of ${REDIS_BATCH}, ops/s counts single reservations.`);
+    notes.push(`Redis tasks: the reserveTickets Lua script through RedisLedger, which sends the reservations that come while a call is in flight as one batch; ${REDIS_BATCH}-in-flight latency is per group of ${REDIS_BATCH}, ops/s counts single reservations.`);
   } catch (error) {
     notes.push(`Redis micro-benchmarks skipped: ${(error as Error).message}`);
   } finally {

@@ -264,9 +264,18 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     if (cell.ledger === 'redis') {
       // Counted by Redis itself; the primary's hold sweeper also runs a script, so its calls are taken out.
       const sweeps = (after.sweeper?.ledgerCalls ?? 0) - (before.sweeper?.ledgerCalls ?? 0);
-      calls = (await scriptCalls(redis)) - callsBefore - sweeps;
-      source = `Redis INFO commandstats, EVALSHA+EVAL delta less ${sweeps} hold-sweeper calls`;
-      note = `server-wide counter: other clients of this Redis during the run add to it${reserveCalls === null ? '' : `; the workers' own counters say ${reserveCalls}`}`;
+      const scripts = (await scriptCalls(redis)) - callsBefore - sweeps;
+      // Workers send a sale's reservations in batches (REDIS_RESERVE_BATCH), so Redis runs fewer
+      // scripts than it gets reservations: the workers' own counters count reservations.
+      if (reserveCalls !== null) {
+        calls = reserveCalls;
+        source = 'workers\' own reserve-call counters (/api/cluster)';
+        note = `Redis ran ${scripts} scripts for them (INFO commandstats, EVALSHA+EVAL delta less ${sweeps} hold-sweeper calls; reservations go in batches)`;
+      } else {
+        calls = scripts;
+        source = `Redis INFO commandstats, EVALSHA+EVAL delta less ${sweeps} hold-sweeper calls`;
+        note = 'server-wide counter: other clients of this Redis during the run add to it';
+      }
     } else if (reserveCalls !== null) {
       calls = reserveCalls;
       source = 'workers\' own reserve-call counters (/api/cluster)';

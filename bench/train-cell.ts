@@ -73,7 +73,7 @@ export interface TrainCellResult {
   readonly variants: TrainVariantResult[];
   readonly http: TrainHttpResult | null;
   /**
-   * Today's one-pool reservation script (reserveTicket) on the same server in
+   * Today's one-pool reservation script (reserveTickets, one order per call) on the same server in
    * the same run, same demand: its us per call is the yardstick, since these
    * shared machines inflate absolute figures.
    */
@@ -204,9 +204,9 @@ async function runVariant(redisUrl: string, admin: Redis, stops: number, seatCho
   }
 }
 
-/** Today's reserveTicket script under the same flood: the yardstick for the train script's cost. */
+/** Today's reserveTickets script, one order per call as the train script takes them, under the same flood: the yardstick for the train script's cost. */
 async function saleYardstick(redisUrl: string, admin: Redis, options: TrainCellOptions): Promise<{ whole: number | null; selling: number | null }> {
-  const ledger = new RedisLedger({ url: redisUrl, prefix: 'bench-sale', timeoutMs: 5000, autoPipelining: true });
+  const ledger = new RedisLedger({ url: redisUrl, prefix: 'bench-sale', timeoutMs: 5000, autoPipelining: true, reserveBatch: 1 });
   await ledger.connect();
   try {
     await ledger.createSale({ id: 'yardstick', name: 'yardstick', total: options.seats, perUserLimit: 1, holdSeconds: 900, opensAt: null, closesAt: null }, Date.now());
@@ -393,7 +393,7 @@ export function renderTrainCell(result: TrainCellResult): string {
     : [];
   return [
     'train cell: random trips, 100x oversubscribed, Redis ledger on a private redis-server (no HTTP)',
-    `the one-pool sale script (reserveTicket) on the same server, same flood: ${result.saleScriptMicrosPerCall?.toFixed(1) ?? 'n/a'} us/call over the flood, ${result.saleSellingMicrosPerCall?.toFixed(1) ?? 'n/a'} us/call while selling its ${result.variants[0]?.seats ?? ''} tickets`,
+    `the one-pool sale script (reserveTickets, one order per call) on the same server, same flood: ${result.saleScriptMicrosPerCall?.toFixed(1) ?? 'n/a'} us/call over the flood, ${result.saleSellingMicrosPerCall?.toFixed(1) ?? 'n/a'} us/call while selling its ${result.variants[0]?.seats ?? ''} tickets`,
     'variant | sold/requests | reservations/s to the seats-th sale (script us/call then) | answers/s, whole flood | script us/call, whole flood | seat-km vs late numbering | fragmentation refusals | audit',
     ...rows,
     ...httpLines,

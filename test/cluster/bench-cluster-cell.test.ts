@@ -18,6 +18,9 @@ test('bench cluster cell: 3 boxes sell 200 tickets exactly, without and with WAI
     assert.equal(variant.status, 'ok', `${variant.name}: ${variant.error}\n${lines.join('\n')}`);
     assert.equal(variant.audit?.ok, true, JSON.stringify(variant.audit));
     const calls = variant.scriptCallsPerShard!;
-    assert.ok(calls[String(variant.saleShard)]! >= 200, `the sale's master ran ${calls[String(variant.saleShard)]} scripts for 200 tickets`);
+    // Reservations go in batches (REDIS_RESERVE_BATCH), so fewer calls than tickets; all of them on the sale's master.
+    const onSale = calls[String(variant.saleShard)]!;
+    assert.ok(onSale > 0, `the sale's master ran no script for 200 tickets`);
+    for (const [port, n] of Object.entries(calls)) if (Number(port) !== variant.saleShard) assert.ok(n < onSale, `master ${port} ran ${n} scripts, the sale's master ${onSale}`);
   }
 });

@@ -19,7 +19,8 @@ let ledger: RedisLedger;
 
 before(async () => {
   cluster = await PrivateRedisCluster.start({ masters: 3, replicas: 1, nodeTimeoutMs: 1000 });
-  boxes = await startBoxes(3, cluster, PREFIX, { WORKERS: '2', LOCAL_BUFFER: String(LOCAL_BUFFER), BOX_HEARTBEAT_MS: '500' });
+  // One reservation per script call (no batches), so Redis's own count of scripts checks the workers' count of reservations.
+  boxes = await startBoxes(3, cluster, PREFIX, { WORKERS: '2', LOCAL_BUFFER: String(LOCAL_BUFFER), BOX_HEARTBEAT_MS: '500', REDIS_RESERVE_BATCH: '1' });
   ledger = await clusterLedger(cluster, PREFIX);
 });
 after(async () => {

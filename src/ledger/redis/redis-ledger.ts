@@ -12,6 +12,7 @@ import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey,
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash, trainAuditFromReply } from './rows';
 import { segmentCount, trainSaleSpec } from '../train-rules';
 import { DEFAULT_FEED_MAX_EVENTS, defineScripts, type OutcomeReply } from './scripts';
+import { ReservationBatcher, type OrderArgs } from './reservation-batcher';
 
 export interface RedisLedgerOptions {
   readonly url: string;
@@ -25,7 +26,11 @@ export interface RedisLedgerOptions {
   readonly waitTimeoutMs?: number;
   /** Each sale's feed stream keeps at least its last this many entries (FEED_MAX_EVENTS); default DEFAULT_FEED_MAX_EVENTS. */
   readonly feedMaxEvents?: number;
+  /** The most reservations of one sale sent in one script call (REDIS_RESERVE_BATCH, see ReservationBatcher); 1 sends each alone. Default DEFAULT_RESERVE_BATCH. */
+  readonly reserveBatch?: number;
 }
+
+export const DEFAULT_RESERVE_BATCH = 64;
 
 /** Redis's cursors and stream id parts are unsigned 64-bit integers. */
 const MAX_U64 = 18446744073709551615n;
@@ -47,6 +52,7 @@ export class RedisLedger implements Ledger {
   private readonly holdsDue: string;
   /** Sales this connection has put in the holds-due index since it opened. */
   private readonly indexedSales = new Set<string>();
+  private readonly reservations: ReservationBatcher<OutcomeReply>;
 
   constructor(private readonly options: RedisLedgerOptions) {
     this.prefix = options.prefix;
@@ -58,6 +64,7 @@ export class RedisLedger implements Ledger {
     // Errors surface per command as 503s; the connection-level event only needs to not crash us.
     this.redis.on('error', () => {});
     defineScripts(this.redis, { feedMaxEvents: options.feedMaxEvents ?? DEFAULT_FEED_MAX_EVENTS });
+    this.reservations = new ReservationBatcher((saleId, orders) => this.reserveBatch(saleId, orders), options.reserveBatch ?? DEFAULT_RESERVE_BATCH);
   }
 
   async connect(deadlineMs = 3000): Promise<void> {
@@ -110,7 +117,13 @@ export class RedisLedger implements Ledger {
     const k = this.keys(request.saleId);
     const args: Parameters<RedisClient['reserveTrip']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, request.userId, request.requestKey, request.orderId, request.now, request.from, request.to, ...tripSegmentKeys(k.sale, request.from, request.to)];
     // With REDIS_WAIT_REPLICAS, a trip is acknowledged only once replicas hold it, as a sale's ticket is.
-    const reply = this.options.waitReplicas ? await this.reserveAndWait((p) => p.reserveTrip(...args)) : await this.call(() => this.redis.reserveTrip(...args));
+    let reply: OutcomeReply;
+    if (this.options.waitReplicas) {
+      const { reply: tripReply, acked } = await this.callAndWait((p) => p.reserveTrip(...args));
+      const answer = this.confirmed(tripReply as OutcomeReply, acked);
+      if (answer instanceof Error) throw answer;
+      reply = answer;
+    } else reply = await this.call(() => this.redis.reserveTrip(...args));
     const outcome = decodeReply('reserveTrip', reply);
     if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
     return outcome;
@@ -191,31 +204,39 @@ export class RedisLedger implements Ledger {
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
-    const k = this.keys(request.saleId);
     const pass = request.pass;
-    const args: Parameters<RedisClient['reserveTicket']> = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, k.passes, request.userId, request.requestKey, request.orderId, request.now, pass?.place ?? '', pass?.expiresAt ?? ''];
-    const reply = this.options.waitReplicas ? await this.reserveAndWait((p) => p.reserveTicket(...args)) : await this.call(() => this.redis.reserveTicket(...args));
+    const reply = await this.reservations.reserve(request.saleId, [request.userId, request.requestKey, request.orderId, request.now, pass?.place ?? '', pass?.expiresAt ?? '']);
     const outcome = decodeReply('reserve', reply);
     if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
     return outcome;
   }
 
+  /** One call of reserveTickets for a batch of one sale's orders (the batcher's SendBatch). */
+  private async reserveBatch(saleId: string, orders: readonly OrderArgs[]): Promise<Array<OutcomeReply | Error>> {
+    const k = this.keys(saleId);
+    const keys = [k.sale, k.buyers, k.orders, k.requests, k.holds, k.feed, k.ticketsDue, k.passes] as const;
+    const args = orders.flat();
+    if (!this.options.waitReplicas) return this.call(() => this.redis.reserveTickets(...keys, ...args));
+    const { reply, acked } = await this.callAndWait((p) => p.reserveTickets(...keys, ...args));
+    const replies = reply as OutcomeReply[];
+    return replies.map((one) => this.confirmed(one, acked));
+  }
+
   /**
-   * The reservation and a WAIT in one pipeline: a keyless WAIT follows the
-   * script's key to the sale's master, on the connection that wrote, so it
-   * counts that write's replicas. Replication is asynchronous; this is how an
-   * acknowledged order survives a failover. An order (new or replayed) the
-   * replicas did not confirm in time is answered 503: the retry with the same
-   * key finds it, or makes it, once they do.
+   * A reservation script and a WAIT in one pipeline: a keyless WAIT follows
+   * the script's key to the sale's master, on the connection that wrote, so
+   * it counts that write's replicas. Replication is asynchronous; this is how
+   * an acknowledged order survives a failover. Answers the script's reply and
+   * how many replicas confirmed it (see confirmed()).
    */
-  private async reserveAndWait(script: (pipeline: ChainableCommander) => ChainableCommander): Promise<OutcomeReply> {
+  private async callAndWait(script: (pipeline: ChainableCommander) => ChainableCommander): Promise<{ reply: unknown[]; acked: number }> {
     const want = this.options.waitReplicas!;
     const timeoutMs = this.options.waitTimeoutMs ?? 500;
-    const results = await this.call(async () => {
+    return this.call(async () => {
       const replies = await script(this.redis.pipeline()).wait(want, timeoutMs).exec();
       // No replies means the pipeline never ran (the connection went away under it).
       if (!replies || replies.length < 2) throw new Error('the reservation pipeline got no replies');
-      const [[scriptError, reply], [waitError, acked]] = replies as [[Error | null, OutcomeReply], [Error | null, number]];
+      const [[scriptError, reply], [waitError, acked]] = replies as [[Error | null, unknown[]], [Error | null, number]];
       if (scriptError) {
         // A pipeline of writes is not redirected by ioredis: learn the new slot owner for the retry.
         if (/^(MOVED|ASK)\b/.test(scriptError.message) && this.redis instanceof Cluster) this.redis.refreshSlotsCache();
@@ -226,11 +247,20 @@ export class RedisLedger implements Ledger {
       if (!Array.isArray(reply)) throw new Error('the reservation pipeline was cut before the script replied');
       return { reply, acked: waitError ? 0 : acked };
     });
-    const kind = results.reply[0];
-    if ((kind === 'reserved' || kind === 'replayed') && results.acked < want) {
-      throw new LedgerUnavailableError(`the ledger at ${this.options.url} took the order but ${results.acked} of ${want} replica(s) confirmed it within ${timeoutMs} ms (REDIS_WAIT_REPLICAS)`);
+  }
+
+  /**
+   * An order (new or replayed) the replicas did not confirm in time is
+   * answered 503: the retry with the same key finds it, or makes it, once
+   * they do. Refusals stand as they are.
+   */
+  private confirmed(reply: OutcomeReply, acked: number): OutcomeReply | LedgerUnavailableError {
+    const want = this.options.waitReplicas!;
+    const kind = reply[0];
+    if ((kind === 'reserved' || kind === 'replayed') && acked < want) {
+      return new LedgerUnavailableError(`the ledger at ${this.options.url} took the order but ${acked} of ${want} replica(s) confirmed it within ${this.options.waitTimeoutMs ?? 500} ms (REDIS_WAIT_REPLICAS)`);
     }
-    return results.reply;
+    return reply;
   }
 
   /**

@@ -15,7 +15,8 @@ export type OutcomeReply = [string, ...(string | number)[]];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    reserveTicket(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, ticketsDue: string, passes: string, userId: string, requestKey: string, orderId: string, now: number, passPlace: number | '', passExpiresAt: number | ''): Result<OutcomeReply, Context>;
+    /** `orders`: six arguments per order (OrderArgs in reservation-batcher.ts), one reply per order. */
+    reserveTickets(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, ticketsDue: string, passes: string, ...orderArgs: Array<string | number>): Result<OutcomeReply[], Context>;
     reserveTrip(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, ticketsDue: string, userId: string, requestKey: string, orderId: string, now: number, from: number, to: number, ...segmentKeys: string[]): Result<OutcomeReply, Context>;
     tripAvailability(sale: string, from: number, to: number, now: number): Result<number, Context>;
     auditTrain(sale: string, orders: string): Result<number[], Context>;

@@ -10,7 +10,7 @@ import { decodeReply, OUTCOMES, type Command, type OutcomeOf } from '../../../sr
 import { LUA_DIR } from '../../../src/ledger/redis/scripts';
 
 const SCRIPT: Record<Command, string> = {
-  reserve: 'reserveTicket-8.lua',
+  reserve: 'reserveTickets-8.lua',
   reserveTrip: 'reserveTrip-7.lua',
   pay: 'payOrder-6.lua',
   cancel: 'cancelOrder-6.lua',
@@ -26,7 +26,7 @@ const SALE = { id: 's', name: 's', total: 10, sold: 3, paid: 1, perUserLimit: 2,
 const SAMPLE: Record<string, unknown> = { order: ORDER, sale: SALE, sold: 3, total: 10, perUserLimit: 2, maxCancelsPerBuyer: 3, opensAt: 5000, closesAt: 9000, orders: 4, nextReleaseAt: 61_000, at: 7000, gate: 'north-1', pre: 1, number: 41, from: 1, to: 3, available: 7, full: 2 };
 
 function luaOf(command: Command): string {
-  const own = readFileSync(join(LUA_DIR, SCRIPT[command]), 'utf8');
+  const own = readFileSync(join(LUA_DIR, SCRIPT[command]), 'utf8') + (command === 'reserve' ? readFileSync(join(LUA_DIR, 'includes', 'reserve-ticket.lua'), 'utf8') : '');
   // Refusals shared by the order scripts live in their include.
   return command === 'reserve' || command === 'reserveTrip' || command === 'join' ? own : own + readFileSync(join(LUA_DIR, 'includes', 'orders.lua'), 'utf8');
 }
