@@ -3,6 +3,7 @@ import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config/config';
 import { runPrimary } from './cluster/primary';
 import { processLogger } from './logging';
+import { tierUpSooner } from './system/jit-tuning';
 import { runWorker } from './worker/worker';
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -15,6 +16,9 @@ try {
   console.error(`spike: ${messageOf(error)}`);
   process.exit(error instanceof ConfigError ? 2 : 1);
 }
+
+// Before any request: a sale's flood is over before V8's default would optimize its hot paths.
+tierUpSooner(config.jitInterruptBudget);
 
 (cluster.isPrimary ? runPrimary(config) : runWorker(config)).catch((error) => {
   processLogger().fatal({ err: error }, messageOf(error));

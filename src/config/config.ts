@@ -72,6 +72,8 @@ export interface Config {
   readonly ticketSigningKey: string | null;
   /** Render threads per worker (piscina); 0 signs and renders on the worker's own thread. */
   readonly ticketThreads: number;
+  /** V8's interrupt budget (src/system/jit-tuning.ts): lower optimizes hot code sooner; 0 keeps V8's default. */
+  readonly jitInterruptBudget: number;
   /** The render threads' CPU priority: `idle` (SCHED_IDLE, only spare CPU) or a Linux nice value 0-19, per thread. */
   readonly ticketThreadNice: ThreadPriority;
   /** How often the primary records due tickets as issued. */
@@ -272,6 +274,7 @@ export function loadConfig(env: Env = process.env): Config {
     metrics: bool(env, 'METRICS', true),
     metricsToken,
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
+    jitInterruptBudget: integer(env, 'JIT_INTERRUPT_BUDGET', 4000, 0, 10_000_000),
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
     ledgerSlowMs: integer(env, 'LEDGER_SLOW_MS', 100, 1, 600_000),
