@@ -315,10 +315,18 @@ export class LedgerUnavailableError extends SpikeError {
     super('LEDGER_UNAVAILABLE', fill(ERRORS.LEDGER_UNAVAILABLE.message, { reason }));
   }
 
-  /** A reservation's script may have run and only its reply been lost: the buyer retries with this key, which replays it safely. */
-  retryWith(key: string): this {
-    this.message += `; retry with the header Idempotency-Key: ${key}`;
-    return this.withHeaders({ 'idempotency-key': key });
+  /**
+   * A reservation's script may have run and only its reply been lost: the
+   * buyer retries with this key, which replays it safely. A new error for
+   * this buyer, leaving this one as it was: one outage can fail many buyers
+   * at once (a batch of reservations rejected with one error), each with a key of their own.
+   */
+  retryWith(key: string): LedgerUnavailableError {
+    const own = new LedgerUnavailableError('', this.cause);
+    own.message = `${this.message}; retry with the header Idempotency-Key: ${key}`;
+    own.stack = this.stack;
+    own.details = this.details;
+    return own.withHeaders({ ...this.headers, 'idempotency-key': key });
   }
 }
 

@@ -128,8 +128,13 @@ describe('Redis killed mid-sale, then restarted', () => {
     assert.deepEqual(statusCounts(during), { 503: 60 });
     for (const reply of during) {
       assert.equal(reply.body.error.code, 'ledger_unavailable');
-      assert.ok(reply.headers['idempotency-key'], 'a 503 names the key to retry with');
+      const key = reply.headers['idempotency-key'] as string;
+      assert.ok(key, 'a 503 names the key to retry with');
+      // The message names the same key, once: one outage fails a whole batch of buyers, each with their own key.
+      assert.equal(reply.body.error.message.split('Idempotency-Key').length, 2, reply.body.error.message);
+      assert.ok(reply.body.error.message.endsWith(`Idempotency-Key: ${key}`), reply.body.error.message);
     }
+    assert.equal(new Set(during.map((reply) => reply.headers['idempotency-key'])).size, during.length, 'every buyer gets a key of their own');
     assert.ok(slowest <= 1000 + slack, `503s came within LEDGER_TIMEOUT_MS + ${slack} ms slack: slowest ${slowest} ms`);
     assert.equal((await request(`${server.url}/healthz`)).status, 503);
 

@@ -124,6 +124,26 @@ describe('stock keeper answers', () => {
     assert.equal(kind(await k.purchase(id, 'unlucky', 'my-key')), 'reserved', 'the retry with the key buys');
   });
 
+  it('one outage failing many buyers at once (a failed batch of reservations) gives each buyer their own key', async () => {
+    const id = await newSale({ total: 5 });
+    // The same error object for every reservation, as the Redis ledger's batcher rejects a whole batch.
+    const shared = new LedgerUnavailableError('the batch was cut');
+    const ledger = new Proxy(embedded, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key === 'reserve') return () => Promise.reject(shared);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as Ledger;
+    const k = keeper(ledger, 0);
+    const errors = await Promise.all(['ann', 'ben', 'cat'].map((buyer, i) => k.purchase(id, buyer, `key-${i}`).then(() => null, (error: LedgerUnavailableError) => error)));
+    errors.forEach((error, i) => {
+      assert.deepEqual(error!.headers, { 'idempotency-key': `key-${i}` });
+      assert.ok(error!.message.endsWith(`the batch was cut; retry with the header Idempotency-Key: key-${i}`), error!.message);
+    });
+    assert.equal(shared.headers, undefined, 'the shared error is left as it was');
+  });
+
   it('a sale the ledger no longer knows drops its gate', async () => {
     const id = await newSale({ total: 5 });
     const k = keeper(embedded, 0);
