@@ -72,8 +72,6 @@ export interface Config {
   readonly ticketSigningKey: string | null;
   /** Render threads per worker (piscina); 0 signs and renders on the worker's own thread. */
   readonly ticketThreads: number;
-  /** V8's interrupt budget (src/system/jit-tuning.ts): lower optimizes hot code sooner; 0 keeps V8's default. */
-  readonly jitInterruptBudget: number;
   /** The render threads' CPU priority: `idle` (SCHED_IDLE, only spare CPU) or a Linux nice value 0-19, per thread. */
   readonly ticketThreadNice: ThreadPriority;
   /** How often the primary records due tickets as issued. */
@@ -88,6 +86,8 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** 0: none; else a localhost-only port serving /metrics without a token. */
   readonly metricsPort: number;
+  /** V8's interrupt budget (src/system/jit-tuning.ts): lower optimizes hot code sooner; 0 keeps V8's default. */
+  readonly jitInterruptBudget: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** Ledger calls slower than this are logged. */

@@ -39,10 +39,6 @@ export function errorResponse(name: ErrorName, reason = ''): Buffer {
   return Buffer.from(`HTTP/1.1 ${error.status} ${statusText}\r\ncontent-type: application/json\r\n${retry}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
 }
 
-/** What answerDone() needs of an answer the in-process server framed itself. */
-const ANSWER: ResponseHead = { headLength: 0, status: 200, contentLength: 0, chunked: false, close: false };
-const CLOSING_ANSWER: ResponseHead = { ...ANSWER, close: true };
-
 export interface RelayContext {
   /** Written into an HTTP/1.0 request that names no Host. */
   readonly host: string;
@@ -283,8 +279,7 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
   onUpstreamAnswer(answer: Buffer, close: boolean): void {
     if (this.closed) return;
     this.socket.write(answer);
-    this.response = close ? CLOSING_ANSWER : ANSWER;
-    this.answerDone();
+    this.answerDone(close);
   }
 
   onUpstreamData(chunk: Buffer): void {
@@ -299,7 +294,7 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
       this.ctx.guard?.touch(this);
       return;
     }
-    if (this.scanResponse(chunk)) this.answerDone();
+    if (this.scanResponse(chunk)) this.answerDone(this.response!.close);
   }
 
   /** Follows the answer's framing; true once it has ended. */
@@ -347,10 +342,11 @@ export class HttpRelay implements UpstreamOwner, GuardedConnection {
     return false;
   }
 
-  private answerDone(): void {
+  /** `answerCloses`: the answer ends its upstream connection (Connection: close, or the in-process server says so). */
+  private answerDone(answerCloses: boolean): void {
     const upstream = this.upstream!;
     const source = this.source!;
-    const reusable = this.requestSent && !this.response!.close;
+    const reusable = this.requestSent && !answerCloses;
     const closeAfter = this.request!.closeAfter || !reusable;
     this.upstream = null;
     this.request = null;

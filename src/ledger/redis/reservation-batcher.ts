@@ -44,10 +44,7 @@ export class ReservationBatcher<Reply> {
   private dispatch(saleId: string, batch: Array<Waiting<Reply>>): void {
     let sent: Promise<Array<Reply | Error>>;
     try {
-      sent = this.send(
-        saleId,
-        batch.map((w) => w.order),
-      );
+      sent = this.send(saleId, batch.map((w) => w.order));
     } catch (error) {
       sent = Promise.reject(error);
     }
@@ -75,8 +72,7 @@ export class ReservationBatcher<Reply> {
       this.lanes.delete(saleId);
       return;
     }
-    const batch = waiting.length <= this.maxBatch ? waiting : waiting.splice(0, this.maxBatch);
-    if (batch === waiting) this.lanes.set(saleId, []);
-    this.dispatch(saleId, batch);
+    // The lane keeps what is past maxBatch, and whatever comes while this batch is in flight.
+    this.dispatch(saleId, waiting.splice(0, this.maxBatch));
   }
 }
