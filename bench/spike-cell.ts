@@ -86,6 +86,7 @@ export interface CellResult {
 
 interface ClusterStats {
   sweeper?: { ledgerCalls: number; released: number };
+  ticketIssuer?: { ledgerCalls: number; issued: number };
   balancer: string;
   ledger: string;
   workers: Array<{
@@ -262,18 +263,19 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     let source = '';
     let note = '';
     if (cell.ledger === 'redis') {
-      // Counted by Redis itself; the primary's hold sweeper also runs a script, so its calls are taken out.
-      const sweeps = (after.sweeper?.ledgerCalls ?? 0) - (before.sweeper?.ledgerCalls ?? 0);
+      // Counted by Redis itself; the primary's hold sweeper and ticket issuer also run scripts, so their calls are taken out.
+      const sweeps = (after.sweeper?.ledgerCalls ?? 0) - (before.sweeper?.ledgerCalls ?? 0)
+        + (after.ticketIssuer?.ledgerCalls ?? 0) - (before.ticketIssuer?.ledgerCalls ?? 0);
       const scripts = (await scriptCalls(redis)) - callsBefore - sweeps;
       // Workers send a sale's reservations in batches (REDIS_RESERVE_BATCH), so Redis runs fewer
       // scripts than it gets reservations: the workers' own counters count reservations.
       if (reserveCalls !== null) {
         calls = reserveCalls;
         source = 'workers\' own reserve-call counters (/api/cluster)';
-        note = `Redis ran ${scripts} scripts for them (INFO commandstats, EVALSHA+EVAL delta less ${sweeps} hold-sweeper calls; reservations go in batches)`;
+        note = `Redis ran ${scripts} scripts for them (INFO commandstats, EVALSHA+EVAL delta less ${sweeps} hold-sweeper and ticket-issuer calls; reservations go in batches)`;
       } else {
         calls = scripts;
-        source = `Redis INFO commandstats, EVALSHA+EVAL delta less ${sweeps} hold-sweeper calls`;
+        source = `Redis INFO commandstats, EVALSHA+EVAL delta less ${sweeps} hold-sweeper and ticket-issuer calls`;
         note = 'server-wide counter: other clients of this Redis during the run add to it';
       }
     } else if (reserveCalls !== null) {

@@ -3,6 +3,7 @@
 // live worker reports about itself over IPC.
 import type { IpcRpc } from '../ipc/rpc';
 import type { HoldSweeper, TopologyView } from '../ledger';
+import type { TicketIssuer } from '../tickets';
 import type { Outage, WorkerSlot } from './supervisor';
 
 /** What a worker reports about itself (answered by its `workerStats` IPC handler). */
@@ -20,6 +21,7 @@ export interface ClusterStatsSources {
   readonly balancer: string;
   readonly ledgerDescription: string;
   readonly sweeper: HoldSweeper;
+  readonly issuer: TicketIssuer;
   readonly slots: readonly WorkerSlot[];
   /** The IPC channel to the process now in each slot. */
   readonly rpcOf: (slot: WorkerSlot) => IpcRpc | undefined;
@@ -62,6 +64,13 @@ export async function clusterStats(sources: ClusterStatsSources) {
       };
     }),
   );
-  const { sweeper } = sources;
-  return { balancer: sources.balancer, ledger: sources.ledgerDescription, topology: sources.topology, sweeper: { ledgerCalls: sweeper.ledgerCalls, released: sweeper.released }, workers };
+  const { sweeper, issuer } = sources;
+  return {
+    balancer: sources.balancer,
+    ledger: sources.ledgerDescription,
+    topology: sources.topology,
+    sweeper: { ledgerCalls: sweeper.ledgerCalls, released: sweeper.released },
+    ticketIssuer: { ledgerCalls: issuer.ledgerCalls, issued: issuer.issued },
+    workers,
+  };
 }

@@ -79,7 +79,7 @@ export async function runPrimary(config: Config): Promise<void> {
   let balancer: Balancer | undefined;
   const workerRpc = new Map<WorkerSlot, IpcRpc>();
   const stats = () =>
-    clusterStats({ balancer: config.balancer, ledgerDescription: ledger.description, sweeper, slots: supervisor.slots, rpcOf: (slot) => workerRpc.get(slot), countsConnections: balancer !== undefined, topology: topology.current() });
+    clusterStats({ balancer: config.balancer, ledgerDescription: ledger.description, sweeper, issuer, slots: supervisor.slots, rpcOf: (slot) => workerRpc.get(slot), countsConnections: balancer !== undefined, topology: topology.current() });
   const heartbeat = new WorkerHeartbeat({ intervalMs: config.heartbeatIntervalMs, unresponsiveMs: config.workerUnresponsiveMs, restartAfterMs: config.workerHangRestartMs, log });
   const supervisor: Supervisor = new Supervisor({
     weights: config.weights,

@@ -19,6 +19,8 @@ export class TicketIssuer {
   private saleIds: string[] = [];
   private saleIdsReadAt = 0;
   issued = 0;
+  /** issueTickets calls made (one per sale per tick), so a Redis command count can tell them from reservations. */
+  ledgerCalls = 0;
 
   constructor(private readonly ledger: Ledger, private readonly options: TicketIssuerOptions) {
     // Tickets left due by a crash are issued by the first pass, one interval after the start.
@@ -47,6 +49,7 @@ export class TicketIssuer {
       for (const saleId of this.saleIds) {
         let batch: number;
         do {
+          this.ledgerCalls++;
           batch = await this.ledger.issueTickets(saleId, now, this.options.batch);
           issued += batch;
         } while (batch === this.options.batch);
