@@ -144,7 +144,8 @@ export class Supervisor {
   }
 
   private forkWith(slot: WorkerSlot, attachment: ForkAttachment | undefined): void {
-    const env = { ...this.options.workerEnv, SPIKE_WORKER_SLOT: String(slot.index) };
+    // SPIKE_WORKER_RESTARTS: a replacement skips the warm-up, to serve at once (src/worker/warm-up.ts).
+    const env = { ...this.options.workerEnv, SPIKE_WORKER_SLOT: String(slot.index), SPIKE_WORKER_RESTARTS: String(slot.restarts) };
     let worker: Worker | undefined;
     if (attachment === undefined) {
       worker = cluster.fork(env);

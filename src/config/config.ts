@@ -88,12 +88,16 @@ export interface Config {
   readonly metricsPort: number;
   /** V8's interrupt budget (src/system/jit-tuning.ts): lower optimizes hot code sooner; 0 keeps V8's default. */
   readonly jitInterruptBudget: number;
+  /** Purchases a handoff worker on Redis makes of a scratch sale of its own before it serves (src/worker/warm-up.ts); 0 skips it. */
+  readonly warmupRequests: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** Ledger calls slower than this are logged. */
   readonly ledgerSlowMs: number;
   /** In a worker: its slot, set by the primary when it forks the worker (SPIKE_WORKER_SLOT); null in the primary. */
   readonly workerSlot: number | null;
+  /** In a worker: how often its slot was restarted before it (SPIKE_WORKER_RESTARTS, set by the primary); 0 in the primary. */
+  readonly workerRestarts: number;
   readonly buyerAuth: BuyerAuthConfig;
   /** How often the primary pings each worker over IPC. */
   readonly heartbeatIntervalMs: number;
@@ -275,10 +279,12 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken,
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
     jitInterruptBudget: integer(env, 'JIT_INTERRUPT_BUDGET', 4000, 0, 10_000_000),
+    warmupRequests: integer(env, 'WARMUP_REQUESTS', 2000, 0, 100_000),
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
     ledgerSlowMs: integer(env, 'LEDGER_SLOW_MS', 100, 1, 600_000),
     workerSlot: workerSlotFrom(env, workers),
+    workerRestarts: integer(env, 'SPIKE_WORKER_RESTARTS', 0, 0, Number.MAX_SAFE_INTEGER),
     buyerAuth: Object.freeze(buyerAuthFrom(env)),
     heartbeatIntervalMs,
     workerUnresponsiveMs,

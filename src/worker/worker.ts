@@ -14,6 +14,7 @@ import { receiveHandoffs } from '../front/handoff-receiver';
 import type { RequestHead } from '../front/http-framing';
 import { InProcessServer } from '../front/in-process-upstream';
 import { registerRoutes } from '../http/routes';
+import type { RouteOptions } from '../http/route-context';
 import { StockKeeper } from '../inventory/stock-keeper';
 import { TrainKeeper } from '../trains';
 import { parentEndpoint } from '../ipc/endpoint';
@@ -26,6 +27,7 @@ import { createPublicKey } from 'node:crypto';
 import { initLogger, logLedgerEvents } from '../logging';
 import { instrumentLedger, LedgerTally, WorkerMetrics } from '../metrics';
 import { RequestTracker } from './request-tracker';
+import { QUIET_LEDGER, WARMUP_SALE_ID, warmUp } from './warm-up';
 
 function listenUnix(app: uWS.TemplatedApp, path: string): Promise<uWS.us_listen_socket> {
   mkdirSync(dirname(path), { recursive: true });
@@ -71,22 +73,20 @@ export async function runWorker(config: Config): Promise<void> {
   rpc.onNotice((message) => {
     if (message.spike === 'topology') topology = message;
   });
+  const keeperOptions = { localBuffer: config.localBuffer, allowanceRefreshMs: config.allowanceRefreshMs, saleViewTtlMs: config.saleViewTtlMs };
   keeper = new StockKeeper(ledger, {
+    ...keeperOptions,
     weight,
     get totalWeight() {
       return topology.totalWeight;
     },
-    localBuffer: config.localBuffer,
-    allowanceRefreshMs: config.allowanceRefreshMs,
-    saleViewTtlMs: config.saleViewTtlMs,
   });
   trains = new TrainKeeper(ledger, keeper.sales, {
+    ...keeperOptions,
     weight,
     get totalWeight() {
       return topology.totalWeight;
     },
-    localBuffer: config.localBuffer,
-    allowanceRefreshMs: config.allowanceRefreshMs,
   });
   // Serve only once returned stock will be heard; should the subscription lag, the
   // once-a-second re-check of sold-out sales still covers it, so don't wait forever.
@@ -105,38 +105,71 @@ export async function runWorker(config: Config): Promise<void> {
   const renderer = new TicketRenderer({ privateKey: signingKey.privateKey, threads: config.ticketThreads, nice: config.ticketThreadNice });
 
   const boxShare = weight / config.weights.reduce((sum, w) => sum + w, 0);
-  const admission = new WorkerAdmission(ledger, {
+  const admissionOptions = {
     secret: config.admission.secret ?? '',
     // Each worker keeps its own buckets, and the balancer spreads a client's connections by
     // weight: a worker's share of the box's limit keeps the box at RATE_LIMIT_PER_SECOND.
     rateLimitPerSecond: config.admission.rateLimitPerSecond * boxShare,
     rateLimitBurst: Math.max(1, config.admission.rateLimitBurst * boxShare),
     challengeTtlMs: config.admission.challengeSeconds * 1000,
-  });
-  const app = uWS.App();
-  const routes = registerRoutes(app, {
-    ledger,
-    keeper,
-    trains,
+  };
+  const admission = new WorkerAdmission(ledger, admissionOptions);
+  const buyerAuth = await openBuyerAuth(config.buyerAuth);
+  /** The route options but the parts that hold a sale's state: the warm-up gives its own, the worker its real ones. */
+  const routeOptions = (parts: Pick<RouteOptions, 'ledger' | 'keeper' | 'trains' | 'admission' | 'track' | 'metrics' | 'dashboardFeed' | 'defaultSaleId'>): RouteOptions => ({
+    ...parts,
     adminToken: config.adminToken!,
-    buyerAuth: await openBuyerAuth(config.buyerAuth),
-    defaultSaleId: config.defaultSaleId,
+    buyerAuth,
     maxBodyBytes: config.maxBodyBytes,
     workerSlot: slot,
     clusterStats: () => rpc.request('clusterStats', [], 2000),
-    track: tracker,
     tickets: { renderer, publicKey, publicKeyPem: signingKey.publicKeyPem, gateToken: config.gateToken, checkins, sharing: checkinSharing },
-    metrics,
     clusterMetrics: () => rpc.request<string>('clusterMetrics', [], 3000),
     metricsToken: config.metricsToken,
+    admissionDefaults: config.admission,
+    trustProxy: config.admission.trustProxy,
+  });
+
+  // Only the handoff path on Redis is warmed: the embedded ledger lives in the primary, so a scratch sale would be journaled there.
+  // Only a first start: a replacement for a dead worker, mid-sale, serves at once, and its scratch
+  // purchases would compete with the sale's for Redis.
+  if (config.warmupRequests > 0 && config.ledger === 'redis' && config.balancer === 'handoff' && config.workerRestarts === 0) {
+    const warmed = await warmUp({
+      requests: config.warmupRequests,
+      holdSeconds: config.defaultSaleHoldSeconds,
+      openLedger: async () => instrumentLedger(await openWorkerLedger({ ...config, redisPrefix: `${config.redisPrefix}-warmup-${process.pid}` }, rpc), { tally: new LedgerTally(), slowMs: config.ledgerSlowMs, watcher: QUIET_LEDGER }),
+      routesFor: (scratch) => {
+        const scratchKeeper = new StockKeeper(scratch, { ...keeperOptions, weight: 1, totalWeight: 1 });
+        return registerRoutes(uWS.App(), routeOptions({
+          ledger: scratch,
+          keeper: scratchKeeper,
+          trains: new TrainKeeper(scratch, scratchKeeper.sales, { ...keeperOptions, weight: 1, totalWeight: 1 }),
+          admission: new WorkerAdmission(scratch, admissionOptions),
+          track: new RequestTracker(),
+          metrics: undefined,
+          dashboardFeed: undefined,
+          defaultSaleId: WARMUP_SALE_ID,
+        }));
+      },
+    }).catch((error: Error) => error);
+    if (warmed instanceof Error) log.warn(`worker ${slot}: warm-up failed (${warmed.message}); serving anyway`);
+    else log.info({ warmUp: warmed }, `worker ${slot}: warmed up with ${warmed.requests} purchases of a scratch sale in ${warmed.ms} ms`);
+  }
+
+  const app = uWS.App();
+  const routes = registerRoutes(app, routeOptions({
+    ledger,
+    keeper,
+    trains,
+    admission,
+    track: tracker,
+    metrics,
     dashboardFeed: {
       snapshot: (fresh) => rpc.request<string>('dashboardSnapshot', [fresh === true], 3000),
       onNudge: (push) => rpc.onNotice((message) => message.spike === 'dashboard-nudge' && push()),
     },
-    admission,
-    admissionDefaults: config.admission,
-    trustProxy: config.admission.trustProxy,
-  });
+    defaultSaleId: config.defaultSaleId,
+  }));
   // handoff: this worker's Node side holds its client connections, and serves the live line's watchers itself (NodeWatchServer).
   const guard = config.balancer === 'handoff' ? connectionGuard(config) : undefined;
   const nodeWatch = config.balancer === 'handoff' ? new NodeWatchServer({ latest: (saleId) => queueSocket.latest(saleId), guard }) : null;

@@ -1,0 +1,132 @@
+// A worker's warm-up before it takes its first client (WARMUP_REQUESTS).
+//
+// Why: V8 runs new code in its interpreter and optimizes what turns out hot
+// only after it has watched it run. A flash sale is over in seconds, and its
+// first seconds are when a fresh server is slowest: the seed's own test
+// (`ab -n 10000 -c 100 /buy/ticket` on a server just started) sold at about
+// half the speed of the same server a minute later, the workers' compiler
+// threads busy through it. So before a handoff worker says it is ready, it
+// sells a scratch sale to itself through the very code a buyer's connection
+// takes: a TCP connection per request (HTTP/1.0, as ab sends), the lean
+// client socket and the relay, the in-process routes, the stock keeper, the
+// reservation batcher and the Redis script.
+//
+// What it never touches: the sales buyers see. The scratch sale lives in its
+// own Redis key prefix (`<REDIS_PREFIX>-warmup-<pid>`), in route, keeper and
+// ledger objects of its own (the same classes, so the compiled code is
+// shared), is never announced, counted in metrics or shown on the
+// dashboard, and is retired (every key removed) before the worker serves.
+// A warm-up that fails is logged and the worker serves anyway: it only
+// costs speed.
+import net from 'node:net';
+import type { Ledger, SaleSpec } from '../ledger';
+import { LeanClientSocket, type TcpHandle } from '../front/client-socket';
+import { HttpRelay, type RelayContext } from '../front/http-relay';
+import { InProcessServer } from '../front/in-process-upstream';
+import type { RouteTable } from '../http/route-table';
+
+export const WARMUP_SALE_ID = 'spike-warmup';
+/** The scratch ledger's watcher: its slow calls and outages are not the sale's, so nothing is logged. */
+export const QUIET_LEDGER = { slowCall() {}, outage() {}, recovered() {} };
+/** Requests in flight at once: enough to fill the reservation batches as a crowd does. */
+const CONCURRENCY = 32;
+
+export interface WarmUpOptions {
+  readonly requests: number;
+  /** The default sale's hold, so that the scratch sale takes the same path (held or paid at once). */
+  readonly holdSeconds: number;
+  /** A ledger on the scratch prefix, connected. */
+  readonly openLedger: () => Promise<Ledger>;
+  /** The worker's routes over the scratch ledger, with WARMUP_SALE_ID as the default sale. */
+  readonly routesFor: (ledger: Ledger) => RouteTable;
+}
+
+export interface WarmUpResult {
+  readonly requests: number;
+  /** Answers by status code. */
+  readonly statuses: Record<string, number>;
+  readonly ms: number;
+}
+
+interface TcpServerHandle {
+  bind(address: string, port: number): number;
+  listen(backlog: number): number;
+  getsockname(out: { port?: number }): number;
+  onconnection: ((status: number, handle?: TcpHandle) => void) | null;
+  close(callback?: () => void): void;
+}
+interface TcpBinding {
+  TCP: new (type: number) => TcpServerHandle;
+  constants: { SERVER: number };
+}
+
+/**
+ * A listening socket whose accepted connections are raw TCP handles, as the
+ * primary's handoffs are (net.Server would wrap each in a net.Socket first).
+ */
+function listenRaw(onConnection: (handle: TcpHandle) => void): { port: number; close(): Promise<void> } {
+  const { TCP, constants } = (process as unknown as { binding(name: string): TcpBinding }).binding('tcp_wrap');
+  const server = new TCP(constants.SERVER);
+  const failed = server.bind('127.0.0.1', 0) || server.listen(511);
+  if (failed) throw new Error(`warm-up: cannot listen on 127.0.0.1 (uv error ${failed})`);
+  server.onconnection = (status, handle) => {
+    if (status === 0 && handle) onConnection(handle);
+  };
+  const address: { port?: number } = {};
+  server.getsockname(address);
+  return { port: address.port!, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/** One HTTP/1.0 request on a connection of its own, as ab sends it; resolves with the status code (0: no answer). */
+function buyOnce(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
+    let head = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      if (head.length < 16) head += chunk;
+    });
+    socket.on('error', () => resolve(0));
+    socket.on('close', () => resolve(Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0)));
+    socket.end(`GET /buy/ticket HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\nUser-Agent: spike-warmup\r\nAccept: */*\r\n\r\n`);
+  });
+}
+
+export async function warmUp(options: WarmUpOptions): Promise<WarmUpResult> {
+  const started = Date.now();
+  const ledger = await options.openLedger();
+  try {
+    const spec: SaleSpec = { id: WARMUP_SALE_ID, name: 'warm-up', total: options.requests, perUserLimit: 1, holdSeconds: options.holdSeconds, opensAt: null, closesAt: null, anonymous: true };
+    // A scratch prefix left by a worker killed mid-warm-up has another pid in it: this one starts empty.
+    await ledger.createSale(spec, Date.now());
+    const inProcess = new InProcessServer(options.routesFor(ledger));
+    const relay: RelayContext = { host: 'localhost', guard: undefined, pool: () => undefined, inProcess };
+    const server = listenRaw((handle) => new HttpRelay(new LeanClientSocket(handle), relay));
+    const statuses: Record<string, number> = {};
+    let sent = 0;
+    try {
+      await Promise.all(
+        Array.from({ length: Math.min(CONCURRENCY, options.requests) }, async () => {
+          while (sent < options.requests) {
+            sent++;
+            const status = String(await buyOnce(server.port));
+            statuses[status] = (statuses[status] ?? 0) + 1;
+          }
+        }),
+      );
+    } finally {
+      await server.close();
+    }
+    return { requests: sent, statuses, ms: Date.now() - started };
+  } finally {
+    await retire(ledger).finally(() => ledger.close());
+  }
+}
+
+/** Closes and retires the scratch sale: the ledger removes it with every order, buyer and feed entry. */
+async function retire(ledger: Ledger): Promise<void> {
+  const now = Date.now();
+  await ledger.closeSale(WARMUP_SALE_ID, now);
+  const mark = await ledger.feedMark(WARMUP_SALE_ID);
+  if (mark !== null) await ledger.retireSale(WARMUP_SALE_ID, mark, now + 1, now + 1);
+}
