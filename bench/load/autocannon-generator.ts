@@ -27,7 +27,8 @@ export class AutocannonGenerator implements LoadGenerator {
       const instance = autocannon(
         {
           url: url.origin,
-          connections: request.connections,
+          // autocannon refuses more connections than requests (a phase's last slice may have fewer left than connections).
+          connections: request.quota > 0 ? Math.min(request.connections, request.quota) : request.connections,
           // amount ends the run at the quota (it takes precedence over duration); the driver's timer ends it on time.
           ...(request.quota > 0 ? { amount: request.quota } : { duration: 3600 }),
           timeout: request.timeoutSeconds,
