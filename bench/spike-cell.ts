@@ -264,18 +264,18 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
     let note = '';
     if (cell.ledger === 'redis') {
       // Counted by Redis itself; the primary's hold sweeper and ticket issuer also run scripts, so their calls are taken out.
-      const sweeps = (after.sweeper?.ledgerCalls ?? 0) - (before.sweeper?.ledgerCalls ?? 0)
+      const background = (after.sweeper?.ledgerCalls ?? 0) - (before.sweeper?.ledgerCalls ?? 0)
         + (after.ticketIssuer?.ledgerCalls ?? 0) - (before.ticketIssuer?.ledgerCalls ?? 0);
-      const scripts = (await scriptCalls(redis)) - callsBefore - sweeps;
+      const scripts = (await scriptCalls(redis)) - callsBefore - background;
       // Workers send a sale's reservations in batches (REDIS_RESERVE_BATCH), so Redis runs fewer
       // scripts than it gets reservations: the workers' own counters count reservations.
       if (reserveCalls !== null) {
         calls = reserveCalls;
         source = 'workers\' own reserve-call counters (/api/cluster)';
-        note = `Redis ran ${scripts} scripts for them (INFO commandstats, EVALSHA+EVAL delta less ${sweeps} hold-sweeper and ticket-issuer calls; reservations go in batches)`;
+        note = `Redis ran ${scripts} scripts for them (INFO commandstats, EVALSHA+EVAL delta less ${background} hold-sweeper and ticket-issuer calls; reservations go in batches)`;
       } else {
         calls = scripts;
-        source = `Redis INFO commandstats, EVALSHA+EVAL delta less ${sweeps} hold-sweeper and ticket-issuer calls`;
+        source = `Redis INFO commandstats, EVALSHA+EVAL delta less ${background} hold-sweeper and ticket-issuer calls`;
         note = 'server-wide counter: other clients of this Redis during the run add to it';
       }
     } else if (reserveCalls !== null) {

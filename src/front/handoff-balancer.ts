@@ -6,13 +6,9 @@ import type { Worker } from 'node:cluster';
 import net from 'node:net';
 import { errorResponse } from './http-relay';
 import { HandleChannel, type RawHandle } from './handle-channel';
+import { takeRawConnections } from './raw-accept';
 import { SmoothWeightedRoundRobin } from './smooth-wrr';
 import type { Backend } from './backend';
-
-interface ListenHandle {
-  onconnection: (error: number, handle: RawHandle | undefined) => void;
-  setNoDelay(enable: boolean): void;
-}
 
 /** What a fork in handoff mode adds: the worker's end of its channel as one more stdio entry (HANDLE_CHANNEL_FD). */
 export interface HandoffFork {
@@ -75,14 +71,10 @@ export class HandoffBalancer {
       this.server.once('error', reject);
       this.server.listen({ port, host, backlog: 4096 }, () => {
         this.server.off('error', reject);
-        // Take the accepted handle before net.Server wraps it in a net.Socket: the
-        // primary only passes it on. (Node's cluster round-robin does the same.)
-        const listening = (this.server as unknown as { _handle: ListenHandle })._handle;
+        // The primary only passes each connection on: no net.Socket for it.
+        const listening = takeRawConnections(this.server, (handle) => this.route(handle, undefined));
         // Linux copies TCP_NODELAY from the listening socket to each accepted one: one call here, none per connection.
         listening.setNoDelay(true);
-        listening.onconnection = (error, handle) => {
-          if (error === 0 && handle !== undefined) this.route(handle, undefined);
-        };
         resolve((this.server.address() as net.AddressInfo).port);
       });
     });

@@ -23,6 +23,7 @@ import type { Ledger, SaleSpec } from '../ledger';
 import { LeanClientSocket, type TcpHandle } from '../front/client-socket';
 import { HttpRelay, type RelayContext } from '../front/http-relay';
 import { InProcessServer } from '../front/in-process-upstream';
+import { takeRawConnections } from '../front/raw-accept';
 import type { RouteTable } from '../http/route-table';
 
 export const WARMUP_SALE_ID = 'spike-warmup';
@@ -48,33 +49,16 @@ export interface WarmUpResult {
   readonly ms: number;
 }
 
-interface TcpServerHandle {
-  bind(address: string, port: number): number;
-  listen(backlog: number): number;
-  getsockname(out: { port?: number }): number;
-  onconnection: ((status: number, handle?: TcpHandle) => void) | null;
-  close(callback?: () => void): void;
-}
-interface TcpBinding {
-  TCP: new (type: number) => TcpServerHandle;
-  constants: { SERVER: number };
-}
-
-/**
- * A listening socket whose accepted connections are raw TCP handles, as the
- * primary's handoffs are (net.Server would wrap each in a net.Socket first).
- */
-function listenRaw(onConnection: (handle: TcpHandle) => void): { port: number; close(): Promise<void> } {
-  const { TCP, constants } = (process as unknown as { binding(name: string): TcpBinding }).binding('tcp_wrap');
-  const server = new TCP(constants.SERVER);
-  const failed = server.bind('127.0.0.1', 0) || server.listen(511);
-  if (failed) throw new Error(`warm-up: cannot listen on 127.0.0.1 (uv error ${failed})`);
-  server.onconnection = (status, handle) => {
-    if (status === 0 && handle) onConnection(handle);
-  };
-  const address: { port?: number } = {};
-  server.getsockname(address);
-  return { port: address.port!, close: () => new Promise((resolve) => server.close(resolve)) };
+/** A loopback listener whose connections come as raw TCP handles, as the primary's handoffs do. */
+async function listenRaw(onConnection: (handle: TcpHandle) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // exclusive: this worker's own socket. A cluster worker's listen is otherwise the primary's, shared.
+    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => resolve());
+  });
+  takeRawConnections(server, (handle) => onConnection(handle as unknown as TcpHandle));
+  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /** One HTTP/1.0 request on a connection of its own, as ab sends it; resolves with the status code (0: no answer). */
@@ -101,7 +85,7 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpResult> {
     await ledger.createSale(spec, Date.now());
     const inProcess = new InProcessServer(options.routesFor(ledger));
     const relay: RelayContext = { host: 'localhost', guard: undefined, pool: () => undefined, inProcess };
-    const server = listenRaw((handle) => new HttpRelay(new LeanClientSocket(handle), relay));
+    const server = await listenRaw((handle) => new HttpRelay(new LeanClientSocket(handle), relay));
     const statuses: Record<string, number> = {};
     let sent = 0;
     try {

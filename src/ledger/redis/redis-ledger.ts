@@ -31,6 +31,8 @@ export interface RedisLedgerOptions {
 }
 
 export const DEFAULT_RESERVE_BATCH = 64;
+/** How long a reservation waits for its replicas when REDIS_WAIT_REPLICAS is on and no waitTimeoutMs is given. */
+const DEFAULT_WAIT_TIMEOUT_MS = 500;
 
 /** Redis's cursors and stream id parts are unsigned 64-bit integers. */
 const MAX_U64 = 18446744073709551615n;
@@ -231,7 +233,7 @@ export class RedisLedger implements Ledger {
    */
   private async callAndWait(script: (pipeline: ChainableCommander) => ChainableCommander): Promise<{ reply: unknown[]; acked: number }> {
     const want = this.options.waitReplicas!;
-    const timeoutMs = this.options.waitTimeoutMs ?? 500;
+    const timeoutMs = this.options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
     return this.call(async () => {
       const replies = await script(this.redis.pipeline()).wait(want, timeoutMs).exec();
       // No replies means the pipeline never ran (the connection went away under it).
@@ -258,7 +260,7 @@ export class RedisLedger implements Ledger {
     const want = this.options.waitReplicas!;
     const kind = reply[0];
     if ((kind === 'reserved' || kind === 'replayed') && acked < want) {
-      return new LedgerUnavailableError(`the ledger at ${this.options.url} took the order but ${acked} of ${want} replica(s) confirmed it within ${this.options.waitTimeoutMs ?? 500} ms (REDIS_WAIT_REPLICAS)`);
+      return new LedgerUnavailableError(`the ledger at ${this.options.url} took the order but ${acked} of ${want} replica(s) confirmed it within ${this.options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS} ms (REDIS_WAIT_REPLICAS)`);
     }
     return reply;
   }
