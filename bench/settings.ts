@@ -155,7 +155,7 @@ export function loadBenchSettings(env: Env = process.env): BenchSettings {
     microTimeMs: integer(env, 'BENCH_MICRO_TIME_MS', 500, 50, 60_000),
     ticketSection: oneOf(env, 'BENCH_TICKET_SECTION', ['0', '1'], '1') === '1',
     ticketRenders: integer(env, 'BENCH_TICKET_RENDERS', 2000, 10, 1_000_000),
-    ticketRounds: integer(env, 'BENCH_TICKET_ROUNDS', 4, 1, 100),
+    ticketRounds: integer(env, 'BENCH_TICKET_ROUNDS', 10, 1, 100),
     ticketCheckins: integer(env, 'BENCH_TICKET_CHECKINS', 2000, 10, 1_000_000),
     metricsCostSeconds: integer(env, 'BENCH_METRICS_COST_SECONDS', 4, 0, 600),
     cluster: oneOf(env, 'BENCH_CLUSTER', ['0', '1'], '1') === '1',
