@@ -16,7 +16,7 @@ interface HostRequest {
   readonly elu?: true;
 }
 
-const renderer = new TicketRenderer({ privateKey: ed25519PrivateKey(process.env.BENCH_TICKET_KEY!), threads: Number(process.env.BENCH_TICKET_THREADS), nice: 0 });
+const renderer = new TicketRenderer({ privateKey: ed25519PrivateKey(process.env.BENCH_TICKET_KEY!), threads: Number(process.env.BENCH_TICKET_THREADS), nice: 0, maxWaiting: Infinity });
 let since = performance.eventLoopUtilization();
 process.on('message', (message: HostRequest) => {
   if (message.elu) {

@@ -74,6 +74,8 @@ export interface Config {
   readonly ticketThreads: number;
   /** The render threads' CPU priority: `idle` (SCHED_IDLE, only spare CPU) or a Linux nice value 0-19, per thread. */
   readonly ticketThreadNice: ThreadPriority;
+  /** Renders a worker lets wait beyond those its threads are drawing; the next is answered 503 tickets_busy. */
+  readonly ticketRenderQueue: number;
   /** How often the primary records due tickets as issued. */
   readonly ticketIssueMs: number;
   /** The gate devices' bearer token for POST /api/checkins; unset: only the admin token checks tickets in. */
@@ -272,6 +274,7 @@ export function loadConfig(env: Env = process.env): Config {
     ticketSigningKey: text(env, 'TICKET_SIGNING_KEY', '') || null,
     ticketThreads: integer(env, 'TICKET_THREADS', 1, 0, 64),
     ticketThreadNice: threadPriority(env, 'TICKET_THREAD_NICE'),
+    ticketRenderQueue: integer(env, 'TICKET_RENDER_QUEUE', 128, 1, 100_000),
     ticketIssueMs: integer(env, 'TICKET_ISSUE_MS', 250, 10, 600_000),
     gateToken,
     checkinMemory: integer(env, 'CHECKIN_MEMORY', 10_000, 0, 10_000_000),

@@ -247,6 +247,12 @@ export const ERRORS = {
     when: "joins and purchases of queue sales from one IP above RATE_LIMIT_PER_SECOND; retry after the retry-after header's seconds",
     message: 'too many requests from this address; retry in {retryAfter} s',
   },
+  TICKETS_BUSY: {
+    status: 503,
+    code: 'tickets_busy',
+    when: "a ticket asked for while TICKET_RENDER_QUEUE renders already wait in this worker (a burst of ticket requests beside a purchase flood, which the render threads yield to); retry after the retry-after header's seconds",
+    message: 'tickets are being drawn for {waiting} other requests; retry in {retryAfter} s',
+  },
   NO_WORKER: { status: 503, code: 'no_worker', when: 'the primary has no ready worker to hand the connection to', message: 'no worker is ready to serve; retry shortly' },
   BAD_REQUEST: {
     status: 400,

@@ -2,9 +2,18 @@
 // threads, or the worker's own thread when TICKET_THREADS is 0 (the bench's
 // comparison). One pool per worker, not one in the primary: see the README's
 // "Tickets" section for the measurement behind that choice.
+//
+// The wait is bounded. Render threads take only the CPU the event loops
+// leave (SCHED_IDLE), so beside a purchase flood they draw a dozen or so
+// tickets a second per box, and a burst of ticket requests would otherwise
+// queue without limit: each one a held connection, answered minutes later or
+// after the client gave up. Past `maxWaiting` renders waiting in this worker,
+// a request is answered at once with 503 tickets_busy and a retry-after of
+// about what a render takes here now.
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { KeyObject } from 'node:crypto';
+import { spikeError } from '../errors/errors';
 import type { RenderThreadData } from './render-thread';
 import { renderTicket, type RenderTask, type RenderedTicket } from './ticket-render';
 
@@ -12,10 +21,21 @@ export interface TicketRendererOptions {
   readonly privateKey: KeyObject;
   readonly threads: number;
   readonly nice: 'idle' | number;
+  /** Renders that may wait beyond the ones being drawn (one per thread); further ones are refused. */
+  readonly maxWaiting: number;
 }
+
+/** The longest retry-after a busy answer gives, in seconds: past it, a client should not be told to sit idle. */
+const MAX_RETRY_AFTER_S = 60;
 
 export class TicketRenderer {
   private readonly pool: Piscina<RenderTask, RenderedTicket> | undefined;
+  /** Renders accepted and not yet finished: the ones being drawn and the ones waiting. */
+  private inFlight = 0;
+  /** A moving average of a render's time from acceptance to result, in ms: what the next one should expect. */
+  private recentMs = 0;
+  /** Requests answered tickets_busy, for tests and logs. */
+  refused = 0;
 
   constructor(private readonly options: TicketRendererOptions) {
     if (options.threads === 0) return;
@@ -34,8 +54,23 @@ export class TicketRenderer {
     return this.options.threads;
   }
 
-  render(task: RenderTask): Promise<RenderedTicket> {
-    return this.pool ? this.pool.run(task) : renderTicket(task, this.options.privateKey);
+  /** Signs and draws one ticket; throws tickets_busy (503) when maxWaiting renders already wait. */
+  async render(task: RenderTask): Promise<RenderedTicket> {
+    const drawing = Math.max(1, this.options.threads);
+    if (this.inFlight >= drawing + this.options.maxWaiting) {
+      this.refused++;
+      const retryAfter = Math.min(MAX_RETRY_AFTER_S, Math.max(1, Math.ceil(this.recentMs / 1000)));
+      throw spikeError('TICKETS_BUSY', { waiting: this.inFlight - drawing, retryAfter }).withHeaders({ 'retry-after': String(retryAfter) });
+    }
+    this.inFlight++;
+    const started = performance.now();
+    try {
+      return await (this.pool ? this.pool.run(task) : renderTicket(task, this.options.privateKey));
+    } finally {
+      this.inFlight--;
+      const took = performance.now() - started;
+      this.recentMs = this.recentMs === 0 ? took : this.recentMs * 0.9 + took * 0.1;
+    }
   }
 
   async close(): Promise<void> {

@@ -102,7 +102,7 @@ export async function runWorker(config: Config): Promise<void> {
   rpc.onNotice((message) => {
     if (message.spike === 'checkins-seen') checkinSharing.learn(message);
   });
-  const renderer = new TicketRenderer({ privateKey: signingKey.privateKey, threads: config.ticketThreads, nice: config.ticketThreadNice });
+  const renderer = new TicketRenderer({ privateKey: signingKey.privateKey, threads: config.ticketThreads, nice: config.ticketThreadNice, maxWaiting: config.ticketRenderQueue });
 
   const boxShare = weight / config.weights.reduce((sum, w) => sum + w, 0);
   const admissionOptions = {
