@@ -17,6 +17,18 @@ export async function createQueueSale(url: string, id: string, sale: Record<stri
   assert.equal(reply.status, 201, reply.text);
 }
 
+/**
+ * Moves a sale's opening to `inMs` from now, as an operator would (PATCH
+ * opensAt): a test gives the steps before opening room on a busy machine,
+ * then opens as soon as they are done instead of waiting out that room.
+ */
+export async function openSaleSoon(url: string, id: string, inMs = 1000): Promise<number> {
+  const opensAt = Date.now() + inMs;
+  const reply = await request(`${url}/api/sales/${id}`, { method: 'PATCH', headers: admin, body: { opensAt: new Date(opensAt).toISOString() } });
+  assert.equal(reply.status, 200, reply.text);
+  return opensAt;
+}
+
 export async function join(url: string, saleId: string, userId: string, headers: Record<string, string> = {}): Promise<Reply> {
   const challenge = await request(`${url}/api/sales/${saleId}/queue/challenge`, { headers });
   const body: Record<string, unknown> = { userId };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { crowd, request } from '../helpers/client';
-import { ADMISSION_SECRET, createQueueSale, lookup, spearman } from '../helpers/queue';
+import { ADMISSION_SECRET, createQueueSale, lookup, openSaleSoon, spearman } from '../helpers/queue';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
 import { eventually, startServer, type RunningServer } from '../helpers/server';
 import { tempDir } from '../helpers/temp-dir';
@@ -62,8 +62,9 @@ for (const ledger of ['redis', 'embedded'] as const) {
 
     it('shuffles the pre-queue: places are a permutation, uncorrelated with join order, reproducible from the published key', async () => {
       const saleId = `fair-${ledger}`;
-      // Long enough for 2,000 joins on this shared, busy machine, so all are in before opening.
-      const opensAt = Date.now() + 20_000;
+      // Long enough for 2,000 joins on this shared, busy machine, so all are in before opening;
+      // once they are, the operator moves the opening to now (openSaleSoon) rather than the test waiting it out.
+      const opensAt = Date.now() + 60_000;
       await createQueueSale(server.url, saleId, { total: 100, opensAt, holdSeconds: 0 }, { admitPerSecond: 1000 });
       // Join order is the order the ledger numbered the joins in (preQueueNumber 0, 1, 2, ...).
       const joins = await crowd({ count: BUYERS, concurrency: 20, make: (i) => ({ url: `${server.url}/api/sales/${saleId}/queue`, method: 'POST', body: { userId: `early-${i}` } }) });
@@ -79,6 +80,7 @@ for (const ledger of ['redis', 'embedded'] as const) {
       assert.equal((await request(`${server.url}/api/sales/${saleId}`)).body.admission.shuffleKey, null);
 
       assert.ok(Date.now() < opensAt, 'the joins took longer than the time before opening; the test needs a later opensAt');
+      await openSaleSoon(server.url, saleId);
 
       const draw = await eventually(async () => {
         const reply = await request(`${server.url}/api/sales/${saleId}/queue/draw`);

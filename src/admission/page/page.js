@@ -37,6 +37,10 @@ async function api(path, options = {}) {
   return body;
 }
 
+function saleFacts(sale) {
+  return `${sale.total} tickets${sale.opensAt ? `, sale opens ${new Date(sale.opensAt).toLocaleString()}` : ''}.`;
+}
+
 function tickCountdown() {
   const sale = state.sale;
   if (!sale) return;
@@ -118,6 +122,11 @@ async function refreshTicket() {
 
 function onStatus(status) {
   state.status = status;
+  // The operator may move the opening (PATCH opensAt) after this page loaded: every push carries the current one.
+  if (state.sale && status.opensAt !== undefined && status.opensAt !== state.sale.opensAt) {
+    state.sale.opensAt = status.opensAt;
+    $('sale-facts').textContent = saleFacts(state.sale);
+  }
   tickCountdown();
   const ticket = state.ticket;
   // The place is known once drawn; the pass once the serving counter passes it: ask the server only then.
@@ -223,7 +232,7 @@ async function start() {
   }
   document.title = `${state.sale.name}: waiting room`;
   $('sale-name').textContent = state.sale.name;
-  $('sale-facts').textContent = `${state.sale.total} tickets${state.sale.opensAt ? `, sale opens ${new Date(state.sale.opensAt).toLocaleString()}` : ''}.`;
+  $('sale-facts').textContent = saleFacts(state.sale);
   tickCountdown();
   setInterval(tickCountdown, 1000);
   // A fallback for a missed push: while waiting, ask for the place now and then.
