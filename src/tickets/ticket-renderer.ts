@@ -4,7 +4,7 @@
 // "Tickets" section for the measurement behind that choice.
 //
 // The wait is bounded. Render threads take only the CPU the event loops
-// leave (SCHED_IDLE), so beside a purchase flood they draw a dozen or so
+// leave (SCHED_IDLE), so beside a purchase flood on Redis they draw 12 to 18
 // tickets a second per box, and a burst of ticket requests would otherwise
 // queue without limit: each one a held connection, answered minutes later or
 // after the client gave up. Past `maxWaiting` renders waiting in this worker,
@@ -34,7 +34,7 @@ export class TicketRenderer {
   private inFlight = 0;
   /** A moving average of a render's time from acceptance to result, in ms: what the next one should expect. */
   private recentMs = 0;
-  /** Requests answered tickets_busy, for tests and logs. */
+  /** Requests answered tickets_busy, for tests (the HTTP metrics count the 503s by route). */
   refused = 0;
 
   constructor(private readonly options: TicketRendererOptions) {
