@@ -1,7 +1,9 @@
 // The module each piscina render thread loads: it lowers its own CPU
 // priority (Linux schedules each thread on its own), so a burst of renders
 // takes the CPU the event loops leave over instead of competing with the
-// purchase path, then signs and renders the tasks it is given.
+// purchase path, says on the renderer's channel whether it could, then signs
+// and renders the tasks it is given.
+import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { lowerThreadPriority, type ThreadPriority } from '../system/thread-priority';
 import { ed25519PrivateKey } from './ticket-codec';
@@ -10,10 +12,21 @@ import { renderTicket, type RenderTask, type RenderedTicket } from './ticket-ren
 export interface RenderThreadData {
   readonly privateKeyPem: string;
   readonly nice: ThreadPriority;
+  /** The BroadcastChannel the renderer hears each thread's priority on (see PriorityReport). */
+  readonly priorityChannel: string;
+}
+
+/** What each render thread tells its renderer once, as it starts. */
+export interface PriorityReport {
+  readonly threadId: number;
+  readonly lowered: boolean;
 }
 
 const data = workerData as RenderThreadData;
-lowerThreadPriority(data.nice);
+const report: PriorityReport = { threadId, lowered: lowerThreadPriority(data.nice) };
+const channel = new BroadcastChannel(data.priorityChannel);
+channel.postMessage(report);
+channel.close();
 const privateKey = ed25519PrivateKey(data.privateKeyPem);
 
 export default function render(task: RenderTask): Promise<RenderedTicket> {

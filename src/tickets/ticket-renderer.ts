@@ -11,10 +11,11 @@
 // a request is answered at once with 503 tickets_busy and a retry-after of
 // about what a render takes here now.
 import { join } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { KeyObject } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { spikeError } from '../errors/errors';
-import type { RenderThreadData } from './render-thread';
+import type { PriorityReport, RenderThreadData } from './render-thread';
 import { renderTicket, type RenderTask, type RenderedTicket } from './ticket-render';
 
 export interface TicketRendererOptions {
@@ -23,6 +24,13 @@ export interface TicketRendererOptions {
   readonly nice: 'idle' | number;
   /** Renders that may wait beyond the ones being drawn (one per thread); further ones are refused. */
   readonly maxWaiting: number;
+  /**
+   * Called once every thread has said whether it lowered its priority as
+   * `nice` asks. A thread that could not (no `chrt`, or not permitted)
+   * renders in competition with the event loops, which costs the purchase
+   * path latency, never correctness: worth a log line.
+   */
+  readonly onPriorities?: (report: { readonly threads: number; readonly notLowered: number }) => void;
 }
 
 /** The longest retry-after a busy answer gives, in seconds: past it, a client should not be told to sit idle. */
@@ -39,7 +47,9 @@ export class TicketRenderer {
 
   constructor(private readonly options: TicketRendererOptions) {
     if (options.threads === 0) return;
-    const workerData: RenderThreadData = { privateKeyPem: String(options.privateKey.export({ type: 'pkcs8', format: 'pem' })), nice: options.nice };
+    const priorityChannel = `spike-render-priority-${randomUUID()}`;
+    this.hearPriorities(priorityChannel);
+    const workerData: RenderThreadData = { privateKeyPem: String(options.privateKey.export({ type: 'pkcs8', format: 'pem' })), nice: options.nice, priorityChannel };
     this.pool = new Piscina({
       filename: join(__dirname, 'render-thread.js'),
       minThreads: options.threads,
@@ -71,6 +81,27 @@ export class TicketRenderer {
       const took = performance.now() - started;
       this.recentMs = this.recentMs === 0 ? took : this.recentMs * 0.9 + took * 0.1;
     }
+  }
+
+  /**
+   * Each thread reports once whether it lowered its priority; the renderer
+   * listens until every thread has (a thread the pool replaces reports
+   * again, past that, unheard: the first failure is the one worth a log line).
+   */
+  private hearPriorities(name: string): void {
+    const channel = new BroadcastChannel(name);
+    // Never hold the worker up for it.
+    channel.unref();
+    let heard = 0;
+    let notLowered = 0;
+    channel.onmessage = (event) => {
+      const report = event.data as PriorityReport;
+      heard++;
+      if (!report.lowered) notLowered++;
+      if (heard < this.options.threads) return;
+      channel.close();
+      this.options.onPriorities?.({ threads: heard, notLowered });
+    };
   }
 
   async close(): Promise<void> {

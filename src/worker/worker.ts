@@ -102,7 +102,19 @@ export async function runWorker(config: Config): Promise<void> {
   rpc.onNotice((message) => {
     if (message.spike === 'checkins-seen') checkinSharing.learn(message);
   });
-  const renderer = new TicketRenderer({ privateKey: signingKey.privateKey, threads: config.ticketThreads, nice: config.ticketThreadNice, maxWaiting: config.ticketRenderQueue });
+  const renderer = new TicketRenderer({
+    privateKey: signingKey.privateKey,
+    threads: config.ticketThreads,
+    nice: config.ticketThreadNice,
+    maxWaiting: config.ticketRenderQueue,
+    onPriorities: ({ notLowered }) => {
+      if (notLowered === 0) return;
+      log.warn(
+        { threads: notLowered, wanted: config.ticketThreadNice },
+        `worker ${slot}: ${notLowered} ticket render thread(s) could not lower their CPU priority to TICKET_THREAD_NICE=${config.ticketThreadNice}${config.ticketThreadNice === 'idle' ? " (SCHED_IDLE is set with util-linux's chrt: is it installed and permitted?)" : ''}; a render burst will compete with the purchase path`,
+      );
+    },
+  });
 
   const boxShare = weight / config.weights.reduce((sum, w) => sum + w, 0);
   const admissionOptions = {

@@ -1,7 +1,8 @@
 // The renderer's bound on waiting renders, on a real piscina pool (one real
 // render thread): renders past the thread and maxWaiting are refused at once
 // with 503 tickets_busy and a retry-after, the accepted ones all finish, and
-// once they have, the renderer takes work again.
+// once they have, the renderer takes work again. And each thread's report of
+// its own priority: lowered to SCHED_IDLE with chrt on PATH, not without.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, describe, it } from 'node:test';
@@ -45,5 +46,25 @@ describe('TicketRenderer: a bounded wait', () => {
     const again = await Promise.all(Array.from({ length: 3 }, (_, i) => renderer.render({ payload: payload(10 + i), format: 'json' })));
     assert.equal(again.length, 3);
     assert.equal(renderer.refused, 5, 'nothing more refused');
+  });
+});
+
+describe('TicketRenderer: each thread says whether it lowered its priority', () => {
+  function priorities(path: string | undefined): Promise<{ threads: number; notLowered: number }> {
+    return new Promise((resolve) => {
+      const saved = process.env.PATH;
+      // A worker thread takes a copy of the environment when it starts, which piscina does at construction.
+      process.env.PATH = path;
+      const renderer = new TicketRenderer({ privateKey, threads: 2, nice: 'idle', maxWaiting: 1, onPriorities: (report) => void renderer.close().then(() => resolve(report)) });
+      process.env.PATH = saved;
+    });
+  }
+
+  it('every thread lowered with chrt on PATH', async () => {
+    assert.deepEqual(await priorities(process.env.PATH), { threads: 2, notLowered: 0 });
+  });
+
+  it('every thread says it could not without chrt', async () => {
+    assert.deepEqual(await priorities('/nonexistent'), { threads: 2, notLowered: 2 });
   });
 });
