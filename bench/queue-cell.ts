@@ -101,6 +101,8 @@ function percentile(sorted: number[], p: number): number {
 
 export async function runQueueCell(settings: BenchSettings, log: (line: string) => void, ledger: 'redis' | 'embedded' = 'redis'): Promise<QueueCellResult> {
   const prefix = `spikebench-queue-${process.pid}`;
+  // The server's DATA_DIR and the cell's own files, removed with the server: every run used to leave a /tmp/spikebench-queue-<pid>.
+  const workDir = mkdtempSync(join(tmpdir(), 'spike-queue-cell-'));
   const server = await startServerProcess({
     ...settings.serverEnv,
     PORT: '0',
@@ -109,10 +111,13 @@ export async function runQueueCell(settings: BenchSettings, log: (line: string) 
     LEDGER: ledger,
     REDIS_URL: settings.redisUrl,
     REDIS_PREFIX: prefix,
-    DATA_DIR: `/tmp/${prefix}`,
+    DATA_DIR: join(workDir, 'data'),
     JOURNAL_FSYNC: 'off',
     RATE_LIMIT_PER_SECOND: '0',
     METRICS: 'off',
+  }).catch((error: unknown) => {
+    rmSync(workDir, { recursive: true, force: true });
+    throw error;
   });
   const agent = new http.Agent({ keepAlive: true, maxSockets: settings.connections });
   const admin = { authorization: `Bearer ${ADMIN}` };
@@ -121,7 +126,6 @@ export async function runQueueCell(settings: BenchSettings, log: (line: string) 
   const tickets = Math.min(settings.tickets, joins);
   const lanes = settings.connections;
   let watchers: Awaited<ReturnType<typeof startWatchers>> | undefined;
-  const workDir = mkdtempSync(join(tmpdir(), 'spike-queue-cell-'));
   try {
     // The open cell's selling phase, same client: `tickets` distinct buyers buy.
     await post(agent, `${base}/api/sales`, { id: 'bench-open', total: tickets, holdSeconds: 0 }, admin);
@@ -197,9 +201,9 @@ export async function runQueueCell(settings: BenchSettings, log: (line: string) 
     };
   } finally {
     watchers?.child.kill();
-    rmSync(workDir, { recursive: true, force: true });
     agent.destroy();
     await server.stop();
+    rmSync(workDir, { recursive: true, force: true });
   }
 }
 
