@@ -3,7 +3,7 @@
 // takes the CPU the event loops leave over instead of competing with the
 // purchase path, says on the renderer's channel whether it could, then signs
 // and renders the tasks it is given.
-import { BroadcastChannel, threadId } from 'node:worker_threads';
+import { BroadcastChannel } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { lowerThreadPriority, type ThreadPriority } from '../system/thread-priority';
 import { ed25519PrivateKey } from './ticket-codec';
@@ -18,12 +18,11 @@ export interface RenderThreadData {
 
 /** What each render thread tells its renderer once, as it starts. */
 export interface PriorityReport {
-  readonly threadId: number;
   readonly lowered: boolean;
 }
 
 const data = workerData as RenderThreadData;
-const report: PriorityReport = { threadId, lowered: lowerThreadPriority(data.nice) };
+const report: PriorityReport = { lowered: lowerThreadPriority(data.nice) };
 const channel = new BroadcastChannel(data.priorityChannel);
 channel.postMessage(report);
 channel.close();

@@ -224,6 +224,11 @@ export class RedisLedger implements Ledger {
     return replies.map((one) => this.confirmed(one, acked));
   }
 
+  /** How long a reservation's WAIT may take: the configured time or the default, read by the call and by its refusal. */
+  private get waitTimeoutMs(): number {
+    return this.options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+  }
+
   /**
    * A reservation script and a WAIT in one pipeline: a keyless WAIT follows
    * the script's key to the sale's master, on the connection that wrote, so
@@ -233,9 +238,8 @@ export class RedisLedger implements Ledger {
    */
   private async callAndWait(script: (pipeline: ChainableCommander) => ChainableCommander): Promise<{ reply: unknown[]; acked: number }> {
     const want = this.options.waitReplicas!;
-    const timeoutMs = this.options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
     return this.call(async () => {
-      const replies = await script(this.redis.pipeline()).wait(want, timeoutMs).exec();
+      const replies = await script(this.redis.pipeline()).wait(want, this.waitTimeoutMs).exec();
       // No replies means the pipeline never ran (the connection went away under it).
       if (!replies || replies.length < 2) throw new Error('the reservation pipeline got no replies');
       const [[scriptError, reply], [waitError, acked]] = replies as [[Error | null, unknown[]], [Error | null, number]];
@@ -260,7 +264,7 @@ export class RedisLedger implements Ledger {
     const want = this.options.waitReplicas!;
     const kind = reply[0];
     if ((kind === 'reserved' || kind === 'replayed') && acked < want) {
-      return new LedgerUnavailableError(`the ledger at ${this.options.url} took the order but ${acked} of ${want} replica(s) confirmed it within ${this.options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS} ms (REDIS_WAIT_REPLICAS)`);
+      return new LedgerUnavailableError(`the ledger at ${this.options.url} took the order but ${acked} of ${want} replica(s) confirmed it within ${this.waitTimeoutMs} ms (REDIS_WAIT_REPLICAS)`);
     }
     return reply;
   }
