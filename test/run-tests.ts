@@ -58,7 +58,7 @@ function run(kind: Kind, env: NodeJS.ProcessEnv): Promise<number> {
   if (kind === 'unit') return runUnit(files, env);
   // The others start servers and run one file at a time.
   // A cluster test starts a whole Redis Cluster and several boxes, and waits out failovers;
-  // the render-burst test measures 2,000 renders in ten interleaved rounds (about 110 s quiet, more when loaded).
+  // the render-burst test measures 2,000 renders in ten interleaved rounds (about 70 s quiet, more when loaded).
   const timeout = kind === 'cluster' ? 180_000 : kind === 'integration' ? 300_000 : 120_000;
   const args = ['--test', '--test-concurrency=1', `--test-timeout=${timeout}`, ...files];
   return new Promise((resolve) => {

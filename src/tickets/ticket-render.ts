@@ -2,9 +2,8 @@
 // request, run in a render thread (render-thread.ts) or, with
 // TICKET_THREADS=0, inline. Uses the `qrcode` package; no hand-written QR.
 import type { KeyObject } from 'node:crypto';
-import { PNG } from 'pngjs';
 import QRCode from 'qrcode';
-import { render as layOutPng } from 'qrcode/lib/renderer/png';
+import { qrPng } from './qr-png';
 import { signTicket, type TicketPayload } from './ticket-codec';
 
 export type TicketFormat = 'json' | 'svg' | 'png';
@@ -29,15 +28,15 @@ const QR_OPTIONS = { errorCorrectionLevel: 'M', margin: 4 } as const;
 export const PNG_SCALE = 4;
 
 /**
- * QRCode.toBuffer() deflates the PNG with an async zlib stream, which runs on
- * libuv's thread pool: at normal priority, whatever the render thread's own,
- * so a render burst took CPU from the purchase path (a p99 1.2-1.3x higher
- * beside it, measured). The same layout, encoded with zlib's sync API, keeps
- * all of a render's work on the thread that asked for it.
+ * qrcode's own toBuffer() deflates the PNG with an async zlib stream, which
+ * runs on libuv's thread pool: at normal priority, whatever the render
+ * thread's own, so a render burst took CPU from the purchase path (a p99
+ * 1.2-1.3x higher beside it, measured). qrPng() deflates with zlib's sync
+ * API, so all of a render's work stays on the thread that asked for it, and
+ * paints the picture as grey (see qr-png.ts for what that saves).
  */
 function encodePng(ticket: string): Buffer {
-  // Greyscale: a QR code has two colours, and RGBA only quadrupled what zlib had to squeeze (3.9 KB then, 2.0 KB now, in about 60% of the time).
-  return PNG.sync.write(layOutPng(QRCode.create(ticket, QR_OPTIONS), { ...QR_OPTIONS, scale: PNG_SCALE }), { colorType: 0 });
+  return qrPng(QRCode.create(ticket, QR_OPTIONS), { scale: PNG_SCALE, margin: QR_OPTIONS.margin });
 }
 
 export async function renderTicket(task: RenderTask, privateKey: KeyObject): Promise<RenderedTicket> {

@@ -4,10 +4,10 @@
 // "Tickets" section for the measurement behind that choice.
 //
 // The wait is bounded. Render threads take only the CPU the event loops
-// leave (SCHED_IDLE), so beside a purchase flood on Redis they draw 12 to 18
-// tickets a second per box, and a burst of ticket requests would otherwise
-// queue without limit: each one a held connection, answered minutes later or
-// after the client gave up. Past `maxWaiting` renders waiting in this worker,
+// leave (SCHED_IDLE), so beside a purchase flood they draw some tens of
+// tickets a second per box (the README gives the measured rates), and a burst
+// of ticket requests would otherwise queue without limit: each one a held
+// connection, answered long after, or after the client gave up. Past `maxWaiting` renders waiting in this worker,
 // a request is answered at once with 503 tickets_busy and a retry-after of
 // about what a render takes here now.
 import { join } from 'node:path';
