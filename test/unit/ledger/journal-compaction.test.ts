@@ -226,4 +226,30 @@ describe('journal compaction', () => {
     assert.deepEqual(await fingerprint(ledger), before);
     await ledger.close();
   });
+
+  for (const [label, path, warnings] of [
+    ['with chrt on PATH, lowers it and says nothing', process.env.PATH, 0],
+    ['without chrt, warns once however many compactions run', '/nonexistent', 1],
+  ] as const) {
+    it(`runs its thread at JOURNAL_COMPACT_NICE=idle: ${label}`, async () => {
+      const warned: string[] = [];
+      const ledger = EmbeddedLedger.open({ dataDir: tempDir('spike-compact-nice-'), fsync: 'batch', feedMaxEvents: FEED_MAX, compactPriority: 'idle', warn: (line) => warned.push(line) });
+      const saved = process.env.PATH;
+      try {
+        for (let round = 0; round < 2; round++) {
+          await churn(ledger, round);
+          // A worker thread copies the environment when it starts, inside compact().
+          process.env.PATH = path;
+          const result = await ledger.compactor.compact();
+          process.env.PATH = saved;
+          assert.ok(result, `compaction ${round + 1} ran: ${warned.join('\n')}`);
+        }
+      } finally {
+        process.env.PATH = saved;
+        await ledger.close();
+      }
+      assert.equal(warned.length, warnings, warned.join('\n'));
+      for (const line of warned) assert.match(line, /journal compaction: its thread could not lower its CPU priority to JOURNAL_COMPACT_NICE=idle \(SCHED_IDLE is set with util-linux's chrt/);
+    });
+  }
 });

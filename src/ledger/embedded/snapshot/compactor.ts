@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Journal } from '../journal/journal';
 import type { ThreadPriority } from '../../../system/thread-priority';
 import type { CompactionJob, CompactionResult } from './compact-files';
+import type { CompactionAnswer } from './compaction-thread';
 
 export interface CompactorOptions {
   /** Rotate and compact once the active journal holds this many bytes; 0: never by size. */
@@ -24,6 +25,7 @@ export class Compactor {
   private running: Promise<CompactionResult | null> | null = null;
   private worker: Worker | null = null;
   private closed = false;
+  private warnedPriority = false;
   /** Compactions finished since start, for tests and diagnostics. */
   completed = 0;
   last: CompactionResult | null = null;
@@ -81,8 +83,9 @@ export class Compactor {
       const worker = new Worker(THREAD, { workerData: job });
       this.worker = worker;
       let settled = false;
-      worker.once('message', (message: { ok: true; result: CompactionResult } | { ok: false; message: string }) => {
+      worker.once('message', (message: CompactionAnswer) => {
         settled = true;
+        if (message.lowered === false) this.warnPriorityOnce();
         if (message.ok) resolve(message.result);
         else reject(new Error(message.message));
       });
@@ -97,6 +100,17 @@ export class Compactor {
         void code;
       });
     });
+  }
+
+  /** A compaction at normal priority still works; it takes CPU from the event loops, so say so once rather than at every compaction. */
+  private warnPriorityOnce(): void {
+    if (this.warnedPriority) return;
+    this.warnedPriority = true;
+    const priority = this.options.priority;
+    this.options.warn(
+      `journal compaction: its thread could not lower its CPU priority to JOURNAL_COMPACT_NICE=${priority}` +
+        `${priority === 'idle' ? " (SCHED_IDLE is set with util-linux's chrt: is it installed and permitted?)" : ''}; compactions will compete with the sale for CPU`,
+    );
   }
 
   /** Stops a compaction in flight (its files stay usable, as after a crash) and starts no other. */
