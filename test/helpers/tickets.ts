@@ -1,11 +1,12 @@
 // Test helpers for tickets over real HTTP: a server environment per ledger,
 // buying paid orders, fetching tickets, checking them in, decoding a QR PNG
-// (pngjs + jsqr), and reading a sale's whole feed.
+// (pngjs + jsqr), reading a sale's whole feed, and one server per suite.
+import { after, before } from 'node:test';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { request, type Reply } from './client';
 import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from './redis';
-import { ADMIN_TOKEN, type RunningServer } from './server';
+import { ADMIN_TOKEN, startServer, type RunningServer } from './server';
 import { tempDir } from './temp-dir';
 
 export const GATE_TOKEN = 'test-gate-token';
@@ -90,4 +91,25 @@ export async function dropLedgerKeys(env: Record<string, string>): Promise<void>
   const redis = adminRedis();
   await dropPrefix(redis, env.REDIS_PREFIX!);
   await redis.quit();
+}
+
+/**
+ * One server on `env` for the enclosing describe(): started before its tests,
+ * stopped after them, and its ledger's keys dropped. Call it in the describe's
+ * body (node:test registers the hooks there); the returned function gives the
+ * running server to the tests.
+ */
+export function serverPerSuite(env: Record<string, string>): () => RunningServer {
+  let server: RunningServer | undefined;
+  before(async () => {
+    server = await startServer(env);
+  });
+  after(async () => {
+    await server?.stop();
+    await dropLedgerKeys(env);
+  });
+  return () => {
+    if (server === undefined) throw new Error('the suite\'s server is not running (serverPerSuite starts it in before())');
+    return server;
+  };
 }

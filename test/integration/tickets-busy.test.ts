@@ -5,23 +5,16 @@
 // request hangs or is dropped, and afterwards tickets and purchases are
 // served as before.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { crowd, request } from '../helpers/client';
-import { startServer, type RunningServer } from '../helpers/server';
-import { buy, createSale, decodeQrPng, dropLedgerKeys, getBytes, ledgerEnv, ticketOf } from '../helpers/tickets';
+import { buy, createSale, decodeQrPng, getBytes, ledgerEnv, serverPerSuite, ticketOf } from '../helpers/tickets';
 
 describe('ticket requests past TICKET_RENDER_QUEUE', () => {
   const env = { ...ledgerEnv('embedded'), WORKERS: '1', TICKET_THREADS: '1', TICKET_RENDER_QUEUE: '2' };
-  let server: RunningServer;
-  before(async () => {
-    server = await startServer(env);
-  });
-  after(async () => {
-    await server?.stop();
-    await dropLedgerKeys(env);
-  });
+  const suiteServer = serverPerSuite(env);
 
   it('are answered 503 tickets_busy with a retry-after at once; the rest get their tickets, and nothing is left stuck', async () => {
+    const server = suiteServer();
     await createSale(server, 'busy', 10, 0);
     const orderId = await buy(server, 'busy', 'alice');
     const url = `${server.url}/api/orders/${orderId}/ticket?userId=alice&format=png`;
