@@ -8,7 +8,8 @@
 // box). Painted as grey, one module row built once and copied `scale` times,
 // and packed with the "Up" filter (a QR row repeats the one above it `scale`
 // times, so most filtered rows are zeros), the same picture, pixel for pixel
-// (test/unit/tickets/qr-png.test.ts), costs 0.45 ms, at 2.4 KB instead of 2.2.
+// (test/unit/tickets/qr-png.test.ts), costs 0.45 ms; the PNG is about 6%
+// larger (2,238 bytes against 2,114 for a ticket of 206 characters).
 import { PNG } from 'pngjs';
 import type { QRCode } from 'qrcode';
 
@@ -44,5 +45,6 @@ export function paintQrGrey(code: QRCode, { scale, margin }: QrPngOptions): { wi
 /** The code as PNG bytes: 8-bit greyscale, no alpha. */
 export function qrPng(code: QRCode, options: QrPngOptions): Buffer {
   const picture = paintQrGrey(code, options);
+  // The packer reads only width, height and data; with the input declared grey it takes the bytes as they are.
   return PNG.sync.write(picture as unknown as PNG, { colorType: GREYSCALE, inputColorType: GREYSCALE, inputHasAlpha: false, filterType: FILTER_UP });
 }

@@ -7,9 +7,10 @@
 // leave (SCHED_IDLE), so beside a purchase flood they draw some tens of
 // tickets a second per box (the README gives the measured rates), and a burst
 // of ticket requests would otherwise queue without limit: each one a held
-// connection, answered long after, or after the client gave up. Past `maxWaiting` renders waiting in this worker,
-// a request is answered at once with 503 tickets_busy and a retry-after of
-// about what a render takes here now.
+// connection, answered long after, or after the client gave up. Past
+// `maxWaiting` renders waiting in this worker, a request is answered at once
+// with 503 tickets_busy and a retry-after of about what a render takes here
+// now.
 import { join } from 'node:path';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
