@@ -31,3 +31,12 @@ export function lowerThreadPriority(priority: ThreadPriority): boolean {
     return false;
   }
 }
+
+/**
+ * The setting a thread could not lower its priority to, as the warning that
+ * says so names it: `NAME=value`, and for `idle` what sets SCHED_IDLE, the
+ * usual reason it failed.
+ */
+export function wantedPriority(setting: string, priority: ThreadPriority): string {
+  return `${setting}=${priority}${priority === 'idle' ? " (SCHED_IDLE is set with util-linux's chrt: is it installed and permitted?)" : ''}`;
+}

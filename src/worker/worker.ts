@@ -26,6 +26,7 @@ import { CheckinMemory, CheckinSharing, readSigningKey, TicketRenderer } from '.
 import { createPublicKey } from 'node:crypto';
 import { initLogger, logLedgerEvents } from '../logging';
 import { instrumentLedger, LedgerTally, WorkerMetrics } from '../metrics';
+import { wantedPriority } from '../system/thread-priority';
 import { RequestTracker } from './request-tracker';
 import { QUIET_LEDGER, WARMUP_SALE_ID, warmUp } from './warm-up';
 
@@ -111,7 +112,7 @@ export async function runWorker(config: Config): Promise<void> {
       if (notLowered === 0) return;
       log.warn(
         { threads: notLowered, wanted: config.ticketThreadNice },
-        `worker ${slot}: ${notLowered} ticket render thread(s) could not lower their CPU priority to TICKET_THREAD_NICE=${config.ticketThreadNice}${config.ticketThreadNice === 'idle' ? " (SCHED_IDLE is set with util-linux's chrt: is it installed and permitted?)" : ''}; a render burst will compete with the purchase path`,
+        `worker ${slot}: ${notLowered} ticket render thread(s) could not lower their CPU priority to ${wantedPriority('TICKET_THREAD_NICE', config.ticketThreadNice)}; a render burst will compete with the purchase path`,
       );
     },
   });

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Journal } from '../journal/journal';
-import type { ThreadPriority } from '../../../system/thread-priority';
+import { wantedPriority, type ThreadPriority } from '../../../system/thread-priority';
 import type { CompactionJob, CompactionResult } from './compact-files';
 import type { CompactionAnswer } from './compaction-thread';
 
@@ -106,10 +106,8 @@ export class Compactor {
   private warnPriorityOnce(): void {
     if (this.warnedPriority) return;
     this.warnedPriority = true;
-    const priority = this.options.priority;
     this.options.warn(
-      `journal compaction: its thread could not lower its CPU priority to JOURNAL_COMPACT_NICE=${priority}` +
-        `${priority === 'idle' ? " (SCHED_IDLE is set with util-linux's chrt: is it installed and permitted?)" : ''}; compactions will compete with the sale for CPU`,
+      `journal compaction: its thread could not lower its CPU priority to ${wantedPriority('JOURNAL_COMPACT_NICE', this.options.priority!)}; compactions will compete with the sale for CPU`,
     );
   }
 
