@@ -23,7 +23,7 @@ ledgerContract('redis', async () => {
 });
 
 // Redis only: the worker's reservations of one sale go to Redis in batches
-// (ReservationBatcher, reserveTickets-8.lua). The contract above already runs
+// (ScriptBatcher, reserveTickets-8.lua). The contract above already runs
 // through them; these cases pin what a batch must keep: every order of a
 // batch is decided alone, in order, seeing the orders before it.
 describe('reservation batches on Redis', () => {
@@ -80,5 +80,83 @@ describe('reservation batches on Redis', () => {
     const [alice, replay] = outcomes as [Extract<ReserveOutcome, { kind: 'reserved' }>, Extract<ReserveOutcome, { kind: 'replayed' }>];
     assert.equal(replay.order.orderId, alice.order.orderId);
     assert.equal((await ledger.getSale(saleId))!.sold, 2);
+  });
+});
+
+// Redis only: check-ins of one sale go to Redis in batches too (ScriptBatcher,
+// checkInTickets-3.lua). Each check-in of a batch is decided alone, in order,
+// seeing the ones before it: a ticket scanned twice in one batch admits once.
+describe('check-in batches on Redis', () => {
+  let ledger: RedisLedger;
+  let prefix: string;
+  /** The number of check-ins of each checkInTickets call the ledger made to Redis. */
+  const batches: number[] = [];
+  before(async () => {
+    prefix = uniquePrefix('checkin-batches');
+    ledger = new RedisLedger({ url: REDIS_URL, prefix, timeoutMs: 2000, autoPipelining: false, reserveBatch: 64 });
+    await ledger.connect();
+    const real = ledger.redis.checkInTickets.bind(ledger.redis);
+    ledger.redis.checkInTickets = ((...args: Parameters<typeof real>) => {
+      batches.push((args.length - 3) / 4);
+      return real(...args);
+    }) as typeof real;
+  });
+  after(async () => {
+    await ledger.close();
+    const admin = adminRedis();
+    await dropPrefix(admin, prefix);
+    await admin.quit();
+  });
+
+  /** A sale whose orders are paid at once (holdSeconds 0), and `count` paid orders in it. */
+  async function paidOrders(count: number): Promise<{ saleId: string; orders: Array<{ orderId: string; userId: string }> }> {
+    const saleId = `checkins-${randomBytes(4).toString('hex')}`;
+    await ledger.createSale({ id: saleId, name: saleId, total: count, perUserLimit: 1, holdSeconds: 0, opensAt: null, closesAt: null }, Date.now());
+    const orders = [];
+    for (let i = 0; i < count; i++) {
+      const outcome = await ledger.reserve({ saleId, userId: `b${i}`, requestKey: `k:${i}`, orderId: newOrderId(saleId), now: Date.now() });
+      assert.equal(outcome.kind, 'reserved');
+      const order = (outcome as Extract<ReserveOutcome, { kind: 'reserved' }>).order;
+      assert.equal(order.state, 'paid');
+      orders.push({ orderId: order.orderId, userId: order.userId });
+    }
+    return { saleId, orders };
+  }
+
+  it('200 concurrent scans of 100 tickets at two gates: one lone call, then batches of at most 64; each ticket admitted exactly once', async () => {
+    const { saleId, orders } = await paidOrders(100);
+    batches.length = 0;
+    const scans = [...orders, ...orders].map((o, i) => ledger.checkIn({ ...o, gate: i < 100 ? 'north' : 'south', now: Date.now() }));
+    const outcomes = await Promise.all(scans);
+    assert.equal(batches[0], 1, 'the first check-in waits for nobody');
+    assert.ok(Math.max(...batches) <= 64, `batches ${batches.join(',')}`);
+    assert.ok(batches.length < 200, 'check-ins that came while a call was in flight went together');
+    assert.equal(batches.reduce((sum, n) => sum + n, 0), 200);
+    assert.equal(outcomes.filter((o) => o.kind === 'admitted').length, 100);
+    assert.equal(outcomes.filter((o) => o.kind === 'already_used').length, 100);
+    for (let i = 0; i < 100; i++) {
+      const [first, second] = [outcomes[i]!, outcomes[i + 100]!];
+      assert.equal(first.kind, 'admitted', 'the north gate scanned each ticket first');
+      // The refusal names the one admission: when and at which gate.
+      assert.deepEqual(second.kind === 'already_used' && first.kind === 'admitted' ? [second.at, second.gate] : null, [first.at, 'north']);
+    }
+    const counts = (await ledger.ticketCounts(saleId))!;
+    assert.equal(counts.checkedIn, 100);
+  });
+
+  it('in one batch, each check-in sees the ones before it: a second scan, a new ticket scanned twice, another buyer', async () => {
+    const [a, b] = (await paidOrders(2)).orders as [{ orderId: string; userId: string }, { orderId: string; userId: string }];
+    batches.length = 0;
+    const first = ledger.checkIn({ ...a, gate: 'g1', now: 1000 });
+    const rest = [
+      ledger.checkIn({ ...a, gate: 'g2', now: 1001 }),
+      ledger.checkIn({ ...b, gate: 'g2', now: 1002 }),
+      ledger.checkIn({ ...b, gate: 'g3', now: 1003 }),
+      ledger.checkIn({ orderId: b.orderId, userId: 'mallory', gate: 'g3', now: 1004 }),
+    ];
+    const outcomes = [await first, ...(await Promise.all(rest))];
+    assert.deepEqual(batches, [1, 4]);
+    assert.deepEqual(outcomes.map((o) => o.kind), ['admitted', 'already_used', 'admitted', 'already_used', 'unknown']);
+    assert.deepEqual(outcomes[3]!.kind === 'already_used' ? [outcomes[3]!.at, outcomes[3]!.gate] : null, [1002, 'g2']);
   });
 });

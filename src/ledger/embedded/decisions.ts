@@ -267,7 +267,7 @@ export function decideIssueTickets(state: LedgerState, saleId: string, now: numb
   return { result: events.length, events };
 }
 
-/** Admits a paid order's ticket once (the checkInTicket Lua script): a use is reported before a revocation. */
+/** Admits a paid order's ticket once (includes/check-in.lua on Redis): a use is reported before a revocation. */
 export function decideCheckIn(state: LedgerState, request: CheckInRequest): Decision<CheckInOutcome> {
   const found = locate(state, request.orderId);
   if (!found || found.sale.orders.userId(found.index) !== request.userId) return nothing({ kind: 'unknown' });

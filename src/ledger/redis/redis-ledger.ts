@@ -11,8 +11,8 @@ import { DEFAULT_MAX_CANCELS_PER_BUYER } from '../sale-rules';
 import { challengeKey, holdsDueKey, saleChangedChannel, saleKeys, salesIndexKey, seatsReleasedChannel, stockReturnedChannel, tripSegmentKeys, type SaleKeys } from './keys';
 import { auditFromReply, feedEventFromEntry, orderFromJson, saleFromHash, trainAuditFromReply } from './rows';
 import { segmentCount, trainSaleSpec } from '../train-rules';
-import { DEFAULT_FEED_MAX_EVENTS, defineScripts, type OutcomeReply } from './scripts';
-import { ReservationBatcher, type OrderArgs } from './reservation-batcher';
+import { DEFAULT_FEED_MAX_EVENTS, defineScripts, type CheckInArgs, type OrderArgs, type OutcomeReply } from './scripts';
+import { ScriptBatcher } from './script-batcher';
 
 export interface RedisLedgerOptions {
   readonly url: string;
@@ -26,7 +26,7 @@ export interface RedisLedgerOptions {
   readonly waitTimeoutMs?: number;
   /** Each sale's feed stream keeps at least its last this many entries (FEED_MAX_EVENTS); default DEFAULT_FEED_MAX_EVENTS. */
   readonly feedMaxEvents?: number;
-  /** The most reservations of one sale sent in one script call (REDIS_RESERVE_BATCH, see ReservationBatcher); 1 sends each alone. Default DEFAULT_RESERVE_BATCH. */
+  /** The most reservations, or check-ins, of one sale sent in one script call (REDIS_RESERVE_BATCH, see ScriptBatcher); 1 sends each alone. Default DEFAULT_RESERVE_BATCH. */
   readonly reserveBatch?: number;
 }
 
@@ -54,7 +54,8 @@ export class RedisLedger implements Ledger {
   private readonly holdsDue: string;
   /** Sales this connection has put in the holds-due index since it opened. */
   private readonly indexedSales = new Set<string>();
-  private readonly reservations: ReservationBatcher<OutcomeReply>;
+  private readonly reservations: ScriptBatcher<OrderArgs, OutcomeReply>;
+  private readonly checkins: ScriptBatcher<CheckInArgs, OutcomeReply>;
 
   constructor(private readonly options: RedisLedgerOptions) {
     this.prefix = options.prefix;
@@ -66,7 +67,8 @@ export class RedisLedger implements Ledger {
     // Errors surface per command as 503s; the connection-level event only needs to not crash us.
     this.redis.on('error', () => {});
     defineScripts(this.redis, { feedMaxEvents: options.feedMaxEvents ?? DEFAULT_FEED_MAX_EVENTS });
-    this.reservations = new ReservationBatcher((saleId, orders) => this.reserveBatch(saleId, orders), options.reserveBatch ?? DEFAULT_RESERVE_BATCH);
+    this.reservations = new ScriptBatcher((saleId, orders) => this.reserveBatch(saleId, orders), options.reserveBatch ?? DEFAULT_RESERVE_BATCH);
+    this.checkins = new ScriptBatcher((saleId, checkIns) => this.checkInBatch(saleId, checkIns), options.reserveBatch ?? DEFAULT_RESERVE_BATCH);
   }
 
   async connect(deadlineMs = 3000): Promise<void> {
@@ -207,7 +209,7 @@ export class RedisLedger implements Ledger {
 
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
     const pass = request.pass;
-    const reply = await this.reservations.reserve(request.saleId, [request.userId, request.requestKey, request.orderId, request.now, pass?.place ?? '', pass?.expiresAt ?? '']);
+    const reply = await this.reservations.call(request.saleId, [request.userId, request.requestKey, request.orderId, request.now, pass?.place ?? '', pass?.expiresAt ?? '']);
     const outcome = decodeReply('reserve', reply);
     if (outcome.kind === 'reserved' && outcome.order.expiresAt !== null && !this.indexedSales.has(request.saleId)) await this.indexHolds(request.saleId, outcome.order.expiresAt);
     return outcome;
@@ -335,9 +337,14 @@ export class RedisLedger implements Ledger {
   async checkIn(request: CheckInRequest): Promise<CheckInOutcome> {
     const saleId = saleIdOfOrder(request.orderId);
     if (!saleId) return { kind: 'unknown' };
-    const k = this.keys(saleId);
-    const reply = await this.call(() => this.redis.checkInTicket(k.orders, k.checkins, k.feed, request.orderId, request.userId, request.gate, request.now));
+    const reply = await this.checkins.call(saleId, [request.orderId, request.userId, request.gate, request.now]);
     return decodeReply('checkIn', reply);
+  }
+
+  /** One call of checkInTickets for a batch of one sale's check-ins (the batcher's SendBatch). */
+  private checkInBatch(saleId: string, checkIns: readonly CheckInArgs[]): Promise<Array<OutcomeReply | Error>> {
+    const k = this.keys(saleId);
+    return this.call(() => this.redis.checkInTickets(k.orders, k.checkins, k.feed, ...checkIns.flat()));
   }
 
   async ticketCounts(saleId: string): Promise<TicketCounts | null> {

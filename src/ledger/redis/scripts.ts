@@ -13,9 +13,15 @@ export const LUA_DIR = join(__dirname, 'lua');
 /** A reply made of an outcome name and its fields; decoded by src/ledger/outcomes.ts. */
 export type OutcomeReply = [string, ...(string | number)[]];
 
+/** One order's six reserveTickets arguments: userId, requestKey, orderId, now, passPlace, passExpiresAt ('' when no pass). */
+export type OrderArgs = readonly [string, string, string, number, number | '', number | ''];
+
+/** One check-in's four checkInTickets arguments: orderId, userId, gate, now. */
+export type CheckInArgs = readonly [string, string, string, number];
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** `orders`: six arguments per order (OrderArgs in reservation-batcher.ts), one reply per order. */
+    /** `orderArgs`: six per order (OrderArgs), one reply per order. */
     reserveTickets(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, ticketsDue: string, passes: string, ...orderArgs: Array<string | number>): Result<OutcomeReply[], Context>;
     reserveTrip(sale: string, buyers: string, orders: string, requests: string, holds: string, feed: string, ticketsDue: string, userId: string, requestKey: string, orderId: string, now: number, from: number, to: number, ...segmentKeys: string[]): Result<OutcomeReply, Context>;
     tripAvailability(sale: string, from: number, to: number, now: number): Result<number, Context>;
@@ -28,7 +34,8 @@ declare module 'ioredis' {
     cancelOrder(sale: string, buyers: string, orders: string, holds: string, feed: string, cancels: string, orderId: string, actor: string, now: number, channel: string, defaultMaxCancels: number): Result<OutcomeReply, Context>;
     expireHolds(sale: string, buyers: string, orders: string, holds: string, feed: string, now: number, limit: number, channel: string): Result<[number, number], Context>;
     issueTickets(orders: string, ticketsDue: string, ticketsIssued: string, feed: string, now: number, limit: number): Result<number, Context>;
-    checkInTicket(orders: string, checkins: string, feed: string, orderId: string, userId: string, gate: string, now: number): Result<OutcomeReply, Context>;
+    /** `checkInArgs`: four per check-in (CheckInArgs), one reply per check-in. */
+    checkInTickets(orders: string, checkins: string, feed: string, ...checkInArgs: Array<string | number>): Result<OutcomeReply[], Context>;
     ticketCounts(sale: string, ticketsDue: string, ticketsIssued: string, checkins: string): Result<number[], Context>;
     createSale(sale: string, ...fieldsAndValues: (string | number)[]): Result<0 | 1, Context>;
     auditSale(sale: string, orders: string, buyers: string): Result<number[], Context>;

@@ -17,7 +17,7 @@ const SCRIPT: Record<Command, string> = {
   updateSale: 'updateSale-2.lua',
   closeSale: 'closeSale-2.lua',
   deleteSale: 'deleteSale-10.lua',
-  checkIn: 'checkInTicket-3.lua',
+  checkIn: 'checkInTickets-3.lua',
   join: 'joinQueue-3.lua',
   retireSale: 'retireSale-13.lua',
 };
@@ -26,7 +26,9 @@ const SALE = { id: 's', name: 's', total: 10, sold: 3, paid: 1, perUserLimit: 2,
 const SAMPLE: Record<string, unknown> = { order: ORDER, sale: SALE, sold: 3, total: 10, perUserLimit: 2, maxCancelsPerBuyer: 3, opensAt: 5000, closesAt: 9000, orders: 4, nextReleaseAt: 61_000, at: 7000, gate: 'north-1', pre: 1, number: 41, from: 1, to: 3, available: 7, full: 2 };
 
 function luaOf(command: Command): string {
-  const own = readFileSync(join(LUA_DIR, SCRIPT[command]), 'utf8') + (command === 'reserve' ? readFileSync(join(LUA_DIR, 'includes', 'reserve-ticket.lua'), 'utf8') : '');
+  // A batch script returns the outcomes of the include it runs per request.
+  const perRequest = command === 'reserve' ? 'reserve-ticket' : command === 'checkIn' ? 'check-in' : null;
+  const own = readFileSync(join(LUA_DIR, SCRIPT[command]), 'utf8') + (perRequest ? readFileSync(join(LUA_DIR, 'includes', `${perRequest}.lua`), 'utf8') : '');
   // Refusals shared by the order scripts live in their include.
   return command === 'reserve' || command === 'reserveTrip' || command === 'join' ? own : own + readFileSync(join(LUA_DIR, 'includes', 'orders.lua'), 'utf8');
 }

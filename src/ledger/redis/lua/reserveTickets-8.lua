@@ -2,7 +2,7 @@
   Reserves a batch of tickets of one sale, one order after another, each
   atomically and each exactly as if it were alone (includes/reserve-ticket):
   a worker sends the reservations that arrived while its previous call to
-  this sale was in flight as one call (src/ledger/redis/reservation-batcher.ts),
+  this sale was in flight as one call (src/ledger/redis/script-batcher.ts),
   so a flood costs Redis one script call, one round trip and one reply per
   batch instead of per order. Orders in one batch see each other: a retry's
   second copy is 'replayed', a buyer's second ticket counts against the limit.
