@@ -74,20 +74,27 @@ export class QueueSocket {
 
   /**
    * Publishes each sale's figures when what a waiting buyer acts on changed
-   * (the serving counter, the stock, the sale's status, the draw), at most
-   * every pushMs; otherwise once a heartbeat, which also carries the line's
-   * length. Joins alone change only the length, which tells a buyer nothing
-   * about their own place (later joiners go behind them), and during a join
-   * flood they changed it at every tick: 10,000 watchers pushed four times a
-   * second took about half of this 2-core box from the joins (measured: the
-   * queue cell's joins ran at 4,173/s with them and 8,741/s with one watcher).
+   * (the serving counter, which gives their place, the sale's status, the
+   * draw), at most every pushMs; otherwise once a heartbeat, which also
+   * carries the stock and the line's length as they are then.
+   *
+   * Joins alone change only the length, which tells a buyer nothing about
+   * their own place (later joiners go behind them), and during a join flood
+   * they changed it at every tick: 10,000 watchers pushed four times a second
+   * took about half of this 2-core box from the joins (measured: the queue
+   * cell's joins ran at 4,173/s with them and 8,741/s with one watcher).
+   * Purchases alone change only the stock, and during the selling that
+   * follows they change it at every tick; the stock ticking down tells a
+   * waiting buyer that tickets are going, which once a second shows as well,
+   * and the moment that decides their wait (the sale sold out or closed) is
+   * a change of status, which goes out at once.
    */
   publish(statuses: readonly QueueStatus[], now: number): void {
     for (const status of statuses) {
       const sale = this.saleOf(status.saleId);
       if (!sale) continue;
       const figures = this.admission.statusMessage(sale, status, now);
-      const key = `${figures.status}:${status.serving}:${status.sold}:${status.paid}:${status.drawn}`;
+      const key = `${figures.status}:${status.serving}:${status.drawn}`;
       const last = this.lastPushed.get(status.saleId);
       if (last && last.key === key && status.at - last.at < HEARTBEAT_MS) continue;
       if (last && status.at - last.at < this.pushMs) continue;

@@ -9,14 +9,16 @@ import type { WorkerAdmission } from '../../../src/admission/worker-admission';
 import type { QueueStatus, Sale } from '../../../src/ledger';
 
 function socket(pushMs: number) {
-  const published: Array<{ serving: number; inLine: number; at: number }> = [];
+  const published: Array<{ status: string; serving: number; inLine: number; remaining: number; at: number }> = [];
   const app = { ws: () => app, publish: (_topic: string, message: string) => published.push(JSON.parse(message)) } as unknown as TemplatedApp;
-  const admission = { statusMessage: (_sale: Sale, status: QueueStatus) => ({ status: 'open', serving: status.serving, inLine: status.pre + status.post, at: status.at }) } as unknown as WorkerAdmission;
+  const admission = {
+    statusMessage: (_sale: Sale, status: QueueStatus) => ({ status: status.sold >= status.total ? 'sold_out' : 'open', serving: status.serving, inLine: status.pre + status.post, remaining: status.total - status.sold, at: status.at }),
+  } as unknown as WorkerAdmission;
   const sale = { id: 'q' } as Sale;
   return { queue: new QueueSocket(app, admission, () => sale, pushMs), published };
 }
 
-const status = (serving: number, at: number, post = 100): QueueStatus => ({ saleId: 'q', serving, pre: 0, post, drawn: true, expiredBelow: 0, total: 10, sold: 0, paid: 0, at });
+const status = (serving: number, at: number, post = 100, sold = 0): QueueStatus => ({ saleId: 'q', serving, pre: 0, post, drawn: true, expiredBelow: 0, total: 10, sold, paid: sold, at });
 
 describe('queue socket pushes', () => {
   it('pushes a changed line at most once per pushMs, then with the latest tick, and an unchanged one once a second', () => {
@@ -45,7 +47,17 @@ describe('queue socket pushes', () => {
     assert.deepEqual(published.map((p) => p.inLine), [100, 4100, 8100], 'the first tick, then one a second');
     // The counter moves: pushed at once, with the length as it stands.
     queue.publish([status(6, 1000 + 9 * 250, 9100)], 1000 + 9 * 250);
-    assert.deepEqual(published.at(-1), { status: 'open', serving: 6, inLine: 9100, at: 1000 + 9 * 250 });
+    assert.deepEqual(published.at(-1), { status: 'open', serving: 6, inLine: 9100, remaining: 10, at: 1000 + 9 * 250 });
+  });
+
+  it('a sale whose stock only falls (purchases, no move) is pushed once a heartbeat, with its stock; sold out goes at once', () => {
+    const { queue, published } = socket(250);
+    // Admitted buyers buy one ticket per 250 ms tick; the serving counter stays put.
+    for (let tick = 0; tick <= 8; tick++) queue.publish([status(5, 1000 + tick * 250, 100, tick)], 1000 + tick * 250);
+    assert.deepEqual(published.map((p) => p.remaining), [10, 6, 2], 'the first tick, then one a second');
+    // The last ticket goes: the status changes, pushed at the next tick past pushMs, not a heartbeat later.
+    queue.publish([status(5, 1000 + 9 * 250, 100, 10)], 1000 + 9 * 250);
+    assert.deepEqual(published.at(-1), { status: 'sold_out', serving: 5, inLine: 100, remaining: 0, at: 1000 + 9 * 250 });
   });
 
   it('with pushMs 0 every change goes out at once', () => {
