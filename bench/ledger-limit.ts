@@ -39,14 +39,14 @@ async function drive(ledger: Ledger, inFlight: number, ms: number): Promise<numb
   return (counter * 1000) / (performance.now() - started);
 }
 
-export async function measureLedgerLimit(kind: LedgerKind, options: { redisUrl: string; inFlight: number; ms: number; autoPipelining: boolean }): Promise<LedgerLimit> {
+export async function measureLedgerLimit(kind: LedgerKind, options: { redisUrl: string; inFlight: number; ms: number; autoPipelining: boolean; reserveBatch: number; batchWindowMs: number }): Promise<LedgerLimit> {
   if (kind === 'redis') {
     const prefix = `spikebench-limit-${randomBytes(4).toString('hex')}`;
-    const ledger = new RedisLedger({ url: options.redisUrl, prefix, timeoutMs: 5000, autoPipelining: options.autoPipelining });
+    const ledger = new RedisLedger({ url: options.redisUrl, prefix, timeoutMs: 5000, autoPipelining: options.autoPipelining, reserveBatch: options.reserveBatch, batchWindowMs: options.batchWindowMs });
     await ledger.connect();
     try {
       const perSecond = await drive(ledger, options.inFlight, options.ms);
-      return { perSecond, inFlight: options.inFlight, reservations: Math.round((perSecond * options.ms) / 1000), how: `reserveTickets script through RedisLedger (a sale's reservations batched while one call is in flight, as in workers), one connection, auto-pipelining ${options.autoPipelining ? 'on' : 'off'}` };
+      return { perSecond, inFlight: options.inFlight, reservations: Math.round((perSecond * options.ms) / 1000), how: `reserveTickets script through RedisLedger (a sale's reservations batched as in workers: up to ${options.reserveBatch} per call, calls ${options.batchWindowMs} ms apart at least), one connection, auto-pipelining ${options.autoPipelining ? 'on' : 'off'}` };
     } finally {
       await dropPrefix(ledger.redis, prefix).catch(() => undefined);
       await ledger.close();

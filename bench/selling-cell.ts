@@ -56,8 +56,9 @@ export async function runSellingCells(settings: BenchSettings, generator: LoadGe
     let limit: LedgerLimit | undefined;
     let limitError: string | undefined;
     try {
-      const autoPipelining = loadConfig({ ...process.env, ...settings.serverEnv }).redisAutoPipelining;
-      limit = await measureLedgerLimit(ledger, { redisUrl: settings.redisUrl, inFlight: settings.connections, ms: 3000, autoPipelining });
+      // The ledger batched as the server under test batches it.
+      const server = loadConfig({ ...process.env, ...settings.serverEnv });
+      limit = await measureLedgerLimit(ledger, { redisUrl: settings.redisUrl, inFlight: settings.connections, ms: 3000, autoPipelining: server.redisAutoPipelining, reserveBatch: server.redisReserveBatch, batchWindowMs: server.redisBatchWindowMs });
     } catch (error) {
       limitError = (error as Error).message;
     }

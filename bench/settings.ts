@@ -123,8 +123,8 @@ function resultsDir(env: Env): string {
 
 /** The server variables a user may tune for the run; everything else the bench sets per cell. */
 const SERVER_PASSTHROUGH = [
-  'WORKERS', 'WORKER_WEIGHTS', 'LOCAL_BUFFER', 'JOURNAL_FSYNC', 'REDIS_AUTO_PIPELINING', 'LEDGER_TIMEOUT_MS',
-  'SALE_VIEW_TTL_MS', 'ALLOWANCE_REFRESH_MS', 'WARMUP_REQUESTS',
+  'WORKERS', 'WORKER_WEIGHTS', 'LOCAL_BUFFER', 'JOURNAL_FSYNC', 'REDIS_AUTO_PIPELINING', 'REDIS_RESERVE_BATCH',
+  'REDIS_BATCH_WINDOW_MS', 'LEDGER_TIMEOUT_MS', 'SALE_VIEW_TTL_MS', 'ALLOWANCE_REFRESH_MS', 'WARMUP_REQUESTS',
 ];
 
 export function loadBenchSettings(env: Env = process.env): BenchSettings {

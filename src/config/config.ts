@@ -29,6 +29,8 @@ export interface Config {
   readonly redisAutoPipelining: boolean;
   /** The most reservations of one sale a worker sends in one script call (group commit); 1 sends each alone. */
   readonly redisReserveBatch: number;
+  /** REDIS_BATCH_WINDOW_MS: the least time between two of one sale's script calls from a worker (see ScriptBatcher). */
+  readonly redisBatchWindowMs: number;
   /** After a reservation, WAIT for this many replicas to confirm it before answering 201 (0: do not wait). */
   readonly redisWaitReplicas: number;
   readonly redisWaitTimeoutMs: number;
@@ -243,6 +245,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisPrefix: matching(env, 'REDIS_PREFIX', /^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ - . :', 'spike'),
     redisAutoPipelining: bool(env, 'REDIS_AUTO_PIPELINING', false),
     redisReserveBatch: integer(env, 'REDIS_RESERVE_BATCH', 64, 1, 1000),
+    redisBatchWindowMs: integer(env, 'REDIS_BATCH_WINDOW_MS', 2, 0, 1000),
     redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', 0, 0, 16),
     redisWaitTimeoutMs: integer(env, 'REDIS_WAIT_TIMEOUT_MS', 500, 1, 60_000),
     ledgerTimeoutMs: integer(env, 'LEDGER_TIMEOUT_MS', 1000, 10, 60_000),

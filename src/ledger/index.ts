@@ -26,7 +26,7 @@ export type { Topology, TopologyView } from './topology';
 
 type LedgerConfig = Pick<
   Config,
-  'ledger' | 'dataDir' | 'journalFsync' | 'feedMaxEvents' | 'journalCompactBytes' | 'journalCompactNice' | 'redisUrl' | 'redisCluster' | 'redisPrefix' | 'redisAutoPipelining' | 'redisReserveBatch' | 'ledgerTimeoutMs' | 'holdSweepMs' | 'boxHeartbeatMs' | 'weights' | 'redisWaitReplicas' | 'redisWaitTimeoutMs'
+  'ledger' | 'dataDir' | 'journalFsync' | 'feedMaxEvents' | 'journalCompactBytes' | 'journalCompactNice' | 'redisUrl' | 'redisCluster' | 'redisPrefix' | 'redisAutoPipelining' | 'redisReserveBatch' | 'redisBatchWindowMs' | 'ledgerTimeoutMs' | 'holdSweepMs' | 'boxHeartbeatMs' | 'weights' | 'redisWaitReplicas' | 'redisWaitTimeoutMs'
 >;
 
 /** What the primary holds: the ledger, and the parts of running it that depend on its kind. */
@@ -108,7 +108,7 @@ export async function openWorkerLedger(config: LedgerConfig, rpc: IpcRpc): Promi
   if (config.ledger === 'embedded') {
     return remoteLedger(rpc, { description: embeddedDescription(config.dataDir, config.journalFsync), timeoutMs: config.ledgerTimeoutMs });
   }
-  const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: config.redisAutoPipelining, waitReplicas: config.redisWaitReplicas, waitTimeoutMs: config.redisWaitTimeoutMs, feedMaxEvents: config.feedMaxEvents, reserveBatch: config.redisReserveBatch });
+  const ledger = new RedisLedger({ url: config.redisUrl, cluster: config.redisCluster, prefix: config.redisPrefix, timeoutMs: config.ledgerTimeoutMs, autoPipelining: config.redisAutoPipelining, waitReplicas: config.redisWaitReplicas, waitTimeoutMs: config.redisWaitTimeoutMs, feedMaxEvents: config.feedMaxEvents, reserveBatch: config.redisReserveBatch, batchWindowMs: config.redisBatchWindowMs });
   await ledger.connect();
   return ledger;
 }

@@ -28,9 +28,13 @@ export interface RedisLedgerOptions {
   readonly feedMaxEvents?: number;
   /** The most reservations, or check-ins, of one sale sent in one script call (REDIS_RESERVE_BATCH, see ScriptBatcher); 1 sends each alone. Default DEFAULT_RESERVE_BATCH. */
   readonly reserveBatch?: number;
+  /** The least time between the starts of two of one sale's script calls, ms (REDIS_BATCH_WINDOW_MS, see ScriptBatcher); 0 sends the next as soon as the last answers. Default DEFAULT_BATCH_WINDOW_MS. */
+  readonly batchWindowMs?: number;
 }
 
 export const DEFAULT_RESERVE_BATCH = 64;
+/** REDIS_BATCH_WINDOW_MS's default: see ScriptBatcher. */
+export const DEFAULT_BATCH_WINDOW_MS = 2;
 /** How long a reservation waits for its replicas when REDIS_WAIT_REPLICAS is on and no waitTimeoutMs is given. */
 const DEFAULT_WAIT_TIMEOUT_MS = 500;
 
@@ -67,8 +71,9 @@ export class RedisLedger implements Ledger {
     // Errors surface per command as 503s; the connection-level event only needs to not crash us.
     this.redis.on('error', () => {});
     defineScripts(this.redis, { feedMaxEvents: options.feedMaxEvents ?? DEFAULT_FEED_MAX_EVENTS });
-    this.reservations = new ScriptBatcher((saleId, orders) => this.reserveBatch(saleId, orders), options.reserveBatch ?? DEFAULT_RESERVE_BATCH);
-    this.checkins = new ScriptBatcher((saleId, checkIns) => this.checkInBatch(saleId, checkIns), options.reserveBatch ?? DEFAULT_RESERVE_BATCH);
+    const batching = { maxBatch: options.reserveBatch ?? DEFAULT_RESERVE_BATCH, windowMs: options.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS };
+    this.reservations = new ScriptBatcher((saleId, orders) => this.reserveBatch(saleId, orders), batching);
+    this.checkins = new ScriptBatcher((saleId, checkIns) => this.checkInBatch(saleId, checkIns), batching);
   }
 
   async connect(deadlineMs = 3000): Promise<void> {
