@@ -13,7 +13,7 @@
 // trip, and on a loopback Redis that is short: under the seed's `ab` (a
 // connection per request, so the box is busy with connections) a worker sent
 // 1.8 orders per call, and each call costs the worker and Redis, which share
-// the cores, a fixed overhead. With the window it sent about 8, and the box
+// the cores, a fixed overhead. With the window it sent about 7, and the box
 // sold about a quarter faster. Where round trips already carry WORTH_A_CALL or
 // more (kept-alive load: about 20), nothing waits, because waiting would only
 // add latency (measured: 10-15% fewer sales with 100 connections kept alive
