@@ -1,41 +1,47 @@
-// A QR code as a greyscale PNG. `qrcode` encodes the code (which modules are
-// dark); this only paints those modules, `scale` pixels each inside a quiet
-// zone of `margin` modules, and lets pngjs pack and deflate the picture.
+// A QR code as a greyscale PNG. `qr` encodes the code (which modules are
+// dark, qr-modules.ts); this only paints those modules, `scale` pixels each
+// inside a quiet zone of `margin` modules, and lets pngjs pack and deflate
+// the picture.
 //
-// Why not qrcode's own PNG renderer: it paints an RGBA picture one pixel at a
-// time, and pngjs then converts it back to grey and tries five filters on
-// every row. Of the 6 ms a PNG ticket took, 4 ms went there (measured on this
-// box). Painted as grey, one module row built once and copied `scale` times,
-// and packed with the "Up" filter (a QR row repeats the one above it `scale`
-// times, so most filtered rows are zeros), the same picture, pixel for pixel
-// (test/unit/tickets/qr-png.test.ts), costs 0.45 ms; the PNG is about 6%
-// larger (2,238 bytes against 2,114 for a ticket of 206 characters).
+// Painted as grey, one module row built once and copied `scale` times, and
+// packed with the "Up" filter (a QR row repeats the one above it `scale`
+// times, so most filtered rows are zeros), a ticket's picture costs about
+// 0.4 ms; an RGBA picture painted pixel by pixel, with five filters tried on
+// every row (the `qrcode` package's own renderer), took 4 ms (measured on
+// this box). The picture is `qr`'s own raw output at the same scale and
+// border, pixel for pixel (test/unit/tickets/qr-png.test.ts).
+//
+// pngjs's sync packer deflates with zlib's sync API, on the thread that asked
+// for the render. An async zlib stream (as in the `qrcode` package's
+// toBuffer()) runs on libuv's thread pool at normal priority, whatever the
+// render thread's own, so a render burst took CPU from the purchase path (a
+// p99 1.2-1.3x higher beside it, measured).
 import { PNG } from 'pngjs';
-import type { QRCode } from 'qrcode';
+import type { QrModules } from './qr-modules';
 
 const DARK = 0;
 const LIGHT = 255;
 const GREYSCALE = 0;
 const FILTER_UP = 2;
 
-export interface QrPngOptions {
-  /** Pixels per module. */
+export interface QrPictureOptions {
+  /** Pixels (PNG) or units (SVG) per module. */
   readonly scale: number;
   /** Light modules around the code (the standard quiet zone is 4). */
   readonly margin: number;
 }
 
 /** The code's pixels, one byte each (0 dark, 255 light), row after row. */
-export function paintQrGrey(code: QRCode, { scale, margin }: QrPngOptions): { width: number; height: number; data: Buffer } {
-  const size = code.modules.size;
-  const modules = code.modules.data;
+export function paintQrGrey(modules: QrModules, { scale, margin }: QrPictureOptions): { width: number; height: number; data: Buffer } {
+  const size = modules.length;
   const width = (size + 2 * margin) * scale;
   const data = Buffer.alloc(width * width, LIGHT);
   const row = Buffer.alloc(width);
   for (let r = 0; r < size; r++) {
     row.fill(LIGHT);
+    const dark = modules[r]!;
     for (let c = 0; c < size; c++) {
-      if (modules[r * size + c]) row.fill(DARK, (margin + c) * scale, (margin + c + 1) * scale);
+      if (dark[c]) row.fill(DARK, (margin + c) * scale, (margin + c + 1) * scale);
     }
     for (let copy = 0; copy < scale; copy++) row.copy(data, ((margin + r) * scale + copy) * width);
   }
@@ -43,8 +49,8 @@ export function paintQrGrey(code: QRCode, { scale, margin }: QrPngOptions): { wi
 }
 
 /** The code as PNG bytes: 8-bit greyscale, no alpha. */
-export function qrPng(code: QRCode, options: QrPngOptions): Buffer {
-  const picture = paintQrGrey(code, options);
+export function qrPng(modules: QrModules, options: QrPictureOptions): Buffer {
+  const picture = paintQrGrey(modules, options);
   // The packer reads only width, height and data; with the input declared grey it takes the bytes as they are.
   return PNG.sync.write(picture as unknown as PNG, { colorType: GREYSCALE, inputColorType: GREYSCALE, inputHasAlpha: false, filterType: FILTER_UP });
 }
