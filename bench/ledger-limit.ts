@@ -46,7 +46,7 @@ export async function measureLedgerLimit(kind: LedgerKind, options: { redisUrl: 
     await ledger.connect();
     try {
       const perSecond = await drive(ledger, options.inFlight, options.ms);
-      return { perSecond, inFlight: options.inFlight, reservations: Math.round((perSecond * options.ms) / 1000), how: `reserveTickets script through RedisLedger (a sale's reservations batched as in workers: up to ${options.reserveBatch} per call, calls ${options.batchWindowMs} ms apart at least), one connection, auto-pipelining ${options.autoPipelining ? 'on' : 'off'}` };
+      return { perSecond, inFlight: options.inFlight, reservations: Math.round((perSecond * options.ms) / 1000), how: `reserveTickets script through RedisLedger (a sale's reservations batched as in workers: up to ${options.reserveBatch} per call, calls ${options.batchWindowMs} ms apart while fewer than 8 wait), one connection, auto-pipelining ${options.autoPipelining ? 'on' : 'off'}` };
     } finally {
       await dropPrefix(ledger.redis, prefix).catch(() => undefined);
       await ledger.close();
