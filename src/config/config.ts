@@ -29,7 +29,7 @@ export interface Config {
   readonly redisAutoPipelining: boolean;
   /** The most reservations of one sale a worker sends in one script call (group commit); 1 sends each alone. */
   readonly redisReserveBatch: number;
-  /** REDIS_BATCH_WINDOW_MS: the least time between two of one sale's script calls from a worker (see ScriptBatcher). */
+  /** REDIS_BATCH_WINDOW_MS: while fewer than 8 of a sale's requests wait, the least time between the starts of two of its script calls from a worker (see ScriptBatcher). */
   readonly redisBatchWindowMs: number;
   /** After a reservation, WAIT for this many replicas to confirm it before answering 201 (0: do not wait). */
   readonly redisWaitReplicas: number;

@@ -22,7 +22,7 @@ export interface RenderedTicket {
   readonly image?: string | Uint8Array;
 }
 
-/** A PNG module is 4 px, so a typical ticket is a code of about 300 px, inside the standard 4-module quiet zone. */
+/** A PNG module is 4 px, so a typical ticket (QR version 10 or 11) is a code of 260-276 px, inside the standard 4-module quiet zone. */
 const PNG_SCALE = 4;
 const MARGIN = 4;
 

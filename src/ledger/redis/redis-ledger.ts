@@ -28,7 +28,7 @@ export interface RedisLedgerOptions {
   readonly feedMaxEvents?: number;
   /** The most reservations, or check-ins, of one sale sent in one script call (REDIS_RESERVE_BATCH, see ScriptBatcher); 1 sends each alone. Default DEFAULT_RESERVE_BATCH. */
   readonly reserveBatch?: number;
-  /** The least time between the starts of two of one sale's script calls, ms (REDIS_BATCH_WINDOW_MS, see ScriptBatcher); 0 sends the next as soon as the last answers. Default DEFAULT_BATCH_WINDOW_MS. */
+  /** While few of a sale's requests wait, the least time between the starts of two of its script calls, ms (REDIS_BATCH_WINDOW_MS, see ScriptBatcher); 0 sends the next as soon as the last answers. Default DEFAULT_BATCH_WINDOW_MS. */
   readonly batchWindowMs?: number;
 }
 
