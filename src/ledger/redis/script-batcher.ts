@@ -114,6 +114,7 @@ export class ScriptBatcher<Args, Reply> {
       this.next(saleId, lane);
       return;
     }
+    // Timed on the event loop's ms clock, this may end a millisecond early: harmless, a window is not a deadline.
     lane.timer = setTimeout(() => this.next(saleId, lane), rest);
   }
 
