@@ -45,3 +45,29 @@ for (const balancer of ['handoff', 'proxy']) {
     });
   });
 }
+
+describe('the rate limit behind a proxy (TRUST_PROXY=true): the last X-Forwarded-For entry is the client', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer({
+      BALANCER: 'handoff', WORKERS: '2', LEDGER: 'embedded', REDIS_URL: '', DATA_DIR: join(root, 'trusted', 'data'), SOCKET_DIR: join(root, 'trusted', 'sockets'),
+      ADMISSION_SECRET, RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '2', TRUST_PROXY: 'true',
+    });
+    await createQueueSale(server.url, 'RL2', { total: 100 }, { admitPerSecond: 10 });
+  });
+  after(() => server.stop());
+
+  const joinAs = (userId: string, forwardedFor: string) =>
+    request(`${server.url}/api/sales/RL2/queue`, { method: 'POST', headers: { connection: 'close', 'x-forwarded-for': forwardedFor }, body: { userId } });
+
+  it('limits one forwarded client however many addresses it claims before the proxy\'s entry, and gives other clients their own buckets', async () => {
+    // One client behind the proxy: the earlier entries are the client's own claims and change nothing.
+    const one = await Promise.all(Array.from({ length: 12 }, (_, i) => joinAs(`tp-a${i}`, `10.9.9.${i}, 203.0.113.7`)));
+    const joined = one.filter((r) => r.status === 201).length;
+    assert.ok(joined >= 1 && joined <= 6, `one client joined ${joined} times: ${one.map((r) => r.status).join(',')}`);
+    assert.ok(one.some((r) => r.status === 429 && r.body.error.code === 'rate_limited'), one.map((r) => r.status).join(','));
+    // Twelve other clients, one join each: none is limited by the first one's bucket.
+    const many = await Promise.all(Array.from({ length: 12 }, (_, i) => joinAs(`tp-b${i}`, `198.51.100.${i}`)));
+    assert.deepEqual(many.map((r) => r.status), Array(12).fill(201));
+  });
+});
