@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { EmbeddedLedger } from '../src/ledger/embedded/embedded-ledger';
 import type { Ledger } from '../src/ledger/ledger';
 import { RedisLedger } from '../src/ledger/redis/redis-ledger';
+import { WORTH_A_CALL } from '../src/ledger/redis/script-batcher';
 import { dropPrefix } from '../harness/redis-admin';
 import type { LedgerKind } from './settings';
 
@@ -46,7 +47,7 @@ export async function measureLedgerLimit(kind: LedgerKind, options: { redisUrl: 
     await ledger.connect();
     try {
       const perSecond = await drive(ledger, options.inFlight, options.ms);
-      return { perSecond, inFlight: options.inFlight, reservations: Math.round((perSecond * options.ms) / 1000), how: `reserveTickets script through RedisLedger (a sale's reservations batched as in workers: up to ${options.reserveBatch} per call, calls ${options.batchWindowMs} ms apart while fewer than 8 wait), one connection, auto-pipelining ${options.autoPipelining ? 'on' : 'off'}` };
+      return { perSecond, inFlight: options.inFlight, reservations: Math.round((perSecond * options.ms) / 1000), how: `reserveTickets script through RedisLedger (a sale's reservations batched as in workers: up to ${options.reserveBatch} per call, calls ${options.batchWindowMs} ms apart while fewer than ${WORTH_A_CALL} wait), one connection, auto-pipelining ${options.autoPipelining ? 'on' : 'off'}` };
     } finally {
       await dropPrefix(ledger.redis, prefix).catch(() => undefined);
       await ledger.close();

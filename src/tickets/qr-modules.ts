@@ -9,6 +9,14 @@ import { encodeQR } from 'qr';
 /** Rows of modules, true for dark, without the quiet zone: a square of the code's size. */
 export type QrModules = readonly (readonly boolean[])[];
 
+/** How a painter (qr-png.ts, qr-svg.ts) lays the modules out. */
+export interface QrPictureOptions {
+  /** Pixels (PNG) or units (SVG) per module. */
+  readonly scale: number;
+  /** Light modules around the code (the standard quiet zone is 4). */
+  readonly margin: number;
+}
+
 export function qrModules(text: string): QrModules {
   // `qr` always adds a quiet zone; its own advice for the bare matrix is a border of one, sliced off.
   const framed = encodeQR(text, 'raw', { ecc: 'medium', encoding: 'byte', border: 1 });

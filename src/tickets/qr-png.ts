@@ -17,19 +17,12 @@
 // render thread's own, so a render burst took CPU from the purchase path (a
 // p99 1.2-1.3x higher beside it, measured).
 import { PNG } from 'pngjs';
-import type { QrModules } from './qr-modules';
+import type { QrModules, QrPictureOptions } from './qr-modules';
 
 const DARK = 0;
 const LIGHT = 255;
 const GREYSCALE = 0;
 const FILTER_UP = 2;
-
-export interface QrPictureOptions {
-  /** Pixels (PNG) or units (SVG) per module. */
-  readonly scale: number;
-  /** Light modules around the code (the standard quiet zone is 4). */
-  readonly margin: number;
-}
 
 /** The code's pixels, one byte each (0 dark, 255 light), row after row. */
 export function paintQrGrey(modules: QrModules, { scale, margin }: QrPictureOptions): { width: number; height: number; data: Buffer } {

@@ -2,8 +2,7 @@
 // quiet zone) and one stroked path, a horizontal line for each run of dark
 // modules in a row (`M` to a row's first run, a relative `m` to the next), as
 // the `qrcode` package draws it, so a ticket's code is about 6 KB.
-import type { QrModules } from './qr-modules';
-import type { QrPictureOptions } from './qr-png';
+import type { QrModules, QrPictureOptions } from './qr-modules';
 
 export function qrSvg(modules: QrModules, { scale, margin }: QrPictureOptions): string {
   const size = modules.length;

@@ -39,7 +39,7 @@ interface Lane<Args, Reply> {
 }
 
 /** Enough requests for one call that its fixed cost is spread thin: more wait for nothing. */
-const WORTH_A_CALL = 8;
+export const WORTH_A_CALL = 8;
 
 export interface ScriptBatcherOptions {
   /** The most requests one call carries; the rest wait for the call after. */

@@ -36,8 +36,12 @@ describe('proof-of-work difficulty by join rate', () => {
     assert.equal(challenge.difficulty, 7, '5x the threshold: 4 + 3 bits');
     const nonce = solve(challenge.challenge, 7);
     assert.equal(checkSolution(admission.tokens.challenges, 'S1', challenge.challenge, nonce, now).expiresAt, challenge.expiresAt);
-    let weak = 0;
-    while (!(leadingZeroBits(powHash(challenge.challenge, `w${weak}`)) >= 4 && leadingZeroBits(powHash(challenge.challenge, `w${weak}`)) < 7)) weak++;
-    assert.throws(() => checkSolution(admission.tokens.challenges, 'S1', challenge.challenge, `w${weak}`, now), (error: Error & { code?: string }) => error.code === 'pow_invalid');
+    // A nonce that meets the base difficulty (4 bits) but not the raised one (7).
+    let weak = '';
+    for (let i = 0; weak === ''; i++) {
+      const bits = leadingZeroBits(powHash(challenge.challenge, `w${i}`));
+      if (bits >= 4 && bits < 7) weak = `w${i}`;
+    }
+    assert.throws(() => checkSolution(admission.tokens.challenges, 'S1', challenge.challenge, weak, now), (error: Error & { code?: string }) => error.code === 'pow_invalid');
   });
 });
