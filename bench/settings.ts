@@ -125,6 +125,7 @@ function resultsDir(env: Env): string {
 const SERVER_PASSTHROUGH = [
   'WORKERS', 'WORKER_WEIGHTS', 'LOCAL_BUFFER', 'JOURNAL_FSYNC', 'REDIS_AUTO_PIPELINING', 'REDIS_RESERVE_BATCH',
   'REDIS_BATCH_WINDOW_MS', 'LEDGER_TIMEOUT_MS', 'SALE_VIEW_TTL_MS', 'ALLOWANCE_REFRESH_MS', 'WARMUP_REQUESTS',
+  'WARMUP_FRONT_REQUESTS',
 ];
 
 export function loadBenchSettings(env: Env = process.env): BenchSettings {

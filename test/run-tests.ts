@@ -124,8 +124,10 @@ async function main(): Promise<number> {
 
   const env = { ...process.env };
   // The servers the tests start skip the workers' warm-up (two seconds of scratch purchases per
-  // start, over a hundred starts); test/integration/warm-up.test.ts turns it on and checks it.
+  // start, over a hundred starts), and the front's (WARMUP_FRONT_REQUESTS); test/integration/warm-up.test.ts
+  // turns them on and checks them.
   env.WARMUP_REQUESTS ??= '0';
+  env.WARMUP_FRONT_REQUESTS ??= '0';
   let privateRedis: PrivateRedis | undefined;
   if (kinds.some((kind) => NEEDS[kind].length > 0) && !env.TEST_REDIS_URL) {
     if (await redisAnswers('127.0.0.1', 6379)) {

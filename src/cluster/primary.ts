@@ -14,6 +14,7 @@ import { RetentionSweeper } from '../retention';
 import { configSummary, initLogger, processLogger } from '../logging';
 import { clusterStats } from './cluster-stats';
 import { createBalancer, raiseOpenFileLimit, type Balancer } from '../front/front';
+import { FRONT_WARMUP_SALE_ID, warmFront, type FrontWarmUpResult, type PrivateListener } from '../front/front-warm-up';
 import { PrimaryObservability } from './observability';
 import { handoffRendezvousPath, openSocketDir } from './socket-dir';
 import { Supervisor, type WorkerSlot } from './supervisor';
@@ -27,6 +28,20 @@ const CRASH_WINDOW_MS = 30_000;
 // One JSON line per event (src/logging); the messages keep the words tests and the bench wait for.
 const log = (line: string, fields: Record<string, unknown> = {}, level: 'info' | 'warn' | 'error' = 'info') => processLogger()[level](fields, line);
 const warn = (line: string) => processLogger().warn(line);
+
+/**
+ * The front's warm-up (src/front/front-warm-up.ts), then every worker forgets
+ * what it counted of it, and the primary what it handed out: the figures start
+ * at the first buyer. Answers a warning instead when the warm-up's sale exists.
+ */
+async function warmUpFront(listen: () => Promise<PrivateListener>, ledger: Ledger, slots: readonly WorkerSlot[], rpcOf: Map<WorkerSlot, IpcRpc>, requests: number): Promise<FrontWarmUpResult | string> {
+  // Sale creation refuses the id; a ledger that other boxes or an older spike share might still hold it.
+  if ((await ledger.getSale(FRONT_WARMUP_SALE_ID)) !== null) return `front warm-up skipped: a sale named ${FRONT_WARMUP_SALE_ID} exists, and its warm-up would buy it`;
+  const result = await warmFront(listen, requests);
+  await Promise.all(slots.map((slot) => rpcOf.get(slot)?.request('forgetWarmUp', [], 5000)));
+  for (const slot of slots) slot.connections = 0;
+  return result;
+}
 
 
 async function ensureDefaultSale(ledger: Ledger, config: Config): Promise<void> {
@@ -124,6 +139,12 @@ export async function runPrimary(config: Config): Promise<void> {
   heartbeat.start(supervisor.slots);
   if (supervisor.readyCount() === 0) throw new Error('no worker came up; see the errors above');
 
+  if (balancer?.listenPrivately && config.warmupFrontRequests > 0) {
+    const warmed = await warmUpFront(balancer.listenPrivately.bind(balancer), ledger, supervisor.slots, workerRpc, config.warmupFrontRequests).catch((error: Error) => error);
+    if (warmed instanceof Error) warn(`front warm-up failed (${warmed.message}); serving anyway`);
+    else if (typeof warmed === 'string') warn(warmed);
+    else log(`warmed the front with ${warmed.requests} requests in ${warmed.ms} ms`, { frontWarmUp: warmed });
+  }
   let boundPort = port;
   if (balancer) boundPort = await balancer.listen(port, config.host);
   const broadcast = (message: StockReturnedMessage | SaleChangedMessage | SeatsReleasedMessage) => {

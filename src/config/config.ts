@@ -94,6 +94,8 @@ export interface Config {
   readonly jitInterruptBudget: number;
   /** Purchases a handoff worker on Redis makes of a scratch sale of its own before it serves (src/worker/warm-up.ts); 0 skips it. */
   readonly warmupRequests: number;
+  /** BALANCER=handoff: requests the primary sends through its own front before the public port opens (src/front/front-warm-up.ts). */
+  readonly warmupFrontRequests: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** Ledger calls slower than this are logged. */
@@ -286,6 +288,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
     jitInterruptBudget: integer(env, 'JIT_INTERRUPT_BUDGET', 4000, 0, 10_000_000),
     warmupRequests: integer(env, 'WARMUP_REQUESTS', 2000, 0, 100_000),
+    warmupFrontRequests: integer(env, 'WARMUP_FRONT_REQUESTS', 10_000, 0, 1_000_000),
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
     ledgerSlowMs: integer(env, 'LEDGER_SLOW_MS', 100, 1, 600_000),

@@ -6,12 +6,15 @@ import { ConnectionGuard } from './connection-guard';
 import { defaultMaxConnections, raiseFdLimit, readFdLimit } from './fd-limit';
 import { HandoffBalancer, type HandoffFork } from './handoff-balancer';
 import { ProxyBalancer } from './proxy-balancer';
+import type { PrivateListener } from './front-warm-up';
 import type { Backend } from './backend';
 
 export interface Balancer {
   /** handoff: makes the channel a worker about to be forked into `slot` will take its connections from. */
   prepareFork?(slot: Backend, rendezvousPath: string): Promise<HandoffFork>;
   listen(port: number, host: string): Promise<number>;
+  /** handoff: a loopback listener whose connections take the public port's path (the front's warm-up). */
+  listenPrivately?(): Promise<PrivateListener>;
   stopAccepting(): Promise<void>;
   destroyAll(): void;
 }

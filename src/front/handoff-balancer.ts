@@ -67,15 +67,30 @@ export class HandoffBalancer {
   }
 
   listen(port: number, host: string): Promise<number> {
+    return this.acceptOn(this.server, port, host);
+  }
+
+  /**
+   * A second listener on a loopback port of its own, whose connections take
+   * the very path the public port's do (accept, pick, handle send): the
+   * front's warm-up (front-warm-up.ts) drives it before the public port opens.
+   */
+  async listenPrivately(): Promise<{ readonly port: number; close(): Promise<void> }> {
+    const server = net.createServer();
+    const port = await this.acceptOn(server, 0, '127.0.0.1');
+    return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  private acceptOn(server: net.Server, port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ port, host, backlog: 4096 }, () => {
-        this.server.off('error', reject);
+      server.once('error', reject);
+      server.listen({ port, host, backlog: 4096 }, () => {
+        server.off('error', reject);
         // The primary only passes each connection on: no net.Socket for it.
-        const listening = takeRawConnections(this.server, (handle) => this.route(handle, undefined));
+        const listening = takeRawConnections(server, (handle) => this.route(handle, undefined));
         // Linux copies TCP_NODELAY from the listening socket to each accepted one: one call here, none per connection.
         listening.setNoDelay(true);
-        resolve((this.server.address() as net.AddressInfo).port);
+        resolve((server.address() as net.AddressInfo).port);
       });
     });
   }

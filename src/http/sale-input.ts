@@ -36,9 +36,13 @@ export function checkWindow(opensAt: number | null, closesAt: number | null, now
   if (closesAt <= now) throw invalid('closesAt', `in the future (it is ${new Date(now).toISOString()} now); to close a sale now, POST /api/sales/:id/close`);
 }
 
+/** Sale ids that start so are spike's own, its warm-ups' (src/worker/warm-up.ts, src/front/front-warm-up.ts): creation refuses them. */
+export const RESERVED_SALE_PREFIX = 'spike-warmup';
+
 export function parseSaleSpec(body: Record<string, unknown>, now = Date.now()): SaleSpec {
   checkKnownFields(body, SALE_FIELDS);
   const id = checkId('id', body.id);
+  if (id.startsWith(RESERVED_SALE_PREFIX)) throw invalid('id', `an id that does not start with "${RESERVED_SALE_PREFIX}" (kept for spike's own warm-up)`);
   const opensAt = body.opensAt === undefined ? null : parseTime('opensAt', body.opensAt);
   const closesAt = body.closesAt === undefined ? null : parseTime('closesAt', body.closesAt);
   checkWindow(opensAt, closesAt, now);

@@ -29,6 +29,11 @@ export class PurchaseTally {
   add(saleId: string, outcome: number): void {
     this.row(saleId)[outcome]!++;
   }
+
+  /** Zeroes every count in place: hot paths keep their rows. */
+  reset(): void {
+    for (const row of this.bySale.values()) row.fill(0);
+  }
 }
 
 /** Histogram bucket bounds in seconds: from the microseconds of a refusal to a ledger timeout. */
@@ -52,6 +57,12 @@ export class LatencyTally {
     this.sum += value;
     this.count++;
   }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.sum = 0;
+    this.count = 0;
+  }
 }
 
 /** One route's answers: a count per HTTP status (indexed by status) and a latency histogram. */
@@ -62,6 +73,11 @@ export class RouteTally {
   answered(status: number, seconds: number): void {
     this.statuses[status < 600 ? status : 599]!++;
     this.latency.observe(seconds);
+  }
+
+  reset(): void {
+    this.statuses.fill(0);
+    this.latency.reset();
   }
 }
 
@@ -76,6 +92,11 @@ export class HttpTally {
       this.routes.set(route, tally);
     }
     return tally;
+  }
+
+  /** Zeroes every route's counts in place: hot paths keep their RouteTally. */
+  reset(): void {
+    for (const tally of this.routes.values()) tally.reset();
   }
 }
 
@@ -95,5 +116,10 @@ export class LedgerTally {
 
   error(kind: string): void {
     this.errors.set(kind, (this.errors.get(kind) ?? 0) + 1);
+  }
+
+  reset(): void {
+    for (const tally of this.calls.values()) tally.reset();
+    this.errors.clear();
   }
 }

@@ -29,6 +29,13 @@ export class WorkerMetrics {
     });
   }
 
+  /** Zeroes what the request path counted: the front's warm-up runs before the first buyer, and the figures start at that buyer. */
+  forgetTraffic(): void {
+    this.purchases.reset();
+    this.http.reset();
+    this.ledger.reset();
+  }
+
   /** The registry as JSON, which the primary merges with the others (prom-client's cluster format). */
   snapshot(): Promise<unknown[]> {
     return this.registry.getMetricsAsJSON();

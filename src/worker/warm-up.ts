@@ -24,9 +24,12 @@ import { LeanClientSocket, type TcpHandle } from '../front/client-socket';
 import { HttpRelay, type RelayContext } from '../front/http-relay';
 import { InProcessServer } from '../front/in-process-upstream';
 import { takeRawConnections } from '../front/raw-accept';
+import { exchangeMany } from '../front/loopback-client';
 import type { RouteTable } from '../http/route-table';
+import { RESERVED_SALE_PREFIX } from '../http/sale-input';
 
-export const WARMUP_SALE_ID = 'spike-warmup';
+/** In a Redis prefix of its own; the reserved prefix keeps it apart from any sale an operator makes. */
+export const WARMUP_SALE_ID = RESERVED_SALE_PREFIX;
 /** The scratch ledger's watcher: its slow calls and outages are not the sale's, so nothing is logged. */
 export const QUIET_LEDGER = { slowCall() {}, outage() {}, recovered() {} };
 /** Requests in flight at once: enough to fill the reservation batches as a crowd does. */
@@ -61,21 +64,6 @@ async function listenRaw(onConnection: (handle: TcpHandle) => void): Promise<{ p
   return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/** One HTTP/1.0 request on a connection of its own, as ab sends it; resolves with the status code (0: no answer). */
-function buyOnce(port: number): Promise<number> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
-    let head = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      if (head.length < 16) head += chunk;
-    });
-    socket.on('error', () => resolve(0));
-    socket.on('close', () => resolve(Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0)));
-    socket.end(`GET /buy/ticket HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\nUser-Agent: spike-warmup\r\nAccept: */*\r\n\r\n`);
-  });
-}
-
 export async function warmUp(options: WarmUpOptions): Promise<WarmUpResult> {
   const started = Date.now();
   const ledger = await options.openLedger();
@@ -86,22 +74,14 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpResult> {
     const inProcess = new InProcessServer(options.routesFor(ledger));
     const relay: RelayContext = { host: 'localhost', guard: undefined, pool: () => undefined, inProcess };
     const server = await listenRaw((handle) => new HttpRelay(new LeanClientSocket(handle), relay));
-    const statuses: Record<string, number> = {};
-    let sent = 0;
+    const request = `GET /buy/ticket HTTP/1.0\r\nHost: 127.0.0.1:${server.port}\r\nUser-Agent: spike-warmup\r\nAccept: */*\r\n\r\n`;
+    let statuses: Record<string, number>;
     try {
-      await Promise.all(
-        Array.from({ length: Math.min(CONCURRENCY, options.requests) }, async () => {
-          while (sent < options.requests) {
-            sent++;
-            const status = String(await buyOnce(server.port));
-            statuses[status] = (statuses[status] ?? 0) + 1;
-          }
-        }),
-      );
+      statuses = await exchangeMany(server.port, options.requests, CONCURRENCY, () => request);
     } finally {
       await server.close();
     }
-    return { requests: sent, statuses, ms: Date.now() - started };
+    return { requests: options.requests, statuses, ms: Date.now() - started };
   } finally {
     await retire(ledger).finally(() => ledger.close());
   }

@@ -62,6 +62,12 @@ export async function runWorker(config: Config): Promise<void> {
   const rpc = new IpcRpc(toPrimary, {
     workerStats: () => ({ slot, pid: process.pid, requests: tracker.requests, inFlight: tracker.inFlight, allowances: keeper?.allowanceStats() ?? {}, trains: trains?.stats() ?? {} }),
     workerMetrics: () => metrics?.snapshot() ?? [],
+    // The front's warm-up is over (src/front/front-warm-up.ts); the primary opens the public port once every worker answers.
+    forgetWarmUp: () => {
+      metrics?.forgetTraffic();
+      tracker.requests = 0;
+      return true;
+    },
   });
   const ledger = instrumentLedger(await openWorkerLedger(config, rpc), {
     tally: metrics?.ledger ?? new LedgerTally(),

@@ -48,6 +48,7 @@ describe('parseSaleSpec', () => {
   });
   const bad: Array<[string, Record<string, unknown>, RegExp]> = [
     ['a missing id', { total: 1 }, /^id must be/],
+    ["an id in spike's own warm-up prefix", { id: 'spike-warmup-front', total: 1 }, /^id must be an id that does not start with "spike-warmup"/],
     ['an id with a space', { id: 'bad id', total: 1 }, /^id must be/],
     ['a negative total', { id: 'g', total: -1 }, /^total must be an integer from 0 to/],
     ['a fractional total', { id: 'g', total: 1.5 }, /^total must be an integer/],

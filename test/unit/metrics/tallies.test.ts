@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { LatencyTally, LATENCY_BUCKETS, OUTCOME, outcomeIndex, PURCHASE_OUTCOMES } from '../../../src/metrics/tallies';
 import { histogramValues, registerTallyHistogram } from '../../../src/metrics/tally-histogram';
 import { parseMetrics } from '../../helpers/metrics';
+import { WorkerMetrics } from '../../../src/metrics/worker-metrics';
 
 describe('tallies', () => {
   it('counts each reserve outcome kind in its own slot, and no slot for not_found', () => {
@@ -37,5 +38,28 @@ describe('tallies', () => {
     assert.equal(family.type, 'HISTOGRAM');
     assert.deepEqual(family.metrics[0]!.buckets, { '1': '0', '2': '1', '+Inf': '1' });
     assert.match(await registry.metrics(), /^spike_test_seconds_sum\{command="c"\} 1\.5$/m);
+  });
+
+  it("forgets a warm-up's counts in place, so rows and routes the hot paths kept count on from zero", async () => {
+    const metrics = new WorkerMetrics({ worker: 0, ledgerKind: 'redis', requests: () => 0, allowances: () => ({}) });
+    const route = metrics.http.route('POST /api/sales/:id/purchases');
+    const row = metrics.purchases.row('s1');
+    const call = metrics.ledger.command('getSale');
+    route.answered(404, 0.001);
+    row[OUTCOME.sold_out]!++;
+    call.observe(0.002);
+    metrics.ledger.error('unavailable');
+    metrics.forgetTraffic();
+    assert.equal(route.statuses[404], 0);
+    assert.equal(route.latency.count, 0);
+    assert.equal(route.latency.sum, 0);
+    assert.equal(row[OUTCOME.sold_out], 0);
+    assert.equal(call.count, 0);
+    assert.equal(metrics.ledger.errors.size, 0);
+    // The kept objects still count, and the registry reads them.
+    route.answered(201, 0.001);
+    const text = await metrics.registry.metrics();
+    assert.match(text, /^spike_http_requests_total\{[^}]*status="201"[^}]*\} 1$/m);
+    assert.doesNotMatch(text, /^spike_http_requests_total\{[^}]*status="404"[^}]*\} [1-9]/m);
   });
 });
