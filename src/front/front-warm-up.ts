@@ -9,8 +9,8 @@
 // /buy/ticket still ran at two thirds of its third (11.2-11.7k against
 // 16.1-16.5k req/s), its workers' compiler threads busy with some 200
 // functions that the worker's own warm-up had not made hot. Driving the
-// whole front once, with requests that change nothing, closed about half of
-// that gap (README, "Balancers").
+// whole front once, with requests that change nothing, closed about a third
+// of that gap (README, "Balancers"; docs/measurements/balancers.md).
 //
 // What it sends: purchases for a sale that cannot exist, FRONT_WARMUP_SALE_ID,
 // whose prefix sale creation refuses (src/http/sale-input.ts). Each is read,
@@ -20,6 +20,7 @@
 // the metrics and the dashboard start from zero.
 import { exchangeMany } from './loopback-client';
 import { RESERVED_SALE_PREFIX } from '../http/sale-input';
+
 export const FRONT_WARMUP_SALE_ID = `${RESERVED_SALE_PREFIX}-front`;
 /** Connections at once, as the seed's `ab -c 100`. */
 const CONCURRENCY = 100;
