@@ -58,6 +58,24 @@ describe('RouteTable.match', () => {
     }
   });
 
+  it('finds a literal pattern by one lookup with the same answer the scan gives: the first registered wins, a parameter never beats it', () => {
+    const table = new RouteTable();
+    const app = recordRoutes(fakeApp(), table);
+    app.get('/buy/:what', named('param first'));
+    app.get('/buy/ticket', named('literal'));
+    app.get('/buy/ticket', named('literal again'));
+    app.post('/buy/ticket', named('post'));
+    app.any('/*', named('catchAll'));
+    const name = (method: string, url: string) => table.match(method, url)?.handler.name;
+    assert.equal(name('GET', '/buy/ticket'), 'literal');
+    assert.deepEqual(table.match('GET', '/buy/ticket')!.parameters, []);
+    assert.equal(name('POST', '/buy/ticket'), 'post');
+    assert.equal(name('GET', '/buy/seat'), 'param first');
+    // Only the exact path: no trailing slash, no other method.
+    assert.equal(name('GET', '/buy/ticket/'), 'catchAll');
+    assert.equal(name('PUT', '/buy/ticket'), 'catchAll');
+  });
+
   it('refuses an any() route other than the catch-all, which it could not match as uWS does', () => {
     assert.throws(() => recordRoutes(fakeApp(), new RouteTable()).any('/api/*', named('x')), /only the catch-all/);
   });
