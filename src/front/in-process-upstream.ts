@@ -107,7 +107,12 @@ class InProcessSocket implements UpstreamSocket {
 function parseHead(bytes: Buffer, peer: () => string): ParsedHead {
   const text = bytes.toString('latin1');
   const lineEnd = text.indexOf('\r\n');
-  const [method = '', target = ''] = (lineEnd === -1 ? text : text.slice(0, lineEnd)).split(' ');
+  // The request line's first two words, as split(' ') would give them, without the array.
+  const line = lineEnd === -1 ? text : text.slice(0, lineEnd);
+  const afterMethod = line.indexOf(' ');
+  const method = afterMethod === -1 ? line : line.slice(0, afterMethod);
+  const afterTarget = afterMethod === -1 ? -1 : line.indexOf(' ', afterMethod + 1);
+  const target = afterMethod === -1 ? '' : line.slice(afterMethod + 1, afterTarget === -1 ? line.length : afterTarget);
   let lower: string | undefined;
   // Looked up by name when a route asks, not parsed into a map: a route reads two or three of the head's headers.
   const header = (name: string): string => {

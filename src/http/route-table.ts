@@ -22,20 +22,22 @@ const NO_PARAMETERS: readonly string[] = Object.freeze([]);
 export class RouteTable {
   private readonly routes: Array<{ segments: readonly string[]; method: string; handler: Handler | undefined }> = [];
   /**
-   * Patterns with no parameter, by "METHOD /path": found with one lookup.
+   * Patterns with no parameter, by method and path: found with two lookups.
    * A pattern that equals the path wins by uWS's rules against any with a
    * parameter (at the first segment where they differ it has the literal), so
    * the scan below is only for paths no literal pattern names. Kept-alive
    * /buy/ticket spent half a microsecond a request in the scan.
    */
-  private readonly literals = new Map<string, RouteMatch>();
+  private readonly literals = new Map<string, Map<string, RouteMatch>>();
   private catchAll: Handler | undefined;
 
   add(method: string, pattern: string, handler?: Handler): void {
     this.routes.push({ segments: pattern.split('/'), method, handler });
-    const key = `${method} ${pattern}`;
+    if (handler === undefined || pattern.includes(':') || pattern.includes('*')) return;
+    let paths = this.literals.get(method);
+    if (paths === undefined) this.literals.set(method, (paths = new Map()));
     // The first route registered for a pattern is the one the scan takes; later ones never win.
-    if (handler !== undefined && !pattern.includes(':') && !pattern.includes('*') && !this.literals.has(key)) this.literals.set(key, { handler, parameters: NO_PARAMETERS });
+    if (!paths.has(pattern)) paths.set(pattern, { handler, parameters: NO_PARAMETERS });
   }
 
   /**
@@ -44,7 +46,8 @@ export class RouteTable {
    * parameter at the first place they differ; else the catch-all (`any('/*')`).
    */
   match(method: string, url: string): RouteMatch | undefined {
-    const literal = this.literals.get(`${method} ${url}`);
+    // By method, then path: no key string to build (and hash) per request.
+    const literal = this.literals.get(method)?.get(url);
     if (literal !== undefined) return literal;
     const segments = url.split('/');
     let best: { segments: readonly string[]; handler: Handler } | undefined;
