@@ -3,7 +3,7 @@
 // connection per request), wrk with Connection: close, and wrk kept alive;
 // requests/s and the primary's CPU per connection and per request from /proc;
 // WORKERS=1 against 2; and the seed's Go service side by side when `go` is there.
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { PrivateRedis } from '../harness/private-redis';
 import { processCpuMs } from './load/proc-cpu';
+import { freePort } from '../src/system/free-port';
 import { dropPrefix } from '../harness/redis-admin';
 import { startServerProcess, type ServerProcess } from './server-process';
 import { loadFrontSettings, type FrontSettings } from './settings';
@@ -110,21 +111,39 @@ function buildSeedPeer(settings: FrontSettings, log: (line: string) => void): st
   return out;
 }
 
+/**
+ * Starts the Go service on a free port and waits until it answers. The port
+ * comes from the kernel: a random one in the ephemeral range could be held by
+ * one of the many TIME_WAIT sockets `ab` leaves behind (a run at 2026-12-08 lost
+ * its Go figures so: the service's bind failed, and it exits 0 when it does).
+ */
+async function startSeedPeer(binary: string, dir: string): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child = spawn(binary, [], { cwd: dir, env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    for (let i = 0; i < 100 && !exited; i++) {
+      const up = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+      if (up) return { child, port };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGKILL');
+    if (attempt === 5) throw new Error(`the seed's Go service did not come up on a free port in ${attempt} attempts`);
+  }
+}
+
 async function measureSeedPeer(binary: string, settings: FrontSettings, log: (line: string) => void, when: string): Promise<FrontCell[]> {
   const redis = new Redis(settings.redisUrl);
   const dir = mkdtempSync(join(tmpdir(), 'spike-seedpeer-'));
-  const port = 30_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn(binary, [], { cwd: dir, env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
+  let child: ChildProcess | undefined;
   try {
     await redis.hset('ticket_hash_key', 'ticket_total_nums', 10_000, 'ticket_sold_nums', 0);
-    for (let i = 0; i < 100; i++) {
-      const up = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
-      if (up) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return (await measure('go-seed', 0, port, undefined, settings, log, null)).map((cell) => ({ ...cell, note: when }));
+    const started = await startSeedPeer(binary, dir);
+    child = started.child;
+    return (await measure('go-seed', 0, started.port, undefined, settings, log, null)).map((cell) => ({ ...cell, note: when }));
   } finally {
-    child.kill('SIGKILL');
+    child?.kill('SIGKILL');
     await redis.quit();
     rmSync(dir, { recursive: true, force: true });
   }
