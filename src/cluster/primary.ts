@@ -43,7 +43,6 @@ async function warmUpFront(listen: () => Promise<PrivateListener>, ledger: Ledge
   return result;
 }
 
-
 async function ensureDefaultSale(ledger: Ledger, config: Config): Promise<void> {
   const created = await ledger.createSale(
     {

@@ -8,6 +8,7 @@ import { errorResponse } from './http-relay';
 import { HandleChannel, type RawHandle } from './handle-channel';
 import { takeRawConnections } from './raw-accept';
 import { SmoothWeightedRoundRobin } from './smooth-wrr';
+import type { PrivateListener } from './front-warm-up';
 import type { Backend } from './backend';
 
 /** What a fork in handoff mode adds: the worker's end of its channel as one more stdio entry (HANDLE_CHANNEL_FD). */
@@ -75,7 +76,7 @@ export class HandoffBalancer {
    * the very path the public port's do (accept, pick, handle send): the
    * front's warm-up (front-warm-up.ts) drives it before the public port opens.
    */
-  async listenPrivately(): Promise<{ readonly port: number; close(): Promise<void> }> {
+  async listenPrivately(): Promise<PrivateListener> {
     const server = net.createServer();
     const port = await this.acceptOn(server, 0, '127.0.0.1');
     return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
