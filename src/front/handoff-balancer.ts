@@ -6,7 +6,7 @@ import type { Worker } from 'node:cluster';
 import net from 'node:net';
 import { errorResponse } from './http-relay';
 import { HandleChannel, type RawHandle } from './handle-channel';
-import { takeRawConnections } from './raw-accept';
+import { listenRaw, type RawListener } from './raw-accept';
 import { SmoothWeightedRoundRobin } from './smooth-wrr';
 import type { PrivateListener } from './front-warm-up';
 import type { Backend } from './backend';
@@ -67,8 +67,8 @@ export class HandoffBalancer {
     return sum;
   }
 
-  listen(port: number, host: string): Promise<number> {
-    return this.acceptOn(this.server, port, host);
+  async listen(port: number, host: string): Promise<number> {
+    return (await this.acceptOn(this.server, port, host)).port;
   }
 
   /**
@@ -77,23 +77,15 @@ export class HandoffBalancer {
    * front's warm-up (front-warm-up.ts) drives it before the public port opens.
    */
   async listenPrivately(): Promise<PrivateListener> {
-    const server = net.createServer();
-    const port = await this.acceptOn(server, 0, '127.0.0.1');
-    return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+    return this.acceptOn(net.createServer(), 0, '127.0.0.1');
   }
 
-  private acceptOn(server: net.Server, port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port, host, backlog: 4096 }, () => {
-        server.off('error', reject);
-        // The primary only passes each connection on: no net.Socket for it.
-        const listening = takeRawConnections(server, (handle) => this.route(handle, undefined));
-        // Linux copies TCP_NODELAY from the listening socket to each accepted one: one call here, none per connection.
-        listening.setNoDelay(true);
-        resolve((server.address() as net.AddressInfo).port);
-      });
-    });
+  private async acceptOn(server: net.Server, port: number, host: string): Promise<RawListener> {
+    // The primary only passes each connection on: no net.Socket for it.
+    const listener = await listenRaw(server, { port, host, backlog: 4096 }, (handle) => this.route(handle, undefined));
+    // Linux copies TCP_NODELAY from the listening socket to each accepted one: one call here, none per connection.
+    listener.handle.setNoDelay(true);
+    return listener;
   }
 
   stopAccepting(): Promise<void> {

@@ -19,3 +19,22 @@ export function takeRawConnections(server: net.Server, onHandle: (handle: RawHan
   };
   return listening;
 }
+
+/** A listening server whose connections come as raw handles: its port, its listening handle, and how to stop it. */
+export interface RawListener {
+  readonly port: number;
+  readonly handle: ListenHandle;
+  close(): Promise<void>;
+}
+
+/** Listens with `options` and gives every connection accepted from then on to `onHandle` (takeRawConnections). */
+export function listenRaw(server: net.Server, options: net.ListenOptions, onHandle: (handle: RawHandle) => void): Promise<RawListener> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      const handle = takeRawConnections(server, onHandle);
+      resolve({ port: (server.address() as net.AddressInfo).port, handle, close: () => new Promise((closed) => server.close(() => closed())) });
+    });
+  });
+}

@@ -23,7 +23,7 @@ import type { Ledger, SaleSpec } from '../ledger';
 import { LeanClientSocket, type TcpHandle } from '../front/client-socket';
 import { HttpRelay, type RelayContext } from '../front/http-relay';
 import { InProcessServer } from '../front/in-process-upstream';
-import { takeRawConnections } from '../front/raw-accept';
+import { listenRaw } from '../front/raw-accept';
 import { exchangeMany } from '../front/loopback-client';
 import type { RouteTable } from '../http/route-table';
 import { RESERVED_SALE_PREFIX } from '../http/sale-input';
@@ -52,18 +52,6 @@ export interface WarmUpResult {
   readonly ms: number;
 }
 
-/** A loopback listener whose connections come as raw TCP handles, as the primary's handoffs do. */
-async function listenRaw(onConnection: (handle: TcpHandle) => void): Promise<{ port: number; close(): Promise<void> }> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // exclusive: this worker's own socket. A cluster worker's listen is otherwise the primary's, shared.
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => resolve());
-  });
-  takeRawConnections(server, (handle) => onConnection(handle as unknown as TcpHandle));
-  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 export async function warmUp(options: WarmUpOptions): Promise<WarmUpResult> {
   const started = Date.now();
   const ledger = await options.openLedger();
@@ -73,7 +61,9 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpResult> {
     await ledger.createSale(spec, Date.now());
     const inProcess = new InProcessServer(options.routesFor(ledger));
     const relay: RelayContext = { host: 'localhost', guard: undefined, pool: () => undefined, inProcess };
-    const server = await listenRaw((handle) => new HttpRelay(new LeanClientSocket(handle), relay));
+    // A loopback listener whose connections come as raw TCP handles, as the primary's handoffs do.
+    // exclusive: this worker's own socket. A cluster worker's listen is otherwise the primary's, shared.
+    const server = await listenRaw(net.createServer(), { port: 0, host: '127.0.0.1', exclusive: true }, (handle) => new HttpRelay(new LeanClientSocket(handle as unknown as TcpHandle), relay));
     const request = `GET /buy/ticket HTTP/1.0\r\nHost: 127.0.0.1:${server.port}\r\nUser-Agent: spike-warmup\r\nAccept: */*\r\n\r\n`;
     let statuses: Record<string, number>;
     try {
