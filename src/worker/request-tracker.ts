@@ -7,6 +7,11 @@ export class RequestTracker {
   draining = false;
   private idleWaiters: Array<() => void> = [];
 
+  /** Forgets the requests counted so far (the front's warm-up's), keeping those in flight. */
+  forgetRequests(): void {
+    this.requests = 0;
+  }
+
   /** Counts a request answered synchronously, which is never in flight. */
   count(): void {
     this.requests++;

@@ -65,7 +65,7 @@ export async function runWorker(config: Config): Promise<void> {
     // The front's warm-up is over (src/front/front-warm-up.ts); the primary opens the public port once every worker answers.
     forgetWarmUp: () => {
       metrics?.forgetTraffic();
-      tracker.requests = 0;
+      tracker.forgetRequests();
       return true;
     },
   });
