@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { PrivateRedis } from '../harness/private-redis';
-import { processCpuMs } from './load/proc-cpu';
+import { childPids, processCpuMs, totalCpuMs } from './load/proc-cpu';
 import { freePort } from '../src/system/free-port';
 import { dropPrefix } from '../harness/redis-admin';
 import { startServerProcess, type ServerProcess } from './server-process';
@@ -36,6 +36,15 @@ export interface FrontCell {
   readonly failed: number;
   /** Primary CPU per connection (connection-per-request loads) or per request (keep-alive), µs. */
   readonly primaryUs: number | null;
+  /**
+   * The whole server's CPU per connection or request, µs: spike's primary and
+   * workers, or the Go service's one process. The load generator shares these
+   * two cores, so requests/s ratios say as much about the box as about the
+   * servers; CPU per request compares the servers' own work.
+   */
+  readonly serverUs?: number | null;
+  /** Redis's CPU per connection or request, µs (INFO cpu): the ledger's share of the work. */
+  readonly redisUs?: number | null;
   readonly note?: string;
 }
 
@@ -72,21 +81,39 @@ async function wrk(url: string, seconds: number, connections: number, close: boo
   };
 }
 
-async function measure(target: string, workers: number, port: number, primaryPid: number | undefined, settings: FrontSettings, log: (line: string) => void, skipAb: string | null): Promise<FrontCell[]> {
+/** Redis's own CPU so far, ms (INFO cpu: user + system). */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
+}
+
+/**
+ * `server.pid`: the process whose CPU, with its children's (a cluster
+ * primary's workers), is the server's; `server.primary`: true when that
+ * process is a spike primary, whose own share is reported apart.
+ */
+async function measure(target: string, workers: number, port: number, server: { pid: number; primary: boolean }, redis: Redis, settings: FrontSettings, log: (line: string) => void, skipAb: string | null): Promise<FrontCell[]> {
   const cells: FrontCell[] = [];
   const url = `http://127.0.0.1:${port}/buy/ticket`;
+  const serverPids = [server.pid, ...childPids(server.pid)];
   for (const load of LOADS) {
     const isAb = load === 'ab' || load === 'ab-soldout';
     if (isAb && skipAb !== null) {
       cells.push({ target, workers, load, rps: null, requests: 0, failed: 0, primaryUs: null, note: skipAb });
       continue;
     }
-    const before = processCpuMs(primaryPid);
+    const before = { primary: processCpuMs(server.pid), server: totalCpuMs(serverPids), redis: await redisCpuMs(redis) };
     const result = isAb ? await ab(url, settings.abRequests, settings.connections) : await wrk(url, settings.wrkSeconds, settings.connections, load === 'wrk-close');
-    const cpuMs = processCpuMs(primaryPid) - before;
-    const primaryUs = primaryPid && result.requests > 0 ? (cpuMs * 1000) / result.requests : null;
-    cells.push({ target, workers, load, ...result, primaryUs });
-    log(`  ${target} WORKERS=${workers} ${load}: ${result.rps.toFixed(0)} req/s, ${result.requests} requests, ${result.failed} failed${primaryUs !== null ? `, primary ${primaryUs.toFixed(1)} µs per ${load === 'wrk-keepalive' ? 'request' : 'connection'}` : ''}`);
+    const after = { primary: processCpuMs(server.pid), server: totalCpuMs(serverPids), redis: await redisCpuMs(redis) };
+    const perRequest = (ms: number) => (result.requests > 0 ? (ms * 1000) / result.requests : null);
+    const primaryUs = server.primary ? perRequest(after.primary - before.primary) : null;
+    const serverUs = perRequest(after.server - before.server);
+    const redisUs = perRequest(after.redis - before.redis);
+    cells.push({ target, workers, load, ...result, primaryUs, serverUs, redisUs });
+    const unit = load === 'wrk-keepalive' ? 'request' : 'connection';
+    const us = (value: number | null) => (value === null ? '—' : value.toFixed(1));
+    log(`  ${target} WORKERS=${workers} ${load}: ${result.rps.toFixed(0)} req/s, ${result.requests} requests, ${result.failed} failed; µs of CPU per ${unit}: ${primaryUs !== null ? `primary ${us(primaryUs)}, ` : ''}server ${us(serverUs)}, Redis ${us(redisUs)}`);
   }
   return cells;
 }
@@ -141,7 +168,7 @@ async function measureSeedPeer(binary: string, settings: FrontSettings, log: (li
     await redis.hset('ticket_hash_key', 'ticket_total_nums', 10_000, 'ticket_sold_nums', 0);
     const started = await startSeedPeer(binary, dir);
     child = started.child;
-    return (await measure('go-seed', 0, started.port, undefined, settings, log, null)).map((cell) => ({ ...cell, note: when }));
+    return (await measure('go-seed', 0, started.port, { pid: child.pid!, primary: false }, redis, settings, log, null)).map((cell) => ({ ...cell, note: when }));
   } finally {
     child?.kill('SIGKILL');
     await redis.quit();
@@ -178,7 +205,7 @@ async function runFrontBenchOn(settings: FrontSettings, log: (line: string) => v
           DEFAULT_SALE_TOTAL: '10000', ADMIN_TOKEN: 'bench-front-token',
         });
         try {
-          cells.push(...(await measure(mode, workers, server.port, server.pid, settings, log, mode === 'reuseport' ? 'uWS 20.30 does not answer HTTP/1.0 when it faces clients' : null)));
+          cells.push(...(await measure(mode, workers, server.port, { pid: server.pid, primary: true }, redis, settings, log, mode === 'reuseport' ? 'uWS 20.30 does not answer HTTP/1.0 when it faces clients' : null)));
         } finally {
           await server.stop();
           await dropPrefix(redis, prefix);
@@ -195,16 +222,20 @@ async function runFrontBenchOn(settings: FrontSettings, log: (line: string) => v
 export function renderFront(results: FrontResults): string {
   const rows: string[] = [];
   const find = (target: string, workers: number, load: Load) => results.cells.find((c) => c.target === target && c.workers === workers && c.load === load);
-  /** The Go service's mean over its runs (before and after spike's cells). */
-  const go = (load: Load) => {
-    const runs = results.cells.filter((c) => c.target === 'go-seed' && c.load === load && c.rps !== null).map((c) => c.rps!);
-    return runs.length > 0 ? runs.reduce((sum, rps) => sum + rps, 0) / runs.length : null;
+  /** The mean of the Go service's runs (before and after spike's cells) of one figure, null when it has none. */
+  const goMean = (load: Load, figure: (cell: FrontCell) => number | null | undefined) => {
+    const runs = results.cells.filter((c) => c.target === 'go-seed' && c.load === load).map(figure).filter((value): value is number => typeof value === 'number' && !Number.isNaN(value));
+    return runs.length > 0 ? runs.reduce((sum, value) => sum + value, 0) / runs.length : null;
   };
+  /** Server and Redis CPU per connection or request together: the work of the whole service. */
+  const cpuOf = (cell: FrontCell) => (cell.serverUs == null || cell.redisUs == null ? null : cell.serverUs + cell.redisUs);
   const num = (value: number | null | undefined, digits = 0) => (value === null || value === undefined || Number.isNaN(value) ? '—' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-  rows.push('target     workers  load            req/s   failed  primary µs   × Go    × proxy');
+  rows.push('target     workers  load            req/s   failed  primary µs  server µs  Redis µs  CPU ÷ Go   × Go    × proxy');
   for (const cell of results.cells) {
     const proxy = find('proxy', cell.workers, cell.load)?.rps ?? null;
-    const goRps = go(cell.load);
+    const goRps = goMean(cell.load, (c) => c.rps);
+    const goCpu = goMean(cell.load, cpuOf);
+    const cpu = cpuOf(cell);
     rows.push(
       [
         cell.target.padEnd(10),
@@ -212,13 +243,17 @@ export function renderFront(results: FrontResults): string {
         `  ${cell.load.padEnd(14)}`,
         num(cell.rps).padStart(8),
         String(cell.failed).padStart(8),
-        num(cell.primaryUs, 1).padStart(12),
-        (goRps && cell.rps ? (cell.rps / goRps).toFixed(2) : '—').padStart(7),
+        num(cell.primaryUs, 1).padStart(11),
+        num(cell.serverUs, 1).padStart(10),
+        num(cell.redisUs, 1).padStart(9),
+        (goCpu && cpu !== null && cell.rps ? (cpu / goCpu).toFixed(2) : '—').padStart(9),
+        (goRps && cell.rps ? (cell.rps / goRps).toFixed(2) : '—').padStart(6),
         (proxy && cell.rps ? (cell.rps / proxy).toFixed(2) : '—').padStart(9),
         cell.note ? `  (${cell.note})` : '',
       ].join(' '),
     );
   }
+  rows.push('µs: CPU per connection (per request kept alive), from /proc and Redis\'s INFO cpu; server: every process of it (spike: primary and workers); CPU ÷ Go: server + Redis against the Go service\'s mean');
   if (results.seedPeer !== 'measured') rows.push("(the seed's Go service was not measured: see the log line above)");
   return rows.join('\n');
 }

@@ -1,6 +1,6 @@
 // CPU time of a process from /proc, so the bench can say who used the two cores:
 // the generator, the server under test, or Redis.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -21,4 +21,19 @@ export function processCpuMs(pid: number | undefined): number {
 
 export function totalCpuMs(pids: readonly (number | undefined)[]): number {
   return pids.reduce<number>((sum, pid) => sum + processCpuMs(pid), 0);
+}
+
+/** The direct children of a process (a cluster primary's workers), from /proc; empty when it is gone. */
+export function childPids(pid: number | undefined): number[] {
+  if (!pid) return [];
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .split(' ')
+        .filter((field) => field !== '')
+        .map(Number),
+    );
+  } catch {
+    return [];
+  }
 }
