@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { PrivateRedis } from '../harness/private-redis';
-import { childPids, processCpuMs, totalCpuMs } from './load/proc-cpu';
+import { childPids, processCpuMs, redisCpuMs, totalCpuMs } from './load/proc-cpu';
 import { freePort } from '../src/system/free-port';
 import { dropPrefix } from '../harness/redis-admin';
 import { startServerProcess, type ServerProcess } from './server-process';
@@ -81,13 +81,6 @@ async function wrk(url: string, seconds: number, connections: number, close: boo
   };
 }
 
-/** Redis's own CPU so far, ms (INFO cpu: user + system). */
-async function redisCpuMs(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
-}
-
 /**
  * `server.pid`: the process whose CPU, with its children's (a cluster
  * primary's workers), is the server's; `server.primary`: true when that
@@ -96,6 +89,7 @@ async function redisCpuMs(redis: Redis): Promise<number> {
 async function measure(target: string, workers: number, port: number, server: { pid: number; primary: boolean }, redis: Redis, settings: FrontSettings, log: (line: string) => void, skipAb: string | null): Promise<FrontCell[]> {
   const cells: FrontCell[] = [];
   const url = `http://127.0.0.1:${port}/buy/ticket`;
+  // Read once: no worker is restarted during a cell (every load's failed count would show it).
   const serverPids = [server.pid, ...childPids(server.pid)];
   for (const load of LOADS) {
     const isAb = load === 'ab' || load === 'ab-soldout';

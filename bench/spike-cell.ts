@@ -12,7 +12,7 @@ import { hotFunctions, type HotFunction } from './cpu-profile';
 import { dropPrefix, scriptCalls } from '../harness/redis-admin';
 import { auditJournal, auditRedis, withApiSold, type Audit, type HeardAnswers } from './audit';
 import { runPhase, summarise, type LoadSummary } from './load/phase';
-import { totalCpuMs } from './load/proc-cpu';
+import { redisCpuMs, totalCpuMs } from './load/proc-cpu';
 import type { LoadGenerator, SliceResult } from './load/slice';
 import { getJson, startServerProcess, tail, type ServerProcess } from './server-process';
 import { cellName, type BenchSettings, type Cell } from './settings';
@@ -98,13 +98,6 @@ interface ClusterStats {
     requests: number | null;
     allowances: Record<string, { extensions?: number; extendedUnits?: number; reserveCalls?: number; ledgerCalls?: number }> | null;
   }>;
-}
-
-async function redisCpuMs(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
-  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
-  return (user + sys) * 1000;
 }
 
 export function seriesOf(slices: readonly SliceResult[]): SeriesPoint[] {

@@ -1,6 +1,7 @@
 // CPU time of a process from /proc, so the bench can say who used the two cores:
 // the generator, the server under test, or Redis.
 import { readdirSync, readFileSync } from 'node:fs';
+import type Redis from 'ioredis';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -36,4 +37,11 @@ export function childPids(pid: number | undefined): number[] {
   } catch {
     return [];
   }
+}
+
+/** Redis's own CPU so far in milliseconds (INFO cpu: user + system), for the whole Redis whoever its clients are. */
+export async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { it } from 'node:test';
-import { childPids, processCpuMs, totalCpuMs } from '../../../bench/load/proc-cpu';
+import { childPids, processCpuMs, redisCpuMs, totalCpuMs } from '../../../bench/load/proc-cpu';
 
 it("finds a process's children and counts the CPU they spend", { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
   // A parent that starts one busy child, prints the child's pid, and waits.
@@ -31,4 +31,10 @@ it("finds a process's children and counts the CPU they spend", { skip: process.p
   }
   assert.deepEqual(childPids(parent.pid), [], 'a process that is gone has no children');
   assert.equal(processCpuMs(parent.pid), 0);
+});
+
+it("reads Redis's CPU from INFO cpu as user plus system, in milliseconds", async () => {
+  // The section as Redis 7.0 writes it (the bench reads it from the real server; this pins the parsing).
+  const info = '# CPU\r\nused_cpu_sys:0.250000\r\nused_cpu_user:1.500000\r\nused_cpu_sys_children:9.000000\r\nused_cpu_user_children:9.000000\r\n';
+  assert.equal(await redisCpuMs({ info: async () => info } as never), 1750);
 });
