@@ -1,6 +1,8 @@
 // Starts the real built server (node dist/src/main.js) for one bench cell,
 // waits for its "listening on" line, and stops it with SIGTERM like a user would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const SERVER_MAIN = join(__dirname, '..', 'src', 'main.js');
@@ -16,8 +18,13 @@ export interface ServerProcess {
 }
 
 export async function startServerProcess(env: Record<string, string>, startTimeoutMs = 30_000, main = SERVER_MAIN, execArgv: string[] = []): Promise<ServerProcess> {
+  // A server the caller gives no DATA_DIR gets a temporary one, removed once it exits. The
+  // default, ./data, is where `npm start` keeps an operator's journal and ticket-signing key:
+  // a bench run must neither sign with that key nor leave a key of its own there.
+  const ownDataDir = env.DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), 'spike-bench-data-')) : undefined;
   // Workers are forked with the primary's execArgv, so --cpu-prof reaches them too.
-  const child = spawn(process.execPath, [...execArgv, main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...execArgv, main], { env: { ...process.env, ...env, ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (ownDataDir) child.once('exit', () => rmSync(ownDataDir, { recursive: true, force: true }));
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
