@@ -12,4 +12,16 @@ export function adminRedis(url = REDIS_URL): Redis {
   return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
 }
 
-export { dropPrefix, scriptCalls } from '../../harness/redis-admin';
+import { dropPrefix, scriptCalls } from '../../harness/redis-admin';
+
+export { dropPrefix, scriptCalls };
+
+/** Removes every key under `prefix` (a test's cleanup), on a connection of its own. */
+export async function dropTestPrefix(prefix: string): Promise<void> {
+  const redis = adminRedis();
+  try {
+    await dropPrefix(redis, prefix);
+  } finally {
+    await redis.quit();
+  }
+}

@@ -5,7 +5,7 @@ import { after, before } from 'node:test';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { request, type Reply } from './client';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from './redis';
+import { REDIS_URL, uniquePrefix, dropTestPrefix } from './redis';
 import { ADMIN_TOKEN, startServer, type RunningServer } from './server';
 import { tempDir } from './temp-dir';
 
@@ -88,9 +88,7 @@ export async function ticketCounts(server: RunningServer, saleId: string): Promi
 /** Removes a Redis-ledger server's keys (a no-op for the embedded ledger's env). */
 export async function dropLedgerKeys(env: Record<string, string>): Promise<void> {
   if (env.LEDGER !== 'redis') return;
-  const redis = adminRedis();
-  await dropPrefix(redis, env.REDIS_PREFIX!);
-  await redis.quit();
+  await dropTestPrefix(env.REDIS_PREFIX!);
 }
 
 /**

@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { isProcessAlive } from '../../src/system/process-alive';
 import { crowd, request, type Reply } from '../helpers/client';
 import { ADMISSION_SECRET, buy, createQueueSale, lookup } from '../helpers/queue';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -29,9 +29,7 @@ describe('a worker SIGKILLed mid-admission (redis ledger)', () => {
   let server: RunningServer | undefined;
   after(async () => {
     await server?.stop();
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   it('loses no place and no pass', async () => {

@@ -8,7 +8,7 @@ import { AdmissionTokens } from '../../src/admission/passes';
 import { saleKeys } from '../../src/ledger/redis/keys';
 import { crowd, request, type Reply } from '../helpers/client';
 import { ADMISSION_SECRET, buy, createQueueSale, tokens } from '../helpers/queue';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { adminRedis, REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, startServer, type RunningServer } from '../helpers/server';
 import { tempDir } from '../helpers/temp-dir';
 
@@ -25,9 +25,7 @@ for (const ledger of ['redis', 'embedded'] as const) {
     after(async () => {
       await server.stop();
       if (ledger === 'redis') {
-        const redis = adminRedis();
-        await dropPrefix(redis, prefix);
-        await redis.quit();
+        await dropTestPrefix(prefix);
       }
     });
 

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { crowd, request } from '../helpers/client';
 import { ADMISSION_SECRET, createQueueSale, lookup, openSaleSoon, spearman } from '../helpers/queue';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { eventually, startServer, type RunningServer } from '../helpers/server';
 import { tempDir } from '../helpers/temp-dir';
 
@@ -54,9 +54,7 @@ for (const ledger of ['redis', 'embedded'] as const) {
     after(async () => {
       await server.stop();
       if (ledger === 'redis') {
-        const redis = adminRedis();
-        await dropPrefix(redis, prefix);
-        await redis.quit();
+        await dropTestPrefix(prefix);
       }
     });
 

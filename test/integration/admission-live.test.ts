@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { issueChallenge, leadingZeroBits, powHash, solve } from '../../src/admission/proof-of-work';
 import { request } from '../helpers/client';
 import { ADMISSION_SECRET, buy, createQueueSale, join, lookup, tokens } from '../helpers/queue';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { eventually, startServer, type RunningServer } from '../helpers/server';
 
 interface Watcher {
@@ -36,9 +36,7 @@ describe('the live line, proof of work and rate limits (redis ledger, reuseport)
   });
   after(async () => {
     await server.stop();
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   it('tells every waiting watcher sold out within 1 s of the last ticket going', async () => {

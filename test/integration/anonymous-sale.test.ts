@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { request } from '../helpers/client';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, startServer, type RunningServer } from '../helpers/server';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -17,9 +17,7 @@ const servers: RunningServer[] = [];
 after(async () => {
   for (const server of servers) await server.stop();
   rmSync(root, { recursive: true, force: true });
-  const redis = adminRedis();
-  await dropPrefix(redis, prefix);
-  await redis.quit();
+  await dropTestPrefix(prefix);
 });
 
 async function start(env: Record<string, string>): Promise<RunningServer> {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request, type Reply } from '../helpers/client';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { adminRedis, REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
 import { saleKeys } from '../../src/ledger/redis/keys';
 
@@ -46,9 +46,7 @@ describe('HTTP API', () => {
   });
   after(async () => {
     await server.stop();
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   const redisSold = async (saleId: string) => {

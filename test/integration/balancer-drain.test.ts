@@ -4,15 +4,13 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, describe, it } from 'node:test';
 import { request } from '../helpers/client';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { startServer } from '../helpers/server';
 
 for (const mode of ['handoff', 'proxy'] as const) describe(`SIGTERM under load, BALANCER=${mode}`, () => {
   const prefix = uniquePrefix(`sigterm-${mode}`);
   after(async () => {
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   it('answers every accepted request, then exits 0 within SHUTDOWN_TIMEOUT_MS', async () => {

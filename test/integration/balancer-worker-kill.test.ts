@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { crowd } from '../helpers/client';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { eventually, startServer, type RunningServer } from '../helpers/server';
 import { acknowledged, createSale, ledgerState, workers } from '../helpers/cluster-state';
 
@@ -17,9 +17,7 @@ for (const mode of ['handoff', 'proxy'] as const) describe(`a worker SIGKILLed i
   });
   after(async () => {
     await server.stop();
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   it('still sells exactly total, to distinct buyers; the worker comes back; it got no connection while down', async () => {

@@ -13,7 +13,7 @@ import { RedisLedger } from '../../src/ledger/redis/redis-ledger';
 import { newOrderId } from '../../src/inventory/order-ids';
 import { crowd, healthyInEveryWorker, request, statusCounts } from '../helpers/client';
 import { PrivateRedis } from '../../harness/private-redis';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { eventually, startServer, type RunningServer } from '../helpers/server';
 import { acknowledged, createSale, ledgerState, workers, type WorkerStats } from '../helpers/cluster-state';
 import { isProcessAlive } from '../../src/system/process-alive';
@@ -26,9 +26,7 @@ describe('a worker that keeps crashing', () => {
   });
   after(async () => {
     await server.stop();
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   it('is left down after 5 deaths in 30 s, with a log line, while the other keeps serving', async () => {
@@ -54,9 +52,7 @@ describe('a worker that keeps crashing', () => {
 describe('the primary SIGKILLed mid-sale, then restarted', () => {
   const prefix = uniquePrefix('primarykill');
   after(async () => {
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   it('takes its workers down with it, and the restart keeps every acknowledged order and sells to exactly total', async () => {

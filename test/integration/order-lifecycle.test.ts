@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { crowd, request, statusCounts, type Reply } from '../helpers/client';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -40,9 +40,7 @@ for (const ledger of LEDGERS) {
       assert.equal(await server.stop(), 0, server.output());
       if (env.DATA_DIR) rmSync(env.DATA_DIR, { recursive: true, force: true });
       if (env.REDIS_PREFIX) {
-        const redis = adminRedis();
-        await dropPrefix(redis, env.REDIS_PREFIX);
-        await redis.quit();
+        await dropTestPrefix(env.REDIS_PREFIX);
       }
     });
 

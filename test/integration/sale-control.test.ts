@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { crowd, request, statusCounts, type Reply } from '../helpers/client';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, startServer, type RunningServer } from '../helpers/server';
 import { tempDir } from '../helpers/temp-dir';
 
@@ -208,8 +208,6 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
 
 const prefix = uniquePrefix('salectl');
 suite('redis', () => ({ LEDGER: 'redis', REDIS_URL, REDIS_PREFIX: prefix }), async () => {
-  const redis = adminRedis();
-  await dropPrefix(redis, prefix);
-  await redis.quit();
+  await dropTestPrefix(prefix);
 });
 suite('embedded', () => ({ LEDGER: 'embedded', DATA_DIR: tempDir('spike-salectl-') }), async () => {});

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { crowd, request, statusCounts, type Reply } from '../helpers/client';
 import { PrivateRedis } from '../../harness/private-redis';
-import { adminRedis, dropPrefix, REDIS_URL, scriptCalls, uniquePrefix } from '../helpers/redis';
+import { adminRedis, REDIS_URL, scriptCalls, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, startServer, type RunningServer } from '../helpers/server';
 import { saleKeys } from '../../src/ledger/redis/keys';
 
@@ -67,9 +67,7 @@ for (const mode of ['handoff', 'proxy'] as const) describe(`spike path, ${mode} 
   after(async () => {
     const code = await server.stop();
     assert.equal(code, 0, server.output());
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   it('prints a line per worker and one with the mode, weights and address', () => {
@@ -122,9 +120,7 @@ describe('spike path, reuseport balancer', () => {
   });
   after(async () => {
     assert.equal(await server.stop(), 0, server.output());
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   it('sells 500 tickets to exactly 500 of 5,000 concurrent buyers', async () => {

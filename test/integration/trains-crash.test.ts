@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { crowd, healthyInEveryWorker, request, statusCounts, type Reply } from '../helpers/client';
 import { PrivateRedis } from '../../harness/private-redis';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
 import { isProcessAlive } from '../../src/system/process-alive';
 
@@ -88,9 +88,7 @@ describe('trains on Redis: a worker is SIGKILLed mid-flood', () => {
   let server: RunningServer;
   after(async () => {
     await server?.stop();
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   it('loses no acknowledged trip, sells no seat-segment twice, and the restarted worker sells again', async () => {

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request } from '../helpers/client';
-import { adminRedis, dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis';
+import { adminRedis, REDIS_URL, uniquePrefix, dropTestPrefix } from '../helpers/redis';
 import { ADMIN_TOKEN, eventually, startServer, type RunningServer } from '../helpers/server';
 import { parseMetrics, sumOf } from '../helpers/metrics';
 import { RedisLedger } from '../../src/ledger/redis/redis-ledger';
@@ -28,9 +28,7 @@ describe('the workers warm up on a scratch sale before they serve (handoff, Redi
   });
   after(async () => {
     assert.equal(await server.stop(), 0, server.output());
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   it(`sells ${WARMUP} scratch tickets in each worker, then serves the real sale untouched, with no trace of the scratch one`, async () => {
@@ -87,9 +85,7 @@ describe('the primary warms the front before the public port opens (handoff, Red
   });
   after(async () => {
     assert.equal(await server.stop(), 0, server.output());
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   it(`sends ${FRONT} purchases of a sale that cannot exist through the whole front, each answered 404, and counts from zero after`, async () => {
@@ -130,9 +126,7 @@ describe('the front warm-up stays off a ledger where its sale exists', () => {
   });
   after(async () => {
     assert.equal(await server.stop(), 0, server.output());
-    const redis = adminRedis();
-    await dropPrefix(redis, prefix);
-    await redis.quit();
+    await dropTestPrefix(prefix);
   });
 
   it('skips the warm-up with a warning and buys nothing of that sale', async () => {
